@@ -1,0 +1,216 @@
+/**
+ * Configuration is read here, once, from the environment, validated, and passed down
+ * typed and frozen. Nothing below `config/` reads `process.env`.
+ */
+import path from 'node:path';
+
+/** Zoho data centres and their endpoints (contract §4). */
+export const DATA_CENTRES = {
+  us: { accountsUrl: 'https://accounts.zoho.com', apiDomain: 'https://www.zohoapis.com' },
+  eu: { accountsUrl: 'https://accounts.zoho.eu', apiDomain: 'https://www.zohoapis.eu' },
+  in: { accountsUrl: 'https://accounts.zoho.in', apiDomain: 'https://www.zohoapis.in' },
+  au: { accountsUrl: 'https://accounts.zoho.com.au', apiDomain: 'https://www.zohoapis.com.au' },
+  cn: { accountsUrl: 'https://accounts.zoho.com.cn', apiDomain: 'https://www.zohoapis.com.cn' },
+  jp: { accountsUrl: 'https://accounts.zoho.jp', apiDomain: 'https://www.zohoapis.jp' },
+  ca: { accountsUrl: 'https://accounts.zohocloud.ca', apiDomain: 'https://www.zohoapis.ca' },
+  sa: { accountsUrl: 'https://accounts.zoho.sa', apiDomain: 'https://www.zohoapis.sa' },
+} as const;
+
+/** A Zoho data centre name. */
+export type DataCentre = keyof typeof DATA_CENTRES;
+
+/** How to reach and authenticate with Zoho. */
+export interface ZohoConfig {
+  dataCentre: DataCentre;
+  accountsUrl: string;
+  apiDomain: string;
+  /**
+   * True when `ZOHO_API_DOMAIN` was set: then it wins over the `api_domain` a token
+   * refresh returns; otherwise the token's `api_domain` wins.
+   */
+  apiDomainOverridden: boolean;
+  apiVersion: string;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  refreshToken: string | undefined;
+  /** A fixed access token, used instead of refreshing. */
+  accessToken: string | undefined;
+  requestTimeoutMs: number;
+}
+
+/** How the queue and workers behave. */
+export interface QueueConfig {
+  /** Queue name; also the prefix of every key the tool writes. May be a `{hash-tag}`. */
+  name: string;
+  /** Uploads in flight across every worker process. */
+  concurrency: number;
+  /** Attempts per row for transient failures before it is dead-lettered. */
+  attempts: number;
+  /** Base of the exponential backoff between attempts, in ms. */
+  backoffMs: number;
+}
+
+/** Where workers may read from. */
+export interface SourcesConfig {
+  /** Absolute, resolved folders that local files must lie under. */
+  fileRoots: string[];
+  /** Lets URL sources reach loopback, private and link-local addresses. */
+  allowPrivateUrls: boolean;
+}
+
+/** Everything the tool reads from the environment. */
+export interface Config {
+  zoho: ZohoConfig;
+  redisUrl: string;
+  queue: QueueConfig;
+  sources: SourcesConfig;
+  logLevel: string;
+}
+
+/** Every configuration problem found, each naming its variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`[CONFIG_INVALID] ${problems.length} configuration problem(s):\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** The variables this tool reads, with their defaults: the README's table is written from this. */
+export const CONFIG_DEFAULTS = {
+  ZOHO_DC: 'us',
+  ZOHO_API_VERSION: 'v2.1',
+  ZOHO_REQUEST_TIMEOUT_MS: 120_000,
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  ZOHO_CONCURRENCY: 10,
+  ZOHO_ATTACH_QUEUE: 'zoho-attach',
+  ZOHO_ATTACH_ATTEMPTS: 8,
+  ZOHO_ATTACH_BACKOFF_MS: 2_000,
+  ZOHO_ATTACH_ALLOW_PRIVATE_URLS: false,
+  LOG_LEVEL: 'info',
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the configuration.
+ * @param env usually `process.env`
+ * @param cwd the folder `ZOHO_ATTACH_FILE_ROOTS` defaults to and relative roots resolve against
+ * @throws {ConfigError} listing every problem at once
+ */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const dcRaw = (read('ZOHO_DC') ?? CONFIG_DEFAULTS.ZOHO_DC).toLowerCase();
+  let dataCentre: DataCentre = 'us';
+  if (dcRaw in DATA_CENTRES) dataCentre = dcRaw as DataCentre;
+  else problems.push(`ZOHO_DC: "${dcRaw}" is not a data centre; use one of ${Object.keys(DATA_CENTRES).join('|')}`);
+
+  const accountsUrl = readUrl('ZOHO_ACCOUNTS_URL', read('ZOHO_ACCOUNTS_URL'), problems) ?? DATA_CENTRES[dataCentre].accountsUrl;
+  const apiDomainOverride = readUrl('ZOHO_API_DOMAIN', read('ZOHO_API_DOMAIN'), problems);
+
+  const apiVersion = read('ZOHO_API_VERSION') ?? CONFIG_DEFAULTS.ZOHO_API_VERSION;
+  if (!/^v\d+(\.\d+)?$/.test(apiVersion)) problems.push(`ZOHO_API_VERSION: "${apiVersion}" is not a version like v2.1 or v8`);
+
+  const clientId = read('ZOHO_CLIENT_ID');
+  const clientSecret = read('ZOHO_CLIENT_SECRET');
+  const refreshToken = read('ZOHO_REFRESH_TOKEN');
+  const accessToken = read('ZOHO_ACCESS_TOKEN');
+  const refreshParts = { ZOHO_CLIENT_ID: clientId, ZOHO_CLIENT_SECRET: clientSecret, ZOHO_REFRESH_TOKEN: refreshToken };
+  const given = Object.entries(refreshParts).filter(([, v]) => v !== undefined);
+  if (given.length > 0 && given.length < 3) {
+    const missing = Object.entries(refreshParts).filter(([, v]) => v === undefined).map(([k]) => k);
+    problems.push(`${missing.join(', ')}: missing; a refresh needs ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN together`);
+  }
+
+  const requestTimeoutMs = readInt('ZOHO_REQUEST_TIMEOUT_MS', read('ZOHO_REQUEST_TIMEOUT_MS'), CONFIG_DEFAULTS.ZOHO_REQUEST_TIMEOUT_MS, 1, 3_600_000, problems);
+
+  const redisUrl = read('REDIS_URL') ?? CONFIG_DEFAULTS.REDIS_URL;
+  if (!/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL: "${redisUrl}" must start with redis:// or rediss://`);
+
+  const queueName = read('ZOHO_ATTACH_QUEUE') ?? CONFIG_DEFAULTS.ZOHO_ATTACH_QUEUE;
+  // BullMQ joins key parts with ':'; a name containing one would collide with its own keys.
+  if (!/^[A-Za-z0-9_.{}-]+$/.test(queueName)) {
+    problems.push(`ZOHO_ATTACH_QUEUE: "${queueName}" may hold only letters, digits, _ . - and a {hash-tag}`);
+  }
+  const concurrency = readInt('ZOHO_CONCURRENCY', read('ZOHO_CONCURRENCY'), CONFIG_DEFAULTS.ZOHO_CONCURRENCY, 1, 1000, problems);
+  const attempts = readInt('ZOHO_ATTACH_ATTEMPTS', read('ZOHO_ATTACH_ATTEMPTS'), CONFIG_DEFAULTS.ZOHO_ATTACH_ATTEMPTS, 1, 100, problems);
+  const backoffMs = readInt('ZOHO_ATTACH_BACKOFF_MS', read('ZOHO_ATTACH_BACKOFF_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_BACKOFF_MS, 0, 3_600_000, problems);
+
+  const rootsRaw = read('ZOHO_ATTACH_FILE_ROOTS');
+  const fileRoots = (rootsRaw ? rootsRaw.split(':').filter((r) => r.length > 0) : [cwd]).map((r) => path.resolve(cwd, r));
+  if (rootsRaw !== undefined && fileRoots.length === 0) problems.push('ZOHO_ATTACH_FILE_ROOTS: names no folder');
+  const allowPrivateUrls = readBool('ZOHO_ATTACH_ALLOW_PRIVATE_URLS', read('ZOHO_ATTACH_ALLOW_PRIVATE_URLS'), CONFIG_DEFAULTS.ZOHO_ATTACH_ALLOW_PRIVATE_URLS, problems);
+
+  const logLevel = (read('LOG_LEVEL') ?? CONFIG_DEFAULTS.LOG_LEVEL).toLowerCase();
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL: "${logLevel}" is not one of fatal|error|warn|info|debug|trace|silent`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    zoho: {
+      dataCentre,
+      accountsUrl: stripSlash(accountsUrl),
+      apiDomain: stripSlash(apiDomainOverride ?? DATA_CENTRES[dataCentre].apiDomain),
+      apiDomainOverridden: apiDomainOverride !== undefined,
+      apiVersion,
+      clientId,
+      clientSecret,
+      refreshToken,
+      accessToken,
+      requestTimeoutMs,
+    },
+    redisUrl,
+    queue: { name: queueName, concurrency, attempts, backoffMs },
+    sources: { fileRoots, allowPrivateUrls },
+    logLevel,
+  });
+}
+
+function readUrl(name: string, value: string | undefined, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('protocol');
+    return value;
+  } catch {
+    problems.push(`${name}: "${value}" is not an http(s) URL`);
+    return undefined;
+  }
+}
+
+function readInt(name: string, value: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    problems.push(`${name}: "${value}" must be a whole number from ${min} to ${max}`);
+    return fallback;
+  }
+  return Number(value);
+}
+
+function readBool(name: string, value: string | undefined, fallback: boolean, problems: string[]): boolean {
+  if (value === undefined) return fallback;
+  const v = value.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  problems.push(`${name}: "${value}" must be true or false`);
+  return fallback;
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
