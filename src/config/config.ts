@@ -48,6 +48,15 @@ export interface QueueConfig {
   attempts: number;
   /** Base of the exponential backoff between attempts, in ms. */
   backoffMs: number;
+  /**
+   * How long a worker's hold on a job lasts without renewal. A worker killed mid-upload
+   * loses its hold after this long, and its job is recovered by another worker.
+   */
+  lockDurationMs: number;
+  /** On SIGTERM/SIGINT, how long a worker waits for in-flight uploads before it gives up. */
+  shutdownTimeoutMs: number;
+  /** Below this many Zoho API credits left, uploads are spaced out. */
+  creditsReserve: number;
 }
 
 /** Where workers may read from. */
@@ -86,6 +95,9 @@ export const CONFIG_DEFAULTS = {
   ZOHO_ATTACH_QUEUE: 'zoho-attach',
   ZOHO_ATTACH_ATTEMPTS: 8,
   ZOHO_ATTACH_BACKOFF_MS: 2_000,
+  ZOHO_ATTACH_LOCK_DURATION_MS: 30_000,
+  ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS: 60_000,
+  ZOHO_ATTACH_CREDITS_RESERVE: 1_000,
   ZOHO_ATTACH_ALLOW_PRIVATE_URLS: false,
   LOG_LEVEL: 'info',
 } as const;
@@ -140,6 +152,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const concurrency = readInt('ZOHO_CONCURRENCY', read('ZOHO_CONCURRENCY'), CONFIG_DEFAULTS.ZOHO_CONCURRENCY, 1, 1000, problems);
   const attempts = readInt('ZOHO_ATTACH_ATTEMPTS', read('ZOHO_ATTACH_ATTEMPTS'), CONFIG_DEFAULTS.ZOHO_ATTACH_ATTEMPTS, 1, 100, problems);
   const backoffMs = readInt('ZOHO_ATTACH_BACKOFF_MS', read('ZOHO_ATTACH_BACKOFF_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_BACKOFF_MS, 0, 3_600_000, problems);
+  const lockDurationMs = readInt('ZOHO_ATTACH_LOCK_DURATION_MS', read('ZOHO_ATTACH_LOCK_DURATION_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_LOCK_DURATION_MS, 1_000, 3_600_000, problems);
+  const shutdownTimeoutMs = readInt('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS', read('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS, 0, 3_600_000, problems);
+  const creditsReserve = readInt('ZOHO_ATTACH_CREDITS_RESERVE', read('ZOHO_ATTACH_CREDITS_RESERVE'), CONFIG_DEFAULTS.ZOHO_ATTACH_CREDITS_RESERVE, 0, 10_000_000, problems);
 
   const rootsRaw = read('ZOHO_ATTACH_FILE_ROOTS');
   const fileRoots = (rootsRaw ? rootsRaw.split(':').filter((r) => r.length > 0) : [cwd]).map((r) => path.resolve(cwd, r));
@@ -167,7 +182,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       requestTimeoutMs,
     },
     redisUrl,
-    queue: { name: queueName, concurrency, attempts, backoffMs },
+    queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve },
     sources: { fileRoots, allowPrivateUrls },
     logLevel,
   });

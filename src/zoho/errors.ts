@@ -30,6 +30,16 @@ export const LocalErrorCode = {
   REFRESH_FAILED: 'REFRESH_FAILED',
   /** No credentials configured to obtain a token. */
   NO_CREDENTIALS: 'NO_CREDENTIALS',
+  /** Another process held the refresh lock and no fresh token appeared in time. */
+  TOKEN_WAIT_TIMEOUT: 'TOKEN_WAIT_TIMEOUT',
+  /** The fixed `ZOHO_ACCESS_TOKEN` was rejected; it cannot be refreshed. */
+  ACCESS_TOKEN_REJECTED: 'ACCESS_TOKEN_REJECTED',
+  /** The file yielded a different number of bytes than its size: it changed while uploading. */
+  BODY_SIZE_MISMATCH: 'BODY_SIZE_MISMATCH',
+  /** The caller aborted the call (its `AbortSignal` fired). */
+  ABORTED: 'ABORTED',
+  /** A module or id that cannot be put in a URL path safely (empty, `.` or `..`). */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
 } as const;
 
 /** Zoho's codes that always mean "this configuration cannot work": pause, do not dead-letter. */
@@ -140,4 +150,150 @@ export function errorFromResponse(status: number, body: unknown, creditsRemainin
 /** True when `error` is a {@link ZohoError}. */
 export function isZohoError(error: unknown): error is ZohoError {
   return error instanceof ZohoError;
+}
+
+/**
+ * Error codes of connection attempts that fail before a single request byte can have
+ * left this machine: nothing can have reached Zoho, so the failure is never ambiguous.
+ */
+const CONNECT_PHASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** undici's timeouts, and `AbortSignal.timeout()`'s. */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Classifies a call that got no (complete) answer: a refused, reset or timed-out
+ * connection, or the caller's abort.
+ * @param error what undici (or the body stream) threw
+ * @param context.mutating true for calls that change Zoho's data (upload, delete): once
+ *   any of the request may have left, Zoho may have acted, so the failure is ambiguous
+ */
+export function errorFromNetwork(error: unknown, context: { mutating: boolean }): ZohoError {
+  if (error instanceof ZohoError) return error;
+  const code = errorCode(error);
+  const name = error instanceof Error ? error.name : undefined;
+  const ambiguous = context.mutating && !(code !== undefined && CONNECT_PHASE_CODES.has(code));
+  const detail = error instanceof Error ? error.message : String(error);
+  if (name === 'AbortError' || code === 'UND_ERR_ABORTED') {
+    return new ZohoError({ code: LocalErrorCode.ABORTED, classification: 'transient', ambiguous, message: `call aborted: ${detail}`, cause: error });
+  }
+  if ((code !== undefined && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') {
+    return new ZohoError({ code: LocalErrorCode.TIMEOUT, classification: 'transient', ambiguous, message: `no answer in time (${code ?? name})`, cause: error });
+  }
+  return new ZohoError({
+    code: LocalErrorCode.NETWORK_ERROR,
+    classification: 'transient',
+    ambiguous,
+    message: `${code ?? 'network failure'}: ${detail}`,
+    cause: error,
+  });
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') return error.code;
+  return undefined;
+}
+
+/**
+ * Classifies a token refresh answer that carried no access token. Zoho's accounts server
+ * reports most failures with HTTP 200 and an `error` field, so the status alone says little.
+ * @param status HTTP status of the accounts server's answer
+ * @param body the parsed JSON body, or undefined when it was not JSON
+ */
+export function errorFromRefresh(status: number, body: unknown): ZohoError {
+  const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const zohoCode = typeof fields.error === 'string' ? fields.error : undefined;
+  const description = typeof fields.error_description === 'string' ? fields.error_description : undefined;
+  // Only Zoho's own short fields are copied: the body is never echoed whole, so nothing
+  // the request carried (client secret, refresh token) can travel into a message.
+  const details = { error: zohoCode, error_description: description };
+  const base = { httpStatus: status, zohoCode, details };
+
+  if (zohoCode === 'invalid_code') {
+    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_INVALID_CODE, classification: 'systemic', message: 'the refresh token is revoked or invalid (invalid_code)' });
+  }
+  if (zohoCode === 'invalid_client') {
+    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_INVALID_CLIENT, classification: 'systemic', message: 'the client id or secret is wrong, or this is the wrong data centre (invalid_client)' });
+  }
+  if (zohoCode === 'Access Denied' || status === 429) {
+    // Zoho's 10-refreshes-per-10-minutes throttle clears by itself, and every job would
+    // hit it alike: "slow every worker down, spend no attempt" (rate_limited) fits; a
+    // systemic pause would wait for an operator for no reason, a transient retry would
+    // burn attempts and keep the throttle window busy.
+    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_THROTTLED, classification: 'rate_limited', message: `too many token refreshes: ${description ?? 'Access Denied'}` });
+  }
+  if (status >= 500 || zohoCode === undefined) {
+    // No Zoho verdict (a 5xx, an HTML error page): the accounts server may well answer next time.
+    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'transient', message: `token refresh failed with HTTP ${status} and no access token` });
+  }
+  // Any other named refusal (invalid_redirect_uri, …) is a configuration answer every job would get.
+  return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'systemic', message: `token refresh refused: ${zohoCode}` });
+}
+
+/**
+ * A 2xx answer we could not read. After an upload, Zoho answered success: it may well have
+ * stored the file, so the failure is ambiguous and the next attempt must look first.
+ */
+export function unexpectedResponse(message: string, context: { httpStatus: number; mutating: boolean; cause?: unknown }): ZohoError {
+  return new ZohoError({
+    code: LocalErrorCode.UNEXPECTED_RESPONSE,
+    classification: 'transient',
+    ambiguous: context.mutating,
+    httpStatus: context.httpStatus,
+    message,
+    cause: context.cause,
+  });
+}
+
+/**
+ * The source yielded more or fewer bytes than the size it announced. The request is
+ * aborted before the multipart trailer, so Zoho cannot have stored a truncated or
+ * padded file: transient (read it again), never ambiguous.
+ */
+export function bodySizeMismatch(expected: number, actual: number, complete: boolean): ZohoError {
+  const got = complete ? `${actual}` : `more than ${expected} (${actual} so far)`;
+  return new ZohoError({
+    code: LocalErrorCode.BODY_SIZE_MISMATCH,
+    classification: 'transient',
+    message: `the file changed while uploading: expected ${expected} bytes, read ${got}`,
+  });
+}
+
+/** No way to obtain a token: neither refresh credentials nor a fixed access token is configured. */
+export function noCredentials(): ZohoError {
+  return new ZohoError({
+    code: LocalErrorCode.NO_CREDENTIALS,
+    classification: 'systemic',
+    message: 'no Zoho credentials: set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN, or ZOHO_ACCESS_TOKEN',
+  });
+}
+
+/** The fixed access token was rejected by Zoho; without refresh credentials nothing can renew it. */
+export function accessTokenRejected(): ZohoError {
+  return new ZohoError({
+    code: LocalErrorCode.ACCESS_TOKEN_REJECTED,
+    classification: 'systemic',
+    message: 'Zoho rejected ZOHO_ACCESS_TOKEN (expired or revoked); it cannot be refreshed: set a new one, or configure refresh credentials',
+  });
+}
+
+/** Waited for another process's refresh longer than allowed; it may have crashed mid-refresh. */
+export function tokenWaitTimeout(waitedMs: number): ZohoError {
+  return new ZohoError({
+    code: LocalErrorCode.TOKEN_WAIT_TIMEOUT,
+    classification: 'transient',
+    message: `no fresh access token appeared within ${waitedMs} ms while another process held the refresh lock`,
+  });
+}
+
+/** A value that cannot be sent as given (it would change the meaning of the URL). */
+export function invalidArgument(message: string): ZohoError {
+  return new ZohoError({ code: LocalErrorCode.INVALID_ARGUMENT, classification: 'permanent', message });
 }

@@ -1,0 +1,62 @@
+/**
+ * What every CLI command is: a plain async function from parsed options and injected
+ * dependencies to an exit code. Only main.ts touches process.exit.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** What a command may use from the outside world (tests pass their own). */
+export interface CliDeps {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  stopSignal: Promise<string>;
+}
+
+/** A command of the CLI. */
+export interface Command {
+  /** One line for `--help`. */
+  summary: string;
+  /** The full usage text. */
+  usage: string;
+  run(argv: string[], deps: CliDeps): Promise<number>;
+}
+
+/** A mistake in how a command was called: the message names the option. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'USAGE';
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = {
+  OK: 0,
+  /** A fatal error: nothing (more) was done. */
+  FAILED: 1,
+  /** Partly done: e.g. some manifest rows were rejected while the valid ones were enqueued. */
+  PARTIAL: 2,
+} as const;
+
+/** node:util's parseArgs, with its errors turned into {@link UsageError}s that name the option. */
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Reads a whole-number option, naming it in the error. */
+export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`--${name} "${value}" must be a whole number from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+/** Writes a line to a stream. */
+export function println(stream: NodeJS.WritableStream, text = ''): void {
+  stream.write(`${text}\n`);
+}

@@ -1,0 +1,97 @@
+/** `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force]` */
+import path from 'node:path';
+import { loadConfig } from '../../config/config.js';
+import { readManifest, type RowRejection } from '../../manifest/index.js';
+import { assertBatchName, batchNameFor, enqueueRows, targetOf, type EnqueueSummary } from '../../queue/enqueue.js';
+import { UploadQueue } from '../../queue/upload-queue.js';
+import { inspectSource, type SourceLimits } from '../../sources/index.js';
+import { isClassifiedError } from '../../shared/errors.js';
+import { EXIT, UsageError, parseOptions, println, type CliDeps, type Command } from '../command.js';
+import { ProgressLine } from '../progress-line.js';
+
+/** Rejections printed in full; the rest are counted (the report lists them all). */
+const REJECTIONS_PRINTED = 200;
+
+export const enqueueCommand: Command = {
+  summary: 'validate a CSV/JSONL manifest and enqueue its rows as upload jobs',
+  usage: `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force]
+
+  <manifest>     CSV (with a header row) or JSONL: module, record_id, file | link_url, title, and pass-through columns
+  --batch NAME   name of the run (default: the manifest's file name without extension)
+  --dry-run      validate every row and check that files exist and are readable (size, 100 MB, .exe); enqueue nothing
+  --force        upload rows again even if the ledger says they were uploaded
+
+Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueued); 1 fatal error.`,
+  async run(argv, deps) {
+    const { values, positionals } = parseOptions(argv, { batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } }, true);
+    if (positionals.length !== 1) throw new UsageError('enqueue takes exactly one manifest path');
+    const manifestPath = path.resolve(deps.cwd, positionals[0] as string);
+    const batch = values.batch ?? batchNameFor(manifestPath);
+    assertBatchName(batch);
+    const config = loadConfig(deps.env, deps.cwd);
+    const entries = readManifest(manifestPath, { baseDir: path.dirname(manifestPath) });
+
+    if (values['dry-run']) {
+      const limits: SourceLimits = { fileRoots: config.sources.fileRoots, allowPrivateUrls: config.sources.allowPrivateUrls };
+      return dryRun(entries, limits, deps);
+    }
+
+    const uploadQueue = await UploadQueue.open(config);
+    const progress = new ProgressLine(deps.stderr);
+    try {
+      const summary = await enqueueRows(uploadQueue, entries, {
+        batch,
+        force: values.force ?? false,
+        source: manifestPath,
+        onProgress: (s) => progress.update(`enqueue ${batch}: ${s.rows} rows read, ${s.enqueued} enqueued, ${s.skipped} skipped, ${s.rejected} rejected`),
+      });
+      progress.done();
+      printSummary(summary, deps);
+      return summary.rejected > 0 ? EXIT.PARTIAL : EXIT.OK;
+    } finally {
+      progress.done();
+      await uploadQueue.close();
+    }
+  },
+};
+
+function printSummary(summary: EnqueueSummary, deps: CliDeps): void {
+  println(deps.stdout, `batch ${summary.batch}: ${summary.rows} rows read`);
+  println(deps.stdout, `  enqueued:                 ${summary.enqueued}`);
+  println(deps.stdout, `  skipped (already uploaded): ${summary.skipped}`);
+  if (summary.alreadyQueued > 0) println(deps.stdout, `  already queued (same row): ${summary.alreadyQueued}`);
+  println(deps.stdout, `  rejected:                 ${summary.rejected}`);
+  printRejections(summary.rejections, summary.rejected, deps);
+}
+
+function printRejections(rejections: RowRejection[], total: number, deps: CliDeps): void {
+  for (const r of rejections.slice(0, REJECTIONS_PRINTED)) println(deps.stdout, `    line ${r.line}: ${r.field ? `${r.field}: ` : ''}${r.reason}`);
+  if (total > REJECTIONS_PRINTED) println(deps.stdout, `    … and ${total - REJECTIONS_PRINTED} more (\`zoho-attach report\` lists every row)`);
+}
+
+async function dryRun(entries: ReturnType<typeof readManifest>, limits: SourceLimits, deps: CliDeps): Promise<number> {
+  let rows = 0;
+  let ok = 0;
+  const rejections: RowRejection[] = [];
+  for await (const entry of entries) {
+    rows++;
+    if (!entry.ok) {
+      rejections.push(entry.rejection);
+      continue;
+    }
+    const target = targetOf(entry.row);
+    if (target.kind !== 'link') {
+      try {
+        await inspectSource(target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url }, limits);
+      } catch (error) {
+        if (!isClassifiedError(error)) throw error;
+        rejections.push({ line: entry.row.line, field: 'file', reason: error.message });
+        continue;
+      }
+    }
+    ok++;
+  }
+  println(deps.stdout, `dry run: ${rows} rows read, ${ok} would be enqueued, ${rejections.length} rejected; nothing was enqueued`);
+  printRejections(rejections, rejections.length, deps);
+  return rejections.length > 0 ? EXIT.PARTIAL : EXIT.OK;
+}

@@ -1,0 +1,480 @@
+/**
+ * The ledger: what happened to every row, kept in Redis apart from BullMQ's jobs so that
+ * finished jobs can be removed (bounded memory for millions of rows) while every row's
+ * outcome and attachment id stays.
+ *
+ * Two levels:
+ * - an **item** per row identity (the upload job id): status, attachment id, attempts, last
+ *   error, sha256. Items are shared: the same row enqueued by two batches is one item.
+ * - per **batch**: the rows by manifest line (pointing at items), the rejected lines, and
+ *   counters. A batch "owns" the items it created; its counters count owned items, so
+ *   `pending = owned - uploaded - dead` holds for every batch.
+ *
+ * Status changes go through Lua scripts so that an item and its batch counters move together.
+ */
+import type { Redis } from 'ioredis';
+import type { KeyNames } from '../shared/key-names.js';
+
+/** Where a row stands. */
+export type ItemStatus = 'pending' | 'uploaded' | 'dead';
+
+/** One row identity's outcome. */
+export interface LedgerItem {
+  status: ItemStatus;
+  /** The batch that owns the item (counts it). */
+  batch: string;
+  attachmentId?: string;
+  /** Attempts started so far. */
+  attempts: number;
+  sha256?: string;
+  bytes?: number;
+  /** `uploaded`: posted by us; `adopted`: found already stored after an ambiguous failure. */
+  how?: 'uploaded' | 'adopted';
+  errorCode?: string;
+  errorMessage?: string;
+  errorHttpStatus?: number;
+  errorDetails?: Record<string, unknown>;
+  /** Set when an attempt started and has not ended with a definite "not stored": the next attempt must look first. */
+  pendingSince?: number;
+  createdAt?: number;
+  updatedAt?: number;
+  uploadedAt?: number;
+}
+
+/** The last error of a row, as the ledger keeps it. */
+export interface LedgerError {
+  code: string;
+  message: string;
+  httpStatus?: number | undefined;
+  details?: Record<string, unknown> | undefined;
+}
+
+/** A batch's summary. */
+export interface BatchMeta {
+  name: string;
+  createdAt: number;
+  /** The manifest it came from, when there was one. */
+  source?: string;
+  /** Highest manifest line recorded. */
+  maxLine: number;
+  /** Rows accepted (valid), in this batch's manifest(s). */
+  accepted: number;
+  /** Rows rejected at enqueue. */
+  rejected: number;
+  /** Rows found already uploaded at enqueue and skipped. */
+  skipped: number;
+  /** Items this batch owns (created or re-queued by it). */
+  owned: number;
+  uploaded: number;
+  dead: number;
+  /** owned − uploaded − dead. */
+  pending: number;
+  /** Bytes sent in successful uploads. */
+  bytes: number;
+  /** Attempts that failed and were retried. */
+  retries: number;
+  /** 429 answers received. */
+  rateLimited: number;
+}
+
+/** What {@link Ledger.claim} did with a row at enqueue. */
+export type ClaimOutcome =
+  /** A new item, owned by this batch: enqueue it. */
+  | 'created'
+  /** Already pending (maybe in another batch): nothing new; enqueue is harmless. */
+  | 'queued'
+  /** Already uploaded: skip it. */
+  | 'uploaded'
+  /** Was dead, or uploaded and forced: now pending again, owned by this batch. Its old job must be removed first. */
+  | 'requeued';
+
+/** A row as stored per batch (what the report needs besides the item). */
+export interface StoredRow {
+  jobId: string;
+  module: string;
+  record_id: string;
+  file: string;
+  link_url: string;
+  title: string;
+  extra: Record<string, string>;
+}
+
+/** A rejected row as stored per batch. */
+export interface StoredRejection {
+  field?: string | undefined;
+  reason: string;
+  /** The row's raw fields, as far as they could be read. */
+  raw?: Record<string, string> | undefined;
+}
+
+// KEYS[1] item. ARGV: batch, force (0|1), now, metaPrefix, metaSuffix
+const CLAIM_LUA = `
+local item = KEYS[1]
+local batch, force, now, metaPrefix, metaSuffix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local status = redis.call('HGET', item, 'status')
+if not status then
+  redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'createdAt', now, 'updatedAt', now)
+  redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', 1)
+  return 'created'
+end
+if status == 'pending' then return 'queued' end
+if status == 'uploaded' and force ~= '1' then return 'uploaded' end
+local oldBatch = redis.call('HGET', item, 'batch')
+local oldMeta = metaPrefix .. oldBatch .. metaSuffix
+redis.call('HINCRBY', oldMeta, 'owned', -1)
+redis.call('HINCRBY', oldMeta, status, -1)
+redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'pendingSince', 'attachmentId', 'how', 'uploadedAt')
+redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
+redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', 1)
+return 'requeued'
+`;
+
+// KEYS[1] item, KEYS[2] owners. ARGV: attachmentId, sha256, bytes, how, now, metaPrefix, metaSuffix, jobId
+const MARK_UPLOADED_LUA = `
+local item, owners = KEYS[1], KEYS[2]
+local attachmentId, sha, bytes, how, now, metaPrefix, metaSuffix, jobId = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local status = redis.call('HGET', item, 'status')
+if status == 'uploaded' then return 0 end
+local batch = redis.call('HGET', item, 'batch')
+if not batch then return -1 end
+local meta = metaPrefix .. batch .. metaSuffix
+if status == 'dead' then redis.call('HINCRBY', meta, 'dead', -1) end
+redis.call('HINCRBY', meta, 'uploaded', 1)
+if bytes ~= '' then redis.call('HINCRBY', meta, 'bytes', bytes) end
+redis.call('HDEL', item, 'pendingSince', 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails')
+redis.call('HSET', item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'uploadedAt', now, 'updatedAt', now)
+if sha ~= '' then redis.call('HSET', item, 'sha256', sha) end
+if bytes ~= '' then redis.call('HSET', item, 'bytes', bytes) end
+redis.call('HSET', owners, attachmentId, jobId)
+return 1
+`;
+
+// KEYS[1] item. ARGV: code, message, httpStatus, detailsJson, now, metaPrefix, metaSuffix
+const MARK_DEAD_LUA = `
+local item = KEYS[1]
+local status = redis.call('HGET', item, 'status')
+if status == 'uploaded' or not status then return 0 end
+redis.call('HSET', item, 'errorCode', ARGV[1], 'errorMessage', ARGV[2], 'errorHttpStatus', ARGV[3], 'errorDetails', ARGV[4], 'updatedAt', ARGV[5])
+if status == 'dead' then return 0 end
+redis.call('HSET', item, 'status', 'dead')
+redis.call('HINCRBY', ARGV[6] .. redis.call('HGET', item, 'batch') .. ARGV[7], 'dead', 1)
+return 1
+`;
+
+// KEYS[1] item. ARGV: now, metaPrefix, metaSuffix
+const REVIVE_DEAD_LUA = `
+local item = KEYS[1]
+if redis.call('HGET', item, 'status') ~= 'dead' then return 0 end
+redis.call('HSET', item, 'status', 'pending', 'attempts', 0, 'updatedAt', ARGV[1])
+redis.call('HDEL', item, 'pendingSince')
+redis.call('HINCRBY', ARGV[2] .. redis.call('HGET', item, 'batch') .. ARGV[3], 'dead', -1)
+return 1
+`;
+
+const RAISE_MAX_LINE_LUA = `
+if tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[1], 'maxLine') or '0') then
+  redis.call('HSET', KEYS[1], 'maxLine', ARGV[1])
+end
+return 0
+`;
+
+type LedgerRedis = Redis & {
+  ledgerRaiseMaxLine(meta: string, line: number): Promise<number>;
+  ledgerClaim(item: string, batch: string, force: string, now: number, metaPrefix: string, metaSuffix: string): Promise<ClaimOutcome>;
+  ledgerMarkUploaded(item: string, owners: string, ...args: (string | number)[]): Promise<number>;
+  ledgerMarkDead(item: string, ...args: (string | number)[]): Promise<number>;
+  ledgerReviveDead(item: string, ...args: (string | number)[]): Promise<number>;
+};
+
+/** Reads and writes the ledger. One instance per Redis connection. */
+export class Ledger {
+  private readonly redis: LedgerRedis;
+  private readonly metaPrefix: string;
+  private readonly metaSuffix: string;
+
+  /**
+   * @param redis a connection the ledger may define its scripts on
+   * @param keys the deployment's key names
+   * @param now the clock (tests replace it)
+   */
+  constructor(
+    redis: Redis,
+    private readonly keys: KeyNames,
+    private readonly now: () => number = Date.now,
+  ) {
+    // Scripts are defined per connection; defining twice is harmless.
+    redis.defineCommand('ledgerClaim', { lua: CLAIM_LUA, numberOfKeys: 1 });
+    redis.defineCommand('ledgerMarkUploaded', { lua: MARK_UPLOADED_LUA, numberOfKeys: 2 });
+    redis.defineCommand('ledgerMarkDead', { lua: MARK_DEAD_LUA, numberOfKeys: 1 });
+    redis.defineCommand('ledgerReviveDead', { lua: REVIVE_DEAD_LUA, numberOfKeys: 1 });
+    redis.defineCommand('ledgerRaiseMaxLine', { lua: RAISE_MAX_LINE_LUA, numberOfKeys: 1 });
+    this.redis = redis as LedgerRedis;
+    const sample = keys.batchMeta('\u0000');
+    [this.metaPrefix, this.metaSuffix] = sample.split('\u0000') as [string, string];
+  }
+
+  /** Records a batch (idempotent) and the manifest it came from. */
+  async ensureBatch(batch: string, source?: string): Promise<void> {
+    const now = this.now();
+    await this.redis
+      .multi()
+      .zadd(this.keys.batches, 'NX', now, batch)
+      .hsetnx(this.keys.batchMeta(batch), 'createdAt', now)
+      .hset(this.keys.batchMeta(batch), ...(source ? ['source', source] : ['touchedAt', String(now)]))
+      .exec();
+  }
+
+  /** Decides, for each row identity, whether it must be enqueued (see {@link ClaimOutcome}). */
+  async claim(batch: string, jobIds: string[], force: boolean): Promise<ClaimOutcome[]> {
+    const pipeline = this.redis.pipeline() as unknown as LedgerRedis;
+    const now = this.now();
+    for (const jobId of jobIds) {
+      pipeline.ledgerClaim(this.keys.ledgerItem(jobId), batch, force ? '1' : '0', now, this.metaPrefix, this.metaSuffix);
+    }
+    const results = await (pipeline as unknown as ReturnType<Redis['pipeline']>).exec();
+    return (results ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as ClaimOutcome;
+    });
+  }
+
+  /** Stores accepted rows of a batch by line, and counts them. */
+  async recordRows(batch: string, rows: Array<{ line: number; row: StoredRow }>, counts: { skipped: number }): Promise<void> {
+    if (rows.length === 0) return;
+    const fields: string[] = [];
+    const columns = new Set<string>();
+    let maxLine = 0;
+    for (const { line, row } of rows) {
+      fields.push(String(line), JSON.stringify(row));
+      for (const column of Object.keys(row.extra)) columns.add(column);
+      maxLine = Math.max(maxLine, line);
+    }
+    const multi = this.redis.multi();
+    if (columns.size > 0) multi.sadd(this.keys.batchColumns(batch), ...columns);
+    await multi
+      .hset(this.keys.batchRows(batch), ...fields)
+      .hincrby(this.keys.batchMeta(batch), 'accepted', rows.length)
+      .hincrby(this.keys.batchMeta(batch), 'skipped', counts.skipped)
+      .exec();
+    await this.raiseMaxLine(batch, maxLine);
+  }
+
+  /** Stores rejected rows of a batch by line, and counts them. */
+  async recordRejections(batch: string, rejections: Array<{ line: number; rejection: StoredRejection }>): Promise<void> {
+    if (rejections.length === 0) return;
+    const fields: string[] = [];
+    let maxLine = 0;
+    for (const { line, rejection } of rejections) {
+      fields.push(String(line), JSON.stringify(rejection));
+      maxLine = Math.max(maxLine, line);
+    }
+    await this.redis
+      .multi()
+      .hset(this.keys.batchRejected(batch), ...fields)
+      .hincrby(this.keys.batchMeta(batch), 'rejected', rejections.length)
+      .exec();
+    await this.raiseMaxLine(batch, maxLine);
+  }
+
+  private async raiseMaxLine(batch: string, line: number): Promise<void> {
+    // A script, because two enqueues of one batch may race and maxLine must only grow.
+    await this.redis.ledgerRaiseMaxLine(this.keys.batchMeta(batch), line);
+  }
+
+  /** Reads one item, or undefined if the row identity was never enqueued. */
+  async getItem(jobId: string): Promise<LedgerItem | undefined> {
+    const [item] = await this.getItems([jobId]);
+    return item;
+  }
+
+  /** Reads several items in one round trip. */
+  async getItems(jobIds: string[]): Promise<Array<LedgerItem | undefined>> {
+    if (jobIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const jobId of jobIds) pipeline.hgetall(this.keys.ledgerItem(jobId));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, value]) => {
+      if (error) throw error;
+      return parseItem(value as Record<string, string>);
+    });
+  }
+
+  /**
+   * Notes that an attempt is about to post. `pendingSince` keeps the earliest start, so that
+   * an adoption check after several ambiguous attempts looks back far enough.
+   * @returns true when this call set `pendingSince` (no earlier attempt had left it set)
+   */
+  async markAttemptStarted(jobId: string, attempt: number): Promise<boolean> {
+    const key = this.keys.ledgerItem(jobId);
+    const now = this.now();
+    const results = await this.redis.multi().hsetnx(key, 'pendingSince', now).hset(key, 'attempts', attempt, 'updatedAt', now).exec();
+    return results?.[0]?.[1] === 1;
+  }
+
+  /** Notes that the last attempt certainly stored nothing, so the next one need not look first. */
+  async markNotStored(jobId: string): Promise<void> {
+    await this.redis.hdel(this.keys.ledgerItem(jobId), 'pendingSince');
+  }
+
+  /** Notes a failed attempt's error (the row stays pending). */
+  async recordError(jobId: string, error: LedgerError): Promise<void> {
+    await this.redis.hset(this.keys.ledgerItem(jobId), errorFields(error, this.now()));
+  }
+
+  /** Marks a row uploaded; returns false when it already was (a second marking changes nothing). */
+  async markUploaded(
+    jobId: string,
+    result: { attachmentId: string; sha256?: string | undefined; bytes?: number | undefined; how: 'uploaded' | 'adopted' },
+  ): Promise<boolean> {
+    const changed = await this.redis.ledgerMarkUploaded(
+      this.keys.ledgerItem(jobId),
+      this.keys.attachmentOwners,
+      result.attachmentId,
+      result.sha256 ?? '',
+      result.bytes === undefined ? '' : String(result.bytes),
+      result.how,
+      this.now(),
+      this.metaPrefix,
+      this.metaSuffix,
+      jobId,
+    );
+    return changed === 1;
+  }
+
+  /** Marks a row dead with its error; an uploaded row is never marked dead. */
+  async markDead(jobId: string, error: LedgerError): Promise<boolean> {
+    const fields = errorFields(error, this.now());
+    const changed = await this.redis.ledgerMarkDead(
+      this.keys.ledgerItem(jobId),
+      fields.errorCode,
+      fields.errorMessage,
+      fields.errorHttpStatus,
+      fields.errorDetails,
+      this.now(),
+      this.metaPrefix,
+      this.metaSuffix,
+    );
+    return changed === 1;
+  }
+
+  /** Moves a dead row back to pending (for `dlq retry`). */
+  async reviveDead(jobId: string): Promise<boolean> {
+    return (await this.redis.ledgerReviveDead(this.keys.ledgerItem(jobId), this.now(), this.metaPrefix, this.metaSuffix)) === 1;
+  }
+
+  /** Adds to a batch's live counters (`bytes`, `retries`, `rateLimited`). */
+  async count(batch: string, counter: 'retries' | 'rateLimited', by = 1): Promise<void> {
+    await this.redis.hincrby(this.keys.batchMeta(batch), counter, by);
+  }
+
+  /** The job ids that own each attachment id (undefined where none does). */
+  async ownersOf(attachmentIds: string[]): Promise<Array<string | undefined>> {
+    if (attachmentIds.length === 0) return [];
+    const owners = await this.redis.hmget(this.keys.attachmentOwners, ...attachmentIds);
+    return owners.map((o) => o ?? undefined);
+  }
+
+  /** Every batch name, oldest first. */
+  async listBatches(): Promise<string[]> {
+    return this.redis.zrange(this.keys.batches, 0, -1);
+  }
+
+  /** A batch's summary, or undefined when there is no such batch. */
+  async getBatch(batch: string): Promise<BatchMeta | undefined> {
+    const raw = await this.redis.hgetall(this.keys.batchMeta(batch));
+    if (!raw.createdAt) return undefined;
+    const n = (field: string) => Number(raw[field] ?? 0);
+    return {
+      name: batch,
+      createdAt: n('createdAt'),
+      ...(raw.source ? { source: raw.source } : {}),
+      maxLine: n('maxLine'),
+      accepted: n('accepted'),
+      rejected: n('rejected'),
+      skipped: n('skipped'),
+      owned: n('owned'),
+      uploaded: n('uploaded'),
+      dead: n('dead'),
+      pending: n('owned') - n('uploaded') - n('dead'),
+      bytes: n('bytes'),
+      retries: n('retries'),
+      rateLimited: n('rateLimited'),
+    };
+  }
+
+  /**
+   * A batch's rows in manifest order, each with its item (accepted rows) or its rejection.
+   * Reads `chunkSize` lines at a time, so a million-row batch streams.
+   */
+  async *readRows(
+    batch: string,
+    chunkSize = 1000,
+  ): AsyncGenerator<
+    { line: number; row: StoredRow; item: LedgerItem | undefined } | { line: number; rejection: StoredRejection }
+  > {
+    const meta = await this.getBatch(batch);
+    if (!meta) return;
+    for (let start = 1; start <= meta.maxLine; start += chunkSize) {
+      const lines: string[] = [];
+      for (let line = start; line < start + chunkSize && line <= meta.maxLine; line++) lines.push(String(line));
+      const [rows, rejections] = await Promise.all([
+        this.redis.hmget(this.keys.batchRows(batch), ...lines),
+        this.redis.hmget(this.keys.batchRejected(batch), ...lines),
+      ]);
+      const parsedRows = rows.map((r) => (r ? (JSON.parse(r) as StoredRow) : undefined));
+      const items = await this.getItems(parsedRows.filter((r): r is StoredRow => r !== undefined).map((r) => r.jobId));
+      let itemIndex = 0;
+      for (let i = 0; i < lines.length; i++) {
+        const line = Number(lines[i]);
+        const row = parsedRows[i];
+        const rejection = rejections[i];
+        if (row) yield { line, row, item: items[itemIndex++] };
+        else if (rejection) yield { line, rejection: JSON.parse(rejection) as StoredRejection };
+      }
+    }
+  }
+
+  /** The pass-through column names of a batch, sorted. */
+  async extraColumns(batch: string): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.batchColumns(batch))).sort();
+  }
+
+  /** Reads one stored row of a batch. */
+  async getRow(batch: string, line: number): Promise<StoredRow | undefined> {
+    const raw = await this.redis.hget(this.keys.batchRows(batch), String(line));
+    return raw ? (JSON.parse(raw) as StoredRow) : undefined;
+  }
+}
+
+function errorFields(error: LedgerError, now: number) {
+  return {
+    errorCode: error.code,
+    errorMessage: error.message,
+    errorHttpStatus: error.httpStatus === undefined ? '' : String(error.httpStatus),
+    errorDetails: error.details === undefined ? '' : JSON.stringify(error.details),
+    updatedAt: String(now),
+  };
+}
+
+function parseItem(raw: Record<string, string>): LedgerItem | undefined {
+  if (!raw.status) return undefined;
+  const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+  const item: LedgerItem = { status: raw.status as ItemStatus, batch: raw.batch ?? '', attempts: num(raw.attempts) ?? 0 };
+  if (raw.attachmentId) item.attachmentId = raw.attachmentId;
+  if (raw.sha256) item.sha256 = raw.sha256;
+  if (raw.bytes) item.bytes = Number(raw.bytes);
+  if (raw.how === 'uploaded' || raw.how === 'adopted') item.how = raw.how;
+  if (raw.errorCode) item.errorCode = raw.errorCode;
+  if (raw.errorMessage) item.errorMessage = raw.errorMessage;
+  if (raw.errorHttpStatus) item.errorHttpStatus = Number(raw.errorHttpStatus);
+  if (raw.errorDetails) item.errorDetails = JSON.parse(raw.errorDetails) as Record<string, unknown>;
+  const pendingSince = num(raw.pendingSince);
+  if (pendingSince !== undefined) item.pendingSince = pendingSince;
+  const createdAt = num(raw.createdAt);
+  if (createdAt !== undefined) item.createdAt = createdAt;
+  const updatedAt = num(raw.updatedAt);
+  if (updatedAt !== undefined) item.updatedAt = updatedAt;
+  const uploadedAt = num(raw.uploadedAt);
+  if (uploadedAt !== undefined) item.uploadedAt = uploadedAt;
+  return item;
+}

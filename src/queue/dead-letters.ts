@@ -1,0 +1,135 @@
+/**
+ * Dead letters: rows that cannot succeed as they are (a permanent 4xx, a source problem)
+ * or that ran out of attempts. They are BullMQ's failed jobs, kept until an operator retries
+ * or purges them; the ledger holds their structured reason.
+ */
+import type { Job } from 'bullmq';
+import type { LedgerItem } from '../ledger/ledger.js';
+import type { UploadJobData, UploadJobResult } from './upload-job.js';
+import { targetLocation } from './upload-job.js';
+import type { UploadQueue } from './upload-queue.js';
+
+/** Which dead letters a command acts on. */
+export interface DeadLetterFilter {
+  batch?: string | undefined;
+  code?: string | undefined;
+}
+
+/** One dead letter with its reason. */
+export interface DeadLetter {
+  jobId: string;
+  batch: string;
+  line: number;
+  module: string;
+  recordId: string;
+  /** `file`, `url` or `link`. */
+  kind: UploadJobData['target']['kind'];
+  location: string;
+  title?: string | undefined;
+  code: string;
+  message: string;
+  httpStatus?: number | undefined;
+  details?: Record<string, unknown> | undefined;
+  attempts: number;
+  failedAt?: number | undefined;
+}
+
+/** Dead letters sharing one error code. */
+export interface DeadLetterGroup {
+  code: string;
+  count: number;
+  /** The distinct messages in the group, with counts (at most 10). */
+  messages: Array<{ message: string; count: number }>;
+  /** One row of the group, to show what it looks like. */
+  sample: DeadLetter;
+}
+
+/** Failed jobs read per round trip. */
+const PAGE = 500;
+
+/** Every dead letter matching the filter, streamed page by page. */
+export async function* iterateDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): AsyncGenerator<DeadLetter> {
+  // Pages are read from the end so removing the jobs already seen (retry, purge) cannot skip any.
+  const total = await uploadQueue.queue.getFailedCount();
+  for (let end = total - 1; end >= 0; end -= PAGE) {
+    const start = Math.max(0, end - PAGE + 1);
+    const jobs = (await uploadQueue.queue.getFailed(start, end)).filter((j): j is Job<UploadJobData, UploadJobResult> => Boolean(j?.id));
+    const items = await uploadQueue.ledger.getItems(jobs.map((j) => j.id as string));
+    for (const [i, job] of jobs.entries()) {
+      const letter = toDeadLetter(job, items[i]);
+      if (filter.batch !== undefined && letter.batch !== filter.batch) continue;
+      if (filter.code !== undefined && letter.code !== filter.code) continue;
+      yield letter;
+    }
+  }
+}
+
+/** Dead letters grouped by error code, largest group first. */
+export async function groupDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): Promise<DeadLetterGroup[]> {
+  const groups = new Map<string, { count: number; messages: Map<string, number>; sample: DeadLetter }>();
+  for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
+    const group = groups.get(letter.code) ?? { count: 0, messages: new Map<string, number>(), sample: letter };
+    group.count++;
+    group.messages.set(letter.message, (group.messages.get(letter.message) ?? 0) + 1);
+    groups.set(letter.code, group);
+  }
+  return [...groups.entries()]
+    .map(([code, g]) => ({
+      code,
+      count: g.count,
+      messages: [...g.messages.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10)
+        .map(([message, count]) => ({ message, count })),
+      sample: g.sample,
+    }))
+    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+}
+
+/** Puts matching dead letters back in the queue with fresh attempts. Returns how many. */
+export async function retryDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): Promise<number> {
+  let retried = 0;
+  for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
+    const job = await uploadQueue.queue.getJob(letter.jobId);
+    if (!job) continue;
+    await uploadQueue.ledger.reviveDead(letter.jobId);
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    retried++;
+  }
+  return retried;
+}
+
+/** Removes matching dead letters from the queue (the ledger keeps their outcome). Returns how many. */
+export async function purgeDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): Promise<number> {
+  let purged = 0;
+  for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
+    purged += await uploadQueue.queue.remove(letter.jobId);
+  }
+  return purged;
+}
+
+function toDeadLetter(job: Job<UploadJobData, UploadJobResult>, item: LedgerItem | undefined): DeadLetter {
+  const fromReason = parseFailedReason(job.failedReason ?? '');
+  return {
+    jobId: job.id as string,
+    batch: job.data.batch,
+    line: job.data.line,
+    module: job.data.module,
+    recordId: job.data.recordId,
+    kind: job.data.target.kind,
+    location: targetLocation(job.data.target),
+    title: job.data.title,
+    code: item?.errorCode ?? fromReason.code,
+    message: item?.errorMessage ?? fromReason.message,
+    httpStatus: item?.errorHttpStatus,
+    details: item?.errorDetails,
+    attempts: item?.attempts ?? job.attemptsMade,
+    failedAt: job.finishedOn,
+  };
+}
+
+/** Reads `[CODE] message` (every error message of ours has that shape); anything else is UNKNOWN. */
+function parseFailedReason(reason: string): { code: string; message: string } {
+  const match = /^\[([A-Z0-9_]+)\]\s*(.*)$/s.exec(reason);
+  return match ? { code: match[1] as string, message: match[2] as string } : { code: 'UNKNOWN', message: reason };
+}

@@ -1,0 +1,178 @@
+/**
+ * Turning validated rows into upload jobs, in chunks, without duplicates: each row's job
+ * id is derived from what it uploads, and the ledger decides whether it still needs doing.
+ */
+import path from 'node:path';
+import type { StoredRejection, StoredRow } from '../ledger/ledger.js';
+import type { ManifestRow, RowRejection } from '../manifest/index.js';
+import type { UploadJobData, UploadTarget } from './upload-job.js';
+import { uploadJobId } from './upload-job.js';
+import type { UploadQueue } from './upload-queue.js';
+
+/** Rows per `addBulk` call and ledger round trip. */
+const DEFAULT_CHUNK_SIZE = 1_000;
+
+/** Rejections kept in the returned summary; the ledger keeps them all. */
+const REJECTIONS_IN_SUMMARY = 1_000;
+
+/** A manifest entry as the manifest reader yields it. */
+export type ManifestEntry = { ok: true; row: ManifestRow } | { ok: false; rejection: RowRejection };
+
+/** Options for {@link enqueueRows}. */
+export interface EnqueueOptions {
+  /** The batch (run) the rows belong to. */
+  batch: string;
+  /** Upload rows again even if the ledger says they were uploaded. @defaultValue false */
+  force?: boolean;
+  /** The manifest the rows came from, recorded with the batch. */
+  source?: string;
+  /** Rows per chunk. @defaultValue 1000 */
+  chunkSize?: number;
+  /** Called after each chunk with the running totals (for a progress bar). */
+  onProgress?: (summary: EnqueueSummary) => void;
+}
+
+/** What an enqueue did. */
+export interface EnqueueSummary {
+  batch: string;
+  /** Rows read (valid and rejected). */
+  rows: number;
+  /** New jobs, and dead or forced rows queued again. */
+  enqueued: number;
+  /** Rows already uploaded (per the ledger), skipped. */
+  skipped: number;
+  /** Rows identical to one already waiting (in this or another batch): no second job. */
+  alreadyQueued: number;
+  /** Invalid rows, not enqueued. */
+  rejected: number;
+  /** The first rejections, with line numbers and reasons. */
+  rejections: RowRejection[];
+}
+
+/** Batch names become part of Redis keys: keep them to a safe alphabet. */
+const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Throws a clear error when `batch` cannot be a batch name. */
+export function assertBatchName(batch: string): void {
+  if (!BATCH_NAME.test(batch)) {
+    throw new Error(`[INVALID_BATCH] --batch "${batch}": use 1-128 letters, digits, _ . - (starting with a letter or digit)`);
+  }
+}
+
+/** The default batch name for a manifest: its file name without the extension. */
+export function batchNameFor(manifestPath: string): string {
+  const base = path.basename(manifestPath).replace(/\.(csv|jsonl|ndjson|json|txt)$/i, '');
+  const cleaned = base.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  return cleaned.length > 0 ? cleaned : 'batch';
+}
+
+/** Where a row's bytes come from. */
+export function targetOf(row: ManifestRow): UploadTarget {
+  if (row.linkUrl !== undefined) return { kind: 'link', url: row.linkUrl };
+  const file = row.file as string;
+  return /^https?:\/\//i.test(file) ? { kind: 'url', url: file } : { kind: 'file', path: file };
+}
+
+/**
+ * Enqueues validated rows (streamed: memory holds one chunk) and records them and the
+ * rejected ones in the batch's ledger.
+ */
+export async function enqueueRows(
+  uploadQueue: UploadQueue,
+  entries: AsyncIterable<ManifestEntry> | Iterable<ManifestEntry>,
+  options: EnqueueOptions,
+): Promise<EnqueueSummary> {
+  assertBatchName(options.batch);
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const summary: EnqueueSummary = { batch: options.batch, rows: 0, enqueued: 0, skipped: 0, alreadyQueued: 0, rejected: 0, rejections: [] };
+  await uploadQueue.ledger.ensureBatch(options.batch, options.source);
+
+  let rows: ManifestRow[] = [];
+  let rejections: RowRejection[] = [];
+  const flush = async () => {
+    await enqueueChunk(uploadQueue, rows, rejections, options, summary);
+    rows = [];
+    rejections = [];
+    options.onProgress?.(summary);
+  };
+
+  for await (const entry of entries) {
+    summary.rows++;
+    if (entry.ok) rows.push(entry.row);
+    else rejections.push(entry.rejection);
+    if (rows.length + rejections.length >= chunkSize) await flush();
+  }
+  if (rows.length + rejections.length > 0 || summary.rows === 0) await flush();
+  return summary;
+}
+
+async function enqueueChunk(
+  uploadQueue: UploadQueue,
+  rows: ManifestRow[],
+  rejections: RowRejection[],
+  options: EnqueueOptions,
+  summary: EnqueueSummary,
+): Promise<void> {
+  const { ledger, queue, jobOptions } = uploadQueue;
+  const { batch } = options;
+
+  if (rejections.length > 0) {
+    await ledger.recordRejections(batch, rejections.map((r) => ({ line: r.line, rejection: storedRejection(r) })));
+    summary.rejected += rejections.length;
+    for (const r of rejections) if (summary.rejections.length < REJECTIONS_IN_SUMMARY) summary.rejections.push(r);
+  }
+  if (rows.length === 0) return;
+
+  const jobs = rows.map((row) => {
+    const target = targetOf(row);
+    const data: UploadJobData = {
+      batch,
+      line: row.line,
+      module: row.module,
+      recordId: row.recordId,
+      target,
+      ...(row.title ? { title: row.title } : {}),
+    };
+    return { jobId: uploadJobId(data), data, row };
+  });
+
+  const outcomes = await ledger.claim(batch, jobs.map((j) => j.jobId), options.force ?? false);
+  const toAdd: typeof jobs = [];
+  let skipped = 0;
+  for (const [i, job] of jobs.entries()) {
+    const outcome = outcomes[i];
+    if (outcome === 'uploaded') {
+      skipped++;
+      continue;
+    }
+    if (outcome === 'requeued') {
+      // The dead (or forced) row's old job still holds its id: remove it so the id can be reused.
+      await queue.remove(job.jobId);
+    }
+    if (outcome === 'queued') summary.alreadyQueued++;
+    else summary.enqueued++;
+    // A 'queued' row is added too: a no-op when its job exists, and it heals a job lost between claim and add.
+    toAdd.push(job);
+  }
+  if (toAdd.length > 0) {
+    await queue.addBulk(toAdd.map((j) => ({ name: 'upload', data: j.data, opts: { ...jobOptions, jobId: j.jobId } })));
+  }
+  summary.skipped += skipped;
+  await ledger.recordRows(batch, jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) })), { skipped });
+}
+
+function storedRow(jobId: string, row: ManifestRow): StoredRow {
+  return {
+    jobId,
+    module: row.module,
+    record_id: row.recordId,
+    file: row.file ?? '',
+    link_url: row.linkUrl ?? '',
+    title: row.title ?? '',
+    extra: row.extra,
+  };
+}
+
+function storedRejection(rejection: RowRejection): StoredRejection {
+  return { field: rejection.field, reason: rejection.reason };
+}

@@ -1,0 +1,54 @@
+/**
+ * Pausing the whole queue when an error would fail every job the same way (bad
+ * credentials, a missing scope), and resuming it with one command. The reason is kept
+ * in Redis so every worker, `status` and the dashboard can say why.
+ */
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { KeyNames } from '../shared/key-names.js';
+
+/** Why the queue is paused. */
+export interface PauseReason {
+  code: string;
+  message: string;
+  /** What the operator should fix before resuming. */
+  hint: string;
+  at: number;
+}
+
+/** Pauses and resumes the upload queue, remembering why. */
+export class PauseControl {
+  constructor(
+    private readonly queue: Queue,
+    private readonly redis: Redis,
+    private readonly keys: KeyNames,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Pauses the queue for every worker. Returns true only for the call that paused it, so
+   * that thousands of jobs failing the same way log one message, not thousands.
+   */
+  async pause(reason: Omit<PauseReason, 'at'>): Promise<boolean> {
+    const set = await this.redis.set(this.keys.pauseReason, JSON.stringify({ ...reason, at: this.now() }), 'NX');
+    await this.queue.pause();
+    return set === 'OK';
+  }
+
+  /** Pauses by hand (no error behind it). */
+  async pauseByOperator(): Promise<void> {
+    await this.pause({ code: 'PAUSED_BY_OPERATOR', message: 'paused by an operator', hint: 'run `zoho-attach resume` to go on' });
+  }
+
+  /** Resumes the queue and forgets the reason. */
+  async resume(): Promise<void> {
+    await this.redis.del(this.keys.pauseReason);
+    await this.queue.resume();
+  }
+
+  /** Whether the queue is paused, and why when known. */
+  async status(): Promise<{ paused: boolean; reason?: PauseReason }> {
+    const [paused, raw] = await Promise.all([this.queue.isPaused(), this.redis.get(this.keys.pauseReason)]);
+    return raw ? { paused, reason: JSON.parse(raw) as PauseReason } : { paused };
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * The upload processor: the one place that turns a Zoho outcome into a job outcome.
+ * "Retry", "back off", "dead-letter" and "pause" are decided here and nowhere else.
+ *
+ * Exactly once: Zoho uploads are not idempotent. Before posting, an attempt notes
+ * `pendingSince` in the ledger; only an answer that proves nothing was stored clears it.
+ * The next attempt of a row whose `pendingSince` is set (a timeout, a reset, a 5xx, a worker
+ * killed mid-upload and its job recovered as stalled) first lists the record's attachments
+ * and adopts a match instead of posting again.
+ */
+import type { Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
+import pRetry from 'p-retry';
+import type { Ledger, LedgerError } from '../ledger/ledger.js';
+import { ClassifiedError, isClassifiedError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { OpenedSource, SourceLimits, SourceRef } from '../sources/index.js';
+import type { AttachmentInfo, ZohoClient } from '../zoho/index.js';
+import { isZohoError, sanitizeFileName } from '../zoho/index.js';
+import type { PauseControl } from './pause-control.js';
+import type { RateControl } from './rate-control.js';
+import type { UploadJobData, UploadJobResult } from './upload-job.js';
+
+/**
+ * How far before our first post a Zoho `Created_Time` may lie and still count as that post's
+ * attachment: room for clock skew between this machine and Zoho's, small enough not to adopt
+ * an identical file someone attached well before the migration.
+ */
+const ADOPTION_CLOCK_SKEW_MS = 60_000;
+
+/** In-attempt retries of transient faults, before BullMQ's own backoff takes over. */
+const QUICK_RETRIES = 2;
+
+/** How long a job whose run hit a systemic error waits before it is looked at again (the queue is paused by then). */
+const SYSTEMIC_REQUEUE_DELAY_MS = 5_000;
+
+/** What the processor needs; the worker wires the real ones, tests may wire their own. */
+export interface UploadProcessorDeps {
+  client: Pick<ZohoClient, 'uploadFile' | 'uploadLink' | 'listAllAttachments'>;
+  ledger: Ledger;
+  rateControl: RateControl;
+  pauseControl: PauseControl;
+  openSource: (ref: SourceRef, limits: SourceLimits) => Promise<OpenedSource>;
+  sourceLimits: SourceLimits;
+  /** Holds every worker of the queue back for `ms` (`queue.rateLimit`). */
+  rateLimit: (ms: number) => Promise<void>;
+  logger: Logger;
+  /** Called once per finished attempt, for metrics and progress. */
+  onOutcome?: (outcome: UploadOutcome) => void;
+  /** Base delay of the in-attempt quick retries. @defaultValue 250 */
+  quickRetryMs?: number;
+  now?: () => number;
+}
+
+/** One attempt's outcome, as logged and counted. */
+export interface UploadOutcome {
+  batch: string;
+  jobId: string;
+  attempt: number;
+  /** `uploaded` | `adopted` | `already-uploaded` | `retry` | `dead` | `rate-limited` | `paused`. */
+  result: 'uploaded' | 'adopted' | 'already-uploaded' | 'retry' | 'dead' | 'rate-limited' | 'paused';
+  durationMs: number;
+  bytes?: number;
+  attachmentId?: string;
+  errorCode?: string;
+}
+
+/** Builds the BullMQ processor function for upload jobs. */
+export function createUploadProcessor(deps: UploadProcessorDeps) {
+  const now = deps.now ?? Date.now;
+
+  return async function processUpload(job: Job<UploadJobData, UploadJobResult>, token?: string): Promise<UploadJobResult> {
+    const jobId = job.id as string;
+    const attempt = job.attemptsMade + 1;
+    const { batch, module, recordId } = job.data;
+    const log = deps.logger.child({ batch, jobId, module, recordId, attempt });
+    const started = now();
+    const report = (outcome: Omit<UploadOutcome, 'batch' | 'jobId' | 'attempt' | 'durationMs'>) => {
+      const full: UploadOutcome = { batch, jobId, attempt, durationMs: now() - started, ...outcome };
+      deps.onOutcome?.(full);
+      const level = outcome.result === 'dead' ? 'warn' : 'info';
+      log[level]({ outcome: outcome.result, durationMs: full.durationMs, bytes: outcome.bytes, attachmentId: outcome.attachmentId, errorCode: outcome.errorCode }, 'upload outcome');
+    };
+
+    try {
+      const result = await pRetry(() => attemptUpload(deps, job, attempt, now), {
+        retries: QUICK_RETRIES,
+        minTimeout: deps.quickRetryMs ?? 250,
+        factor: 2,
+        randomize: true,
+        shouldRetry: ({ error }) => isClassifiedError(error) && error.classification === 'transient',
+      });
+      report({ result: result.how, attachmentId: result.attachmentId, ...(result.bytes === undefined ? {} : { bytes: result.bytes }) });
+      const slowDownMs = await deps.rateControl.onSuccess(result.creditsRemaining);
+      if (slowDownMs > 0) {
+        log.warn({ creditsRemaining: result.creditsRemaining, slowDownMs }, 'Zoho API credits are running low: slowing down');
+        await deps.rateLimit(slowDownMs);
+      }
+      return { attachmentId: result.attachmentId, how: result.how };
+    } catch (caught) {
+      const error = asClassified(caught);
+      switch (error.classification) {
+        case 'rate_limited': {
+          const creditsRemaining = isZohoError(error) ? error.creditsRemaining : undefined;
+          const pauseMs = await deps.rateControl.onRateLimited(creditsRemaining);
+          await deps.ledger.count(batch, 'rateLimited');
+          report({ result: 'rate-limited', errorCode: error.code });
+          await deps.rateLimit(pauseMs);
+          // Not a failure: the job goes back to wait without spending an attempt.
+          throw Worker.RateLimitError();
+        }
+        case 'systemic': {
+          const hint = systemicHint(error.code);
+          const pausedNow = await deps.pauseControl.pause({ code: error.code, message: error.reason, hint });
+          if (pausedNow) log.error({ errorCode: error.code, hint }, `queue paused: ${error.reason}. ${hint}`);
+          report({ result: 'paused', errorCode: error.code });
+          // Back to delayed without spending an attempt; it runs again once the queue is resumed.
+          await job.moveToDelayed(now() + SYSTEMIC_REQUEUE_DELAY_MS, token);
+          throw new DelayedError();
+        }
+        case 'permanent': {
+          await deps.ledger.markDead(jobId, ledgerError(error));
+          report({ result: 'dead', errorCode: error.code });
+          throw new UnrecoverableError(error.message);
+        }
+        default: {
+          // transient, or a token still refused after the client's one refresh-and-retry.
+          const lastAttempt = attempt >= (job.opts.attempts ?? 1);
+          if (lastAttempt) {
+            await deps.ledger.markDead(jobId, ledgerError(error));
+            report({ result: 'dead', errorCode: error.code });
+          } else {
+            await deps.ledger.recordError(jobId, ledgerError(error));
+            await deps.ledger.count(batch, 'retries');
+            report({ result: 'retry', errorCode: error.code });
+          }
+          throw error;
+        }
+      }
+    }
+  };
+}
+
+interface AttemptResult {
+  attachmentId: string;
+  how: 'uploaded' | 'adopted' | 'already-uploaded';
+  bytes?: number;
+  creditsRemaining?: number;
+}
+
+/** One try: skip if done, adopt if a previous post may have stored it, else post. */
+async function attemptUpload(
+  deps: UploadProcessorDeps,
+  job: Job<UploadJobData, UploadJobResult>,
+  attempt: number,
+  now: () => number,
+): Promise<AttemptResult> {
+  const jobId = job.id as string;
+  const { module, recordId, target, title } = job.data;
+  const item = await deps.ledger.getItem(jobId);
+  if (item?.status === 'uploaded' && item.attachmentId) {
+    return { attachmentId: item.attachmentId, how: 'already-uploaded' };
+  }
+
+  if (target.kind === 'link') {
+    const expected: StoredMatch = { linkUrl: target.url };
+    if (item?.pendingSince !== undefined) {
+      const adopted = await findStoredAttachment(deps, job, expected, item.pendingSince);
+      if (adopted) return adopt(deps, jobId, adopted);
+    }
+    const startedPending = await deps.ledger.markAttemptStarted(jobId, attempt);
+    try {
+      const result = await deps.client.uploadLink({ module, recordId, url: target.url, ...(title ? { title } : {}) });
+      await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, how: 'uploaded' });
+      return { attachmentId: result.attachmentId, how: 'uploaded', ...credits(result.creditsRemaining) };
+    } catch (error) {
+      // Zoho refuses the same link twice on a record: if it is there and no other row owns it, it is ours.
+      if (isZohoError(error) && error.code === 'DUPLICATE_DATA') {
+        const existing = await findStoredAttachment(deps, job, expected, undefined);
+        if (existing) return adopt(deps, jobId, existing);
+      }
+      await forgetPendingIfNotStored(deps, jobId, startedPending, error);
+      throw error;
+    }
+  }
+
+  const ref: SourceRef = target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url };
+  let source = await deps.openSource(ref, deps.sourceLimits);
+  try {
+    if (item?.pendingSince !== undefined) {
+      const expected: StoredMatch = { fileName: sanitizeFileName(source.fileName), size: source.size };
+      const adopted = await findStoredAttachment(deps, job, expected, item.pendingSince);
+      if (adopted) {
+        // Read the bytes anyway, so the ledger's sha256 describes what Zoho holds.
+        await drain(source);
+        return adopt(deps, jobId, adopted, { sha256: source.sha256(), bytes: source.size });
+      }
+    }
+    const startedPending = await deps.ledger.markAttemptStarted(jobId, attempt);
+    let opened = 0;
+    try {
+      const result = await deps.client.uploadFile({
+        module,
+        recordId,
+        ...(title ? { title } : {}),
+        // The client calls this again to re-send after a token refresh: a consumed stream cannot be replayed.
+        open: async () => {
+          if (opened++ > 0) {
+            await source.close();
+            source = await deps.openSource(ref, deps.sourceLimits);
+          }
+          return { stream: source.stream, size: source.size, fileName: source.fileName };
+        },
+      });
+      const sha256 = source.sha256();
+      await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, sha256, bytes: source.size, how: 'uploaded' });
+      return { attachmentId: result.attachmentId, how: 'uploaded', bytes: source.size, ...credits(result.creditsRemaining) };
+    } catch (error) {
+      await forgetPendingIfNotStored(deps, jobId, startedPending, error);
+      throw error;
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+type StoredMatch = { linkUrl: string } | { fileName: string; size: number };
+
+/**
+ * Looks for this row's attachment among the record's attachments: the same link, or the same
+ * name and size created since `since` (any time when undefined), and not owned by another row.
+ */
+async function findStoredAttachment(
+  deps: UploadProcessorDeps,
+  job: Job<UploadJobData, UploadJobResult>,
+  expected: StoredMatch,
+  since: number | undefined,
+): Promise<AttachmentInfo | undefined> {
+  const attachments = await deps.client.listAllAttachments(job.data.module, job.data.recordId);
+  const candidates = attachments.filter((a) => {
+    const matches = 'linkUrl' in expected ? a.linkUrl === expected.linkUrl : a.fileName === expected.fileName && a.size === expected.size;
+    if (!matches) return false;
+    if (since === undefined) return true;
+    const created = Date.parse(a.createdTime);
+    return Number.isNaN(created) || created >= since - ADOPTION_CLOCK_SKEW_MS;
+  });
+  if (candidates.length === 0) return undefined;
+  const owners = await deps.ledger.ownersOf(candidates.map((c) => c.id));
+  return candidates.find((_, i) => owners[i] === undefined || owners[i] === job.id);
+}
+
+async function adopt(
+  deps: UploadProcessorDeps,
+  jobId: string,
+  attachment: AttachmentInfo,
+  content: { sha256?: string; bytes?: number } = {},
+): Promise<AttemptResult> {
+  await deps.ledger.markUploaded(jobId, { attachmentId: attachment.id, how: 'adopted', ...content });
+  return { attachmentId: attachment.id, how: 'adopted', ...(content.bytes === undefined ? {} : { bytes: content.bytes }) };
+}
+
+/**
+ * Clears `pendingSince` after a failure that proves nothing was stored — but only if this
+ * attempt set it: an earlier ambiguous attempt's mark must survive a later clean refusal.
+ */
+async function forgetPendingIfNotStored(deps: UploadProcessorDeps, jobId: string, startedPending: boolean, error: unknown): Promise<void> {
+  const ambiguous = !isClassifiedError(error) || error.ambiguous;
+  if (startedPending && !ambiguous) await deps.ledger.markNotStored(jobId);
+}
+
+async function drain(source: OpenedSource): Promise<void> {
+  for await (const _chunk of source.stream) {
+    // Only the hash and byte count matter.
+  }
+}
+
+function credits(creditsRemaining: number | undefined): { creditsRemaining?: number } {
+  return creditsRemaining === undefined ? {} : { creditsRemaining };
+}
+
+/** Any thrown value as a classified error; an unexpected one is transient (and retried a bounded number of times). */
+function asClassified(error: unknown): ClassifiedError {
+  if (isClassifiedError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ClassifiedError({ code: 'WORKER_ERROR', classification: 'transient', message, ambiguous: true, cause: error });
+}
+
+function ledgerError(error: ClassifiedError): LedgerError {
+  return {
+    code: error.code,
+    message: error.reason,
+    httpStatus: isZohoError(error) ? error.httpStatus : undefined,
+    details: isZohoError(error) ? error.details : undefined,
+  };
+}
+
+/** What to tell the operator for each systemic error. */
+function systemicHint(code: string): string {
+  switch (code) {
+    case 'OAUTH_SCOPE_MISMATCH':
+      return 'the token lacks the attachments scope: grant ZohoCRM.modules.ALL (or ZohoCRM.modules.attachments.ALL with the modules\' scopes), mint a new refresh token, then run `zoho-attach resume`';
+    case 'AUTHENTICATION_FAILURE':
+      return 'Zoho refused the credentials: check ZOHO_ACCESS_TOKEN or the refresh credentials, then run `zoho-attach resume`';
+    case 'REFRESH_INVALID_CODE':
+      return 'the refresh token is revoked or invalid: set a valid ZOHO_REFRESH_TOKEN, then run `zoho-attach resume`';
+    case 'REFRESH_INVALID_CLIENT':
+      return 'the client id/secret are wrong or belong to another data centre: check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_DC, then run `zoho-attach resume`';
+    case 'NO_CREDENTIALS':
+      return 'set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN (or ZOHO_ACCESS_TOKEN), then run `zoho-attach resume`';
+    default:
+      return 'fix the cause, then run `zoho-attach resume`';
+  }
+}

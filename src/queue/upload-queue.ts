@@ -1,0 +1,84 @@
+/**
+ * The producer side of the tool: the BullMQ queue of upload jobs, with the ledger and the
+ * shared controls that commands, the library API and the dashboard all use.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/config.js';
+import { Ledger } from '../ledger/ledger.js';
+import { keyNames, UPLOAD_QUEUE_NAME, type KeyNames } from '../shared/key-names.js';
+import { connectOrExplain, createProducerConnection } from './connections.js';
+import { PauseControl } from './pause-control.js';
+import { RateControl } from './rate-control.js';
+import type { UploadJobData, UploadJobResult } from './upload-job.js';
+
+/** Finished jobs kept in Redis for the dashboard; the ledger keeps every row's outcome regardless. */
+const COMPLETED_JOBS_KEPT = 1_000;
+
+/** Job options every upload job gets: the retry policy lives here. */
+export function uploadJobOptions(config: Config): JobsOptions {
+  return {
+    attempts: config.queue.attempts,
+    backoff: { type: 'exponential', delay: config.queue.backoffMs, jitter: 0.5 },
+    removeOnComplete: { count: COMPLETED_JOBS_KEPT },
+    // Failed jobs are the dead letters: kept until an operator retries or purges them.
+    removeOnFail: false,
+  };
+}
+
+/** The upload queue and everything that goes with it. `close()` is idempotent. */
+export class UploadQueue {
+  readonly keys: KeyNames;
+  readonly queue: Queue<UploadJobData, UploadJobResult>;
+  readonly ledger: Ledger;
+  readonly pauseControl: PauseControl;
+  readonly rateControl: RateControl;
+  readonly jobOptions: JobsOptions;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly redis: Redis,
+    private readonly ownsRedis: boolean,
+  ) {
+    this.keys = keyNames(config.queue.name);
+    this.queue = new Queue<UploadJobData, UploadJobResult>(UPLOAD_QUEUE_NAME, {
+      connection: redis,
+      prefix: this.keys.prefix,
+      defaultJobOptions: uploadJobOptions(config),
+    });
+    this.ledger = new Ledger(redis, this.keys);
+    this.pauseControl = new PauseControl(this.queue, redis, this.keys);
+    this.rateControl = new RateControl(redis, this.keys, { creditsReserve: config.queue.creditsReserve });
+    this.jobOptions = uploadJobOptions(config);
+  }
+
+  /**
+   * Opens the queue on a new producer connection (or on `redis` when given, which the
+   * caller then keeps owning).
+   */
+  static async open(config: Config, redis?: Redis): Promise<UploadQueue> {
+    const connection = redis ?? (await connectOrExplain(createProducerConnection(config.redisUrl), config.redisUrl));
+    return new UploadQueue(config, connection, redis === undefined);
+  }
+
+  /** Counts of jobs per BullMQ state (all batches together). */
+  async jobCounts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed', 'waiting-children');
+  }
+
+  /** True when nothing is waiting, delayed or active (dead letters do not count). */
+  async isIdle(): Promise<boolean> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).every((n) => n === 0);
+  }
+
+  /** Closes the queue (and the connection, if it made it). */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.queue.close();
+      if (this.ownsRedis) await this.redis.quit().catch(() => this.redis.disconnect());
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The consumer side: a BullMQ worker that runs the upload processor, shares one OAuth
+ * token and one global concurrency cap with every other worker, and shuts down gracefully.
+ */
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/config.js';
+import { UPLOAD_QUEUE_NAME } from '../shared/key-names.js';
+import type { Logger } from '../shared/logger.js';
+import { openSource, type SourceLimits } from '../sources/index.js';
+import { createTokenProvider, ZohoClient } from '../zoho/index.js';
+import { connectOrExplain, createProducerConnection, createWorkerConnection } from './connections.js';
+import type { UploadJobData, UploadJobResult } from './upload-job.js';
+import { createUploadProcessor, type UploadOutcome } from './upload-processor.js';
+import { UploadQueue } from './upload-queue.js';
+
+/**
+ * The worker's own limiter. It never binds (Zoho has no per-minute limit on data APIs),
+ * but BullMQ only honours `queue.rateLimit()` — our 429 back-off — in workers that have one.
+ */
+const PERMISSIVE_LIMITER = { max: 1_000_000, duration: 1_000 };
+
+/** Options for {@link startUploadWorker}. */
+export interface UploadWorkerOptions {
+  config: Config;
+  logger: Logger;
+  /** Uploads this process runs at once; the global cap (`ZOHO_CONCURRENCY`) still applies. @defaultValue config.queue.concurrency */
+  concurrency?: number;
+  /** Called once per finished attempt (metrics, progress). */
+  onOutcome?: (outcome: UploadOutcome) => void;
+}
+
+/** A running worker. */
+export interface UploadWorker {
+  readonly worker: Worker<UploadJobData, UploadJobResult>;
+  readonly uploadQueue: UploadQueue;
+  /**
+   * Stops taking jobs, waits for in-flight uploads up to `config.queue.shutdownTimeoutMs`,
+   * then closes everything. Idempotent. Jobs cut off by the timeout are recovered by another
+   * worker as stalled, and their next attempt checks Zoho before posting again.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts an upload worker. */
+export async function startUploadWorker(options: UploadWorkerOptions): Promise<UploadWorker> {
+  const { config, logger } = options;
+  const concurrency = options.concurrency ?? config.queue.concurrency;
+  const producer = await connectOrExplain(createProducerConnection(config.redisUrl), config.redisUrl);
+  const uploadQueue = await UploadQueue.open(config, producer);
+  // The global cap bounds in-flight uploads across every worker process and machine.
+  await uploadQueue.queue.setGlobalConcurrency(config.queue.concurrency);
+
+  const tokenRedis: Redis = createWorkerConnection(config.redisUrl);
+  const tokens = createTokenProvider(config.zoho, tokenRedis, uploadQueue.keys.oauthPrefix);
+  const client = new ZohoClient({ config: config.zoho, tokens });
+  const sourceLimits: SourceLimits = { fileRoots: config.sources.fileRoots, allowPrivateUrls: config.sources.allowPrivateUrls };
+
+  const workerConnection = createWorkerConnection(config.redisUrl);
+  const processor = createUploadProcessor({
+    client,
+    ledger: uploadQueue.ledger,
+    rateControl: uploadQueue.rateControl,
+    pauseControl: uploadQueue.pauseControl,
+    openSource,
+    sourceLimits,
+    rateLimit: (ms) => uploadQueue.queue.rateLimit(ms),
+    logger,
+    ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+  });
+
+  const worker = new Worker<UploadJobData, UploadJobResult>(UPLOAD_QUEUE_NAME, processor, {
+    connection: workerConnection,
+    prefix: uploadQueue.keys.prefix,
+    concurrency,
+    limiter: PERMISSIVE_LIMITER,
+    lockDuration: config.queue.lockDurationMs,
+    stalledInterval: config.queue.lockDurationMs,
+    // Workers get killed in real migrations; a job must survive several of them before
+    // BullMQ gives up on it as "stalled too often".
+    maxStalledCount: 10,
+  });
+
+  worker.on('failed', (job, error) => {
+    // BullMQ fails a job by itself when it stalled too often: the processor never saw that, so record it here.
+    if (job && error.message.includes('stalled more than allowable limit')) {
+      void uploadQueue.ledger
+        .markDead(job.id as string, { code: 'STALLED_TOO_OFTEN', message: error.message })
+        .catch((cause: unknown) => logger.error({ err: cause, jobId: job.id }, 'could not record a stalled job in the ledger'));
+    }
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const graceful = worker.close();
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.queue.shutdownTimeoutMs).unref()),
+      ]);
+      if (timedOut) {
+        logger.warn({ timeoutMs: config.queue.shutdownTimeoutMs }, 'in-flight uploads did not finish in time; they will be recovered by another worker');
+        await worker.close(true);
+      }
+      await client.close();
+      await uploadQueue.close();
+      await Promise.all([producer, tokenRedis, workerConnection].map((r) => r.quit().catch(() => r.disconnect())));
+    })();
+    return closing;
+  };
+
+  return { worker, uploadQueue, close };
+}

@@ -1,0 +1,55 @@
+/**
+ * Every Redis key and queue name the tool uses, derived from `ZOHO_ATTACH_QUEUE` in this
+ * one place. The configured name is BullMQ's key prefix, so a `{hash-tag}` name puts
+ * every key of the tool, BullMQ's and ours, in one Redis Cluster slot.
+ */
+
+/** The BullMQ queue that holds upload jobs, under the configured prefix. */
+export const UPLOAD_QUEUE_NAME = 'uploads';
+
+/** Key names for one deployment of the tool (one `ZOHO_ATTACH_QUEUE`). */
+export interface KeyNames {
+  /** BullMQ's `prefix` option. */
+  prefix: string;
+  /** The shared OAuth access token and its refresh lock live under this prefix. */
+  oauthPrefix: string;
+  /** Why the queue was paused (set when a systemic error paused it). */
+  pauseReason: string;
+  /** Consecutive 429s, for the escalating pause. */
+  rateLimitStreak: string;
+  /** Last `X-API-CREDITS-REMAINING` seen, and when. */
+  credits: string;
+  /** All batches, scored by creation time. */
+  batches: string;
+  /** One row identity's outcome (shared by every batch that enqueued the row). */
+  ledgerItem(jobId: string): string;
+  /** Attachment id → the job id that owns it, so an adoption never claims another row's attachment. */
+  attachmentOwners: string;
+  /** A batch's summary and counters. */
+  batchMeta(batch: string): string;
+  /** A batch's accepted rows, by manifest line. */
+  batchRows(batch: string): string;
+  /** A batch's rejected rows, by manifest line. */
+  batchRejected(batch: string): string;
+  /** The pass-through column names seen in a batch's rows. */
+  batchColumns(batch: string): string;
+}
+
+/** Derives every key name from the configured queue name. */
+export function keyNames(queueName: string): KeyNames {
+  const p = queueName;
+  return {
+    prefix: p,
+    oauthPrefix: `${p}:oauth`,
+    pauseReason: `${p}:control:pause-reason`,
+    rateLimitStreak: `${p}:control:429-streak`,
+    credits: `${p}:control:credits`,
+    batches: `${p}:ledger:batches`,
+    ledgerItem: (jobId) => `${p}:ledger:item:${jobId}`,
+    attachmentOwners: `${p}:ledger:attachment-owners`,
+    batchMeta: (batch) => `${p}:ledger:batch:${batch}:meta`,
+    batchRows: (batch) => `${p}:ledger:batch:${batch}:rows`,
+    batchRejected: (batch) => `${p}:ledger:batch:${batch}:rejected`,
+    batchColumns: (batch) => `${p}:ledger:batch:${batch}:columns`,
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * Local files as sources. A manifest names paths, so a row must not be able to read
+ * outside the configured roots (`../`, absolute paths, symlinks), wedge a worker on a FIFO
+ * or a device, or upload a file that is still being written.
+ *
+ * What the roots protect is *paths*: every component is resolved with `realpath`, the
+ * final open refuses a symlink (`O_NOFOLLOW`), and on Linux the opened descriptor's own
+ * path (`/proc/self/fd/N`) is checked again, so swapping a folder for a symlink between
+ * the check and the open is caught. A hard link inside a root to a file elsewhere is an
+ * ordinary file as far as any path can tell; `refuseHardLinks` refuses files with more
+ * than one link for deployments where untrusted users can create links inside a root.
+ */
+import { constants as fsConstants, type Stats } from 'node:fs';
+import fs, { type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { SourceError, SourceErrorCode } from './errors.js';
+import { isForbiddenFileName } from './file-name.js';
+import { hashSource } from './hashing-stream.js';
+import { SOURCE_DEFAULTS, type OpenedSource, type SourceInfo, type SourceLimits } from './types.js';
+
+// O_NONBLOCK: opening a FIFO that lost the race to the type check returns at once instead
+// of blocking a libuv thread until a writer appears. O_NOFOLLOW: the final component was
+// resolved already, so a symlink there now means it was swapped in after the check.
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW;
+
+interface Root {
+  /** As configured (used for the lexical check of paths that do not exist). */
+  given: string;
+  /** Resolved with realpath; undefined when the root itself does not exist. */
+  real: string | undefined;
+}
+
+interface CheckedFile {
+  handle: FileHandle;
+  fileName: string;
+  size: number;
+}
+
+/**
+ * Opens a local file for upload after checking it lies under a root, is a regular file,
+ * is not too large and has an accepted name.
+ * @param filePath absolute path; the upload is named after its base name (a symlink's own name)
+ * @throws SourceError `SOURCE_OUTSIDE_ROOTS`, `SOURCE_NOT_FOUND`, `SOURCE_NOT_A_FILE`,
+ *   `SOURCE_TOO_LARGE`, `SOURCE_FORBIDDEN_TYPE`, `SOURCE_UNREADABLE`, `SOURCE_CHANGED`,
+ *   `SOURCE_HARD_LINKED`
+ */
+export async function openFileSource(filePath: string, limits: SourceLimits): Promise<OpenedSource> {
+  const { handle, fileName, size } = await openCheckedFile(filePath, limits);
+  // The stream closes the handle when it ends, fails or is destroyed (autoClose).
+  const stream = hashSource(handle.createReadStream({ start: 0 }), {
+    // Reading past the size fstat reported means the file grew; ending short, that it shrank.
+    expectedBytes: size,
+    lengthError: (problem) =>
+      new SourceError(
+        SourceErrorCode.CHANGED,
+        `${filePath} changed while being read: ${size} bytes when opened, ${problem.kind === 'longer' ? 'more' : `only ${problem.bytes}`} when read`,
+      ),
+    sourceError: (error) =>
+      error instanceof SourceError
+        ? error
+        : new SourceError(SourceErrorCode.UNREADABLE, `reading ${filePath} failed: ${error.message}`, {
+            cause: error,
+            // A read that fails midway (EIO on a network share) may work next time.
+            classification: 'transient',
+          }),
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    fileName,
+    size,
+    stream,
+    sha256: () => stream.digest(),
+    close: () => {
+      closing ??= (async () => {
+        stream.destroy();
+        await handle.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Runs every check {@link openFileSource} runs, including opening the file (so an
+ * unreadable file is reported), without reading it.
+ */
+export async function inspectFileSource(filePath: string, limits: SourceLimits): Promise<SourceInfo> {
+  const { handle, fileName, size } = await openCheckedFile(filePath, limits);
+  await handle.close();
+  return { fileName, size };
+}
+
+async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<CheckedFile> {
+  const maxBytes = limits.maxBytes ?? SOURCE_DEFAULTS.maxBytes;
+  if (!path.isAbsolute(filePath)) {
+    throw new SourceError(SourceErrorCode.OUTSIDE_ROOTS, `${filePath} is not an absolute path`);
+  }
+  if (filePath.includes('\0')) throw new SourceError(SourceErrorCode.NOT_FOUND, `${JSON.stringify(filePath)} contains a NUL byte`);
+  const roots = await resolveRoots(limits.fileRoots);
+
+  let realPath: string;
+  try {
+    realPath = await fs.realpath(filePath);
+  } catch (error) {
+    // A path outside the roots is reported as such whether or not it exists, so error
+    // codes do not reveal which files exist elsewhere on the machine.
+    const resolved = path.resolve(filePath);
+    if (!roots.some((root) => isWithin(resolved, root.given) || (root.real !== undefined && isWithin(resolved, root.real)))) {
+      throw outsideRoots(filePath, limits.fileRoots);
+    }
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new SourceError(SourceErrorCode.NOT_FOUND, `${filePath} leads into a loop of symbolic links`, { cause: error });
+    }
+    throw fileSystemError(error, filePath);
+  }
+  if (!roots.some((root) => root.real !== undefined && isWithin(realPath, root.real))) {
+    throw outsideRoots(filePath, limits.fileRoots, realPath === path.resolve(filePath) ? undefined : realPath);
+  }
+
+  const fileName = path.basename(filePath);
+  if (isForbiddenFileName(fileName)) {
+    throw new SourceError(SourceErrorCode.FORBIDDEN_TYPE, `${filePath}: Zoho refuses .exe attachments`);
+  }
+
+  // Judge the type before opening: opening a device can have side effects (a tape rewinds).
+  let before: Stats;
+  try {
+    before = await fs.lstat(realPath);
+  } catch (error) {
+    throw fileSystemError(error, filePath);
+  }
+  checkStats(before, filePath, maxBytes, limits.refuseHardLinks ?? false);
+
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(realPath, OPEN_FLAGS);
+  } catch (error) {
+    throw fileSystemError(error, filePath);
+  }
+  try {
+    // The opened descriptor is the truth: the path may name another file by now.
+    const stats = await handle.stat();
+    checkStats(stats, filePath, maxBytes, limits.refuseHardLinks ?? false);
+    await checkOpenedWithinRoots(handle, roots, filePath, limits.fileRoots);
+    return { handle, fileName, size: stats.size };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function resolveRoots(fileRoots: readonly string[]): Promise<Root[]> {
+  return Promise.all(
+    fileRoots.map(async (given) => {
+      if (!path.isAbsolute(given)) throw new TypeError(`fileRoots must be absolute; got "${given}"`);
+      const real = await fs.realpath(given).catch(() => undefined);
+      return { given: path.resolve(given), real };
+    }),
+  );
+}
+
+/** True when `candidate` is `folder` or lies below it (no `..`, no sibling with a shared prefix). */
+function isWithin(candidate: string, folder: string): boolean {
+  const relative = path.relative(folder, candidate);
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+}
+
+function checkStats(stats: Stats, filePath: string, maxBytes: number, refuseHardLinks: boolean): void {
+  if (!stats.isFile()) {
+    throw new SourceError(SourceErrorCode.NOT_A_FILE, `${filePath} is ${describeType(stats)}, not a regular file`);
+  }
+  if (stats.size > maxBytes) {
+    throw new SourceError(SourceErrorCode.TOO_LARGE, `${filePath} is ${stats.size} bytes; the limit is ${maxBytes}`);
+  }
+  if (refuseHardLinks && stats.nlink > 1) {
+    throw new SourceError(
+      SourceErrorCode.HARD_LINKED,
+      `${filePath} has ${stats.nlink} hard links; refused because a hard link can reach a file outside the roots`,
+    );
+  }
+}
+
+function describeType(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+/**
+ * Linux names the file behind a descriptor in /proc/self/fd: checking that path closes the
+ * window between realpath and open in which a folder on the path could be swapped for a
+ * symlink. Where /proc is missing the checks before the open have to do.
+ */
+async function checkOpenedWithinRoots(handle: FileHandle, roots: Root[], filePath: string, fileRoots: readonly string[]): Promise<void> {
+  const openedPath = await fs.readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+  if (openedPath === undefined) return;
+  if (!roots.some((root) => root.real !== undefined && isWithin(openedPath, root.real))) {
+    throw outsideRoots(filePath, fileRoots, openedPath);
+  }
+}
+
+function outsideRoots(filePath: string, fileRoots: readonly string[], realPath?: string): SourceError {
+  const via = realPath === undefined ? '' : ` (it leads to ${realPath})`;
+  return new SourceError(
+    SourceErrorCode.OUTSIDE_ROOTS,
+    `${filePath}${via} is not under a file root (${fileRoots.join(', ') || 'none configured'})`,
+  );
+}
+
+function fileSystemError(error: unknown, filePath: string): SourceError {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'ENAMETOOLONG':
+      return new SourceError(SourceErrorCode.NOT_FOUND, `${filePath} does not exist`, { cause: error });
+    case 'ELOOP':
+      // realpath already resolved every symlink, so one here was swapped in since: look again.
+      return new SourceError(SourceErrorCode.CHANGED, `${filePath} became a symbolic link while being opened`, { cause: error });
+    case 'EACCES':
+    case 'EPERM':
+      return new SourceError(SourceErrorCode.UNREADABLE, `${filePath} is not readable (${code})`, { cause: error });
+    default:
+      // EIO, EMFILE, EBUSY and the like are conditions of the moment, not of the row.
+      return new SourceError(SourceErrorCode.UNREADABLE, `${filePath} could not be opened (${code ?? String(error)})`, {
+        cause: error,
+        classification: 'transient',
+      });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The shapes shared by file and URL sources: what to open, within which limits, and what
+ * an opened source gives back.
+ */
+import type { Readable } from 'node:stream';
+import type { SourcesConfig } from '../config/config.js';
+import type { LookupFunction } from './address-guard.js';
+
+/** What to read: a local file (absolute path) or an http(s) URL. */
+export type SourceRef = { kind: 'file'; path: string } | { kind: 'url'; url: string };
+
+/**
+ * Where sources may come from and how big and slow they may be. The first two fields come
+ * from {@link SourcesConfig}; the rest have defaults ({@link SOURCE_DEFAULTS}).
+ */
+export interface SourceLimits extends SourcesConfig {
+  /**
+   * Largest file or download accepted, in bytes.
+   * @defaultValue 104857600 (100 MB)
+   */
+  maxBytes?: number;
+  /**
+   * For URLs: the longest wait for name resolution, a connection, the response headers, or
+   * the next piece of the body (an idle timeout, so a large download may take longer).
+   * @defaultValue 60000
+   */
+  timeoutMs?: number;
+  /**
+   * Redirects followed before giving up with `SOURCE_URL_TOO_MANY_REDIRECTS`.
+   * @defaultValue 5
+   */
+  maxRedirects?: number;
+  /**
+   * Refuse local files that have more than one hard link. File roots protect *paths*: a
+   * hard link inside a root to a file elsewhere cannot be told from an ordinary file, so
+   * deployments where untrusted users can create links inside a root should set this.
+   * Off by default because backup and dedup tools legitimately hard-link files.
+   * @defaultValue false
+   */
+  refuseHardLinks?: boolean;
+  /**
+   * Addresses or CIDR ranges (`'127.0.0.1'`, `'10.1.2.0/24'`, `'fd00::/8'`) URLs may reach
+   * although the SSRF guard would refuse them, for one known internal file server without
+   * opening every private range with `allowPrivateUrls`.
+   * @defaultValue none
+   */
+  allowedAddresses?: string[];
+  /**
+   * Resolves a host name to all its addresses. Tests inject one to make a name resolve to a
+   * private address without touching real DNS.
+   * @defaultValue `dns.lookup` with `all: true`
+   */
+  lookup?: LookupFunction;
+  /**
+   * Folder for the temporary copy of a download that has no Content-Length.
+   * @defaultValue `os.tmpdir()`
+   */
+  spoolDir?: string;
+}
+
+/** Defaults of the optional {@link SourceLimits}. */
+export const SOURCE_DEFAULTS = {
+  maxBytes: 100 * 1024 * 1024,
+  timeoutMs: 60_000,
+  maxRedirects: 5,
+} as const;
+
+/** A source ready to be streamed into an upload. */
+export interface OpenedSource {
+  /** The name to upload under: the path's base name, or the download's file name. */
+  fileName: string;
+  /** The exact number of bytes `stream` will deliver. */
+  size: number;
+  /**
+   * The content. It fails with a {@link SourceError} when the source delivers more or
+   * fewer than `size` bytes, times out or breaks. Read it once: it cannot be replayed.
+   */
+  stream: Readable;
+  /**
+   * The hex SHA-256 of what `stream` delivered.
+   * @throws Error when called before `stream` has ended
+   */
+  sha256(): string;
+  /** Releases the file handle, HTTP connection and temporary file. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What a dry run learns about a source. */
+export interface SourceInfo {
+  fileName: string;
+  size: number;
+}

@@ -1,0 +1,28 @@
+/**
+ * The Zoho client: the Attachments API, the Redis-shared OAuth token, and the errors that
+ * tell the upload processor what to do.
+ */
+export { ZohoClient } from './client.js';
+export type {
+  AttachmentInfo,
+  AttachmentPage,
+  CallOptions,
+  DownloadedAttachment,
+  ListAttachmentsOptions,
+  UploadFileParams,
+  UploadLinkParams,
+  UploadResult,
+  UploadSource,
+  ZohoClientOptions,
+} from './client.js';
+export { createTokenProvider } from './create-token-provider.js';
+export { ZohoError, LocalErrorCode, errorFromResponse, findErrorEnvelope, isZohoError } from './errors.js';
+export type { ErrorClassification, ZohoErrorInit } from './errors.js';
+export { MAX_FILE_NAME_LENGTH, parseContentDispositionFileName, sanitizeFileName } from './filename.js';
+export { refreshAccessToken } from './oauth.js';
+export type { RefreshRequest } from './oauth.js';
+export { StaticTokenProvider } from './static-token-provider.js';
+export { MAX_TITLE_LENGTH, sanitizeTitle } from './title.js';
+export type { AccessToken, TokenProvider } from './token-provider.js';
+export { SharedTokenStore } from './token-store.js';
+export type { SharedTokenStoreEvents, SharedTokenStoreOptions } from './token-store.js';
