@@ -38,10 +38,15 @@ export const EXIT = {
   PARTIAL: 2,
 } as const;
 
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** What {@link parseOptions} returns for the options `T`. */
+export type ParsedOptions<T extends OptionsConfig> = ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>;
+
 /** node:util's parseArgs, with its errors turned into {@link UsageError}s that name the option. */
-export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
+export function parseOptions<T extends OptionsConfig>(argv: string[], options: T, allowPositionals = false): ParsedOptions<T> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as ParsedOptions<T>;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

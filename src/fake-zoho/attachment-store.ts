@@ -48,8 +48,8 @@ export class AttachmentStore {
   /** Stores a new attachment and returns it with its id and time. */
   add(attachment: NewAttachment): StoredAttachment {
     const stored: StoredAttachment = {
-      ...attachment,
       id: `${ID_PREFIX}${String(this.nextSequence).padStart(9, '0')}`,
+      ...attachment,
       createdTime: formatZohoTime(this.clock()),
     };
     this.nextSequence += 1;

@@ -42,7 +42,10 @@ export class ContentFile {
 
 /** The fake's temp dir of uploaded bytes. */
 export class ContentStore {
-  private constructor(private readonly directory: string) {}
+  private constructor(
+    /** The temp dir itself. */
+    readonly directory: string,
+  ) {}
 
   /** Makes a fresh temp dir. */
   static async create(): Promise<ContentStore> {

@@ -93,18 +93,17 @@ export class FaultBook {
   private nextId = 1;
   private firedByKind = emptyFiredCounts();
 
-  /** Adds a rule (validated) and returns its id. */
+  /** Adds a rule (already validated by {@link validateFaultRule}) and returns its id. */
   add(rule: FaultRule): string {
-    const valid = validateFaultRule(rule);
     const id = `fault-${this.nextId}`;
     this.nextId += 1;
     this.rules.push({
       id,
-      match: valid.match ?? {},
-      kind: valid.kind,
-      timesLeft: valid.times ?? 1,
-      probability: valid.probability ?? 1,
-      skipsLeft: valid.skip ?? 0,
+      match: rule.match ?? {},
+      kind: rule.kind,
+      timesLeft: rule.times ?? 1,
+      probability: rule.probability ?? 1,
+      skipsLeft: rule.skip ?? 0,
     });
     return id;
   }

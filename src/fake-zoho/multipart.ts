@@ -36,6 +36,9 @@ const CR = 0x0d;
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
 
+/** Where the parser is: before the first part, after a boundary, in a header block, in a body, after the last part. */
+type ParserState = 'preamble' | 'delimiter' | 'headers' | 'body' | 'epilogue';
+
 /** The boundary of a `multipart/form-data` Content-Type, or undefined when it is not one. */
 export function multipartBoundary(contentType: string | undefined): string | undefined {
   if (contentType === undefined) return undefined;
@@ -62,7 +65,8 @@ export async function parseMultipart(
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   // The first delimiter has no leading CRLF; a virtual one lets one search find them all.
   let pending: Buffer = Buffer.from('\r\n');
-  let state: 'preamble' | 'delimiter' | 'headers' | 'body' | 'epilogue' = 'preamble';
+  // Asserted, not annotated: `advance` changes it, which the compiler's narrowing cannot see.
+  let state = 'preamble' as ParserState;
   let sink: PartSink | undefined;
 
   /** Consumes as much of `pending` as can be decided without more bytes. */

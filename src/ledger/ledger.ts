@@ -43,6 +43,8 @@ export interface LedgerItem {
 
 /** The last error of a row, as the ledger keeps it. */
 export interface LedgerError {
+  /** The attempt that ended with this error. */
+  attempt: number;
   code: string;
   message: string;
   httpStatus?: number | undefined;
@@ -57,13 +59,14 @@ export interface BatchMeta {
   source?: string;
   /** Highest manifest line recorded. */
   maxLine: number;
-  /** Rows accepted (valid), in this batch's manifest(s). */
+  /** Manifest lines with a valid row. */
   accepted: number;
-  /** Rows rejected at enqueue. */
+  /** Manifest lines rejected at enqueue. */
   rejected: number;
-  /** Rows found already uploaded at enqueue and skipped. */
-  skipped: number;
-  /** Items this batch owns (created or re-queued by it). */
+  /**
+   * Items this batch owns (created or re-queued by it). Rows that were already uploaded, or
+   * already queued by another batch, are accepted but not owned.
+   */
   owned: number;
   uploaded: number;
   dead: number;
@@ -85,7 +88,9 @@ export type ClaimOutcome =
   | 'queued'
   /** Already uploaded: skip it. */
   | 'uploaded'
-  /** Was dead, or uploaded and forced: now pending again, owned by this batch. Its old job must be removed first. */
+  /** A dead letter: left alone (`dlq retry` or `--force` queue it again). */
+  | 'dead'
+  /** Was dead or uploaded, and forced: now pending again, owned by this batch. Its old job must be removed first. */
   | 'requeued';
 
 /** A row as stored per batch (what the report needs besides the item). */
@@ -118,7 +123,7 @@ if not status then
   return 'created'
 end
 if status == 'pending' then return 'queued' end
-if status == 'uploaded' and force ~= '1' then return 'uploaded' end
+if force ~= '1' then return status end
 local oldBatch = redis.call('HGET', item, 'batch')
 local oldMeta = metaPrefix .. oldBatch .. metaSuffix
 redis.call('HINCRBY', oldMeta, 'owned', -1)
@@ -129,10 +134,10 @@ redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', 1)
 return 'requeued'
 `;
 
-// KEYS[1] item, KEYS[2] owners. ARGV: attachmentId, sha256, bytes, how, now, metaPrefix, metaSuffix, jobId
+// KEYS[1] item, KEYS[2] owners. ARGV: attachmentId, sha256, bytes, how, now, metaPrefix, metaSuffix, jobId, attempts
 const MARK_UPLOADED_LUA = `
 local item, owners = KEYS[1], KEYS[2]
-local attachmentId, sha, bytes, how, now, metaPrefix, metaSuffix, jobId = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local attachmentId, sha, bytes, how, now, metaPrefix, metaSuffix, jobId, attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local status = redis.call('HGET', item, 'status')
 if status == 'uploaded' then return 0 end
 local batch = redis.call('HGET', item, 'batch')
@@ -142,22 +147,22 @@ if status == 'dead' then redis.call('HINCRBY', meta, 'dead', -1) end
 redis.call('HINCRBY', meta, 'uploaded', 1)
 if bytes ~= '' then redis.call('HINCRBY', meta, 'bytes', bytes) end
 redis.call('HDEL', item, 'pendingSince', 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails')
-redis.call('HSET', item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'uploadedAt', now, 'updatedAt', now)
+redis.call('HSET', item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'attempts', attempts, 'uploadedAt', now, 'updatedAt', now)
 if sha ~= '' then redis.call('HSET', item, 'sha256', sha) end
 if bytes ~= '' then redis.call('HSET', item, 'bytes', bytes) end
 redis.call('HSET', owners, attachmentId, jobId)
 return 1
 `;
 
-// KEYS[1] item. ARGV: code, message, httpStatus, detailsJson, now, metaPrefix, metaSuffix
+// KEYS[1] item. ARGV: code, message, httpStatus, detailsJson, attempts, now, metaPrefix, metaSuffix
 const MARK_DEAD_LUA = `
 local item = KEYS[1]
 local status = redis.call('HGET', item, 'status')
 if status == 'uploaded' or not status then return 0 end
-redis.call('HSET', item, 'errorCode', ARGV[1], 'errorMessage', ARGV[2], 'errorHttpStatus', ARGV[3], 'errorDetails', ARGV[4], 'updatedAt', ARGV[5])
+redis.call('HSET', item, 'errorCode', ARGV[1], 'errorMessage', ARGV[2], 'errorHttpStatus', ARGV[3], 'errorDetails', ARGV[4], 'attempts', ARGV[5], 'updatedAt', ARGV[6])
 if status == 'dead' then return 0 end
 redis.call('HSET', item, 'status', 'dead')
-redis.call('HINCRBY', ARGV[6] .. redis.call('HGET', item, 'batch') .. ARGV[7], 'dead', 1)
+redis.call('HINCRBY', ARGV[7] .. redis.call('HGET', item, 'batch') .. ARGV[8], 'dead', 1)
 return 1
 `;
 
@@ -238,8 +243,8 @@ export class Ledger {
     });
   }
 
-  /** Stores accepted rows of a batch by line, and counts them. */
-  async recordRows(batch: string, rows: Array<{ line: number; row: StoredRow }>, counts: { skipped: number }): Promise<void> {
+  /** Stores accepted rows of a batch by line (a line enqueued again is replaced). */
+  async recordRows(batch: string, rows: Array<{ line: number; row: StoredRow }>): Promise<void> {
     if (rows.length === 0) return;
     const fields: string[] = [];
     const columns = new Set<string>();
@@ -251,15 +256,11 @@ export class Ledger {
     }
     const multi = this.redis.multi();
     if (columns.size > 0) multi.sadd(this.keys.batchColumns(batch), ...columns);
-    await multi
-      .hset(this.keys.batchRows(batch), ...fields)
-      .hincrby(this.keys.batchMeta(batch), 'accepted', rows.length)
-      .hincrby(this.keys.batchMeta(batch), 'skipped', counts.skipped)
-      .exec();
+    await multi.hset(this.keys.batchRows(batch), ...fields).exec();
     await this.raiseMaxLine(batch, maxLine);
   }
 
-  /** Stores rejected rows of a batch by line, and counts them. */
+  /** Stores rejected rows of a batch by line. */
   async recordRejections(batch: string, rejections: Array<{ line: number; rejection: StoredRejection }>): Promise<void> {
     if (rejections.length === 0) return;
     const fields: string[] = [];
@@ -268,11 +269,7 @@ export class Ledger {
       fields.push(String(line), JSON.stringify(rejection));
       maxLine = Math.max(maxLine, line);
     }
-    await this.redis
-      .multi()
-      .hset(this.keys.batchRejected(batch), ...fields)
-      .hincrby(this.keys.batchMeta(batch), 'rejected', rejections.length)
-      .exec();
+    await this.redis.hset(this.keys.batchRejected(batch), ...fields);
     await this.raiseMaxLine(batch, maxLine);
   }
 
@@ -324,7 +321,7 @@ export class Ledger {
   /** Marks a row uploaded; returns false when it already was (a second marking changes nothing). */
   async markUploaded(
     jobId: string,
-    result: { attachmentId: string; sha256?: string | undefined; bytes?: number | undefined; how: 'uploaded' | 'adopted' },
+    result: { attachmentId: string; attempt: number; sha256?: string | undefined; bytes?: number | undefined; how: 'uploaded' | 'adopted' },
   ): Promise<boolean> {
     const changed = await this.redis.ledgerMarkUploaded(
       this.keys.ledgerItem(jobId),
@@ -337,6 +334,7 @@ export class Ledger {
       this.metaPrefix,
       this.metaSuffix,
       jobId,
+      result.attempt,
     );
     return changed === 1;
   }
@@ -350,6 +348,7 @@ export class Ledger {
       fields.errorMessage,
       fields.errorHttpStatus,
       fields.errorDetails,
+      fields.attempts,
       this.now(),
       this.metaPrefix,
       this.metaSuffix,
@@ -381,7 +380,11 @@ export class Ledger {
 
   /** A batch's summary, or undefined when there is no such batch. */
   async getBatch(batch: string): Promise<BatchMeta | undefined> {
-    const raw = await this.redis.hgetall(this.keys.batchMeta(batch));
+    const [raw, accepted, rejected] = await Promise.all([
+      this.redis.hgetall(this.keys.batchMeta(batch)),
+      this.redis.hlen(this.keys.batchRows(batch)),
+      this.redis.hlen(this.keys.batchRejected(batch)),
+    ]);
     if (!raw.createdAt) return undefined;
     const n = (field: string) => Number(raw[field] ?? 0);
     return {
@@ -389,9 +392,8 @@ export class Ledger {
       createdAt: n('createdAt'),
       ...(raw.source ? { source: raw.source } : {}),
       maxLine: n('maxLine'),
-      accepted: n('accepted'),
-      rejected: n('rejected'),
-      skipped: n('skipped'),
+      accepted,
+      rejected,
       owned: n('owned'),
       uploaded: n('uploaded'),
       dead: n('dead'),
@@ -452,6 +454,7 @@ function errorFields(error: LedgerError, now: number) {
     errorMessage: error.message,
     errorHttpStatus: error.httpStatus === undefined ? '' : String(error.httpStatus),
     errorDetails: error.details === undefined ? '' : JSON.stringify(error.details),
+    attempts: String(error.attempt),
     updatedAt: String(now),
   };
 }

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { StoredRejection, StoredRow } from '../ledger/ledger.js';
-import type { ManifestRow, RowRejection } from '../manifest/index.js';
+import type { ManifestRow, ManifestRowResult, RowRejection } from '../manifest/index.js';
 import type { UploadJobData, UploadTarget } from './upload-job.js';
 import { uploadJobId } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
@@ -16,7 +16,7 @@ const DEFAULT_CHUNK_SIZE = 1_000;
 const REJECTIONS_IN_SUMMARY = 1_000;
 
 /** A manifest entry as the manifest reader yields it. */
-export type ManifestEntry = { ok: true; row: ManifestRow } | { ok: false; rejection: RowRejection };
+export type ManifestEntry = ManifestRowResult;
 
 /** Options for {@link enqueueRows}. */
 export interface EnqueueOptions {
@@ -41,6 +41,8 @@ export interface EnqueueSummary {
   enqueued: number;
   /** Rows already uploaded (per the ledger), skipped. */
   skipped: number;
+  /** Rows that are dead letters already: left alone (`dlq retry` or `--force` queue them again). */
+  deadLetters: number;
   /** Rows identical to one already waiting (in this or another batch): no second job. */
   alreadyQueued: number;
   /** Invalid rows, not enqueued. */
@@ -84,7 +86,7 @@ export async function enqueueRows(
 ): Promise<EnqueueSummary> {
   assertBatchName(options.batch);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const summary: EnqueueSummary = { batch: options.batch, rows: 0, enqueued: 0, skipped: 0, alreadyQueued: 0, rejected: 0, rejections: [] };
+  const summary: EnqueueSummary = { batch: options.batch, rows: 0, enqueued: 0, skipped: 0, deadLetters: 0, alreadyQueued: 0, rejected: 0, rejections: [] };
   await uploadQueue.ledger.ensureBatch(options.batch, options.source);
 
   let rows: ManifestRow[] = [];
@@ -138,15 +140,18 @@ async function enqueueChunk(
 
   const outcomes = await ledger.claim(batch, jobs.map((j) => j.jobId), options.force ?? false);
   const toAdd: typeof jobs = [];
-  let skipped = 0;
   for (const [i, job] of jobs.entries()) {
     const outcome = outcomes[i];
     if (outcome === 'uploaded') {
-      skipped++;
+      summary.skipped++;
+      continue;
+    }
+    if (outcome === 'dead') {
+      summary.deadLetters++;
       continue;
     }
     if (outcome === 'requeued') {
-      // The dead (or forced) row's old job still holds its id: remove it so the id can be reused.
+      // The forced row's old job may still hold its id: remove it so the id can be reused.
       await queue.remove(job.jobId);
     }
     if (outcome === 'queued') summary.alreadyQueued++;
@@ -157,8 +162,7 @@ async function enqueueChunk(
   if (toAdd.length > 0) {
     await queue.addBulk(toAdd.map((j) => ({ name: 'upload', data: j.data, opts: { ...jobOptions, jobId: j.jobId } })));
   }
-  summary.skipped += skipped;
-  await ledger.recordRows(batch, jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) })), { skipped });
+  await ledger.recordRows(batch, jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) })));
 }
 
 function storedRow(jobId: string, row: ManifestRow): StoredRow {

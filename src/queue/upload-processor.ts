@@ -119,7 +119,7 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
           throw new DelayedError();
         }
         case 'permanent': {
-          await deps.ledger.markDead(jobId, ledgerError(error));
+          await deps.ledger.markDead(jobId, ledgerError(error, attempt));
           report({ result: 'dead', errorCode: error.code });
           throw new UnrecoverableError(error.message);
         }
@@ -127,10 +127,10 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
           // transient, or a token still refused after the client's one refresh-and-retry.
           const lastAttempt = attempt >= (job.opts.attempts ?? 1);
           if (lastAttempt) {
-            await deps.ledger.markDead(jobId, ledgerError(error));
+            await deps.ledger.markDead(jobId, ledgerError(error, attempt));
             report({ result: 'dead', errorCode: error.code });
           } else {
-            await deps.ledger.recordError(jobId, ledgerError(error));
+            await deps.ledger.recordError(jobId, ledgerError(error, attempt));
             await deps.ledger.count(batch, 'retries');
             report({ result: 'retry', errorCode: error.code });
           }
@@ -166,18 +166,18 @@ async function attemptUpload(
     const expected: StoredMatch = { linkUrl: target.url };
     if (item?.pendingSince !== undefined) {
       const adopted = await findStoredAttachment(deps, job, expected, item.pendingSince);
-      if (adopted) return adopt(deps, jobId, adopted);
+      if (adopted) return adopt(deps, jobId, attempt, adopted);
     }
     const startedPending = await deps.ledger.markAttemptStarted(jobId, attempt);
     try {
       const result = await deps.client.uploadLink({ module, recordId, url: target.url, ...(title ? { title } : {}) });
-      await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, how: 'uploaded' });
+      await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, attempt, how: 'uploaded' });
       return { attachmentId: result.attachmentId, how: 'uploaded', ...credits(result.creditsRemaining) };
     } catch (error) {
       // Zoho refuses the same link twice on a record: if it is there and no other row owns it, it is ours.
       if (isZohoError(error) && error.code === 'DUPLICATE_DATA') {
         const existing = await findStoredAttachment(deps, job, expected, undefined);
-        if (existing) return adopt(deps, jobId, existing);
+        if (existing) return adopt(deps, jobId, attempt, existing);
       }
       await forgetPendingIfNotStored(deps, jobId, startedPending, error);
       throw error;
@@ -193,7 +193,7 @@ async function attemptUpload(
       if (adopted) {
         // Read the bytes anyway, so the ledger's sha256 describes what Zoho holds.
         await drain(source);
-        return adopt(deps, jobId, adopted, { sha256: source.sha256(), bytes: source.size });
+        return adopt(deps, jobId, attempt, adopted, { sha256: source.sha256(), bytes: source.size });
       }
     }
     const startedPending = await deps.ledger.markAttemptStarted(jobId, attempt);
@@ -213,7 +213,7 @@ async function attemptUpload(
         },
       });
       const sha256 = source.sha256();
-      await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, sha256, bytes: source.size, how: 'uploaded' });
+      await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, attempt, sha256, bytes: source.size, how: 'uploaded' });
       return { attachmentId: result.attachmentId, how: 'uploaded', bytes: source.size, ...credits(result.creditsRemaining) };
     } catch (error) {
       await forgetPendingIfNotStored(deps, jobId, startedPending, error);
@@ -252,10 +252,11 @@ async function findStoredAttachment(
 async function adopt(
   deps: UploadProcessorDeps,
   jobId: string,
+  attempt: number,
   attachment: AttachmentInfo,
   content: { sha256?: string; bytes?: number } = {},
 ): Promise<AttemptResult> {
-  await deps.ledger.markUploaded(jobId, { attachmentId: attachment.id, how: 'adopted', ...content });
+  await deps.ledger.markUploaded(jobId, { attachmentId: attachment.id, attempt, how: 'adopted', ...content });
   return { attachmentId: attachment.id, how: 'adopted', ...(content.bytes === undefined ? {} : { bytes: content.bytes }) };
 }
 
@@ -285,8 +286,9 @@ function asClassified(error: unknown): ClassifiedError {
   return new ClassifiedError({ code: 'WORKER_ERROR', classification: 'transient', message, ambiguous: true, cause: error });
 }
 
-function ledgerError(error: ClassifiedError): LedgerError {
+function ledgerError(error: ClassifiedError, attempt: number): LedgerError {
   return {
+    attempt,
     code: error.code,
     message: error.reason,
     httpStatus: isZohoError(error) ? error.httpStatus : undefined,

@@ -85,7 +85,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     // BullMQ fails a job by itself when it stalled too often: the processor never saw that, so record it here.
     if (job && error.message.includes('stalled more than allowable limit')) {
       void uploadQueue.ledger
-        .markDead(job.id as string, { code: 'STALLED_TOO_OFTEN', message: error.message })
+        .markDead(job.id as string, { attempt: job.attemptsStarted, code: 'STALLED_TOO_OFTEN', message: error.message })
         .catch((cause: unknown) => logger.error({ err: cause, jobId: job.id }, 'could not record a stalled job in the ledger'));
     }
   });

@@ -9,7 +9,6 @@
  * temporary file first. Either way memory stays flat.
  */
 import { randomUUID } from 'node:crypto';
-import fs, { type FileHandle } from 'node:fs/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import { fileNameFromContentDisposition } from './content-disposition.js';
 import { SourceError, SourceErrorCode } from './errors.js';
 import { isForbiddenFileName, sanitizeFileName } from './file-name.js';
 import { hashSource, type HashingStream } from './hashing-stream.js';
+import { SpoolFile } from './spool-file.js';
 import { SOURCE_DEFAULTS, type OpenedSource, type SourceInfo, type SourceLimits } from './types.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -79,7 +79,7 @@ export async function inspectUrlSource(rawUrl: string, limits: SourceLimits): Pr
     await pipeline(counted, new Writable({ write: (_chunk, _encoding, done) => done() }));
     return { fileName: fetched.fileName, size: counted.bytes };
   } finally {
-    fetched.body.destroy();
+    discard(fetched.body);
     await fetched.agent.destroy();
   }
 }
@@ -122,13 +122,13 @@ async function fetchFollowingRedirects(rawUrl: string, settings: UrlSettings): P
       try {
         return { ...checkHeaders(response, url, label, settings.maxBytes), body: response.body, agent };
       } catch (error) {
-        response.body.destroy();
+        discard(response.body);
         await agent.destroy();
         throw error;
       }
     }
 
-    response.body.destroy();
+    discard(response.body);
     await agent.destroy();
     const location = firstHeader(response.headers, 'location');
     if (!REDIRECT_STATUSES.has(status) || location === undefined) {
@@ -217,33 +217,23 @@ function streamDirectly(fetched: Fetched, size: number): OpenedSource {
 }
 
 /**
- * Copies a body of unknown length to a temporary file, capped at `maxBytes`, then serves
- * the upload from it. The file is unlinked as soon as it is created and used through its
- * open handle, so nothing is left behind even if the process dies; close() frees the space.
+ * Copies a body of unknown length to a temporary file (see {@link SpoolFile}), capped at
+ * `maxBytes`, then serves the upload from that copy.
  */
 async function spoolToTempFile(fetched: Fetched, settings: UrlSettings): Promise<OpenedSource> {
-  const spoolPath = path.join(settings.spoolDir, `zoho-attach-${randomUUID()}.part`);
-  let handle: FileHandle | undefined;
-  let size: number;
+  const spool = new SpoolFile(path.join(settings.spoolDir, `zoho-attach-${randomUUID()}.part`));
   try {
-    // wx: never reuse (or follow a symlink planted at) an existing path. POSIX lets an open
-    // file be unlinked; this module does not support Windows spooling.
-    handle = await fs.open(spoolPath, 'wx+', 0o600);
-    await fs.unlink(spoolPath);
-    const counted = capped(fetched, settings.maxBytes);
-    await pipeline(counted, handle.createWriteStream({ autoClose: false }));
-    size = counted.bytes;
+    await pipeline(capped(fetched, settings.maxBytes), spool);
   } catch (error) {
-    fetched.body.destroy();
-    await handle?.close();
-    await fs.rm(spoolPath, { force: true });
+    discard(fetched.body);
+    await spool.close();
     throw error instanceof SourceError ? error : spoolError(error, fetched.label);
   } finally {
     await fetched.agent.destroy();
   }
 
-  const spool = handle;
-  const stream = hashSource(spool.createReadStream({ start: 0 }), {
+  const size = spool.size;
+  const stream = hashSource(spool.createReadStream(), {
     expectedBytes: size,
     lengthError: () => new SourceError(SourceErrorCode.SPOOL_FAILED, `the temporary copy of ${fetched.label} changed size`),
     sourceError: (error) => spoolError(error, fetched.label),
@@ -365,6 +355,12 @@ function bodyError(error: Error, label: string, bytes: number, declared: number 
 function spoolError(error: unknown, label: string): SourceError {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
   return new SourceError(SourceErrorCode.SPOOL_FAILED, `the temporary copy of ${label} failed (${code})`, { cause: error });
+}
+
+/** Drops a body we will not read; undici reports that as an abort, which nobody needs to hear. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 /** Wraps an async action so it runs once; later calls get the first call's promise. */

@@ -104,7 +104,11 @@ export interface AttachmentPage {
   creditsRemaining?: number;
 }
 
-/** A downloaded attachment. The caller must consume or destroy `stream`, or its connection stays taken. */
+/**
+ * A downloaded attachment. The caller must consume or destroy `stream`, or its connection
+ * stays taken. undici's body emits `'error'` when destroyed before its end: read it with
+ * `pipeline()` or `for await` (both handle that), or listen for `'error'`.
+ */
 export interface DownloadedAttachment {
   /** From Content-Disposition (RFC 5987 aware), cleaned so it is safe as a file name. */
   fileName: string;
@@ -242,10 +246,10 @@ export class ZohoClient {
    * Every attachment of a record, page after page.
    * @throws {ZohoError} classified
    */
-  async listAllAttachments(module: string, recordId: string, options: CallOptions = {}): Promise<AttachmentInfo[]> {
+  async listAllAttachments(module: string, recordId: string, options: Omit<ListAttachmentsOptions, 'page'> = {}): Promise<AttachmentInfo[]> {
     const all: AttachmentInfo[] = [];
     for (let page = 1; ; page++) {
-      const result = await this.listAttachments(module, recordId, { page, signal: options.signal });
+      const result = await this.listAttachments(module, recordId, { ...options, page });
       all.push(...result.attachments);
       // An empty page that claims more would loop forever.
       if (!result.moreRecords || result.attachments.length === 0) return all;

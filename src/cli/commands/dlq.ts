@@ -9,10 +9,8 @@ import {
   iterateDeadLetters,
   purgeDeadLetters,
   retryDeadLetters,
-  type DeadLetter,
   type DeadLetterFilter,
 } from '../../queue/dead-letters.js';
-import type { StoredRow } from '../../ledger/ledger.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
 import { EXIT, UsageError, parseOptions, println, type CliDeps, type Command } from '../command.js';
 
@@ -90,21 +88,17 @@ async function list(uploadQueue: UploadQueue, filter: DeadLetterFilter, json: bo
 }
 
 async function exportLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter, outPath: string, deps: CliDeps): Promise<number> {
-  const letters: DeadLetter[] = [];
-  const extraColumns = new Set<string>();
-  const rowsByLetter: Array<StoredRow | undefined> = [];
-  for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
-    const row = await uploadQueue.ledger.getRow(letter.batch, letter.line);
-    for (const column of Object.keys(row?.extra ?? {})) extraColumns.add(column);
-    letters.push(letter);
-    rowsByLetter.push(row);
-  }
-  const extras = [...extraColumns].sort();
+  const { ledger } = uploadQueue;
+  // The columns must be known before the first line: take them from the batches involved.
+  const batches = filter.batch === undefined ? await ledger.listBatches() : [filter.batch];
+  const extras = [...new Set((await Promise.all(batches.map((b) => ledger.extraColumns(b)))).flat())].sort();
   const out = createWriteStream(outPath);
-  out.write(csvLine(['module', 'record_id', 'file', 'link_url', 'title', 'dlq_error_code', 'dlq_error_message', ...extras]));
-  letters.forEach((letter, i) => {
-    const extra = rowsByLetter[i]?.extra ?? {};
-    out.write(
+  const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
+  await write(csvLine(['module', 'record_id', 'file', 'link_url', 'title', 'dlq_error_code', 'dlq_error_message', ...extras]));
+  let count = 0;
+  for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
+    const extra = (await ledger.getRow(letter.batch, letter.line))?.extra ?? {};
+    await write(
       csvLine([
         letter.module,
         letter.recordId,
@@ -116,9 +110,10 @@ async function exportLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter,
         ...extras.map((c) => extra[c] ?? ''),
       ]),
     );
-  });
+    count++;
+  }
   out.end();
   await finished(out);
-  println(deps.stdout, `exported ${letters.length} dead letter(s) to ${outPath}`);
+  println(deps.stdout, `exported ${count} dead letter(s) to ${outPath}`);
   return EXIT.OK;
 }

@@ -57,10 +57,11 @@ Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueue
 
 function printSummary(summary: EnqueueSummary, deps: CliDeps): void {
   println(deps.stdout, `batch ${summary.batch}: ${summary.rows} rows read`);
-  println(deps.stdout, `  enqueued:                 ${summary.enqueued}`);
-  println(deps.stdout, `  skipped (already uploaded): ${summary.skipped}`);
-  if (summary.alreadyQueued > 0) println(deps.stdout, `  already queued (same row): ${summary.alreadyQueued}`);
-  println(deps.stdout, `  rejected:                 ${summary.rejected}`);
+  println(deps.stdout, `  enqueued:                  ${summary.enqueued}`);
+  println(deps.stdout, `  skipped, already uploaded: ${summary.skipped}`);
+  if (summary.deadLetters > 0) println(deps.stdout, `  skipped, dead letters:    ${summary.deadLetters} (\`zoho-attach dlq retry\` or --force queue them again)`);
+  if (summary.alreadyQueued > 0) println(deps.stdout, `  already queued:            ${summary.alreadyQueued} (the same row is waiting already)`);
+  println(deps.stdout, `  rejected:                  ${summary.rejected}`);
   printRejections(summary.rejections, summary.rejected, deps);
 }
 

@@ -35,7 +35,7 @@ function printStatus(s: StatusSnapshot, deps: CliDeps): void {
   for (const b of s.batches) {
     println(
       deps.stdout,
-      `batch ${b.name}: ${b.uploaded + b.skipped} uploaded (${b.skipped} skipped as already uploaded), ${b.pending} pending, ${b.dead} dead, ${b.rejected} rejected; ${b.retries} retries, ${b.rateLimited} × 429`,
+      `batch ${b.name}: ${b.accepted} rows accepted, ${b.rejected} rejected; of the ${b.owned} it queued: ${b.uploaded} uploaded, ${b.pending} pending, ${b.dead} dead; ${b.retries} retries, ${b.rateLimited} × 429`,
     );
   }
 }

@@ -1,0 +1,91 @@
+/**
+ * Column names: which manifest field a CSV header cell or a JSONL/library key names. One
+ * rule for every source of rows, so `Record ID` means the same in a CSV header, a JSONL
+ * object and a row given through the library API.
+ */
+
+/** The fields a manifest row is made of; every other column is pass-through `extra`. */
+export const MANIFEST_FIELDS = ['module', 'record_id', 'file', 'link_url', 'title'] as const;
+
+/** One of {@link MANIFEST_FIELDS}, spelled as in manifests and rejections. */
+export type ManifestField = (typeof MANIFEST_FIELDS)[number];
+
+/** A column name, and the manifest field it names (undefined for a pass-through column). */
+export interface ResolvedColumn {
+  /** The name as written, trimmed: the key it gets in `extra`. */
+  name: string;
+  field: ManifestField | undefined;
+}
+
+/**
+ * What a name is compared by: lower-cased, without whitespace, `_` or `-`. Exported
+ * spreadsheets and scripts spell columns every way (`Record ID`, `record-id`, `recordId`).
+ */
+function comparableName(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+const FIELD_BY_COMPARABLE_NAME = new Map<string, ManifestField>(MANIFEST_FIELDS.map((field) => [comparableName(field), field]));
+
+/**
+ * Resolves column names (a CSV header, or an object's keys) to manifest fields.
+ *
+ * Lenient on spelling: names are trimmed and compared ignoring case, whitespace, `_` and
+ * `-`, so `Record ID`, `record-id`, `recordId` and `record_id` all name `record_id`.
+ * Strict on ambiguity: two names that compare equal are a problem (even two pass-through
+ * columns, e.g. `Notes` and `notes`), as are an empty name and a name that is not valid
+ * UTF-8 (it holds U+FFFD, the replacement character a decoder puts for bad bytes).
+ *
+ * @returns the columns in order, and every problem found (empty when the names are usable)
+ */
+export function resolveColumns(names: readonly string[]): ColumnResolution {
+  // Every row of a CSV, and most rows of a JSONL file, have the same names as the last one.
+  if (lastResolved !== undefined && sameNames(names, lastResolved.names)) return lastResolved.resolution;
+  const resolution = resolveColumnsAnew(names);
+  lastResolved = { names: [...names], resolution };
+  return resolution;
+}
+
+/** The result of {@link resolveColumns}. Shared between calls: do not modify. */
+export interface ColumnResolution {
+  readonly columns: readonly ResolvedColumn[];
+  readonly problems: readonly string[];
+}
+
+let lastResolved: { names: readonly string[]; resolution: ColumnResolution } | undefined;
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, index) => name === b[index]);
+}
+
+function resolveColumnsAnew(names: readonly string[]): ColumnResolution {
+  const columns: ResolvedColumn[] = [];
+  const problems: string[] = [];
+  const firstByComparableName = new Map<string, string>();
+  names.forEach((written, index) => {
+    const name = written.trim();
+    if (name === '') {
+      problems.push(`column ${index + 1} has no name`);
+    } else if (name.includes('\uFFFD')) {
+      problems.push(`column name ${quoteValue(name)} is not valid UTF-8`);
+    }
+    const comparable = comparableName(name);
+    const field = FIELD_BY_COMPARABLE_NAME.get(comparable);
+    const earlier = firstByComparableName.get(comparable);
+    if (name !== '' && earlier !== undefined) {
+      problems.push(`columns ${quoteValue(earlier)} and ${quoteValue(name)} are the same column${field ? ` (${field})` : ''}`);
+    }
+    firstByComparableName.set(comparable, earlier ?? name);
+    columns.push({ name, field });
+  });
+  return { columns, problems };
+}
+
+/** Characters of a value shown in a message: enough to find it, not a whole 64 KiB field. */
+const QUOTED_VALUE_MAX_LENGTH = 60;
+
+/** A value for a message: JSON-quoted (so control characters show), cut if long. */
+export function quoteValue(value: string): string {
+  if (value.length <= QUOTED_VALUE_MAX_LENGTH) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, QUOTED_VALUE_MAX_LENGTH))}… (${value.length} characters)`;
+}

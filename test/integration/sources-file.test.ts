@@ -1,0 +1,273 @@
+/**
+ * Local file sources against a real file system: roots, symlinks, special files, size
+ * limits and files that change while being read.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fsSync from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectSource, openSource, SourceError, type SourceLimits } from '../../src/sources/index.js';
+
+let base: string;
+let root: string;
+let outside: string;
+let limits: SourceLimits;
+const hello = Buffer.from('hello, zoho\n');
+
+beforeAll(async () => {
+  // realpath: os.tmpdir() may itself sit behind a symlink (macOS /tmp).
+  base = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'za-sources-file-')));
+  root = path.join(base, 'root');
+  outside = path.join(base, 'outside');
+  await fs.mkdir(path.join(root, 'sub'), { recursive: true });
+  await fs.mkdir(path.join(base, 'root-sibling'));
+  await fs.mkdir(outside);
+  await fs.writeFile(path.join(root, 'hello.txt'), hello);
+  await fs.writeFile(path.join(outside, 'secret.txt'), 'secret');
+  await fs.writeFile(path.join(base, 'root-sibling', 'x.txt'), 'sibling');
+  await fs.writeFile(path.join(root, 'setup.EXE'), 'MZ');
+  await fs.symlink(path.join(outside, 'secret.txt'), path.join(root, 'link-out.txt'));
+  await fs.symlink(path.join(root, 'hello.txt'), path.join(root, 'link-in.pdf'));
+  await fs.symlink(outside, path.join(root, 'dir-out'));
+  await fs.symlink(path.join(root, 'loop-b'), path.join(root, 'loop-a'));
+  await fs.symlink(path.join(root, 'loop-a'), path.join(root, 'loop-b'));
+  await fs.link(path.join(outside, 'secret.txt'), path.join(root, 'hard-link.txt'));
+  execFileSync('mkfifo', [path.join(root, 'pipe')]);
+  limits = { fileRoots: [root], allowPrivateUrls: false };
+});
+
+afterAll(async () => {
+  await fs.rm(base, { recursive: true, force: true });
+});
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function expectSourceError(promise: Promise<unknown>, code: string, classification = 'permanent'): Promise<SourceError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(SourceError);
+  const sourceError = error as SourceError;
+  expect(sourceError.code).toBe(code);
+  expect(sourceError.classification).toBe(classification);
+  expect(sourceError.message.startsWith(`[${code}] `)).toBe(true);
+  return sourceError;
+}
+
+/** Paths of this process's open descriptors that lie under `prefix` (Linux). */
+function openDescriptorsUnder(prefix: string): string[] {
+  return fsSync
+    .readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return fsSync.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })
+    .filter((target) => target.startsWith(prefix));
+}
+
+describe('file sources: reading', () => {
+  it('streams the file with its name, size and SHA-256', async () => {
+    const source = await openSource({ kind: 'file', path: path.join(root, 'hello.txt') }, limits);
+    expect(source.fileName).toBe('hello.txt');
+    expect(source.size).toBe(hello.length);
+    expect(() => source.sha256()).toThrow(/once the stream has been read/);
+    expect(await readAll(source.stream)).toEqual(hello);
+    expect(source.sha256()).toBe(createHash('sha256').update(hello).digest('hex'));
+    await source.close();
+    await source.close();
+  });
+
+  it('hashes a file of many chunks correctly', async () => {
+    const content = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < content.length; i++) content[i] = (i * 31) & 0xff;
+    const filePath = path.join(root, 'many-chunks.bin');
+    await fs.writeFile(filePath, content);
+    const source = await openSource({ kind: 'file', path: filePath }, limits);
+    const read = await readAll(source.stream);
+    expect(read.length).toBe(content.length);
+    expect(source.sha256()).toBe(createHash('sha256').update(content).digest('hex'));
+    await source.close();
+  });
+
+  it('releases the file handle on close() even when nothing was read', async () => {
+    const source = await openSource({ kind: 'file', path: path.join(root, 'hello.txt') }, limits);
+    expect(openDescriptorsUnder(root)).toHaveLength(1);
+    await source.close();
+    expect(openDescriptorsUnder(root)).toHaveLength(0);
+    expect(() => source.sha256()).toThrow();
+  });
+
+  it('uploads a symlink that stays inside the roots under the link name', async () => {
+    const source = await openSource({ kind: 'file', path: path.join(root, 'link-in.pdf') }, limits);
+    expect(source.fileName).toBe('link-in.pdf');
+    expect(await readAll(source.stream)).toEqual(hello);
+    await source.close();
+  });
+
+  it('accepts a root given through a symlink', async () => {
+    const linkedRoot = path.join(base, 'root-alias');
+    await fs.symlink(root, linkedRoot);
+    const source = await openSource(
+      { kind: 'file', path: path.join(linkedRoot, 'hello.txt') },
+      { fileRoots: [linkedRoot], allowPrivateUrls: false },
+    );
+    expect(source.size).toBe(hello.length);
+    await source.close();
+  });
+
+  it('inspects without leaving the file open', async () => {
+    const info = await inspectSource({ kind: 'file', path: path.join(root, 'hello.txt') }, limits);
+    expect(info).toEqual({ fileName: 'hello.txt', size: hello.length });
+    expect(openDescriptorsUnder(root)).toHaveLength(0);
+  });
+});
+
+describe('file sources: roots', () => {
+  it('refuses ../ that climbs out of a root', async () => {
+    await expectSourceError(openSource({ kind: 'file', path: `${root}/../outside/secret.txt` }, limits), 'SOURCE_OUTSIDE_ROOTS');
+    await expectSourceError(openSource({ kind: 'file', path: `${root}/sub/../../outside/secret.txt` }, limits), 'SOURCE_OUTSIDE_ROOTS');
+  });
+
+  it('refuses an absolute path outside the roots, whether or not it exists', async () => {
+    await expectSourceError(openSource({ kind: 'file', path: '/etc/passwd' }, limits), 'SOURCE_OUTSIDE_ROOTS');
+    await expectSourceError(openSource({ kind: 'file', path: '/no/such/file.txt' }, limits), 'SOURCE_OUTSIDE_ROOTS');
+  });
+
+  it('refuses a sibling folder that merely shares the root name as a prefix', async () => {
+    await expectSourceError(openSource({ kind: 'file', path: path.join(base, 'root-sibling', 'x.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+  });
+
+  it('refuses a symlink inside a root that points outside', async () => {
+    const error = await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'link-out.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+    expect(error.message).toContain(path.join(outside, 'secret.txt'));
+    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'dir-out', 'secret.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+  });
+
+  it('refuses a relative path', async () => {
+    await expectSourceError(openSource({ kind: 'file', path: 'root/hello.txt' }, limits), 'SOURCE_OUTSIDE_ROOTS');
+  });
+
+  it('refuses everything when no root is configured', async () => {
+    await expectSourceError(
+      openSource({ kind: 'file', path: path.join(root, 'hello.txt') }, { fileRoots: [], allowPrivateUrls: false }),
+      'SOURCE_OUTSIDE_ROOTS',
+    );
+  });
+
+  it('accepts a hard link to a file elsewhere unless refuseHardLinks is set', async () => {
+    const filePath = path.join(root, 'hard-link.txt');
+    const source = await openSource({ kind: 'file', path: filePath }, limits);
+    expect(source.size).toBe('secret'.length);
+    await source.close();
+    await expectSourceError(openSource({ kind: 'file', path: filePath }, { ...limits, refuseHardLinks: true }), 'SOURCE_HARD_LINKED');
+    const single = await openSource({ kind: 'file', path: path.join(root, 'hello.txt') }, { ...limits, refuseHardLinks: true });
+    await single.close();
+  });
+});
+
+describe('file sources: what is not a readable regular file', () => {
+  it('refuses a FIFO without hanging', async () => {
+    const started = Date.now();
+    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'pipe') }, limits), 'SOURCE_NOT_A_FILE');
+    await expectSourceError(inspectSource({ kind: 'file', path: path.join(root, 'pipe') }, limits), 'SOURCE_NOT_A_FILE');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  }, 5_000);
+
+  it('refuses a device', async () => {
+    const error = await expectSourceError(
+      openSource({ kind: 'file', path: '/dev/null' }, { fileRoots: [root, '/dev'], allowPrivateUrls: false }),
+      'SOURCE_NOT_A_FILE',
+    );
+    expect(error.message).toContain('a device');
+  });
+
+  it('refuses a directory', async () => {
+    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'sub') }, limits), 'SOURCE_NOT_A_FILE');
+    await expectSourceError(openSource({ kind: 'file', path: root }, limits), 'SOURCE_NOT_A_FILE');
+  });
+
+  it('reports a missing file as not found, and a symlink loop too', async () => {
+    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'missing.pdf') }, limits), 'SOURCE_NOT_FOUND');
+    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'hello.txt', 'x') }, limits), 'SOURCE_NOT_FOUND');
+    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'loop-a') }, limits), 'SOURCE_NOT_FOUND');
+  });
+
+  it('refuses .exe in any letter case', async () => {
+    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'setup.EXE') }, limits), 'SOURCE_FORBIDDEN_TYPE');
+  });
+
+  it.skipIf(process.getuid?.() === 0)('reports a file without read permission as unreadable', async () => {
+    const filePath = path.join(root, 'locked.txt');
+    await fs.writeFile(filePath, 'locked', { mode: 0o000 });
+    await expectSourceError(openSource({ kind: 'file', path: filePath }, limits), 'SOURCE_UNREADABLE');
+  });
+});
+
+describe('file sources: size', () => {
+  it('refuses a file over maxBytes without reading it', async () => {
+    const filePath = path.join(root, 'sparse-small.bin');
+    await fs.writeFile(filePath, '');
+    await fs.truncate(filePath, 1025);
+    await expectSourceError(openSource({ kind: 'file', path: filePath }, { ...limits, maxBytes: 1024 }), 'SOURCE_TOO_LARGE');
+    const atLimit = await inspectSource({ kind: 'file', path: filePath }, { ...limits, maxBytes: 1025 });
+    expect(atLimit.size).toBe(1025);
+  });
+
+  it('applies the 100 MB default', async () => {
+    const filePath = path.join(root, 'sparse-default.bin');
+    await fs.writeFile(filePath, '');
+    await fs.truncate(filePath, 104_857_600);
+    expect((await inspectSource({ kind: 'file', path: filePath }, limits)).size).toBe(104_857_600);
+    await fs.truncate(filePath, 104_857_601);
+    await expectSourceError(inspectSource({ kind: 'file', path: filePath }, limits), 'SOURCE_TOO_LARGE');
+  });
+});
+
+describe('file sources: files that change while being read', () => {
+  const fourMegabytes = Buffer.alloc(4 * 1024 * 1024, 7);
+
+  async function readWhile(filePath: string, change: () => void): Promise<unknown> {
+    const source = await openSource({ kind: 'file', path: filePath }, limits);
+    let changed = false;
+    try {
+      for await (const chunk of source.stream) {
+        void chunk;
+        if (!changed) {
+          changed = true;
+          change();
+        }
+      }
+      return undefined;
+    } catch (error) {
+      return error;
+    } finally {
+      await source.close();
+    }
+  }
+
+  it('fails with SOURCE_CHANGED (transient) when the file grows', async () => {
+    const filePath = path.join(root, 'growing.bin');
+    await fs.writeFile(filePath, fourMegabytes);
+    const error = await readWhile(filePath, () => fsSync.appendFileSync(filePath, Buffer.alloc(1024 * 1024, 1)));
+    await expectSourceError(Promise.reject(error), 'SOURCE_CHANGED', 'transient');
+  });
+
+  it('fails with SOURCE_CHANGED (transient) when the file shrinks', async () => {
+    const filePath = path.join(root, 'shrinking.bin');
+    await fs.writeFile(filePath, fourMegabytes);
+    const error = await readWhile(filePath, () => fsSync.truncateSync(filePath, 1024 * 1024));
+    await expectSourceError(Promise.reject(error), 'SOURCE_CHANGED', 'transient');
+  });
+});
