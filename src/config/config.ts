@@ -57,6 +57,8 @@ export interface QueueConfig {
   shutdownTimeoutMs: number;
   /** Below this many Zoho API credits left, uploads are spaced out. */
   creditsReserve: number;
+  /** Pause of every worker after a 429; it doubles while 429s keep coming (up to a minute). */
+  rateLimitPauseMs: number;
 }
 
 /** Where workers may read from. */
@@ -98,6 +100,7 @@ export const CONFIG_DEFAULTS = {
   ZOHO_ATTACH_LOCK_DURATION_MS: 30_000,
   ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS: 60_000,
   ZOHO_ATTACH_CREDITS_RESERVE: 1_000,
+  ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS: 1_000,
   ZOHO_ATTACH_ALLOW_PRIVATE_URLS: false,
   LOG_LEVEL: 'info',
 } as const;
@@ -154,6 +157,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const backoffMs = readInt('ZOHO_ATTACH_BACKOFF_MS', read('ZOHO_ATTACH_BACKOFF_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_BACKOFF_MS, 0, 3_600_000, problems);
   const lockDurationMs = readInt('ZOHO_ATTACH_LOCK_DURATION_MS', read('ZOHO_ATTACH_LOCK_DURATION_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_LOCK_DURATION_MS, 1_000, 3_600_000, problems);
   const shutdownTimeoutMs = readInt('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS', read('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS, 0, 3_600_000, problems);
+  const rateLimitPauseMs = readInt('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS', read('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS, 1, 60_000, problems);
   const creditsReserve = readInt('ZOHO_ATTACH_CREDITS_RESERVE', read('ZOHO_ATTACH_CREDITS_RESERVE'), CONFIG_DEFAULTS.ZOHO_ATTACH_CREDITS_RESERVE, 0, 10_000_000, problems);
 
   const rootsRaw = read('ZOHO_ATTACH_FILE_ROOTS');
@@ -182,7 +186,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       requestTimeoutMs,
     },
     redisUrl,
-    queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve },
+    queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve, rateLimitPauseMs },
     sources: { fileRoots, allowPrivateUrls },
     logLevel,
   });

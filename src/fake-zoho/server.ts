@@ -78,7 +78,7 @@ async function serve(
   }
   // Whatever the handler did not read (an early 413, a fault, a hang) is read and dropped,
   // so the client can finish sending and read the answer.
-  if (!request.complete) { let n = 0; request.on('data', (c) => { n += c.length; }); request.on('end', () => console.log('drained', n)); request.resume(); console.log('resumed', request.readableFlowing, request.listenerCount('readable'), request.isPaused(), request.readableLength); setTimeout(() => console.log('later', n, request.readableFlowing, request.destroyed), 500); }
+  
   if (outcome.kind === 'hang') return;
 
   const { status, headers = {}, body, stream } = outcome.answer;

@@ -49,7 +49,10 @@ export class UploadQueue {
     });
     this.ledger = new Ledger(redis, this.keys);
     this.pauseControl = new PauseControl(this.queue, redis, this.keys);
-    this.rateControl = new RateControl(redis, this.keys, { creditsReserve: config.queue.creditsReserve });
+    this.rateControl = new RateControl(redis, this.keys, {
+      creditsReserve: config.queue.creditsReserve,
+      firstPauseMs: config.queue.rateLimitPauseMs,
+    });
     this.jobOptions = uploadJobOptions(config);
   }
 

@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
-  expect(tripwire.violations).toEqual([]);
+  expect(tripwire.violations.splice(0)).toEqual([]);
 });
 
 afterAll(async () => {

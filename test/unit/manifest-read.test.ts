@@ -66,15 +66,17 @@ describe('readManifest: CSV', () => {
 
   it('reads quoted fields with commas, doubled quotes and line breaks, giving the line each row starts on', async () => {
     const csv =
-      HEADER +
+      'module,record_id,file,notes\n' +
       'Accounts,1,"files/a, b.pdf","He said ""hi"""\n' +
-      'Accounts,2,"multi\nline\npath.pdf",x\n' + // starts on line 3, spans 3 lines
-      'Accounts,3,"crlf\r\ninside.pdf",y\r\n' + // line 6, spans 2 (a CRLF inside quotes is one line break)
-      'Accounts,4,"lone\rcr.pdf",z\n' + // line 8, spans 2
-      'Accounts,5,c.pdf,last\n'; // line 10
+      'Accounts,2,b.pdf,"multi\nline\nnote"\n' + // starts on line 3, spans 3 lines
+      'Accounts,3,c.pdf,"crlf\r\ninside"\r\n' + // line 6, spans 2 (a CRLF inside quotes is one line break)
+      'Accounts,4,d.pdf,"lone\rcr"\n' + // line 8, spans 2
+      'Accounts,5,e.pdf,last\n'; // line 10
     const results = await readAll(manifest(csv));
     expect(summary(results)).toEqual(['2:1', '3:2', '6:3', '8:4', '10:5']);
-    expect(results[0]).toMatchObject({ ok: true, row: { file: path.join(dir, 'files/a, b.pdf'), title: 'He said "hi"' } });
+    expect(results[0]).toMatchObject({ ok: true, row: { file: path.join(dir, 'files/a, b.pdf'), extra: { notes: 'He said "hi"' } } });
+    expect(results[1]).toMatchObject({ ok: true, row: { extra: { notes: 'multi\nline\nnote' } } });
+    expect(results[2]).toMatchObject({ ok: true, row: { extra: { notes: 'crlf\r\ninside' } } });
   });
 
   it('skips blank lines, whitespace-only lines and rows of empty cells, and keeps counting lines', async () => {
@@ -237,7 +239,7 @@ describe('readManifest: format', () => {
   const CSV_ROWS = 'module,record_id,file\nLeads,1,a\n';
 
   it('sniffs files with other extensions: JSONL when the first non-blank character is {', async () => {
-    expect(summary(await readAll(manifest(`\n  \t${JSONL_ROW}`, '.txt')))).toEqual(['3:1']);
+    expect(summary(await readAll(manifest(`\r\n\n  \t${JSONL_ROW}`, '.txt')))).toEqual(['3:1']);
     expect(summary(await readAll(manifest(`\uFEFF${JSONL_ROW}`, '')))).toEqual(['1:1']);
     expect(summary(await readAll(manifest(CSV_ROWS, '.txt')))).toEqual(['2:1']);
   });
