@@ -78,7 +78,7 @@ async function serve(
   }
   // Whatever the handler did not read (an early 413, a fault, a hang) is read and dropped,
   // so the client can finish sending and read the answer.
-  
+  if (!request.complete) request.resume();
   if (outcome.kind === 'hang') return;
 
   const { status, headers = {}, body, stream } = outcome.answer;

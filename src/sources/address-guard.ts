@@ -139,7 +139,7 @@ export function judgeAddress(address: string, policy: AddressPolicy): AddressVer
   return verdict;
 }
 
-/** Where {@link resolveAllowedAddress} reports its findings. */
+/** What {@link resolveAllowedAddress} works with: the policy, a resolver and its time limit. */
 export interface GuardContext {
   policy: AddressPolicy;
   lookup: LookupFunction;

@@ -56,13 +56,11 @@ export async function openFileSource(filePath: string, limits: SourceLimits): Pr
         `${filePath} changed while being read: ${size} bytes when opened, ${problem.kind === 'longer' ? 'more' : `only ${problem.bytes}`} when read`,
       ),
     sourceError: (error) =>
-      error instanceof SourceError
-        ? error
-        : new SourceError(SourceErrorCode.UNREADABLE, `reading ${filePath} failed: ${error.message}`, {
-            cause: error,
-            // A read that fails midway (EIO on a network share) may work next time.
-            classification: 'transient',
-          }),
+      new SourceError(SourceErrorCode.UNREADABLE, `reading ${filePath} failed: ${error.message}`, {
+        cause: error,
+        // A read that fails midway (EIO on a network share) may work next time.
+        classification: 'transient',
+      }),
   });
   let closing: Promise<void> | undefined;
   return {

@@ -141,11 +141,11 @@ async function fetchFollowingRedirects(rawUrl: string, settings: UrlSettings): P
     if (redirects >= settings.maxRedirects) {
       throw new SourceError(
         SourceErrorCode.URL_TOO_MANY_REDIRECTS,
-        `${describeText(rawUrl)} redirected more than ${settings.maxRedirects} times (last to ${describeText(location)})`,
+        `${describeText(rawUrl)} redirected more than ${settings.maxRedirects} times (last to ${describeText(location, url)})`,
       );
     }
     const from = describeUrl(url);
-    url = parseHttpUrl(resolveLocation(location, url, from), `${describeText(location)} (redirected from ${from})`);
+    url = parseHttpUrl(resolveLocation(location, url, from), `${describeText(location, url)} (redirected from ${from})`);
     label = `${describeUrl(url)} (redirected from ${from})`;
   }
 }
@@ -292,11 +292,13 @@ function describeUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : '?…'}`;
 }
 
-function describeText(raw: string): string {
+/** {@link describeUrl} for text that may not parse (a relative Location resolves against `base`). */
+function describeText(raw: string, base?: URL): string {
   try {
-    return describeUrl(new URL(raw));
+    return describeUrl(new URL(raw, base));
   } catch {
-    return JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw);
+    const withoutQuery = raw.replace(/\?.*$/s, '?…');
+    return JSON.stringify(withoutQuery.length > 200 ? `${withoutQuery.slice(0, 200)}…` : withoutQuery);
   }
 }
 
@@ -328,7 +330,6 @@ function contentLength(headers: Dispatcher.ResponseData['headers']): number | un
 }
 
 function transportError(error: unknown, label: string, timeoutMs: number): SourceError {
-  if (error instanceof SourceError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   if (TIMEOUT_CODES.has(code)) {
     return new SourceError(SourceErrorCode.URL_TIMEOUT, `${label}: no answer within ${timeoutMs} ms (${code})`, { cause: error });
@@ -337,7 +338,6 @@ function transportError(error: unknown, label: string, timeoutMs: number): Sourc
 }
 
 function bodyError(error: Error, label: string, bytes: number, declared: number | undefined): SourceError {
-  if (error instanceof SourceError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   if (TIMEOUT_CODES.has(code)) {
     return new SourceError(SourceErrorCode.URL_TIMEOUT, `${label}: the body stalled after ${bytes} bytes (${code})`, { cause: error });

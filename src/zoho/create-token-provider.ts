@@ -13,7 +13,7 @@ import type { TokenProvider } from './token-provider.js';
  * refreshing"), else a {@link SharedTokenStore} when the refresh credentials are.
  * @param config the Zoho configuration
  * @param redis the connection the shared token lives on (unused for a fixed token)
- * @param prefix key prefix shared by every process of the deployment, e.g. the queue name
+ * @param prefix namespace of the OAuth keys, shared by every process of the deployment, e.g. `${queueName}:oauth`
  * @param options tuning for the shared store
  * @throws {ZohoError} NO_CREDENTIALS (systemic) when neither is configured
  */

@@ -14,7 +14,10 @@ export interface RefreshRequest {
   clientId: string;
   clientSecret: string;
   refreshToken: string;
-  /** Give up on the accounts server after this long without an answer. */
+  /**
+   * The whole refresh (connect, answer, body) must finish within this: the refresh lock's TTL
+   * is sized from it, so it is a hard deadline, not an idle timeout.
+   */
   timeoutMs: number;
   /** @defaultValue undici's global dispatcher */
   dispatcher?: Dispatcher;
@@ -48,8 +51,7 @@ export async function refreshAccessToken(req: RefreshRequest): Promise<AccessTok
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form,
       dispatcher: req.dispatcher,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
+      signal: AbortSignal.timeout(req.timeoutMs),
     });
     text = await readBodyText(response.body);
   } catch (error) {

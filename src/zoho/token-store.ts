@@ -22,7 +22,10 @@ export interface SharedTokenStoreOptions {
   config: ZohoConfig;
   /** A connection of the caller's; the store never closes it. */
   redis: Redis;
-  /** Key prefix shared by every process of one deployment, e.g. the queue name. */
+  /**
+   * Namespace of the OAuth keys, shared by every process of one deployment, e.g.
+   * `${queueName}:oauth` (the token is then at `${queueName}:oauth:token`).
+   */
   prefix: string;
   /**
    * Refresh this long before the token expires, so no call goes out with a token about to
@@ -74,7 +77,7 @@ export interface SharedTokenStoreEvents {
   invalidate: [info: { deleted: boolean }];
 }
 
-/** The JSON kept at `${prefix}:oauth:token`. */
+/** The JSON kept at `${prefix}:token`. */
 interface StoredToken {
   accessToken: string;
   apiDomain?: string;
@@ -85,7 +88,7 @@ interface StoredToken {
   credentials: string;
 }
 
-/** The JSON kept at `${prefix}:oauth:refresh-error`. */
+/** The JSON kept at `${prefix}:refresh-error`. */
 interface StoredFailure {
   code: string;
   classification: ErrorClassification;
@@ -110,7 +113,7 @@ return 0`;
  * fresh; when it is not, exactly one process in the deployment refreshes it.
  */
 export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> implements TokenProvider {
-  /** Where the token lives, e.g. `zoho-attach:oauth:token`. */
+  /** Where the token lives: `${prefix}:token`, e.g. `zoho-attach:oauth:token`. */
   readonly tokenKey: string;
   /** The refresh lock. */
   readonly lockKey: string;
@@ -143,9 +146,9 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
       refreshToken: config.refreshToken,
     };
     this.redis = options.redis;
-    this.tokenKey = `${options.prefix}:oauth:token`;
-    this.lockKey = `${options.prefix}:oauth:lock`;
-    this.failureKey = `${options.prefix}:oauth:refresh-error`;
+    this.tokenKey = `${options.prefix}:token`;
+    this.lockKey = `${options.prefix}:lock`;
+    this.failureKey = `${options.prefix}:refresh-error`;
     this.fingerprint = credentialsFingerprint(this.#credentials);
     this.refreshSkewMs = options.refreshSkewMs ?? 60_000;
     this.refreshTimeoutMs = options.refreshTimeoutMs ?? Math.min(config.requestTimeoutMs, 30_000);

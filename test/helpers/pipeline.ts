@@ -104,11 +104,13 @@ export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<CliRes
       child.kill('SIGKILL');
       reject(new Error(`CLI did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     }, timeoutMs);
-    child.on('exit', (code, signal) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       // 'exit' can come before the pipes are drained.
-      setImmediate(() => resolve({ code, signal, stdout, stderr }));
-    });
+      setTimeout(() => resolve({ code, signal, stdout, stderr }), 20);
+    };
+    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode, child.signalCode);
+    else child.on('exit', done);
   });
 }
 

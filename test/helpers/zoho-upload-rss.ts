@@ -36,7 +36,7 @@ let peak = baseline;
 const sampler = setInterval(() => {
   gc();
   peak = Math.max(peak, process.memoryUsage.rss());
-}, 10);
+}, 25);
 
 const { size } = await stat(filePath);
 const result = await client.uploadFile({

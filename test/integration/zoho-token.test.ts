@@ -70,9 +70,9 @@ describe('SharedTokenStore', () => {
     expect(first.expiresAt).toBeGreaterThan(Date.now() + HOUR - 10_000);
     expect(fake.inspect().tokens.refreshes).toBe(1);
     expect(refreshes).toHaveLength(1);
-    const raw = await redis.get(`${prefix}:oauth:token`);
+    const raw = await redis.get(`${prefix}:token`);
     expect(JSON.parse(raw ?? '{}')).toMatchObject({ accessToken: first.accessToken });
-    expect(await redis.pttl(`${prefix}:oauth:token`)).toBeGreaterThan(HOUR - 10_000);
+    expect(await redis.pttl(`${prefix}:token`)).toBeGreaterThan(HOUR - 10_000);
   });
 
   it('ten concurrent callers in one process make one refresh', async () => {
@@ -165,6 +165,18 @@ describe('SharedTokenStore', () => {
     }
   });
 
+  it('gives up on a hung accounts server after refreshTimeoutMs: TIMEOUT, transient', async () => {
+    fake.faults.add({ kind: 'hang', match: { path: 'token' } });
+    const tokens = store(newPrefix(), { refreshTimeoutMs: 200 });
+    const failed: string[] = [];
+    tokens.on('refreshFailed', (error) => failed.push(error.code));
+    const started = Date.now();
+    const error = await failure(tokens.getToken());
+    expect(error).toMatchObject({ code: 'TIMEOUT', classification: 'transient', ambiguous: false });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(failed).toEqual(['TIMEOUT']);
+  });
+
   it('recovers once the failure hold has passed', async () => {
     const prefix = newPrefix();
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
@@ -195,7 +207,7 @@ describe('SharedTokenStore', () => {
 
   it("a crashed holder's lock expires and the next process refreshes", async () => {
     const prefix = newPrefix();
-    await redis.set(`${prefix}:oauth:lock`, 'crashed-process', 'PX', 300);
+    await redis.set(`${prefix}:lock`, 'crashed-process', 'PX', 300);
     const started = Date.now();
     await store(prefix).getToken();
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
@@ -204,7 +216,7 @@ describe('SharedTokenStore', () => {
 
   it('gives up with TOKEN_WAIT_TIMEOUT (transient) when the lock holder never delivers', async () => {
     const prefix = newPrefix();
-    await redis.set(`${prefix}:oauth:lock`, 'stuck-process', 'PX', 10_000);
+    await redis.set(`${prefix}:lock`, 'stuck-process', 'PX', 10_000);
     const error = await failure(store(prefix, { waitTimeoutMs: 200 }).getToken());
     expect(error).toMatchObject({ code: 'TOKEN_WAIT_TIMEOUT', classification: 'transient' });
     expect(fake.inspect().tokens.refreshes).toBe(0);

@@ -322,9 +322,9 @@ describe('readManifest: streaming', () => {
     out.write('module,record_id,file,title,legacy_id\n');
     for (let i = 0; i < rowCount; i++) {
       const line = `Accounts,${4150868000000000000n + BigInt(i)},files/contracts/document-${i}.pdf,"Contract ${i}, signed",LEGACY-${i}\n`;
-      if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
-    await new Promise((resolve) => out.end(resolve));
+    await new Promise<void>((resolve) => out.end(resolve));
 
     const gc = exposeGc();
     gc?.();
