@@ -5,6 +5,7 @@
 import { ConfigError } from '../config/config.js';
 import { isClassifiedError } from '../shared/errors.js';
 import { EXIT, UsageError, println, type CliDeps, type Command } from './command.js';
+import { demoCommand } from './commands/demo.js';
 import { dlqCommand } from './commands/dlq.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { fakeZohoCommand } from './commands/fake-zoho.js';
@@ -23,6 +24,7 @@ export const COMMANDS: Record<string, Command> = {
   pause: pauseCommand,
   resume: resumeCommand,
   'fake-zoho': fakeZohoCommand,
+  demo: demoCommand,
 };
 
 function helpText(): string {

@@ -55,7 +55,11 @@ export class Dispatcher {
     }
   }
 
-  private async dispatchApi(request: FakeRequest, operation: ApiOperation, target: AttachmentsTarget): Promise<Outcome> {
+  private async dispatchApi(
+    request: FakeRequest,
+    operation: ApiOperation,
+    target: AttachmentsTarget,
+  ): Promise<Outcome> {
     const { state } = this;
     state.countCall(operation);
     const unauthorized = refuseUnauthorized(headerValue(request, 'authorization'), operation, state.tokens);
@@ -70,7 +74,11 @@ export class Dispatcher {
     return outcome.kind === 'answer' ? this.finishApiAnswer(outcome.answer) : outcome;
   }
 
-  private async handleApi(request: FakeRequest, operation: ApiOperation, target: AttachmentsTarget): Promise<ApiAnswer> {
+  private async handleApi(
+    request: FakeRequest,
+    operation: ApiOperation,
+    target: AttachmentsTarget,
+  ): Promise<ApiAnswer> {
     const invalid = refuseInvalidTarget(target, this.state.modules);
     if (invalid) return invalid;
     switch (operation) {

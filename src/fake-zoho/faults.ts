@@ -177,7 +177,9 @@ export function validateFaultRule(input: unknown): FaultRule {
   if (match !== undefined) {
     if (!isObject(match)) throw new InvalidFaultRuleError('match must be an object');
     const { module, recordId, method, path } = match;
-    if (module !== undefined && typeof module !== 'string') throw new InvalidFaultRuleError('match.module must be a string');
+    if (module !== undefined && typeof module !== 'string') {
+      throw new InvalidFaultRuleError('match.module must be a string');
+    }
     if (recordId !== undefined && typeof recordId !== 'string') {
       throw new InvalidFaultRuleError('match.recordId must be a string');
     }

@@ -12,7 +12,7 @@ export interface FakeClient {
    * Scopes every access token minted for this client carries.
    * @defaultValue `['ZohoCRM.modules.ALL']`
    */
-  scopes?: string[];
+  scopes?: readonly string[];
 }
 
 /** The credentials the fake accepts when no `clients` option is given. */

@@ -44,7 +44,9 @@ const CONTROL_PREFIX = '/__fake';
 /** Routes one request. */
 export function resolveRoute(method: string, pathname: string): Route {
   if (pathname === TOKEN_PATH) return method === 'POST' ? { kind: 'token' } : { kind: 'wrongMethod' };
-  if (pathname.startsWith(`${CONTROL_PREFIX}/`)) return { kind: 'control', path: pathname.slice(CONTROL_PREFIX.length) };
+  if (pathname.startsWith(`${CONTROL_PREFIX}/`)) {
+    return { kind: 'control', path: pathname.slice(CONTROL_PREFIX.length) };
+  }
 
   const segments = decodeSegments(pathname);
   // ['crm', version, module, recordId, 'Attachments', attachmentId?]

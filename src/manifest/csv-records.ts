@@ -10,7 +10,7 @@
  *   so start lines are counted here from the line breaks inside each record's fields.
  */
 import { CsvError, Parser } from 'csv-parse';
-import { MANIFEST_LIMITS } from './validate-row.js';
+import { MANIFEST_LIMITS } from './limits.js';
 import { ManifestError, ManifestErrorCode } from './manifest-error.js';
 
 /** A non-blank CSV record. */

@@ -2,7 +2,7 @@
  * JSONL bytes → lines, streaming, with a cap on a line's size: an oversized line is
  * skipped up to its end (never held in memory) and reported, and reading goes on.
  */
-import { MANIFEST_LIMITS } from './validate-row.js';
+import { MANIFEST_LIMITS } from './limits.js';
 
 /** One physical line: its text, or the fact that it was too large to keep. */
 export type JsonlLine = { line: number; oversized: false; text: string } | { line: number; oversized: true };

@@ -7,7 +7,8 @@ import { quoteValue, resolveColumns } from './columns.js';
 import { readCsvRecords, type CsvRecord } from './csv-records.js';
 import { readJsonlLines } from './jsonl-lines.js';
 import { ManifestError, ManifestErrorCode } from './manifest-error.js';
-import { MANIFEST_LIMITS, validateRow, type ManifestRowResult } from './validate-row.js';
+import { MANIFEST_LIMITS } from './limits.js';
+import { validateRow, type ManifestRowResult } from './validate-row.js';
 
 /** The formats a manifest can be in. */
 export type ManifestFormat = 'csv' | 'jsonl';
@@ -196,6 +197,7 @@ function checkHeader(record: CsvRecord, filePath: string): string[] {
 }
 
 function fieldCountProblem(found: number, expected: number): string {
+  if (found < expected) return `the row has ${found} fields and the header ${expected}: is a field missing?`;
   // The parser stops splitting after maxColumns + 1 fields: that many means "more".
   const count = found > MANIFEST_LIMITS.maxColumns ? `more than ${MANIFEST_LIMITS.maxColumns}` : String(found);
   return `the row has ${count} fields and the header ${expected}: is a comma in a value not quoted?`;
@@ -231,9 +233,6 @@ function parseJsonlRow(text: string, line: number, baseDir: string): ManifestRow
     const detail = (error as Error).message.slice(0, JSON_ERROR_MAX_LENGTH);
     return { ok: false, rejection: { line, reason: `not valid JSON: ${detail}` } };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const found = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    return { ok: false, rejection: { line, reason: `not a JSON object (found ${found}): each line must be one {…} row` } };
-  }
+  // validateRow rejects anything that is not an object.
   return validateRow(value as Record<string, unknown>, line, baseDir);
 }

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { quoteValue, resolveColumns, type ManifestField, type ResolvedColumn } from './columns.js';
+import { MANIFEST_LIMITS } from './limits.js';
 
 /** A valid manifest row. */
 export interface ManifestRow {
@@ -21,7 +22,7 @@ export interface ManifestRow {
   file?: string;
   /** An http(s) URL to attach as a link, as written. */
   linkUrl?: string;
-  /** The attachment's title, trimmed: one line, at most 255 characters. */
+  /** The attachment's title, trimmed: one line, at most 255 UTF-16 code units. */
   title?: string;
   /** Every other column, by its name as written (trimmed), with its value as written. */
   extra: Record<string, string>;
@@ -42,24 +43,6 @@ export interface RowRejection {
 /** One row of a manifest: valid, or rejected with the reason. */
 export type ManifestRowResult = { ok: true; row: ManifestRow } | { ok: false; rejection: RowRejection };
 
-/** The size limits of a manifest. Larger values cannot be legitimate and would only cost memory. */
-export const MANIFEST_LIMITS = Object.freeze({
-  /** Bytes (UTF-8) in one field. A larger field rejects its row. */
-  maxFieldBytes: 64 * 1024,
-  /**
-   * Bytes in one row (a CSV record or a JSONL line). A larger JSONL line is rejected; a
-   * larger CSV record stops the reader with `MANIFEST_MALFORMED`: the CSV parser cannot
-   * resume inside a record.
-   */
-  maxRowBytes: 1024 * 1024,
-  /** Columns in a CSV header. */
-  maxColumns: 1000,
-  /** Characters in a title (Zoho's limit). */
-  maxTitleLength: 255,
-  /** Characters in a `link_url` (Zoho's limit). */
-  maxLinkUrlLength: 3000,
-});
-
 /** A Zoho API name: letters, digits and underscores, starting with a letter. */
 const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const RECORD_ID = /^\d{1,19}$/;
@@ -79,7 +62,8 @@ class Invalid {
 
 /**
  * Validates one row given as a plain object: a CSV record keyed by its header, a parsed
- * JSONL line, or a row from a migration script.
+ * JSONL line, or a row from a migration script. Anything else (an array, null, a string)
+ * is rejected.
  *
  * - Keys are matched as {@link resolveColumns} says (`Record ID` names `record_id`);
  *   unknown keys become `extra`.
@@ -104,6 +88,11 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
     rejection: field === undefined ? { line, reason } : { line, field, reason },
   });
 
+  // Library callers are not type-checked, and a JSONL line can hold any JSON value.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    const found = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`;
+    return reject(undefined, `the row is not an object (it is ${found}): a row is an object keyed by column name`);
+  }
   const keys = Object.keys(raw);
   const { columns, problems } = resolveColumns(keys);
   if (problems.length > 0) return reject(undefined, problems.join('; '));
@@ -247,10 +236,9 @@ function httpUrlProblem(url: string): string | undefined {
 }
 
 function titleProblem(title: string): string | undefined {
-  // Zoho counts characters, not UTF-16 code units (an emoji is one); only count when it matters.
-  const length = title.length > MANIFEST_LIMITS.maxTitleLength ? [...title].length : title.length;
-  if (length > MANIFEST_LIMITS.maxTitleLength) {
-    return `is ${length} characters long; Zoho takes at most ${MANIFEST_LIMITS.maxTitleLength}`;
+  // Zoho counts UTF-16 code units, as the Zoho client does (src/zoho/title.ts): an emoji is two.
+  if (title.length > MANIFEST_LIMITS.maxTitleLength) {
+    return `is ${title.length} characters long (an emoji counts as two); Zoho takes at most ${MANIFEST_LIMITS.maxTitleLength}`;
   }
   const control = CONTROL_CHARACTER.exec(title);
   if (control) return `contains ${describeCharacter(control[0])}: a title is one line of text`;

@@ -19,8 +19,6 @@ export { createTokenProvider } from './create-token-provider.js';
 export { ZohoError, LocalErrorCode, errorFromResponse, findErrorEnvelope, isZohoError } from './errors.js';
 export type { ErrorClassification, ZohoErrorInit } from './errors.js';
 export { MAX_FILE_NAME_LENGTH, parseContentDispositionFileName, sanitizeFileName } from './filename.js';
-export { refreshAccessToken } from './oauth.js';
-export type { RefreshRequest } from './oauth.js';
 export { StaticTokenProvider } from './static-token-provider.js';
 export { MAX_TITLE_LENGTH, sanitizeTitle } from './title.js';
 export type { AccessToken, TokenProvider } from './token-provider.js';

@@ -213,17 +213,16 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
       });
     } catch (error) {
       if (!(error instanceof ZohoError)) throw error;
-      const zohoError = error;
       const failure: StoredFailure = {
-        code: zohoError.code,
-        classification: zohoError.classification,
-        message: zohoError.reason,
-        httpStatus: zohoError.httpStatus,
-        zohoCode: zohoError.zohoCode,
+        code: error.code,
+        classification: error.classification,
+        message: error.reason,
+        httpStatus: error.httpStatus,
+        zohoCode: error.zohoCode,
       };
       await this.redis.set(this.failureKey, JSON.stringify(failure), 'PX', this.failureHoldMs);
-      this.emit('refreshFailed', zohoError);
-      throw zohoError;
+      this.emit('refreshFailed', error);
+      throw error;
     }
 
     const now = this.now();

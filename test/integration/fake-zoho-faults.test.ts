@@ -62,7 +62,12 @@ describe('fault kinds', () => {
     fake.faults.add({ kind: 'storeThen500' });
     const reply = await uploadFile(fake, token, { fileName: 'kept.txt' });
     expect(reply.status).toBe(500);
-    expect(reply.json).toEqual({ code: 'INTERNAL_ERROR', details: {}, message: 'Internal Server Error', status: 'error' });
+    expect(reply.json).toEqual({
+      code: 'INTERNAL_ERROR',
+      details: {},
+      message: 'Internal Server Error',
+      status: 'error',
+    });
     expect(fake.inspect().attachments.map((attachment) => attachment.fileName)).toEqual(['kept.txt']);
   });
 
@@ -121,7 +126,11 @@ describe('fault kinds', () => {
 
 describe('fault rules', () => {
   it('match on module, record, path and method', async () => {
-    fake.faults.add({ match: { module: 'Deals', recordId: '7', path: 'upload', method: 'POST' }, kind: 'error500', times: Infinity });
+    fake.faults.add({
+      match: { module: 'Deals', recordId: '7', path: 'upload', method: 'POST' },
+      kind: 'error500',
+      times: Infinity,
+    });
     const statuses = [
       (await uploadFile(fake, token, {}, { module: 'Deals', recordId: '7' })).status,
       (await uploadFile(fake, token, {}, { module: 'Deals', recordId: '8' })).status,

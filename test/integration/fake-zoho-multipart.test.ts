@@ -70,13 +70,16 @@ describe('parseMultipart', () => {
 
   it('takes a part without headers', async () => {
     const body = Buffer.from(`--${BOUNDARY}\r\n\r\nbare\r\n--${BOUNDARY}--`);
-    expect(await parse([body])).toEqual([{ name: undefined, fileName: undefined, contentType: undefined, content: 'bare' }]);
+    expect(await parse([body])).toEqual([
+      { name: undefined, fileName: undefined, contentType: undefined, content: 'bare' },
+    ]);
   });
 
   it('reads quoted names with semicolons and escapes, and prefers filename*', async () => {
     const body = Buffer.from(
       `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a;b \\"c\\".txt"\r\n\r\nx\r\n` +
-        `--${BOUNDARY}\r\ncontent-disposition: form-data; name=file; filename=plain.txt; filename*=utf-8'en'%C3%A9t%C3%A9.txt\r\n\r\ny\r\n` +
+        `--${BOUNDARY}\r\ncontent-disposition: form-data; name=file; filename=plain.txt; ` +
+        `filename*=utf-8'en'%C3%A9t%C3%A9.txt\r\n\r\ny\r\n` +
         `--${BOUNDARY}--\r\n`,
     );
     const parts = await parse([body]);
@@ -85,7 +88,8 @@ describe('parseMultipart', () => {
 
   it('falls back to filename when filename* does not decode', async () => {
     const body = Buffer.from(
-      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="ok.txt"; filename*=UTF-8''%E2%82\r\n\r\nx\r\n--${BOUNDARY}--`,
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="ok.txt"; filename*=UTF-8''%E2%82\r\n` +
+        `\r\nx\r\n--${BOUNDARY}--`,
     );
     expect((await parse([body]))[0]!.fileName).toBe('ok.txt');
   });
@@ -146,7 +150,8 @@ describe('over HTTP', () => {
     });
     expect(reply.status).toBe(200);
 
-    const download = await send(attachmentsUrl(fake, {}, `/${reply.json.data[0].details.id}`), { headers: auth(token) });
+    const id = reply.json.data[0].details.id;
+    const download = await send(attachmentsUrl(fake, {}, `/${id}`), { headers: auth(token) });
     expect(download.text).toBe(TRICKY_FILE);
     expect(fake.inspect().attachments[0]!.sha256).toBe(createHash('sha256').update(TRICKY_FILE).digest('hex'));
   });

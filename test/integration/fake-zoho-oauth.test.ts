@@ -147,7 +147,12 @@ describe('token endpoint', () => {
   });
 
   it('knows every configured client, each with its own scopes', async () => {
-    const readOnly = { clientId: 'ro', clientSecret: 'ro-secret', refreshToken: 'ro-refresh', scopes: ['ZohoCRM.modules.attachments.READ'] };
+    const readOnly = {
+      clientId: 'ro',
+      clientSecret: 'ro-secret',
+      refreshToken: 'ro-refresh',
+      scopes: ['ZohoCRM.modules.attachments.READ'],
+    };
     const zoho = await start({ clients: [readOnly] });
     const token = (await refresh(zoho, readOnly)).json.access_token;
 

@@ -74,7 +74,12 @@ describe('upload a file', () => {
 
   it('reads the RFC 5987 filename* over the plain filename, and raw UTF-8 names', async () => {
     await postMultipart(fake, token, [
-      { name: 'file', fileName: 'rates.txt', extraDisposition: "filename*=UTF-8''%E2%82%AC%20rates%20%282024%29.txt", content: 'x' },
+      {
+        name: 'file',
+        fileName: 'rates.txt',
+        extraDisposition: "filename*=UTF-8''%E2%82%AC%20rates%20%282024%29.txt",
+        content: 'x',
+      },
     ]);
     await postMultipart(fake, token, [{ name: 'file', fileName: 'Übersicht.pdf', content: 'y' }]);
     expect(fake.inspect().attachments.map((attachment) => attachment.fileName)).toEqual([
@@ -258,7 +263,7 @@ describe('upload errors', () => {
     }
   });
 
-  it('drops the rest of a body it refused mid-stream, so the client can finish sending and reuse the connection', async () => {
+  it('drops the rest of a body refused mid-stream, so the client finishes sending and reuses the socket', async () => {
     const small = await startFakeZoho({ maxUploadBytes: 1000, storeContent: false });
     const socket = connect(small.port, '127.0.0.1');
     try {
@@ -388,7 +393,10 @@ describe('upload errors', () => {
 
   it('answers 400 INVALID_REQUEST_METHOD for a method the path does not take', async () => {
     const put = await send(attachmentsUrl(fake), { method: 'PUT', headers: auth(token) });
-    const postOnItem = await send(attachmentsUrl(fake, {}, '/4150868000005000001'), { method: 'POST', headers: auth(token) });
+    const postOnItem = await send(attachmentsUrl(fake, {}, '/4150868000005000001'), {
+      method: 'POST',
+      headers: auth(token),
+    });
     for (const reply of [put, postOnItem]) {
       expect(reply.status).toBe(400);
       expect(reply.json).toEqual({
@@ -516,7 +524,11 @@ describe('list', () => {
 describe('download', () => {
   it('returns the bytes with an RFC 5987 Content-Disposition', async () => {
     const content = Buffer.from([0, 1, 2, 250, 251, 252]);
-    const upload = await uploadFile(fake, token, { fileName: '€ data (1).bin', content, contentType: 'application/x-demo' });
+    const upload = await uploadFile(fake, token, {
+      fileName: '€ data (1).bin',
+      content,
+      contentType: 'application/x-demo',
+    });
     const id = upload.json.data[0].details.id;
 
     const response = await request(attachmentsUrl(fake, {}, `/${id}`), { headers: auth(token) });

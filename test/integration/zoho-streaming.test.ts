@@ -38,7 +38,7 @@ it('uploads a 100 MB file with RSS growth well under 100 MB, and every byte arri
   const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { attachmentId: string; size: number; rssGrowthBytes: number };
 
   expect(result.size).toBe(SIZE);
-  expect(result.rssGrowthBytes).toBeLessThan(50 * MB);
+  expect(result.rssGrowthBytes, `RSS grew ${(result.rssGrowthBytes / MB).toFixed(1)} MB`).toBeLessThan(50 * MB);
   const stored = fake.inspect().attachments.find((a) => a.id === result.attachmentId);
   expect(stored?.size).toBe(SIZE);
   const zeros = createHash('sha256');

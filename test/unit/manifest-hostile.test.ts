@@ -212,7 +212,7 @@ function expectFullyValid(row: ManifestRow): void {
     expect(new URL(row.linkUrl).username).toBe('');
   }
   if (row.title !== undefined) {
-    expect([...row.title].length).toBeLessThanOrEqual(MANIFEST_LIMITS.maxTitleLength);
+    expect(row.title.length).toBeLessThanOrEqual(MANIFEST_LIMITS.maxTitleLength);
     expect(row.title).not.toMatch(CONTROL);
     expect(row.title).toBe(row.title.trim());
     expect(row.title).not.toBe('');

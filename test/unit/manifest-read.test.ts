@@ -99,7 +99,7 @@ describe('readManifest: CSV', () => {
     const results = await readAll(manifest(csv));
     expect(results.slice(0, 2)).toEqual([
       { ok: false, rejection: { line: 2, reason: 'the row has 5 fields and the header 4: is a comma in a value not quoted?' } },
-      { ok: false, rejection: { line: 3, reason: 'the row has 3 fields and the header 4: is a comma in a value not quoted?' } },
+      { ok: false, rejection: { line: 3, reason: 'the row has 3 fields and the header 4: is a field missing?' } },
     ]);
     expect(summary(results)[2]).toBe('4:3');
   });
@@ -115,9 +115,10 @@ describe('readManifest: CSV', () => {
     expect(results).toMatchObject([{ ok: true, row: { linkUrl: 'https://example.com/x' } }]);
   });
 
-  it('reads a quote inside an unquoted field as a character', async () => {
-    const [result] = await readAll(manifest(`${HEADER}Accounts,1,a.pdf,12" vinyl\n`));
-    expect(result).toMatchObject({ ok: true, row: { title: '12" vinyl' } });
+  it('reads a stray quote as a character, as spreadsheets do', async () => {
+    const results = await readAll(manifest(`${HEADER}Accounts,1,a.pdf,12" vinyl\nAccounts,2,b.pdf,"quoted"then more\nAccounts,3,c.pdf,\n`));
+    expect(results.map((r) => r.ok && r.row.title)).toEqual(['12" vinyl', '"quoted"then more', undefined]);
+    expect(summary(results)[2]).toBe('4:3');
   });
 
   it('rejects a field that is not valid UTF-8, naming its line and field', async () => {
@@ -189,13 +190,14 @@ describe('readManifest: JSONL', () => {
   it('rejects lines that are not JSON objects, and goes on', async () => {
     const lines = ['{"module":"Leads"', '[1,2]', '"text"', '42', 'null', 'true', '{"module":"Leads","record_id":"9","file":"a"}'];
     const results = await readAll(manifest(lines.join('\n'), '.ndjson'));
+    const notAnObject = (found: string) => `the row is not an object (it is ${found}): a row is an object keyed by column name`;
     expect(results.slice(0, 6).map((r) => !r.ok && r.rejection.reason)).toEqual([
       expect.stringMatching(/^not valid JSON: /),
-      'not a JSON object (found an array): each line must be one {…} row',
-      'not a JSON object (found a string): each line must be one {…} row',
-      'not a JSON object (found a number): each line must be one {…} row',
-      'not a JSON object (found null): each line must be one {…} row',
-      'not a JSON object (found a boolean): each line must be one {…} row',
+      notAnObject('an array'),
+      notAnObject('a string'),
+      notAnObject('a number'),
+      notAnObject('null'),
+      notAnObject('a boolean'),
     ]);
     expect(summary(results)).toEqual(['1!', '2!', '3!', '4!', '5!', '6!', '7:9']);
   });

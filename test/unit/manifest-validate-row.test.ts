@@ -57,9 +57,10 @@ describe('validateRow: a valid row', () => {
     expect(row).toStrictEqual({ line: 7, module: 'Leads', recordId: '42', file: path.join(BASE_DIR, 'a.pdf'), extra: { Notes: '  as written  ' } });
   });
 
-  it('accepts a tab in a title and counts characters, not UTF-16 units', () => {
+  it('accepts a tab in a title, and a title of 255 UTF-16 code units (as the Zoho client counts)', () => {
     expect(accepted({ ...VALID, title: 'a\tb' }).title).toBe('a\tb');
-    const emoji = '😀'.repeat(MANIFEST_LIMITS.maxTitleLength);
+    const emoji = `${'😀'.repeat(127)}x`;
+    expect(emoji).toHaveLength(MANIFEST_LIMITS.maxTitleLength);
     expect(accepted({ ...VALID, title: emoji }).title).toBe(emoji);
   });
 
@@ -159,7 +160,8 @@ describe('validateRow: rejections', () => {
     ['a carriage return', 'Line one\rline two', 'contains a line break (U+000D): a title is one line of text'],
     ['a NUL', 'Nul\u0000here', 'contains a NUL character (U+0000): a title is one line of text'],
     ['an escape', 'Esc\u001b[31m', 'contains a control character (U+001B): a title is one line of text'],
-    ['too many characters', 'x'.repeat(256), 'is 256 characters long; Zoho takes at most 255'],
+    ['too many characters', 'x'.repeat(256), 'is 256 characters long (an emoji counts as two); Zoho takes at most 255'],
+    ['128 emoji', '😀'.repeat(128), 'is 256 characters long (an emoji counts as two); Zoho takes at most 255'],
   ])('title with %s', (_name, title, reason) => {
     expect(rejected({ ...VALID, title })).toEqual({ line: 7, field: 'title', reason });
   });
@@ -190,7 +192,18 @@ describe('validateRow: rejections', () => {
   });
 });
 
-describe('validateRow: hostile keys', () => {
+describe('validateRow: hostile input', () => {
+  it.each([
+    [null, 'null'],
+    [['Leads', '1', 'a'], 'an array'],
+    ['module,record_id', 'a string'],
+  ])('rejects a row that is not an object (%j)', (raw, found) => {
+    expect(validateRow(raw as unknown as Record<string, unknown>, 3, BASE_DIR)).toEqual({
+      ok: false,
+      rejection: { line: 3, reason: `the row is not an object (it is ${found}): a row is an object keyed by column name` },
+    });
+  });
+
   it('keeps a __proto__ column as a plain pass-through value', () => {
     const raw = JSON.parse(`{"module":"Leads","record_id":"1","file":"a","__proto__":"x","constructor":"y"}`) as Record<string, unknown>;
     const row = accepted(raw);

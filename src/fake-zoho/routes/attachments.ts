@@ -80,7 +80,7 @@ export async function handleDelete(
   if (target.attachmentId !== undefined) {
     const removed = state.attachments.remove(target.module, target.recordId, target.attachmentId);
     if (!removed) return unknownAttachment();
-    
+    await state.removeContent([removed]);
     return zohoSuccess([deletedEntry(removed.id)]);
   }
 

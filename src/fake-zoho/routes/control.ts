@@ -11,7 +11,9 @@ const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 const NO_CONTENT: Answer = { status: 204 };
 
 /** A control request that cannot be carried out; answered 400 with its message. */
-class BadControlRequest extends Error {}
+class BadControlRequest extends Error {
+  override readonly name = 'BadControlRequest';
+}
 
 /** Answers one control request; `path` is what follows `/__fake`. */
 export async function handleControl(request: FakeRequest, path: string, controls: FakeZohoControls): Promise<Answer> {
@@ -53,7 +55,7 @@ async function dispatchControl(request: FakeRequest, path: string, controls: Fak
   }
   const faultId = /^DELETE \/faults\/([^/]+)$/.exec(route)?.[1];
   if (faultId !== undefined) {
-    return controls.faults.remove(decodeURIComponent(faultId)) ? NO_CONTENT : jsonAnswer(404, { error: 'no such fault rule' });
+    return controls.faults.remove(faultId) ? NO_CONTENT : jsonAnswer(404, { error: 'no such fault rule' });
   }
   return jsonAnswer(404, { error: `no control route ${route}` });
 }

@@ -188,10 +188,9 @@ async function readMultipartForm(request: FakeRequest, boundary: string, state: 
   try {
     await parseMultipart(request.body, boundary, (part) => {
       if (part.name === 'file' && part.fileName !== undefined) {
-        if (file) {
-          throw new UploadRefusal(zohoError('INVALID_DATA', { api_name: 'file' }, 'only one file can be uploaded per request'));
-        }
-        refuseBadFileName(part.fileName);
+        // Judged from the part's headers, before any of the file is read.
+        const problem = file ? 'only one file can be uploaded per request' : fileNameProblem(part.fileName);
+        if (problem) throw new UploadRefusal(zohoError('INVALID_DATA', { api_name: 'file' }, problem));
         file = new FileSink(part.fileName, part.contentType, state.options.maxUploadBytes, state.content?.createFile());
         return file;
       }
@@ -207,16 +206,14 @@ async function readMultipartForm(request: FakeRequest, boundary: string, state: 
   return { file: file?.received(), fields };
 }
 
-/** Refuses an empty, over-long or forbidden file name, before any of the file is read. */
-function refuseBadFileName(fileName: string): void {
-  const refuse = (message: string): never => {
-    throw new UploadRefusal(zohoError('INVALID_DATA', { api_name: 'file' }, message));
-  };
-  if (fileName.trim().length === 0) refuse('the file has no name');
+/** What is wrong with a file name (empty, too long, a refused type), or undefined when nothing is. */
+function fileNameProblem(fileName: string): string | undefined {
+  if (fileName.trim().length === 0) return 'the file has no name';
   if (!lengthWithin(fileName, 1, MAX_FILE_NAME_LENGTH)) {
-    refuse(`the file name is longer than ${MAX_FILE_NAME_LENGTH} characters`);
+    return `the file name is longer than ${MAX_FILE_NAME_LENGTH} characters`;
   }
-  if (REFUSED_FILE_NAME.test(fileName.trim())) refuse('files of type .exe cannot be attached');
+  if (REFUSED_FILE_NAME.test(fileName.trim())) return 'files of type .exe cannot be attached';
+  return undefined;
 }
 
 /** Hashes and counts the file part, stops it at the size limit, and writes it to disk if asked. */

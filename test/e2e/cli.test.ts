@@ -1,0 +1,150 @@
+/**
+ * The CLI as a user runs it: the built `zoho-attach` as a subprocess, against a real Redis
+ * and the fake Zoho.
+ */
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPipelineWorld, parseCsv, runCli, type PipelineWorld } from '../helpers/pipeline.js';
+import { TEST_REDIS_URL } from '../helpers/redis.js';
+
+let world: PipelineWorld | undefined;
+afterEach(async () => {
+  await world?.cleanup();
+  world = undefined;
+});
+
+describe('zoho-attach CLI', () => {
+  it('prints help and exits 0; an unknown command exits 1', async () => {
+    const help = await runCli(['--help'], {}, os.tmpdir());
+    expect(help.code).toBe(0);
+    for (const command of ['enqueue', 'worker', 'status', 'report', 'dlq', 'resume', 'fake-zoho', 'demo']) expect(help.stdout).toContain(command);
+    const unknown = await runCli(['frobnicate'], {}, os.tmpdir());
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('reports every configuration problem at once, each naming its variable', async () => {
+    const result = await runCli(['status'], { ZOHO_DC: 'mars', ZOHO_CONCURRENCY: 'lots', ZOHO_CLIENT_ID: 'x', REDIS_URL: TEST_REDIS_URL }, os.tmpdir());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('ZOHO_DC');
+    expect(result.stderr).toContain('ZOHO_CONCURRENCY');
+    expect(result.stderr).toMatch(/ZOHO_CLIENT_SECRET.*ZOHO_REFRESH_TOKEN|ZOHO_REFRESH_TOKEN.*ZOHO_CLIENT_SECRET/);
+  });
+
+  it('names the bad option of a command', async () => {
+    const result = await runCli(['worker', '--concurrency', 'many'], { REDIS_URL: TEST_REDIS_URL }, os.tmpdir());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--concurrency "many"');
+  });
+
+  it('enqueue exits 0 when every row is valid, 2 when some are rejected (listing each line), 1 on a fatal error', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'a');
+    const good = await world.writeFile('good.csv', 'module,record_id,file\nLeads,1,a.txt\n');
+    const mixed = await world.writeFile('mixed.csv', 'module,record_id,file\nLeads,2,a.txt\nLeads,abc,a.txt\nLeads,3,\n');
+    const broken = await world.writeFile('broken.csv', 'modul,record,file\nLeads,1,a.txt\n');
+
+    const ok = await runCli(['enqueue', good], world.env, world.dir);
+    expect([ok.code, ok.stdout]).toEqual([0, expect.stringContaining('batch good')]);
+    const partial = await runCli(['enqueue', mixed, '--batch', 'mixed-run'], world.env, world.dir);
+    expect(partial.code).toBe(2);
+    expect(partial.stdout).toMatch(/enqueued:\s+1/);
+    expect(partial.stdout).toMatch(/line 3: record_id/);
+    expect(partial.stdout).toMatch(/line 4: file/);
+    const fatal = await runCli(['enqueue', broken], world.env, world.dir);
+    expect(fatal.code).toBe(1);
+    expect(fatal.stderr).toMatch(/module/);
+    const missing = await runCli(['enqueue', 'nope.csv'], world.env, world.dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('nope.csv');
+
+    const dry = await runCli(['enqueue', mixed, '--dry-run'], world.env, world.dir);
+    expect(dry.code).toBe(2);
+    expect(dry.stdout).toContain('nothing was enqueued');
+  });
+
+  it('--dry-run checks that files exist, fit and are allowed, and enqueues nothing', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'a');
+    await world.writeFile('tool.exe', 'MZ');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\nLeads,2,tool.exe\nLeads,3,gone.txt\n');
+    const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
+    expect(dry.code).toBe(2);
+    expect(dry.stdout).toMatch(/line 3: file: \[SOURCE_FORBIDDEN_TYPE\]/);
+    expect(dry.stdout).toMatch(/line 4: file: \[SOURCE_NOT_FOUND\]/);
+    const status = await runCli(['status', '--json'], world.env, world.dir);
+    expect(JSON.parse(status.stdout).batches).toEqual([]);
+  });
+
+  it('runs the operator flow: enqueue → worker --until-idle → status → report → dlq list/export/retry/purge → pause/resume', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'a');
+    await world.writeFile('b.txt', 'b');
+    const manifest = await world.writeFile('m.jsonl', [
+      JSON.stringify({ module: 'Leads', record_id: '1', file: 'a.txt', legacy: 'X1' }),
+      JSON.stringify({ module: 'Widgets', record_id: '2', file: 'b.txt', legacy: 'X2' }),
+    ].join('\n'));
+    expect((await runCli(['enqueue', manifest, '--batch', 'flow'], world.env, world.dir)).code).toBe(0);
+    const worker = await runCli(['worker', '--until-idle'], world.env, world.dir);
+    expect(worker.code, worker.stderr).toBe(0);
+
+    const status = JSON.parse((await runCli(['status', '--batch', 'flow', '--json'], world.env, world.dir)).stdout);
+    expect(status.batches[0]).toMatchObject({ name: 'flow', uploaded: 1, dead: 1, pending: 0 });
+
+    const reportJsonl = await runCli(['report', '--batch', 'flow', '--format', 'jsonl'], world.env, world.dir);
+    const rows = reportJsonl.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r: Record<string, string>) => [r.status, r.error_code, r.legacy])).toEqual([
+      ['uploaded', '', 'X1'],
+      ['dead', 'INVALID_MODULE', 'X2'],
+    ]);
+    expect(rows[0].attachment_id).toBe(world.fake.inspect().attachments[0]!.id);
+    expect((await runCli(['report', '--batch', 'flow', '--out', 'r.csv'], world.env, world.dir)).code).toBe(0);
+    expect(parseCsv(await readFile(path.join(world.dir, 'r.csv'), 'utf8'))).toHaveLength(2);
+
+    const list = await runCli(['dlq', 'list', '--batch', 'flow'], world.env, world.dir);
+    expect(list.stdout).toContain('INVALID_MODULE: 1 row(s)');
+    expect((await runCli(['dlq', 'export', '--code', 'INVALID_MODULE', '--out', 'dlq.csv'], world.env, world.dir)).code).toBe(0);
+    const exported = parseCsv(await readFile(path.join(world.dir, 'dlq.csv'), 'utf8'));
+    expect(exported).toEqual([expect.objectContaining({ module: 'Widgets', record_id: '2', dlq_error_code: 'INVALID_MODULE', legacy: 'X2' })]);
+
+    expect((await runCli(['dlq', 'retry'], world.env, world.dir)).code).toBe(1);
+    expect((await runCli(['dlq', 'retry', '--all'], world.env, world.dir)).stdout).toContain('re-enqueued 1');
+    expect((await runCli(['worker', '--until-idle'], world.env, world.dir)).code).toBe(0);
+    expect((await runCli(['dlq', 'purge', '--code', 'INVALID_MODULE'], world.env, world.dir)).stdout).toContain('purged 1');
+    expect((await runCli(['dlq', 'list', '--json'], world.env, world.dir)).stdout.trim()).toBe('[]');
+
+    expect((await runCli(['pause'], world.env, world.dir)).code).toBe(0);
+    expect((await runCli(['status'], world.env, world.dir)).stdout).toContain('PAUSED');
+    expect((await runCli(['resume'], world.env, world.dir)).stdout).toContain('queue resumed');
+    expect((await runCli(['status'], world.env, world.dir)).stdout).not.toContain('PAUSED');
+  });
+});
+
+describe('zoho-attach demo', () => {
+  it('runs end to end against the fake and writes correct reports', async () => {
+    const runsDir = await mkdtemp(path.join(os.tmpdir(), 'za-demo-'));
+    try {
+      const result = await runCli(['demo', '--runs-dir', runsDir], { REDIS_URL: TEST_REDIS_URL }, process.cwd(), 90_000);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('nothing was uploaded twice');
+      const [runDir] = await readdir(runsDir);
+      const accounts = parseCsv(await readFile(path.join(runsDir, runDir!, 'accounts-report.csv'), 'utf8'));
+      const byLegacy = Object.fromEntries(accounts.map((r) => [r.legacy_id || `line ${r.line}`, [r.status, r.error_code]]));
+      expect(byLegacy).toMatchObject({
+        'ACME-001': ['uploaded', ''],
+        'GLOBEX-17': ['uploaded', ''],
+        'WIDGET-1': ['dead', 'INVALID_MODULE'],
+        'EXE-1': ['dead', 'SOURCE_FORBIDDEN_TYPE'],
+        'MISSING-1': ['dead', 'SOURCE_NOT_FOUND'],
+        'line 8': ['rejected', 'INVALID_ROW'],
+      });
+      const remote = parseCsv(await readFile(path.join(runsDir, runDir!, 'remote-files-report.csv'), 'utf8'));
+      expect(remote.filter((r) => r.status === 'uploaded').length).toBe(remote.length - 1);
+      expect(remote.find((r) => r.legacy_id === 'R-404')).toMatchObject({ status: 'dead', error_code: 'SOURCE_URL_HTTP_ERROR' });
+    } finally {
+      await rm(runsDir, { recursive: true, force: true });
+    }
+  });
+});
