@@ -1,7 +1,9 @@
 /**
- * File names on their way into, and out of, a Content-Disposition header. Names keep their
- * unicode (RFC 5987 `filename*=UTF-8''…`) and carry a plain-ASCII fallback (`filename="…"`)
- * for parsers that ignore `filename*`; nothing in a name can break the header it sits in.
+ * File names on their way into, and out of, a Content-Disposition header. A name keeps its
+ * unicode in both `filename="…"` (raw UTF-8, as browsers and Zoho's own samples send it, and as
+ * RFC 7578 asks) and, for non-ASCII names, RFC 5987 `filename*=UTF-8''…` — the same name in both,
+ * so whichever one Zoho reads, it stores what the adoption check later looks for. Nothing in a
+ * name can break the header it sits in.
  */
 
 /** Zoho's limit on attachment names (contract §1). */
@@ -34,23 +36,11 @@ export function sanitizeFileName(name: string, maxLength: number = MAX_FILE_NAME
     .replace(UNSAFE_CHARS, '_')
     // A separator would make the name a path on whoever downloads it.
     .replace(/[/\\]/g, '_')
+    // A double quote would end the quoted filename parameter; servers disagree on escapes.
+    .replace(/"/g, "'")
     .trim();
   if (cleaned === '' || cleaned === '.' || cleaned === '..') return DEFAULT_FILE_NAME;
   return shorten(cleaned, maxLength);
-}
-
-/**
- * The ASCII stand-in for `filename="…"`: accents dropped (é → e), every other non-ASCII
- * character, `"`, `\` and `%` (which some parsers percent-decode) replaced by `_`.
- * @param name a name already passed through {@link sanitizeFileName}
- */
-export function asciiFileName(name: string): string {
-  const ascii = name
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  // NFKD can lengthen a name (ﬁ → fi), so shorten again.
-  return shorten(ascii, MAX_FILE_NAME_LENGTH);
 }
 
 /**
@@ -62,15 +52,14 @@ export function encodeRfc5987(value: string): string {
 }
 
 /**
- * The `filename` parameters of a Content-Disposition header for `name`: the quoted ASCII
- * fallback, plus `filename*` when the fallback lost something.
- * @param name a name already passed through {@link sanitizeFileName}
- * @returns e.g. `filename="cafe.pdf"; filename*=UTF-8''caf%C3%A9.pdf`
+ * The `filename` parameters of a Content-Disposition header for `name` (written into the
+ * multipart body as UTF-8): the quoted name, plus `filename*` for a non-ASCII name.
+ * @param name a name already passed through {@link sanitizeFileName} (no `"`, `\\`, CR or LF)
+ * @returns e.g. `filename="café.pdf"; filename*=UTF-8''caf%C3%A9.pdf`
  */
 export function fileNameParameters(name: string): string {
-  const ascii = asciiFileName(name);
-  const plain = `filename="${ascii}"`;
-  return ascii === name ? plain : `${plain}; filename*=UTF-8''${encodeRfc5987(name)}`;
+  const plain = `filename="${name}"`;
+  return /^[\x20-\x7e]*$/.test(name) ? plain : `${plain}; filename*=UTF-8''${encodeRfc5987(name)}`;
 }
 
 /**
