@@ -5,6 +5,7 @@
  */
 import type { Job } from 'bullmq';
 import type { LedgerItem } from '../ledger/ledger.js';
+import { csvLine } from '../ledger/report.js';
 import type { UploadJobData, UploadJobResult } from './upload-job.js';
 import { targetLocation } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
@@ -106,6 +107,39 @@ export async function purgeDeadLetters(uploadQueue: UploadQueue, filter: DeadLet
     purged += await uploadQueue.queue.remove(letter.jobId);
   }
   return purged;
+}
+
+/**
+ * Writes matching dead letters as a CSV manifest — `module, record_id, file, link_url, title`,
+ * then `dlq_error_code`, `dlq_error_message` and the batches' pass-through columns — ready to
+ * fix and enqueue again. Returns how many rows it wrote.
+ */
+export async function exportDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter, out: NodeJS.WritableStream): Promise<number> {
+  const { ledger } = uploadQueue;
+  // The columns must be known before the first line: take them from the batches involved.
+  const batches = filter.batch === undefined ? await ledger.listBatches() : [filter.batch];
+  const extras = [...new Set((await Promise.all(batches.map((b) => ledger.extraColumns(b)))).flat())].sort();
+  const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
+  await write(csvLine(['module', 'record_id', 'file', 'link_url', 'title', 'dlq_error_code', 'dlq_error_message', ...extras]));
+  let count = 0;
+  for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
+    const extra = (await ledger.getRow(letter.batch, letter.line))?.extra ?? {};
+    const isLink = letter.kind === 'link';
+    await write(
+      csvLine([
+        letter.module,
+        letter.recordId,
+        isLink ? '' : letter.location,
+        isLink ? letter.location : '',
+        letter.title ?? '',
+        letter.code,
+        letter.message,
+        ...extras.map((c) => extra[c] ?? ''),
+      ]),
+    );
+    count++;
+  }
+  return count;
 }
 
 function toDeadLetter(job: Job<UploadJobData, UploadJobResult>, item: LedgerItem | undefined): DeadLetter {

@@ -3,10 +3,9 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { loadConfig } from '../../config/config.js';
-import { csvLine } from '../../ledger/report.js';
 import {
+  exportDeadLetters,
   groupDeadLetters,
-  iterateDeadLetters,
   purgeDeadLetters,
   retryDeadLetters,
   type DeadLetterFilter,
@@ -88,30 +87,8 @@ async function list(uploadQueue: UploadQueue, filter: DeadLetterFilter, json: bo
 }
 
 async function exportLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter, outPath: string, deps: CliDeps): Promise<number> {
-  const { ledger } = uploadQueue;
-  // The columns must be known before the first line: take them from the batches involved.
-  const batches = filter.batch === undefined ? await ledger.listBatches() : [filter.batch];
-  const extras = [...new Set((await Promise.all(batches.map((b) => ledger.extraColumns(b)))).flat())].sort();
   const out = createWriteStream(outPath);
-  const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
-  await write(csvLine(['module', 'record_id', 'file', 'link_url', 'title', 'dlq_error_code', 'dlq_error_message', ...extras]));
-  let count = 0;
-  for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
-    const extra = (await ledger.getRow(letter.batch, letter.line))?.extra ?? {};
-    await write(
-      csvLine([
-        letter.module,
-        letter.recordId,
-        letter.kind === 'link' ? '' : letter.location,
-        letter.kind === 'link' ? letter.location : '',
-        letter.title ?? '',
-        letter.code,
-        letter.message,
-        ...extras.map((c) => extra[c] ?? ''),
-      ]),
-    );
-    count++;
-  }
+  const count = await exportDeadLetters(uploadQueue, filter, out);
   out.end();
   await finished(out);
   println(deps.stdout, `exported ${count} dead letter(s) to ${outPath}`);

@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS, ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({}, '/work/here');
+    expect(config.zoho).toMatchObject({
+      dataCentre: 'us',
+      accountsUrl: 'https://accounts.zoho.com',
+      apiDomain: 'https://www.zohoapis.com',
+      apiDomainOverridden: false,
+      apiVersion: 'v2.1',
+      requestTimeoutMs: 120_000,
+    });
+    expect(config.redisUrl).toBe(CONFIG_DEFAULTS.REDIS_URL);
+    expect(config.queue).toMatchObject({ name: 'zoho-attach', concurrency: 10, attempts: 8, backoffMs: 2000 });
+    expect(config.sources).toEqual({ fileRoots: ['/work/here'], allowPrivateUrls: false });
+    expect(Object.isFrozen(config.zoho)).toBe(true);
+  });
+
+  it.each([
+    ['eu', 'https://accounts.zoho.eu', 'https://www.zohoapis.eu'],
+    ['au', 'https://accounts.zoho.com.au', 'https://www.zohoapis.com.au'],
+    ['ca', 'https://accounts.zohocloud.ca', 'https://www.zohoapis.ca'],
+    ['CN', 'https://accounts.zoho.com.cn', 'https://www.zohoapis.com.cn'],
+  ])('ZOHO_DC=%s picks the data centre endpoints', (dc, accountsUrl, apiDomain) => {
+    expect(loadConfig({ ZOHO_DC: dc }).zoho).toMatchObject({ accountsUrl, apiDomain });
+  });
+
+  it('explicit endpoints override the data centre, and an API domain override is marked as such', () => {
+    const config = loadConfig({ ZOHO_DC: 'eu', ZOHO_ACCOUNTS_URL: 'http://127.0.0.1:9/', ZOHO_API_DOMAIN: 'http://127.0.0.1:8' });
+    expect(config.zoho).toMatchObject({ accountsUrl: 'http://127.0.0.1:9', apiDomain: 'http://127.0.0.1:8', apiDomainOverridden: true });
+  });
+
+  it('resolves file roots against the working directory', () => {
+    const config = loadConfig({ ZOHO_ATTACH_FILE_ROOTS: 'data:/srv/files' }, '/work');
+    expect(config.sources.fileRoots).toEqual([path.resolve('/work/data'), '/srv/files']);
+  });
+
+  it('reads booleans and numbers', () => {
+    const config = loadConfig({ ZOHO_ATTACH_ALLOW_PRIVATE_URLS: 'yes', ZOHO_CONCURRENCY: '25', ZOHO_ATTACH_QUEUE: '{migration}' });
+    expect(config.sources.allowPrivateUrls).toBe(true);
+    expect(config.queue.concurrency).toBe(25);
+    expect(config.queue.name).toBe('{migration}');
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        ZOHO_DC: 'mars',
+        ZOHO_API_DOMAIN: 'ftp://x',
+        ZOHO_API_VERSION: '2.1',
+        ZOHO_CLIENT_ID: 'id-only',
+        ZOHO_CONCURRENCY: '0',
+        ZOHO_ATTACH_QUEUE: 'a:b',
+        ZOHO_ATTACH_ALLOW_PRIVATE_URLS: 'maybe',
+        REDIS_URL: 'localhost:6379',
+        LOG_LEVEL: 'loud',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['ZOHO_DC', 'ZOHO_API_DOMAIN', 'ZOHO_API_VERSION', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_CONCURRENCY', 'ZOHO_ATTACH_QUEUE', 'ZOHO_ATTACH_ALLOW_PRIVATE_URLS', 'REDIS_URL', 'LOG_LEVEL']) {
+      expect(problems).toContain(name);
+    }
+    expect((error as ConfigError).problems).toHaveLength(9);
+  });
+
+  it('never puts a secret into its error messages', () => {
+    expect(() => loadConfig({ ZOHO_CLIENT_SECRET: 'super-secret-value', ZOHO_DC: 'nope' })).toThrow(ConfigError);
+    try {
+      loadConfig({ ZOHO_CLIENT_SECRET: 'super-secret-value', ZOHO_DC: 'nope' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('super-secret-value');
+    }
+  });
+});
