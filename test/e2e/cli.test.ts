@@ -122,6 +122,37 @@ describe('zoho-attach CLI', () => {
   });
 });
 
+describe('zoho-attach status --watch', () => {
+  it('prints live progress (JSON lines or plain lines) and exits with --until-done once the batch is done', async () => {
+    world = await createPipelineWorld({ fake: { latencyMs: 40, concurrencyLimit: 2 }, env: { ZOHO_CONCURRENCY: '2' } });
+    const lines = ['module,record_id,file'];
+    for (let i = 1; i <= 40; i++) {
+      await world.writeFile(`f${i}.txt`, `file ${i} `.repeat(100));
+      lines.push(`Leads,${i},f${i}.txt`);
+    }
+    const manifest = await world.writeFile('m.csv', lines.join('\n'));
+    expect((await runCli(['enqueue', manifest, '--batch', 'watched'], world.env, world.dir)).code).toBe(0);
+
+    const watchJson = runCli(['status', '--watch', '--json', '--interval', '1', '--until-done'], world.env, world.dir);
+    const watchPlain = runCli(['status', '--watch', '--interval', '1', '--until-done', '--batch', 'watched'], world.env, world.dir);
+    const worker = await runCli(['worker', '--until-idle'], world.env, world.dir);
+    expect(worker.code, worker.stderr).toBe(0);
+
+    const json = await watchJson;
+    expect(json.code, json.stderr).toBe(0);
+    const ticks = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const last = ticks[ticks.length - 1].batches[0];
+    expect(last).toMatchObject({ name: 'watched', total: 40, done: 40, uploaded: 40, pending: 0, etaSeconds: 0 });
+    expect(ticks.some((t: { batches: Array<{ uploadsPerSecond: number }> }) => t.batches[0]!.uploadsPerSecond > 0)).toBe(true);
+
+    const plain = await watchPlain;
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/watched \[#+\] 40\/40 \(100%\)/);
+    expect(plain.stdout).toContain('uploads/s');
+    expect(plain.stdout).not.toContain('\u001b[');
+  });
+});
+
 describe('zoho-attach demo', () => {
   it('runs end to end against the fake and writes correct reports', async () => {
     const runsDir = await mkdtemp(path.join(os.tmpdir(), 'za-demo-'));

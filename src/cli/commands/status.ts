@@ -1,14 +1,29 @@
-/** `zoho-attach status [--batch NAME] [--json]` */
+/** `zoho-attach status [--batch NAME] [--json] [--watch [--interval S] [--until-done]]` */
 import { loadConfig } from '../../config/config.js';
+import { formatProgressLine, ProgressTracker } from '../../queue/progress.js';
 import { readStatus, type StatusSnapshot } from '../../queue/status.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
-import { EXIT, parseOptions, println, type CliDeps, type Command } from '../command.js';
+import { EXIT, intOption, parseOptions, println, type CliDeps, type Command } from '../command.js';
 
 export const statusCommand: Command = {
-  summary: 'counts per state, per batch; whether the queue is paused and why',
-  usage: `zoho-attach status [--batch NAME] [--json]`,
+  summary: 'counts per state, per batch; whether the queue is paused and why; --watch for live progress',
+  usage: `zoho-attach status [--batch NAME] [--json] [--watch [--interval S] [--until-done]]
+
+  --batch NAME   one batch only (default: every batch)
+  --json         machine output (with --watch: one JSON object per line, per interval)
+  --watch        live progress per batch: done/total, uploads/s, bytes/s, ETA, retries, 429s, dead letters;
+                 redrawn in place on a terminal, a plain line per interval elsewhere
+  --interval S   seconds between updates (default 2)
+  --until-done   with --watch: exit once no watched batch has pending rows`,
   async run(argv, deps) {
-    const { values } = parseOptions(argv, { batch: { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = parseOptions(argv, {
+      batch: { type: 'string' },
+      json: { type: 'boolean' },
+      watch: { type: 'boolean' },
+      interval: { type: 'string' },
+      'until-done': { type: 'boolean' },
+    });
+    const intervalMs = (intOption('interval', values.interval, 1, 3600) ?? 2) * 1000;
     const config = loadConfig(deps.env, deps.cwd);
     const uploadQueue = await UploadQueue.open(config);
     try {
@@ -17,8 +32,12 @@ export const statusCommand: Command = {
         println(deps.stderr, `no batch named "${values.batch}"`);
         return EXIT.FAILED;
       }
-      if (values.json) println(deps.stdout, JSON.stringify(snapshot, null, 2));
-      else printStatus(snapshot, deps);
+      if (!values.watch) {
+        if (values.json) println(deps.stdout, JSON.stringify(snapshot, null, 2));
+        else printStatus(snapshot, deps);
+        return EXIT.OK;
+      }
+      await watch(uploadQueue, values.batch, { json: values.json ?? false, intervalMs, untilDone: values['until-done'] ?? false }, deps);
       return EXIT.OK;
     } finally {
       await uploadQueue.close();
@@ -37,5 +56,37 @@ function printStatus(s: StatusSnapshot, deps: CliDeps): void {
       deps.stdout,
       `batch ${b.name}: ${b.accepted} rows accepted, ${b.rejected} rejected; of the ${b.owned} it queued: ${b.uploaded} uploaded, ${b.pending} pending, ${b.dead} dead; ${b.retries} retries, ${b.rateLimited} × 429`,
     );
+  }
+}
+
+interface WatchOptions {
+  json: boolean;
+  intervalMs: number;
+  untilDone: boolean;
+}
+
+/** Samples the status every interval and shows progress until stopped (or done). */
+async function watch(uploadQueue: UploadQueue, batch: string | undefined, options: WatchOptions, deps: CliDeps): Promise<void> {
+  const tracker = new ProgressTracker();
+  const inPlace = deps.stdout.isTTY === true && !options.json;
+  let linesDrawn = 0;
+  let stopped = false;
+  void deps.stopSignal.then(() => (stopped = true));
+
+  while (!stopped) {
+    const snapshot = await readStatus(uploadQueue, batch);
+    tracker.add(Date.now(), snapshot.batches);
+    const progress = tracker.progress();
+    if (options.json) {
+      println(deps.stdout, JSON.stringify({ at: new Date().toISOString(), queue: snapshot.queue, paused: snapshot.paused, pauseReason: snapshot.pauseReason, credits: snapshot.credits, batches: progress }));
+    } else {
+      const header = `queue ${snapshot.queueName}: ${snapshot.queue.active} in flight, ${snapshot.queue.waiting} waiting, ${snapshot.queue.delayed} delayed, ${snapshot.queue.failed} dead letters${snapshot.paused ? ` — PAUSED${snapshot.pauseReason ? ` [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}` : ''}`;
+      const lines = [header, ...progress.map((p) => `  ${formatProgressLine(p)}`)];
+      if (inPlace && linesDrawn > 0) deps.stdout.write(`\u001b[${linesDrawn}A`);
+      for (const line of lines) deps.stdout.write(`${inPlace ? '\u001b[2K' : ''}${line}\n`);
+      linesDrawn = lines.length;
+    }
+    if (options.untilDone && progress.length > 0 && progress.every((p) => p.pending === 0)) return;
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, options.intervalMs)), deps.stopSignal]);
   }
 }
