@@ -9,7 +9,7 @@ import { UPLOAD_QUEUE_NAME } from '../shared/key-names.js';
 import type { Logger } from '../shared/logger.js';
 import { openSource, type SourceLimits } from '../sources/index.js';
 import { createTokenProvider, ZohoClient } from '../zoho/index.js';
-import { connectOrExplain, createProducerConnection, createWorkerConnection } from './connections.js';
+import { createWorkerConnection } from './connections.js';
 import type { UploadJobData, UploadJobResult } from './upload-job.js';
 import { createUploadProcessor, type UploadOutcome } from './upload-processor.js';
 import { UploadQueue } from './upload-queue.js';
@@ -46,17 +46,18 @@ export interface UploadWorker {
 export async function startUploadWorker(options: UploadWorkerOptions): Promise<UploadWorker> {
   const { config, logger } = options;
   const concurrency = options.concurrency ?? config.queue.concurrency;
-  const producer = await connectOrExplain(createProducerConnection(config.redisUrl), config.redisUrl);
+  // The ledger writes of a worker wait through a Redis blip instead of failing an upload that succeeded.
+  const producer = createWorkerConnection(config.redisUrl, `${config.queue.name}:ledger`);
   const uploadQueue = await UploadQueue.open(config, producer);
   // The global cap bounds in-flight uploads across every worker process and machine.
   await uploadQueue.queue.setGlobalConcurrency(config.queue.concurrency);
 
-  const tokenRedis: Redis = createWorkerConnection(config.redisUrl);
+  const tokenRedis: Redis = createWorkerConnection(config.redisUrl, `${config.queue.name}:oauth`);
   const tokens = createTokenProvider(config.zoho, tokenRedis, uploadQueue.keys.oauthPrefix);
   const client = new ZohoClient({ config: config.zoho, tokens });
   const sourceLimits: SourceLimits = { fileRoots: config.sources.fileRoots, allowPrivateUrls: config.sources.allowPrivateUrls };
 
-  const workerConnection = createWorkerConnection(config.redisUrl);
+  const workerConnection = createWorkerConnection(config.redisUrl, `${config.queue.name}:worker`);
   const processor = createUploadProcessor({
     client,
     ledger: uploadQueue.ledger,

@@ -16,6 +16,7 @@ import { startUploadWorker } from '../../src/queue/upload-worker.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
+import { testRedis } from '../helpers/redis.js';
 
 const silentLogger = createLogger({ level: 'silent', pretty: false });
 
@@ -372,5 +373,85 @@ describe('the upload pipeline', () => {
       ['dead', 'SOURCE_URL_BLOCKED'],
     ]);
     expect(world.fake.inspect().calls.upload).toBe(0);
+  });
+});
+
+describe('the upload pipeline, continued', () => {
+  it('works under a Redis Cluster hash-tag queue name', async () => {
+    world = await createPipelineWorld();
+    const tagged = `{${world.queueName}}`;
+    const env = { ZOHO_ATTACH_QUEUE: tagged };
+    await world.writeFile('a.txt', 'a');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
+    await enqueue(world, manifest, 'tagged', env);
+    await runWorkersUntilIdle(world, { env });
+    expect(world.fake.inspect().attachments).toHaveLength(1);
+    const redis = testRedis();
+    try {
+      const keys = await redis.keys(`${tagged}*`);
+      expect(keys.length).toBeGreaterThan(0);
+      // Every key of the tool, BullMQ's and the ledger's, carries the hash tag.
+      expect(keys.every((k) => k.startsWith(`${tagged}:`))).toBe(true);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('an access token without the attachments scope pauses the queue (systemic), it does not dead-letter rows', async () => {
+    world = await createPipelineWorld();
+    const token = world.fake.issueAccessToken({ scopes: ['ZohoCRM.modules.Leads.READ'] });
+    const env = { ZOHO_ACCESS_TOKEN: token, ZOHO_CLIENT_ID: '', ZOHO_CLIENT_SECRET: '', ZOHO_REFRESH_TOKEN: '' };
+    await world.writeFile('a.txt', 'a');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\nLeads,2,a.txt\n');
+    await enqueue(world, manifest, 'scope', env);
+    const worker = await startUploadWorker({ config: loadConfig({ ...world.env, ...env }, world.dir), logger: silentLogger });
+    try {
+      let status = await worker.uploadQueue.pauseControl.status();
+      for (let i = 0; i < 100 && !status.paused; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = await worker.uploadQueue.pauseControl.status();
+      }
+      expect(status.reason).toMatchObject({ code: 'OAUTH_SCOPE_MISMATCH' });
+      expect(status.reason!.hint).toMatch(/scope/);
+      expect(JSON.stringify(status)).not.toContain(token);
+      expect(await worker.uploadQueue.queue.getFailedCount()).toBe(0);
+    } finally {
+      await worker.close();
+    }
+    expect(world.fake.inspect().attachments).toHaveLength(0);
+  });
+
+  it('survives its Redis connections being killed mid-run: workers reconnect and nothing is lost or doubled', async () => {
+    world = await createPipelineWorld({ fake: { latencyMs: 15 } });
+    const lines = ['module,record_id,file'];
+    for (let i = 1; i <= 60; i++) {
+      await world.writeFile(`f${i}.txt`, `file ${i}`);
+      lines.push(`Leads,${i},f${i}.txt`);
+    }
+    const manifest = await world.writeFile('m.csv', lines.join('\n'));
+    await enqueue(world, manifest, 'kill');
+    const admin = testRedis();
+    let killed = 0;
+    try {
+      await runWorkersUntilIdle(world, {
+        count: 2,
+        timeoutMs: 40_000,
+        during: async () => {
+          while (world!.fake.inspect().attachments.length < 15) await new Promise((resolve) => setTimeout(resolve, 20));
+          const clients = (await admin.client('LIST')) as string;
+          for (const line of clients.split('\n')) {
+            const id = /\bid=(\d+)/.exec(line)?.[1];
+            const name = /\bname=(\S*)/.exec(line)?.[1] ?? '';
+            if (id && name.includes(world!.queueName)) killed += Number(await admin.client('KILL', 'ID', id));
+          }
+        },
+      });
+    } finally {
+      admin.disconnect();
+    }
+    expect(killed).toBeGreaterThanOrEqual(4);
+    const rows = await report(world, 'kill');
+    expect(rows.every((r) => r.status === 'uploaded')).toBe(true);
+    expectReportMatchesFake(rows, world);
   });
 });
