@@ -121,4 +121,20 @@ describe('several worker processes', () => {
 
     await expectExactlyOnce(world);
   });
+
+  it('finish their in-flight uploads on SIGTERM before exiting 0', async () => {
+    world = await createPipelineWorld({ fake: { latencyMs: 1_500 } });
+    await world.writeFile('slow.txt', 'slow');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,slow.txt\n');
+    expect((await runCli(['enqueue', manifest, '--batch', 'migration'], world.env, world.dir)).code).toBe(0);
+    const worker = spawnCli(['worker'], world.env, world.dir);
+    children.push(worker);
+    await waitFor(() => world!.fake.inspect().inFlight > 0, 15_000, 'the upload to be in flight');
+    worker.kill('SIGTERM');
+    const exit = await collect(worker, 30_000);
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(world.fake.inspect().attachments).toHaveLength(1);
+    const status = JSON.parse((await runCli(['status', '--batch', 'migration', '--json'], world.env, world.dir)).stdout);
+    expect(status.batches[0]).toMatchObject({ uploaded: 1, pending: 0 });
+  });
 });
