@@ -18,11 +18,13 @@ import { workerCommand } from './commands/worker.js';
 export const COMMANDS: Record<string, Command> = {
   enqueue: enqueueCommand,
   worker: workerCommand,
+  doctor: (await import('./commands/doctor.js')).doctorCommand,
   status: statusCommand,
   report: reportCommand,
   dlq: dlqCommand,
   pause: pauseCommand,
   resume: resumeCommand,
+  dashboard: (await import('./commands/dashboard.js')).dashboardCommand,
   'fake-zoho': fakeZohoCommand,
   demo: demoCommand,
 };

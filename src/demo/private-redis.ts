@@ -40,6 +40,19 @@ export interface PrivateRedisOptions {
   dir?: string;
   /** Port. @defaultValue a free one */
   port?: number;
+  /**
+   * How often the append-only file is fsynced (only with `appendOnly`). `everysec` may lose the
+   * last second of acknowledged writes when the machine or the server dies; `always` loses
+   * none (every write is on disk before Redis answers), at the cost of throughput.
+   * @defaultValue 'everysec'
+   */
+  appendFsync?: 'always' | 'everysec' | 'no';
+  /**
+   * More `redis-server` arguments, after the defaults: a later setting wins, so tests can run a
+   * Redis configured the wrong way (e.g. `['--maxmemory-policy', 'allkeys-lru']`).
+   * @defaultValue none
+   */
+  extraArgs?: string[];
 }
 
 /** A private redis-server this process started. */
@@ -69,7 +82,8 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     child = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--maxmemory-policy', 'noeviction',
-        '--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec'],
+        '--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', options.appendFsync ?? 'everysec',
+        ...(options.extraArgs ?? [])],
       { stdio: 'ignore' },
     );
     for (let i = 0; i < 100; i++) {

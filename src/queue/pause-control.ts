@@ -6,6 +6,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
+import { refreshFailureKey } from '../zoho/index.js';
 
 /** Why the queue is paused. */
 export interface PauseReason {
@@ -15,6 +16,9 @@ export interface PauseReason {
   hint: string;
   at: number;
 }
+
+/** The reason code of a pause an operator asked for; any other code was set by a worker (a systemic error). */
+export const OPERATOR_PAUSE_CODE = 'PAUSED_BY_OPERATOR';
 
 /** Pauses and resumes the upload queue, remembering why. */
 export class PauseControl {
@@ -37,12 +41,16 @@ export class PauseControl {
 
   /** Pauses by hand (no error behind it). */
   async pauseByOperator(): Promise<void> {
-    await this.pause({ code: 'PAUSED_BY_OPERATOR', message: 'paused by an operator', hint: 'run `zoho-attach resume` to go on' });
+    await this.pause({ code: OPERATOR_PAUSE_CODE, message: 'paused by an operator', hint: 'run `zoho-attach resume` to go on' });
   }
 
-  /** Resumes the queue and forgets the reason. */
+  /**
+   * Resumes the queue and forgets the reason — and any refresh failure the workers still hold:
+   * otherwise a resume within the hold (5 s) of the failure that paused the queue would have the
+   * next job raise that stale failure and pause the queue again, though the token was fixed.
+   */
   async resume(): Promise<void> {
-    await this.redis.del(this.keys.pauseReason);
+    await this.redis.del(this.keys.pauseReason, refreshFailureKey(this.keys.oauthPrefix));
     await this.queue.resume();
   }
 

@@ -33,32 +33,59 @@ const DEFAULTS: Required<RateControlOptions> = {
 /** Credits at or below which a 429 is read as "the day's credits are gone", not "too many in flight". */
 const EXHAUSTED_CREDITS = 10;
 
+/**
+ * One step of the shared back-off, atomically. The streak key is a hash: `streak` (rounds of
+ * 429s in a row) and `until` (when the current pause ends). A 429 that arrives before `until`
+ * answers a call that was already in flight when the pause began — the same round, so it does
+ * not double the pause again; it gets the time left. Otherwise a new round: streak + 1.
+ * KEYS[1] streak. ARGV: now, firstPauseMs, maxPauseMs, ttlMs. Returns the pause in ms.
+ */
+const RATE_LIMITED_LUA = `
+local now, first, max, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+-- A streak left by an older version (a plain counter) is forgotten rather than failed on.
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then redis.call('DEL', KEYS[1]) end
+local pauseUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if now < pauseUntil then return pauseUntil - now end
+local streak = redis.call('HINCRBY', KEYS[1], 'streak', 1)
+local pause = math.min(first * 2 ^ math.min(streak - 1, 30), max)
+redis.call('HSET', KEYS[1], 'until', now + pause)
+redis.call('PEXPIRE', KEYS[1], ttl)
+return pause
+`;
+
+type RateControlRedis = Redis & {
+  rateControlOnRateLimited(streakKey: string, now: number, firstPauseMs: number, maxPauseMs: number, ttlMs: number): Promise<number>;
+};
+
 /** Shared state for slowing down on 429s and low credits. */
 export class RateControl {
   private readonly options: Required<RateControlOptions>;
+  private readonly redis: RateControlRedis;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: KeyNames,
     options: RateControlOptions = {},
     private readonly now: () => number = Date.now,
   ) {
     this.options = { ...DEFAULTS, ...options };
+    // Scripts are defined per connection; defining twice is harmless.
+    redis.defineCommand('rateControlOnRateLimited', { lua: RATE_LIMITED_LUA, numberOfKeys: 1 });
+    this.redis = redis as RateControlRedis;
   }
 
   /**
-   * Records a 429 and returns how long every worker should pause. The pause doubles while
-   * 429s keep coming (the streak is shared by all workers and forgotten after a quiet spell).
+   * Records a 429 and returns how long every worker should pause. The pause doubles with each
+   * round of 429s — a 429 after the previous pause ended — not with each answer: the calls in
+   * flight when Zoho starts refusing all get a 429 at once, and that is one round, not N (with
+   * N in flight, doubling per answer would turn one short burst into a 2^(N-1) s stall). The
+   * streak is shared by all workers and forgotten after a quiet spell or a success.
    */
   async onRateLimited(creditsRemaining: number | undefined): Promise<number> {
     await this.recordCredits(creditsRemaining);
     if (creditsRemaining !== undefined && creditsRemaining <= EXHAUSTED_CREDITS) return this.options.creditsExhaustedPauseMs;
-    const [[, streak]] = (await this.redis
-      .multi()
-      .incr(this.keys.rateLimitStreak)
-      .pexpire(this.keys.rateLimitStreak, this.options.maxPauseMs * 2)
-      .exec()) as [[null, number], unknown];
-    return Math.min(this.options.firstPauseMs * 2 ** Math.min(streak - 1, 30), this.options.maxPauseMs);
+    const { firstPauseMs, maxPauseMs } = this.options;
+    return this.redis.rateControlOnRateLimited(this.keys.rateLimitStreak, this.now(), firstPauseMs, maxPauseMs, maxPauseMs * 2);
   }
 
   /** Records a success; returns a pause (ms) when credits run low, else 0. */

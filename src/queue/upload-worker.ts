@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import { UPLOAD_QUEUE_NAME } from '../shared/key-names.js';
 import type { Logger } from '../shared/logger.js';
 import { openSource, type SourceLimits } from '../sources/index.js';
-import { createTokenProvider, ZohoClient } from '../zoho/index.js';
+import { createTokenProvider, SharedTokenStore, ZohoClient, type SharedTokenStoreEvents, type ZohoError } from '../zoho/index.js';
 import { createWorkerConnection } from './connections.js';
 import type { UploadJobData, UploadJobResult } from './upload-job.js';
 import { createUploadProcessor, type UploadOutcome } from './upload-processor.js';
@@ -28,12 +28,18 @@ export interface UploadWorkerOptions {
   concurrency?: number;
   /** Called once per finished attempt (metrics, progress). */
   onOutcome?: (outcome: UploadOutcome) => void;
+  /** Called when this process refreshed the shared OAuth token (metrics); never with a fixed `ZOHO_ACCESS_TOKEN`. */
+  onTokenRefresh?: (info: SharedTokenStoreEvents['refresh'][0]) => void;
+  /** Called when this process's refresh of the shared OAuth token failed (metrics). */
+  onTokenRefreshFailed?: (error: ZohoError) => void;
 }
 
 /** A running worker. */
 export interface UploadWorker {
   readonly worker: Worker<UploadJobData, UploadJobResult>;
   readonly uploadQueue: UploadQueue;
+  /** Uploads this process is running right now. */
+  inFlight(): number;
   /**
    * Stops taking jobs, waits for in-flight uploads up to `config.queue.shutdownTimeoutMs`,
    * then closes everything. Idempotent. Jobs cut off by the timeout are recovered by another
@@ -54,6 +60,10 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
 
   const tokenRedis: Redis = createWorkerConnection(config.redisUrl, `${config.queue.name}:oauth`);
   const tokens = createTokenProvider(config.zoho, tokenRedis, uploadQueue.keys.oauthPrefix);
+  if (tokens instanceof SharedTokenStore) {
+    if (options.onTokenRefresh) tokens.on('refresh', options.onTokenRefresh);
+    if (options.onTokenRefreshFailed) tokens.on('refreshFailed', options.onTokenRefreshFailed);
+  }
   const client = new ZohoClient({ config: config.zoho, tokens });
   const sourceLimits: SourceLimits = { fileRoots: config.sources.fileRoots, allowPrivateUrls: config.sources.allowPrivateUrls };
 
@@ -70,7 +80,18 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
   });
 
-  const worker = new Worker<UploadJobData, UploadJobResult>(UPLOAD_QUEUE_NAME, processor, {
+  // Counted around the processor, not from outcomes: an attempt can end without one (a ledger write failing in a catch).
+  let inFlight = 0;
+  const countedProcessor: typeof processor = async (job, token) => {
+    inFlight++;
+    try {
+      return await processor(job, token);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const worker = new Worker<UploadJobData, UploadJobResult>(UPLOAD_QUEUE_NAME, countedProcessor, {
     connection: workerConnection,
     prefix: uploadQueue.keys.prefix,
     concurrency,
@@ -111,5 +132,5 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     return closing;
   };
 
-  return { worker, uploadQueue, close };
+  return { worker, uploadQueue, inFlight: () => inFlight, close };
 }

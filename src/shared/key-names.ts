@@ -15,7 +15,7 @@ export interface KeyNames {
   oauthPrefix: string;
   /** Why the queue was paused (set when a systemic error paused it). */
   pauseReason: string;
-  /** Consecutive 429s, for the escalating pause. */
+  /** The escalating 429 pause: rounds of 429s in a row and when the current pause ends (a hash). */
   rateLimitStreak: string;
   /** Last `X-API-CREDITS-REMAINING` seen, and when. */
   credits: string;

@@ -11,6 +11,10 @@ const REDACTED_PATHS = [
   'authorization',
   'headers.authorization',
   '*.authorization',
+  // A request logged whole (`{ req }`) carries the dashboard's Basic credentials and session cookie.
+  '*.headers.authorization',
+  'headers.cookie',
+  '*.headers.cookie',
   'accessToken',
   '*.accessToken',
   'access_token',

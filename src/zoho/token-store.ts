@@ -97,6 +97,14 @@ interface StoredFailure {
   zohoCode?: string;
 }
 
+/**
+ * Where a failed refresh is held (see {@link SharedTokenStoreOptions.failureHoldMs}) for the
+ * store with this `prefix`. `zoho-attach resume` deletes it: the operator says the cause is fixed.
+ */
+export function refreshFailureKey(prefix: string): string {
+  return `${prefix}:refresh-error`;
+}
+
 /** Deletes the lock only if this process still owns it (its TTL may have run out and another taken it). */
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -148,7 +156,7 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
     this.redis = options.redis;
     this.tokenKey = `${options.prefix}:token`;
     this.lockKey = `${options.prefix}:lock`;
-    this.failureKey = `${options.prefix}:refresh-error`;
+    this.failureKey = refreshFailureKey(options.prefix);
     this.fingerprint = credentialsFingerprint(this.#credentials);
     this.refreshSkewMs = options.refreshSkewMs ?? 60_000;
     this.refreshTimeoutMs = options.refreshTimeoutMs ?? Math.min(config.requestTimeoutMs, 30_000);

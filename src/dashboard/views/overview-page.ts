@@ -1,0 +1,68 @@
+/** The overview: the queue at a glance, the upload rate over time, and each batch's progress. */
+import type { BatchView, DashboardView } from '../dashboard-view.js';
+import { DASHBOARD_PATHS, withQuery } from '../paths.js';
+import { formatBytes, formatCount, formatDuration, formatPercent, formatRate, formatTime } from './format.js';
+import { html, type SafeHtml } from './html.js';
+import { renderLayout } from './layout.js';
+import { renderPauseBanner } from './pause-banner.js';
+import { renderRateChart } from './sparkline.js';
+
+/** Seconds between reloads of the overview. */
+const REFRESH_SECONDS = 10;
+
+/** The overview page. */
+export function renderOverviewPage(view: DashboardView, options: { readOnly: boolean }): SafeHtml {
+  const { health, queue } = view;
+  const body = html`<h1>Overview</h1>
+${renderPauseBanner(health, true)}
+<div class="tiles">
+  ${tile('In flight', html`${formatCount(health.inFlight)} <small>/ ${formatCount(health.concurrencyLimit)}</small>`, DASHBOARD_PATHS.health)}
+  ${tile('Waiting', html`${formatCount(queue.waiting)}${queue.delayed > 0 && html` <small>+ ${formatCount(queue.delayed)} delayed</small>`}`)}
+  ${tile('Dead letters', formatCount(queue.failed), DASHBOARD_PATHS.deadLetters)}
+  ${tile('429 answers', formatCount(health.rateLimited), DASHBOARD_PATHS.health)}
+  ${tile('Credits left', health.credits ? formatCount(health.credits.remaining) : html`<small>not reported yet</small>`, DASHBOARD_PATHS.health)}
+  ${tile('Queue', health.paused ? html`<span class="badge bad">paused</span>` : html`<span class="badge ok">running</span>`, DASHBOARD_PATHS.health)}
+</div>
+<section>
+  <h2>Upload rate</h2>
+  ${renderRateChart(view.rateHistory)}
+</section>
+<section>
+  <h2>Batches</h2>
+  ${view.batches.length === 0 ? html`<p class="muted">No batch yet: <code>zoho-attach enqueue manifest.csv</code> makes one.</p>` : renderBatchTable(view.batches)}
+</section>`;
+  return renderLayout({
+    title: 'Overview',
+    page: 'overview',
+    queueName: view.queueName,
+    readOnly: options.readOnly,
+    body,
+    refreshSeconds: REFRESH_SECONDS,
+    footer: `Read at ${formatTime(view.sampledAt)}; this page reloads every ${REFRESH_SECONDS} s. Rates are averaged over the last 30 s.`,
+  });
+}
+
+function tile(label: string, value: SafeHtml | string, href?: string): SafeHtml {
+  const content = html`<div class="label">${label}</div><div class="value">${value}</div>`;
+  return href === undefined ? html`<div class="tile">${content}</div>` : html`<a class="tile" href="${href}">${content}</a>`;
+}
+
+function renderBatchTable(batches: BatchView[]): SafeHtml {
+  const rows = batches.map((b) => {
+    const finished = b.total > 0 && b.pending === 0;
+    return html`<tr>
+    <td><strong>${b.name}</strong>${b.source !== undefined && html`<div class="muted mono">${b.source}</div>`}</td>
+    <td><progress${finished ? html` class="finished"` : ''} max="${Math.max(b.total, 1)}" value="${b.total === 0 ? 1 : b.done}"></progress></td>
+    <td class="num">${formatCount(b.done)} / ${formatCount(b.total)} <span class="muted">(${formatPercent(b.done, b.total)})</span></td>
+    <td class="num">${formatCount(b.uploaded)}</td>
+    <td class="num">${b.dead > 0 ? html`<a href="${withQuery(DASHBOARD_PATHS.deadLetters, { batch: b.name })}">${formatCount(b.dead)}</a>` : '0'}</td>
+    <td class="num">${formatCount(b.rejected)}</td>
+    <td class="num">${formatRate(b.uploadsPerSecond)} <div class="muted">${formatBytes(b.bytesPerSecond)}/s</div></td>
+    <td class="num">${finished ? html`<span class="badge ok">done</span>` : formatDuration(b.etaSeconds)}</td>
+  </tr>`;
+  });
+  return html`<table>
+  <thead><tr><th>batch</th><th>progress</th><th class="num">done / total</th><th class="num">uploaded</th><th class="num">dead</th><th class="num" title="rows refused at enqueue">rejected</th><th class="num">rate</th><th class="num">ETA</th></tr></thead>
+  <tbody>${rows}</tbody>
+</table>`;
+}

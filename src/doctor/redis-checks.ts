@@ -1,0 +1,152 @@
+/**
+ * Is the Redis every worker shares fit for BullMQ: reachable, recent enough, never evicting
+ * keys, and persisting them.
+ */
+import { Redis } from 'ioredis';
+import { redactUrl } from '../queue/connections.js';
+import type { CheckResult } from './check-result.js';
+
+/** BullMQ refuses older servers. */
+const MINIMUM_VERSION = '5.0.0';
+/** BullMQ warns below this one. */
+const RECOMMENDED_VERSION = '6.2.0';
+/** How long the doctor waits for Redis to answer. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Connects to `redisUrl` once, without retrying: the doctor reports a Redis that is not there
+ * instead of waiting for it. Closing the connection is the caller's.
+ * @returns the connection and a passed check, or a failed check naming REDIS_URL
+ */
+export async function connectToRedis(redisUrl: string): Promise<{ redis?: Redis; result: CheckResult }> {
+  const name = 'Redis reachable';
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: () => null,
+  });
+  // ioredis rejects connect() with a bare "Connection is closed."; the cause arrives as an 'error' event.
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => (lastError = error));
+  try {
+    await redis.connect();
+    await redis.ping();
+    return { redis, result: { name, status: 'pass', detail: `Redis answers at ${redactUrl(redisUrl)}` } };
+  } catch (error) {
+    redis.disconnect();
+    const reason = lastError?.message ?? (error as Error).message;
+    return {
+      result: {
+        name,
+        status: 'fail',
+        detail: `cannot reach Redis at ${redactUrl(redisUrl)}: ${reason}`,
+        fix: 'start Redis (e.g. `docker compose up -d redis`), or set REDIS_URL to the Redis every worker shares: redis://[user:password@]host:port[/db], rediss:// for TLS',
+      },
+    };
+  }
+}
+
+/** Version, eviction policy and persistence of a reachable Redis. */
+export async function checkRedisServer(redis: Redis): Promise<CheckResult[]> {
+  const info = parseInfo(await redis.info());
+  return [checkVersion(info), await checkEvictionPolicy(redis, info), await checkPersistence(redis, info)];
+}
+
+function checkVersion(info: Map<string, string>): CheckResult {
+  const name = 'Redis version';
+  const version = info.get('redis_version');
+  if (version === undefined) return { name, status: 'warn', detail: 'the server does not report redis_version', fix: 'use Redis 7 (BullMQ is tested against Redis)' };
+  if (compareVersions(version, MINIMUM_VERSION) < 0) {
+    return { name, status: 'fail', detail: `Redis ${version}: BullMQ needs ${MINIMUM_VERSION} or newer`, fix: 'upgrade Redis to 7.x' };
+  }
+  if (compareVersions(version, RECOMMENDED_VERSION) < 0) {
+    return { name, status: 'warn', detail: `Redis ${version}: works, but BullMQ recommends ${RECOMMENDED_VERSION} or newer`, fix: 'upgrade Redis to 7.x' };
+  }
+  return { name, status: 'pass', detail: `Redis ${version}` };
+}
+
+/**
+ * BullMQ keeps every job in Redis: under memory pressure any policy but `noeviction` lets
+ * Redis delete job keys, and rows vanish without a trace. Read with CONFIG GET, or from
+ * INFO where CONFIG is disabled (managed Redis services often rename or block it).
+ */
+async function checkEvictionPolicy(redis: Redis, info: Map<string, string>): Promise<CheckResult> {
+  const name = 'Redis maxmemory-policy';
+  const setting = await configGet(redis, 'maxmemory-policy');
+  const policy = setting.refused ? info.get('maxmemory_policy') : setting.value;
+  const source = setting.refused ? ` (read from INFO: CONFIG is disabled on this server: ${setting.refused})` : '';
+  if (policy === undefined) {
+    return {
+      name,
+      status: 'warn',
+      detail: `cannot read maxmemory-policy: CONFIG is disabled on this server (${setting.refused}) and INFO does not report it`,
+      fix: "make sure the server runs with maxmemory-policy noeviction (a managed Redis: set it in the provider's parameter group)",
+    };
+  }
+  if (policy !== 'noeviction') {
+    return {
+      name,
+      status: 'fail',
+      detail: `maxmemory-policy is ${policy}${source}: when memory runs short Redis deletes keys, and BullMQ loses queued uploads and the ledger`,
+      fix: "set maxmemory-policy noeviction: `redis-cli CONFIG SET maxmemory-policy noeviction` now, and `maxmemory-policy noeviction` in redis.conf (or `--maxmemory-policy noeviction`; a managed Redis: the provider's parameter group) so it survives a restart",
+    };
+  }
+  return { name, status: 'pass', detail: `noeviction${source}` };
+}
+
+/** Without persistence a Redis restart forgets every queued job and the ledger of what was uploaded. */
+async function checkPersistence(redis: Redis, info: Map<string, string>): Promise<CheckResult> {
+  const name = 'Redis persistence';
+  const fix =
+    "turn on AOF: `redis-cli CONFIG SET appendonly yes` now, and `appendonly yes` in redis.conf (or `--appendonly yes`; the docker-compose.yml here does so) so it survives a restart";
+  const appendOnly = await configGet(redis, 'appendonly');
+  const aofOn = appendOnly.refused ? info.get('aof_enabled') === '1' : appendOnly.value === 'yes';
+  if (aofOn) return { name, status: 'pass', detail: 'AOF on' };
+
+  const save = await configGet(redis, 'save');
+  if (save.refused) {
+    return { name, status: 'warn', detail: `AOF is off, and whether RDB snapshots are on cannot be read: CONFIG is disabled on this server (${save.refused})`, fix };
+  }
+  if (save.value) {
+    return {
+      name,
+      status: 'warn',
+      detail: `AOF is off; only RDB snapshots (save ${save.value}): a crash loses what changed since the last snapshot, and the ledger with it`,
+      fix,
+    };
+  }
+  return { name, status: 'warn', detail: 'off (no AOF, no RDB snapshots): a Redis restart loses every queued upload and the ledger', fix };
+}
+
+/** CONFIG GET of one setting; `refused` holds the server's refusal when CONFIG is disabled or not allowed. */
+async function configGet(redis: Redis, setting: string): Promise<{ value?: string; refused?: string }> {
+  try {
+    const reply = (await redis.config('GET', setting)) as string[];
+    return { value: reply[1] ?? '' };
+  } catch (error) {
+    return { refused: (error as Error).message.trim() };
+  }
+}
+
+/** INFO's `key:value` lines. */
+function parseInfo(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** Compares dotted version numbers part by part. */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const pb = b.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}

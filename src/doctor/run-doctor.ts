@@ -1,0 +1,40 @@
+/**
+ * `zoho-attach doctor`'s checks, in order: Redis, Zoho, then the file roots. A check that
+ * needs an earlier one (the OAuth token lives in Redis) is skipped when that one failed.
+ */
+import type { Config } from '../config/config.js';
+import type { CheckResult } from './check-result.js';
+import { checkFileRoots } from './file-root-checks.js';
+import { checkRedisServer, connectToRedis } from './redis-checks.js';
+import { checkApiDomain, checkOAuth } from './zoho-checks.js';
+
+export type { CheckResult, CheckStatus } from './check-result.js';
+
+/**
+ * Runs every check against `config`. Costs at most one token refresh (none while the shared
+ * token in Redis is valid) and one Zoho API call (a read); changes nothing else.
+ */
+export async function runDoctor(config: Config): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const { redis, result: reachable } = await connectToRedis(config.redisUrl);
+  results.push(reachable);
+  if (redis) {
+    try {
+      results.push(...(await checkRedisServer(redis)));
+      const { result: oauth, tokens } = await checkOAuth(config, redis);
+      results.push(oauth);
+      results.push(tokens ? await checkApiDomain(config.zoho, tokens) : skipped('Zoho API domain', 'needs a token (see Zoho OAuth)'));
+    } finally {
+      await redis.quit().catch(() => redis.disconnect());
+    }
+  } else {
+    const why = 'needs Redis: the shared OAuth token lives there';
+    results.push(skipped('Zoho OAuth', why), skipped('Zoho API domain', why));
+  }
+  results.push(...(await checkFileRoots(config.sources.fileRoots)));
+  return results;
+}
+
+function skipped(name: string, why: string): CheckResult {
+  return { name, status: 'skip', detail: `not checked: ${why}` };
+}

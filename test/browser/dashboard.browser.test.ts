@@ -1,0 +1,119 @@
+/**
+ * The dashboard in a real browser (Debian's chromium, driven by playwright-core): the overview
+ * during a migration (saved as docs/dashboard.png), bull-board working under our CSP and CSRF
+ * defences, and a dead-letter group retried with its button. The tests run in order on one
+ * migration: a pilot batch, then a larger one with dead letters, uploaded while we watch.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_PATHS, type RunningDashboard } from '../../src/dashboard/index.js';
+import type { UploadWorker } from '../../src/queue/upload-worker.js';
+import { UploadQueue } from '../../src/queue/upload-queue.js';
+import { enqueueManifest, startTestDashboard, startWorkers, waitUntilIdle, writeMixedManifest } from '../helpers/dashboard.js';
+import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`dashboard browser tests skipped: ${CHROMIUM} does not exist (apt-get install chromium)`);
+
+describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
+  let world: PipelineWorld;
+  let dashboard: RunningDashboard;
+  let uploadQueue: UploadQueue;
+  let browser: Browser;
+  let page: Page;
+  /** Console errors and uncaught exceptions of every page loaded. */
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    world = await createPipelineWorld({
+      // Enough latency to watch a batch in progress; Zoho's credits header shows once half the day's credits are spent.
+      fake: { latencyMs: { min: 30, max: 90 }, dailyCredits: 320 },
+      env: { ZOHO_CONCURRENCY: '5', ZOHO_ATTACH_CREDITS_RESERVE: '10' },
+    });
+    // Samples every 250 ms, so a few seconds of uploads draw a rate curve.
+    dashboard = await startTestDashboard(world, { sampleIntervalMs: 250 });
+    uploadQueue = await UploadQueue.open(world.config);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      // bull-board's Google Fonts stylesheet is refused by our CSP on purpose (see security/headers.ts).
+      if (message.type() === 'error' && !message.text().includes('fonts.googleapis.com')) pageErrors.push(`console: ${message.text()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await uploadQueue?.close();
+    await world?.cleanup();
+  });
+
+  it('shows a migration in progress on the overview (saved as docs/dashboard.png)', async () => {
+    const workers = await startWorkers(world);
+    try {
+      await enqueueManifest(world, await writeMixedManifest(world, 'contacts-pilot', { good: 40, widgets: 0 }), 'contacts-pilot');
+      await waitUntilIdle(uploadQueue);
+      await enqueueManifest(world, await writeMixedManifest(world, 'accounts-2024', { good: 200, widgets: 3 }), 'accounts-2024');
+      await expect
+        .poll(async () => {
+          const batch = await uploadQueue.ledger.getBatch('accounts-2024');
+          return batch ? (batch.uploaded + batch.dead) / batch.owned : 0;
+        }, { timeout: 20_000, interval: 50 })
+        .toBeGreaterThanOrEqual(0.6);
+
+      await page.goto(`${dashboard.url}/`);
+      await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+      const accounts = page.locator('tbody tr', { hasText: 'accounts-2024' });
+      expect(await accounts.locator('progress').getAttribute('max')).toBe('204');
+      expect(await page.locator('.chart svg polyline').count()).toBe(1);
+      await page.screenshot({ path: SCREENSHOT });
+
+      await waitUntilIdle(uploadQueue);
+    } finally {
+      await Promise.all(workers.map((worker) => worker.close()));
+    }
+    await page.reload();
+    expect(await page.locator('tbody tr', { hasText: 'accounts-2024' }).locator('.badge').innerText()).toBe('done');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('serves bull-board under our CSP, its writes carrying the CSRF token from the cookie', async () => {
+    await page.goto(`${dashboard.url}${DASHBOARD_PATHS.bullBoard}/queue/uploads?status=failed`);
+    await page.getByText('INVALID_MODULE').first().waitFor();
+    expect(await uploadQueue.queue.getFailedCount()).toBe(5); // 3 INVALID_MODULE + a missing file in each batch
+
+    // bull-board's "Clean all" is a PUT from its own script: its HTTP client copies the token from the cookie.
+    await page.goto(`${dashboard.url}${DASHBOARD_PATHS.bullBoard}/queue/uploads?status=completed`);
+    await page.getByRole('button', { name: 'Clean all' }).click();
+    const cleaned = page.waitForResponse((response) => response.url().includes('/clean/completed'));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    const response = await cleaned;
+    expect(response.request().headers()['x-xsrf-token']).toMatch(/^[\w-]{40,}$/);
+    // 200, not 403: the write passed the CSRF and Origin checks (bull-board itself cleans only jobs older than 5 s).
+    expect(response.status()).toBe(200);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('retries a dead-letter group with its button: the rows are queued again', async () => {
+    await page.goto(`${dashboard.url}${DASHBOARD_PATHS.deadLetters}`);
+    const group = page.locator('article[data-code="INVALID_MODULE"]');
+    expect(await group.locator('.badge').innerText()).toBe('3 row(s)');
+    await Promise.all([page.waitForURL(/retried=3/), group.getByRole('button', { name: 'Retry 3' }).click()]);
+    expect(await page.locator('.banner.ok').innerText()).toContain('Re-enqueued 3 dead letter(s)');
+    expect(await page.locator('article[data-code="INVALID_MODULE"]').count()).toBe(0);
+
+    const waiting = await uploadQueue.queue.getWaiting();
+    expect(waiting.map((job) => job.data.module)).toEqual(['Widgets', 'Widgets', 'Widgets']);
+    const items = await uploadQueue.ledger.getItems(waiting.map((job) => job.id!));
+    expect(items.map((item) => item?.status)).toEqual(['pending', 'pending', 'pending']);
+    expect((await uploadQueue.ledger.getBatch('accounts-2024'))!.dead).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
+});
