@@ -5,33 +5,29 @@
 import { ConfigError } from '../config/config.js';
 import { isClassifiedError } from '../shared/errors.js';
 import { EXIT, UsageError, println, type CliDeps, type Command } from './command.js';
-import { demoCommand } from './commands/demo.js';
-import { dlqCommand } from './commands/dlq.js';
-import { enqueueCommand } from './commands/enqueue.js';
-import { fakeZohoCommand } from './commands/fake-zoho.js';
-import { pauseCommand, resumeCommand } from './commands/pause-resume.js';
-import { reportCommand } from './commands/report.js';
-import { statusCommand } from './commands/status.js';
-import { workerCommand } from './commands/worker.js';
 
-/** Every command, by name. */
-export const COMMANDS: Record<string, Command> = {
-  enqueue: enqueueCommand,
-  worker: workerCommand,
-  doctor: (await import('./commands/doctor.js')).doctorCommand,
-  status: statusCommand,
-  report: reportCommand,
-  dlq: dlqCommand,
-  pause: pauseCommand,
-  resume: resumeCommand,
-  dashboard: (await import('./commands/dashboard.js')).dashboardCommand,
-  'fake-zoho': fakeZohoCommand,
-  demo: demoCommand,
+/**
+ * Every command, by name, loaded only when run: a command pulls in only what it needs
+ * (`status` never loads the dashboard's web server or the metrics library), which keeps
+ * every invocation quick to start.
+ */
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  enqueue: async () => (await import('./commands/enqueue.js')).enqueueCommand,
+  worker: async () => (await import('./commands/worker.js')).workerCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  dlq: async () => (await import('./commands/dlq.js')).dlqCommand,
+  pause: async () => (await import('./commands/pause-resume.js')).pauseCommand,
+  resume: async () => (await import('./commands/pause-resume.js')).resumeCommand,
+  dashboard: async () => (await import('./commands/dashboard.js')).dashboardCommand,
+  'fake-zoho': async () => (await import('./commands/fake-zoho.js')).fakeZohoCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 
-function helpText(): string {
+async function helpText(): Promise<string> {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  const lines = await Promise.all(Object.entries(COMMANDS).map(async ([name, load]) => `  ${name.padEnd(width)}  ${(await load()).summary}`));
   return `zoho-attach: move files into Zoho CRM as record attachments, in bulk, through a queue
 
 Usage: zoho-attach <command> [options]     (zoho-attach <command> --help for a command's options)
@@ -46,14 +42,15 @@ Configuration comes from environment variables; see the README.`;
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    println(deps.stdout, helpText());
+    println(deps.stdout, await helpText());
     return name === undefined ? EXIT.FAILED : EXIT.OK;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    println(deps.stderr, `zoho-attach: unknown command "${name}"\n\n${helpText()}`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    println(deps.stderr, `zoho-attach: unknown command "${name}"\n\n${await helpText()}`);
     return EXIT.FAILED;
   }
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     println(deps.stdout, command.usage);
     return EXIT.OK;

@@ -1,66 +1,12 @@
 /** Starting and stopping the dashboard's HTTP server. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config/config.js';
 import { UploadQueue } from '../queue/upload-queue.js';
-import type { Logger } from '../shared/logger.js';
 import { createDashboardApp } from './express-app.js';
 import { ProgressSampler } from './progress-sampler.js';
-import type { DashboardCredentials } from './security/basic-auth.js';
+import { DASHBOARD_DEFAULTS, DASHBOARD_ENV, DashboardStartError, type DashboardOptions, type RunningDashboard } from './options.js';
 import { createCsrfToken } from './security/csrf.js';
 import { isLoopbackHost } from './security/loopback.js';
-
-/**
- * The environment variables the `dashboard` command reads the credentials from. They are
- * named here only so that errors can tell the operator what to set; nothing in this module
- * reads the environment.
- */
-export const DASHBOARD_ENV = {
-  user: 'ZOHO_ATTACH_DASHBOARD_USER',
-  password: 'ZOHO_ATTACH_DASHBOARD_PASSWORD',
-  readOnly: 'ZOHO_ATTACH_DASHBOARD_READ_ONLY',
-} as const;
-
-/** Options for {@link startDashboard}. */
-export interface DashboardOptions {
-  /** Where the queue is (Redis, queue name) and its limits. */
-  config: Config;
-  /** Address to listen on. Beyond loopback, `credentials` are required. @defaultValue '127.0.0.1' */
-  host?: string;
-  /** Port to listen on; 0 picks a free one (see {@link RunningDashboard.url}). @defaultValue 3000 */
-  port?: number;
-  /** Basic-auth user and password; when set, required on every request, loopback included. */
-  credentials?: DashboardCredentials | undefined;
-  /** Refuse every write: retry, pause, resume and bull-board's actions answer 403. @defaultValue false */
-  readOnly?: boolean;
-  /** Time between the samples the rates and the rate chart are computed from. @defaultValue 5000 */
-  sampleIntervalMs?: number;
-  /** Where request failures are logged. */
-  logger?: Logger;
-}
-
-/** A running dashboard. */
-export interface RunningDashboard {
-  /** `http://host:port`, with the port actually bound. */
-  readonly url: string;
-  /** Stops the server, the sampler and the queue connection. Idempotent. */
-  close(): Promise<void>;
-}
-
-/** Why the dashboard refused to start; `code` is stable. */
-export class DashboardStartError extends Error {
-  override readonly name = 'DashboardStartError';
-  constructor(
-    readonly code: 'DASHBOARD_CREDENTIALS_REQUIRED' | 'DASHBOARD_LISTEN_FAILED',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`[${code}] ${message}`, options);
-  }
-}
-
-/** Defaults of {@link DashboardOptions}. */
-export const DASHBOARD_DEFAULTS = { host: '127.0.0.1', port: 3000, sampleIntervalMs: 5_000 } as const;
 
 /**
  * Starts the dashboard: bull-board under /queues, the overview, dead letters and Zoho health

@@ -6,7 +6,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
-import { refreshFailureKey } from '../zoho/index.js';
+import { refreshFailureKey } from '../zoho/token-store.js';
 
 /** Why the queue is paused. */
 export interface PauseReason {

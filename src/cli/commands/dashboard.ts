@@ -1,6 +1,8 @@
 /** `zoho-attach dashboard [--port N] [--host H] [--read-only]` */
 import { ConfigError, loadConfig } from '../../config/config.js';
-import { DASHBOARD_DEFAULTS, DASHBOARD_ENV, isLoopbackHost, startDashboard, type DashboardCredentials } from '../../dashboard/index.js';
+import { DASHBOARD_DEFAULTS, DASHBOARD_ENV } from '../../dashboard/options.js';
+import type { DashboardCredentials } from '../../dashboard/security/basic-auth.js';
+import { isLoopbackHost } from '../../dashboard/security/loopback.js';
 import { createLogger } from '../../shared/logger.js';
 import { EXIT, intOption, parseOptions, println, type Command } from '../command.js';
 
@@ -35,6 +37,8 @@ dashboard behind a TLS reverse proxy. Runs until Ctrl-C.`,
     const config = loadConfig(deps.env, deps.cwd);
     const logger = createLogger({ level: config.logLevel });
     const readOnly = (values['read-only'] ?? false) || env.readOnly;
+    // Loaded here, not at the top: express and bull-board would slow every other command's start.
+    const { startDashboard } = await import('../../dashboard/start-dashboard.js');
     const dashboard = await startDashboard({ config, host, port, credentials: env.credentials, readOnly, logger });
     println(deps.stdout, `dashboard listening at ${dashboard.url}/${readOnly ? ' (read-only)' : ''}`);
     println(deps.stdout, env.credentials ? `basic auth required (user "${env.credentials.user}")` : 'no credentials set: anyone who can reach this address may use it');

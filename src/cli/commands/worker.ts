@@ -5,6 +5,7 @@ import { createMetricsRegistry, createQueueMetrics, createUploadMetrics, startMe
 import { startUploadWorker } from '../../queue/upload-worker.js';
 import { createLogger } from '../../shared/logger.js';
 import { EXIT, intOption, parseOptions, UsageError, type Command } from '../command.js';
+import { startProgressTicker } from '../progress-ticker.js';
 
 /** How often `--until-idle` looks at the queue. */
 const IDLE_POLL_MS = 500;
@@ -18,6 +19,9 @@ export const workerCommand: Command = {
   --until-idle       exit 0 once nothing is waiting, delayed or active (dead letters do not count)
   --metrics-port N   serve Prometheus metrics at http://HOST:N/metrics (0 picks a free port; the log says which)
   --metrics-host H   interface for the metrics endpoint (default 127.0.0.1; it has no authentication)
+
+On a terminal it prints a progress line per batch every 5 s (done/total, uploads/s, bytes/s, ETA,
+retries, 429s, dead letters) between its log lines.
 
 Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS), exit 0.`,
   async run(argv, deps) {
@@ -51,6 +55,8 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
         metrics.uploadMetrics.trackInFlight(running.inFlight);
         createQueueMetrics(running.uploadQueue, metrics.registry);
       }
+      // On a terminal, a progress line per batch every few seconds (logs and pipes get the log lines only).
+      const stopProgress = deps.stdout.isTTY ? startProgressTicker(running.uploadQueue, deps.stdout) : () => {};
       logger.info(
         { queue: config.queue.name, concurrency: concurrency ?? config.queue.concurrency, globalConcurrency: config.queue.concurrency, metricsUrl: metrics?.server.url },
         'worker started',
@@ -60,6 +66,7 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
         deps.stopSignal.then((signal) => `signal ${signal}`),
         ...(values['until-idle'] ? [waitUntilIdle(running.uploadQueue.isIdle.bind(running.uploadQueue))] : []),
       ]);
+      stopProgress();
       logger.info({ reason: stopReason }, 'worker stopping: finishing in-flight uploads');
       await running.close();
     } finally {
