@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { createLimit } from './limit.js';
 import { countStatus, measure, readSpec, type BaselineUpload, type BaselineZoho } from './spec.js';
@@ -40,7 +40,7 @@ async function copy(upload: BaselineUpload): Promise<number> {
       'content-length': String(head.length + upload.size + tail.length),
       authorization: `Zoho-oauthtoken ${spec.zoho.accessToken}`,
     },
-    body: body(),
+    body: Readable.from(body(), { objectMode: false }),
   });
   await response.body.text();
   return response.statusCode;

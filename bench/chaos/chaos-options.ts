@@ -59,8 +59,8 @@ export interface ChaosOptions {
   /** `ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS`: the first pause after a 429 (it doubles per round). */
   rateLimitPauseMs: number;
   faultRates: FaultRates;
-  /** A burst of `size` consecutive 429s, every `everyMs` (random in the range). */
-  burst429: { everyMs: [number, number]; size: number };
+  /** A burst of 429s every `everyMs` (random in the range): up to `size` calls refused within `lastsMs`. */
+  burst429: { everyMs: [number, number]; size: number; lastsMs: number };
   /** Every access token is expired this often (the fake's `expireAllTokens`). */
   tokenExpiryEveryMs: number;
   /**
@@ -96,7 +96,7 @@ export const FULL_CHAOS: ChaosOptions = {
   backoffMs: 200,
   rateLimitPauseMs: 1000,
   faultRates: { error500: 0.03, storeThen500: 0.015, resetAfterStore: 0.01, reset: 0.01, hang: 0.005, listError500: 0.03 },
-  burst429: { everyMs: [4000, 9000], size: 8 },
+  burst429: { everyMs: [4000, 9000], size: 8, lastsMs: 1000 },
   tokenExpiryEveryMs: 5000,
   refreshLimit: { max: 10, windowMs: 60_000 },
   workerKillEveryMs: [6000, 15000],
@@ -129,7 +129,7 @@ export const SHORT_CHAOS: ChaosOptions = {
   // Time runs faster here: the first 429 pause is a quarter of the default.
   rateLimitPauseMs: 250,
   faultRates: { error500: 0.04, storeThen500: 0.02, resetAfterStore: 0.015, reset: 0.015, hang: 0.01, listError500: 0.03 },
-  burst429: { everyMs: [4000, 7000], size: 4 },
+  burst429: { everyMs: [4000, 7000], size: 4, lastsMs: 1000 },
   tokenExpiryEveryMs: 4000,
   // Compressed harder than the full run's: the short run's verdict must not depend on how long
   // a busy machine makes it last. Single flight (one refresh per expiry) never reaches it.

@@ -195,7 +195,8 @@ export async function runChaos(
 
     const crashes = pool.exits.filter((e) => e.cause === 'crashed');
     if (crashes.length > 0) failures.push(`${crashes.length} worker process(es) exited unasked: ${crashes.map((c) => `${c.name} code ${c.code} signal ${c.signal}`).join(', ')}`);
-    const badStops = pool.exits.filter((e) => e.cause === 'stopped' && e.code !== 0);
+    // A process still loading when SIGTERM came dies of the signal: it had taken no job.
+    const badStops = pool.exits.filter((e) => e.cause === 'stopped' && e.code !== 0 && !(e.signal === 'SIGTERM' && !e.started));
     if (badStops.length > 0) failures.push(`worker(s) did not stop cleanly on SIGTERM: ${badStops.map((c) => `${c.name} code ${c.code} signal ${c.signal}`).join(', ')}`);
 
     const scenarioResult = scenarioRecord ?? { restarts: [], revocation: undefined, failures: ['the scenario did not finish'] };

@@ -80,8 +80,6 @@ export function startDisruptors(deps: {
   const { options, fake, pool, admin, queueName, log } = deps;
   const counts: DisruptionCounts = { workerKills: 0, connectionKillRounds: 0, connectionsKilled: 0, connectionsKilledByKind: {}, tokenExpiries: 0, bursts429: 0 };
   const onError = (what: string) => (error: unknown) => log(`${what} failed: ${(error as Error).message}`);
-  // One burst at a time: while the queue is paused nothing consumes a burst, and stacked bursts would be one long 429 wall.
-  let pendingBurst: string | undefined;
   const loops = [
     new Loop(
       () => randomBetween(...options.workerKillEveryMs),
@@ -114,9 +112,12 @@ export function startDisruptors(deps: {
     new Loop(
       () => randomBetween(...options.burst429.everyMs),
       async () => {
-        if (pendingBurst !== undefined) fake.faults.remove(pendingBurst);
-        pendingBurst = fake.faults.add({ match: { path: 'upload' }, kind: 'error429', times: options.burst429.size });
+        // A burst is a moment when Zoho refuses: up to `size` calls, for `lastsMs`. Calls that come
+        // later (after a back-off) are not refused by a burst that is over.
+        const id = fake.faults.add({ match: { path: 'upload' }, kind: 'error429', times: options.burst429.size });
         counts.bursts429++;
+        await sleep(options.burst429.lastsMs);
+        fake.faults.remove(id);
       },
       onError('429 burst'),
     ),

@@ -16,6 +16,8 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
   /** What the run did to it: `killed` (SIGKILL), `stopped` (SIGTERM at the end), `crashed` (nothing). */
   cause: 'killed' | 'stopped' | 'crashed';
+  /** Whether it had logged "worker started" (a process SIGTERMed while still loading dies of the signal). */
+  started: boolean;
 }
 
 interface Running {
@@ -24,6 +26,7 @@ interface Running {
   log: WriteStream;
   exited: Promise<void>;
   cause?: 'killed' | 'stopped';
+  started: boolean;
 }
 
 /** A fixed number of worker processes, kept running. */
@@ -101,13 +104,17 @@ export class WorkerPool {
     const child = spawnCli(this.options.args, this.options.env, this.options.cwd, this.options.cliPath);
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (!running.started && chunk.includes('"msg":"worker started"')) running.started = true;
+    });
     const running: Running = {
       name,
       child,
       log,
+      started: false,
       exited: new Promise<void>((resolve) => {
         child.on('close', (code, signal) => {
-          this.exits.push({ name, code, signal, cause: running.cause ?? 'crashed' });
+          this.exits.push({ name, code, signal, cause: running.cause ?? 'crashed', started: running.started });
           log.end();
           if (this.slots[slot] === running) this.slots[slot] = undefined;
           // A crash is recorded (the verdict fails on it) and the slot refilled so the run can finish.

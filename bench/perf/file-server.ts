@@ -1,7 +1,7 @@
 /**
  * A static file server for the large-file scenario's URL sources: serves the files of one
  * folder with an exact Content-Length. Runs as its own process (so its CPU is not the
- * orchestrator's); prints `LISTENING <port>`. Usage: file-server.ts <folder>
+ * orchestrator's); prints `LISTENING <port>`. The folder is `FILE_SERVER_ROOT`.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-const root = path.resolve(process.argv[2] ?? '.');
+const root = path.resolve(process.env.FILE_SERVER_ROOT ?? '.');
 
 const server = http.createServer((req, res) => {
   void (async () => {

@@ -69,17 +69,22 @@ export function startNode(name: string, args: string[], options: { env: Record<s
   };
 }
 
-/** Starts the built `zoho-attach` CLI. */
-export function startCli(name: string, cliArgs: string[], options: { env: Record<string, string>; cwd: string; logDir: string }): BenchProcess {
-  return startNode(name, [CLI_PATH, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${name}.log`) });
+/** `name` reduced to letters, digits, `_ . -` (for queue and file names). */
+export function slug(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
-/** Starts a TypeScript script of bench/ (through tsx) with its spec file in `BENCH_SPEC`. */
-export function startScript(name: string, script: string, options: { specFile: string; logDir: string; env?: Record<string, string> }): BenchProcess {
+/** Starts the built `zoho-attach` CLI. */
+export function startCli(name: string, cliArgs: string[], options: { env: Record<string, string>; cwd: string; logDir: string }): BenchProcess {
+  return startNode(name, [CLI_PATH, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${slug(name)}.log`) });
+}
+
+/** Starts a TypeScript script of bench/ (through tsx), with its spec file (if any) in `BENCH_SPEC`. */
+export function startScript(name: string, script: string, options: { specFile?: string; logDir: string; env?: Record<string, string> }): BenchProcess {
   return startNode(name, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', script)], {
-    env: { BENCH_SPEC: options.specFile, ...options.env },
+    env: { ...(options.specFile ? { BENCH_SPEC: options.specFile } : {}), ...options.env },
     cwd: REPO_ROOT,
-    logFile: path.join(options.logDir, `${name}.log`),
+    logFile: path.join(options.logDir, `${slug(name)}.log`),
   });
 }
 

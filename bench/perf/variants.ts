@@ -17,7 +17,7 @@ import type { FakeZoho } from '../../src/fake-zoho/index.js';
 import { uploadJobOptions, UploadQueue } from '../../src/queue/upload-queue.js';
 import { sleep } from '../bench-support.js';
 import type { BaselineResult, BaselineUpload, BaselineZoho } from '../baselines/spec.js';
-import { startCli, startScript, resultOf, runScript, type BenchProcess } from './processes.js';
+import { resultOf, runScript, slug, startCli, startScript, type BenchProcess } from './processes.js';
 import { cpuMark, cpuSince, PeakMemory } from './proc.js';
 import { fakeFigures, writeManifest, zohoAttachEnv, type BenchRedis, type Scratch, type VariantFigures } from './world.js';
 
@@ -45,7 +45,7 @@ export interface QueueVariantOptions {
 /** zoho-attach as operators run it: `zoho-attach enqueue`, then `zoho-attach worker` processes. */
 export async function runZohoAttach(options: QueueVariantOptions): Promise<VariantFigures> {
   const { redis, fake, scratch, uploads } = options;
-  const queueName = `bench-${options.variant}-${randomBytes(3).toString('hex')}`;
+  const queueName = `bench-${slug(options.variant)}-${randomBytes(3).toString('hex')}`;
   const env = zohoAttachEnv({ redis, fake, queueName, fileRoot: scratch.dir, concurrency: options.concurrency, extra: options.env });
   const manifest = path.join(scratch.dir, `${queueName}.csv`);
   await writeManifest(manifest, uploads);
@@ -74,7 +74,7 @@ export async function runZohoAttach(options: QueueVariantOptions): Promise<Varia
     const memoryFinished = await redis.usedMemory();
     // What stays per row for good: the ledger, without the completed jobs BullMQ keeps for the
     // dashboard (the last 1,000) and its capped events stream.
-    await uploadQueue.queue.clean(0, Number.MAX_SAFE_INTEGER, 'completed');
+    await uploadQueue.queue.clean(0, 10_000_000, 'completed');
     await redis.client.del(`${uploadQueue.keys.prefix}:uploads:events`);
     const memoryLedgerOnly = await redis.usedMemory();
     const rows = uploads.length;
@@ -185,7 +185,7 @@ async function measureQueueRun(
 async function waitUntilIdle(queue: Queue, deadline: number): Promise<number> {
   let firstIdle: number | undefined;
   for (;;) {
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'paused', 'prioritized', 'waiting-children');
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
     const now = performance.now();
     if (Object.values(counts).every((n) => n === 0)) {
       if (firstIdle !== undefined) return firstIdle;
@@ -211,7 +211,7 @@ export async function runBaselineScript(options: {
   scratch: Scratch;
   timeoutMs: number;
 }): Promise<VariantFigures> {
-  const specFile = path.join(options.scratch.dir, `${options.variant}-${randomBytes(3).toString('hex')}.json`);
+  const specFile = path.join(options.scratch.dir, `${slug(options.variant)}-${randomBytes(3).toString('hex')}.json`);
   await writeFile(specFile, JSON.stringify(options.spec));
   await options.fake.reset();
   const result = await runScript<BaselineResult>(options.variant, options.script, { specFile, logDir: options.scratch.logDir, timeoutMs: options.timeoutMs });

@@ -28,7 +28,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     intervalMs: options.sampleIntervalMs ?? DASHBOARD_DEFAULTS.sampleIntervalMs,
     onError: (error) => options.logger?.warn({ err: error }, 'dashboard could not sample the queue status'),
   });
-  let server: Server | undefined;
   try {
     await sampler.start();
     const csrfToken = createCsrfToken();
@@ -37,15 +36,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       policy: { credentials: options.credentials, readOnly, csrfToken, loopbackHostsOnly: loopback && !options.credentials },
       logger: options.logger,
     });
-    server = createServer(app);
+    const server = createServer(app);
     const port = await listen(server, options.port ?? DASHBOARD_DEFAULTS.port, host);
-    const running = server;
     let closing: Promise<void> | undefined;
     return {
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       close() {
         closing ??= (async () => {
-          await closeServer(running);
+          await closeServer(server);
           await sampler.stop();
           await uploadQueue.close();
         })();
@@ -53,6 +51,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       },
     };
   } catch (error) {
+    // Nothing listens when we get here (listening is the last step that can fail).
     await sampler.stop();
     await uploadQueue.close();
     throw error;

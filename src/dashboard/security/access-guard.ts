@@ -54,7 +54,7 @@ export function checkCaller(headers: IncomingHttpHeaders, policy: AccessPolicy):
 }
 
 /** Methods that never change state (GET handlers must keep it so). */
-export function isSafeMethod(method: string): boolean {
+function isSafeMethod(method: string): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 }
 

@@ -1,0 +1,139 @@
+/**
+ * Scenario 4, huge manifest: `zoho-attach enqueue` of a million-row CSV must stream (peak RSS
+ * ≤ 200 MB) and go at ≥ 20,000 rows/s. Also measured on the private Redis: bytes per pending
+ * job (after the enqueue) and per finished ledger row (after a real upload run of a smaller
+ * batch, once BullMQ's kept completed jobs and events are cleaned away).
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../../src/config/config.js';
+import { uploadJobOptions } from '../../../src/queue/upload-queue.js';
+import { keyNames } from '../../../src/shared/key-names.js';
+import { uploadJobId } from '../../../src/queue/upload-job.js';
+import type { BaselineResult } from '../../baselines/spec.js';
+import { SMALL_FILE_BYTES } from '../sizes.js';
+import { runScript, startCli } from '../processes.js';
+import { PeakMemory } from '../proc.js';
+import { runZohoAttach } from '../variants.js';
+import { makeScratch, makeSmallFiles, recordIdFor, startBenchFake, zohoAttachEnv, type ScenarioResult, type VariantFigures } from '../world.js';
+import { fixed, type ScenarioContext } from './context.js';
+
+const RATE_GOAL = 20_000;
+const PEAK_RSS_GOAL_MB = 200;
+
+export async function hugeManifest(context: ScenarioContext): Promise<ScenarioResult> {
+  const { rows, finishedRows } = context.sizes.hugeManifest;
+  const { redis } = context;
+  const scratch = await makeScratch('huge-manifest');
+  const fake = await startBenchFake({ latencyMs: 0 });
+  try {
+    const manifest = path.join(scratch.dir, 'huge.csv');
+    await writeHugeManifest(manifest, rows);
+    context.log(`  wrote a ${rows}-row manifest`);
+
+    // zoho-attach enqueue, as an operator runs it.
+    await redis.flush();
+    const queueName = `bench-huge-${randomBytes(3).toString('hex')}`;
+    const env = zohoAttachEnv({ redis, fake, queueName, fileRoot: scratch.dir, concurrency: 10 });
+    const memoryBefore = await redis.usedMemory();
+    const started = performance.now();
+    const enqueue = startCli('zoho-attach-enqueue', ['enqueue', manifest, '--batch', 'huge'], { env, cwd: scratch.dir, logDir: scratch.logDir });
+    const memory = new PeakMemory([enqueue.pid], 50);
+    const exit = await enqueue.exited;
+    const seconds = (performance.now() - started) / 1000;
+    const peakKiB = (await memory.stop()).get(enqueue.pid) ?? NaN;
+    if (exit.code !== 0) throw new Error(`zoho-attach enqueue failed (${exit.code ?? exit.signal}); see ${enqueue.logFile}`);
+    const memoryAfter = await redis.usedMemory();
+    const keys = keyNames(queueName);
+    const sampleJobId = uploadJobId({ module: 'Accounts', recordId: recordIdFor(rows - 1), target: { kind: 'file', path: path.join(scratch.dir, fileFor(rows - 1)) }, title: titleFor(rows - 1) });
+    const perKey = {
+      jobHash: await redis.client.memory('USAGE', `${keys.prefix}:uploads:${sampleJobId}`),
+      ledgerItem: await redis.client.memory('USAGE', keys.ledgerItem(sampleJobId)),
+      batchRowsPerRow: Math.round(((await redis.client.memory('USAGE', keys.batchRows('huge'), 'SAMPLES', '1000')) ?? 0) / rows),
+    };
+    const za: VariantFigures = {
+      variant: 'zoho-attach enqueue',
+      uploads: rows,
+      seconds,
+      rate: rows / seconds,
+      peakRssMB: (peakKiB * 1024) / 1e6,
+      extra: { redisBytesPerPendingJob: Math.round((memoryAfter - memoryBefore) / rows), memoryUsageOfSampleKeys: perKey, includesProcessStart: true },
+    };
+    context.log(`  zoho-attach enqueue: ${fixed(za.rate, 0)} rows/s`);
+
+    // The queue's own ceiling: the same jobs through a bare addBulk.
+    await redis.flush();
+    const bareBefore = await redis.usedMemory();
+    const specFile = path.join(scratch.dir, 'bare-enqueue.json');
+    const bareKeys = keyNames(`bench-bare-huge-${randomBytes(3).toString('hex')}`);
+    await writeFile(specFile, JSON.stringify({ redisUrl: redis.url, queueName: 'uploads', prefix: bareKeys.prefix, manifest, jobOptions: uploadJobOptions(loadConfig({}, scratch.dir)) }));
+    const bareResult = await runScript<BaselineResult>('bare-bullmq-enqueue', 'baselines/bare-bullmq-enqueue.ts', { specFile, logDir: scratch.logDir, timeoutMs: 20 * 60_000 });
+    const bareAfter = await redis.usedMemory();
+    const bareSeconds = (bareResult.endedAt - bareResult.startedAt) / 1000;
+    const bare: VariantFigures = {
+      variant: 'bare BullMQ addBulk',
+      uploads: bareResult.uploads,
+      seconds: bareSeconds,
+      rate: bareResult.uploads / bareSeconds,
+      peakRssMB: (bareResult.peakRssKiB * 1024) / 1e6,
+      extra: { redisBytesPerPendingJob: Math.round((bareAfter - bareBefore) / bareResult.uploads) },
+    };
+    context.log(`  bare addBulk: ${fixed(bare.rate, 0)} jobs/s`);
+    await redis.flush();
+
+    // Finished rows: a real (smaller) upload run, measured the same way.
+    const uploads = await makeSmallFiles(scratch.dir, finishedRows, SMALL_FILE_BYTES);
+    const finished = await runZohoAttach({ variant: 'zoho-attach finished rows', redis, fake, scratch, uploads, workers: 1, concurrency: 10, timeoutMs: 10 * 60_000, log: context.log });
+    await redis.flush();
+    const finishedMemory = finished.extra?.redisMemory as { bytesPerPendingRow: number; bytesPerFinishedRow: number };
+
+    const pendingBytes = za.extra?.redisBytesPerPendingJob as number;
+    return {
+      id: '4',
+      title: 'Huge manifest',
+      parameters: { rows, finishedRows },
+      variants: [za, bare, finished],
+      goals: [
+        { goal: `enqueue ≥ ${RATE_GOAL.toLocaleString('en')} rows/s`, measured: `${fixed(za.rate, 0)} rows/s (bare addBulk ${fixed(bare.rate, 0)}/s)`, met: za.rate >= RATE_GOAL },
+        { goal: `enqueue peak RSS ≤ ${PEAK_RSS_GOAL_MB} MB`, measured: `${fixed(za.peakRssMB, 0)} MB`, met: (za.peakRssMB ?? Infinity) <= PEAK_RSS_GOAL_MB },
+      ],
+      extra: {
+        redisBytesPerPendingJob: pendingBytes,
+        bareBullmqBytesPerPendingJob: bare.extra?.redisBytesPerPendingJob,
+        redisBytesPerFinishedLedgerRow: finishedMemory.bytesPerFinishedRow,
+        memoryUsageOfSampleKeys: perKey,
+      },
+    };
+  } finally {
+    await fake.close();
+    await scratch.remove();
+  }
+}
+
+function fileFor(i: number): string {
+  return `files/doc-${String(i).padStart(7, '0')}.pdf`;
+}
+
+function titleFor(i: number): string {
+  return `Document ${i}`;
+}
+
+/** `module,record_id,file,title,legacy_id`, one row per line, written as a stream. */
+async function writeHugeManifest(file: string, rows: number): Promise<void> {
+  const out = createWriteStream(file);
+  out.write('module,record_id,file,title,legacy_id\n');
+  let buffer = '';
+  for (let i = 0; i < rows; i++) {
+    buffer += `Accounts,${recordIdFor(i)},${fileFor(i)},${titleFor(i)},L-${i}\n`;
+    if (buffer.length > 1 << 20) {
+      if (!out.write(buffer)) await once(out, 'drain');
+      buffer = '';
+    }
+  }
+  out.end(buffer);
+  await once(out, 'finish');
+}

@@ -1,0 +1,89 @@
+/**
+ * `npm run bench`: the performance benchmark. Runs each scenario against the fake Zoho and a
+ * private redis-server, compares zoho-attach with the baselines in bench/baselines/, prints
+ * a table and writes the figures to bench/results/bench-<time>.json. Never part of `npm test`.
+ *
+ *   npm run bench                      # the full run (about 10 minutes on 2 cores)
+ *   npm run bench -- --quick           # smaller counts (a couple of minutes)
+ *   npm run bench -- --only 1,5        # some scenarios
+ *   npm run bench -- --wait-quiet      # first wait (up to 20 min) for the 1-min load average ≤ 1.5
+ *   npm run bench -- --cpu-prof        # zoho-attach processes write V8 CPU profiles to bench/results/profiles/
+ *
+ * Scenarios: 1 Zoho-bound, 2 overhead, 3 large files, 4 huge manifest, 5 scale-out.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { machineInfo, RESULTS_DIR, sleep, writeResults } from './bench-support.js';
+import type { ScenarioContext } from './perf/scenarios/context.js';
+import { hugeManifest } from './perf/scenarios/huge-manifest.js';
+import { largeFiles } from './perf/scenarios/large-files.js';
+import { overhead } from './perf/scenarios/overhead.js';
+import { scaleOut } from './perf/scenarios/scale-out.js';
+import { zohoBound } from './perf/scenarios/zoho-bound.js';
+import { FULL_SIZES, QUICK_SIZES } from './perf/sizes.js';
+import { formatMarkdown, formatTable } from './perf/table.js';
+import { startBenchRedis, type ScenarioResult } from './perf/world.js';
+
+const SCENARIOS: Record<string, (context: ScenarioContext) => Promise<ScenarioResult>> = {
+  '1': zohoBound,
+  '2': overhead,
+  '3': largeFiles,
+  '4': hugeManifest,
+  '5': scaleOut,
+};
+
+/** The load average a measurement should start under, and how long to wait for it. */
+const QUIET_LOAD = 1.5;
+const QUIET_WAIT_MS = 20 * 60_000;
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'wait-quiet': { type: 'boolean' }, 'cpu-prof': { type: 'boolean' } },
+});
+const sizes = values.quick ? QUICK_SIZES : FULL_SIZES;
+const chosen = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(SCENARIOS);
+for (const id of chosen) if (!SCENARIOS[id]) throw new Error(`--only: no scenario "${id}" (1-5)`);
+
+if (values['cpu-prof']) {
+  process.env.BENCH_CPU_PROF_DIR = path.join(RESULTS_DIR, 'profiles');
+  await mkdir(process.env.BENCH_CPU_PROF_DIR, { recursive: true });
+}
+
+const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+const load = () => os.loadavg()[0] ?? 0;
+
+if (values['wait-quiet']) {
+  const deadline = Date.now() + QUIET_WAIT_MS;
+  while (load() > QUIET_LOAD && Date.now() < deadline) {
+    log(`load average ${load().toFixed(2)} > ${QUIET_LOAD}: waiting`);
+    await sleep(60_000);
+  }
+}
+
+const machine = {
+  ...machineInfo(),
+  nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
+  free: execFileSync('free', ['-h'], { encoding: 'utf8' }).trim(),
+};
+log(`bench (${sizes.label}) on ${machine.nproc} cores, node ${machine.node}, redis ${machine.redis}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+const redis = await startBenchRedis();
+const results: ScenarioResult[] = [];
+const loads: Record<string, number[]> = {};
+try {
+  for (const id of chosen) {
+    const run = SCENARIOS[id] as (context: ScenarioContext) => Promise<ScenarioResult>;
+    loads[id] = os.loadavg();
+    log(`scenario ${id} (load ${load().toFixed(2)})`);
+    await redis.flush();
+    results.push(await run({ redis, sizes, log }));
+  }
+} finally {
+  await redis.stop();
+}
+
+console.log(`\n${formatTable(results)}`);
+const file = await writeResults('bench', { machine, sizes, loadAtScenarioStart: loads, results, markdown: formatMarkdown(results) });
+console.log(`figures written to ${file}`);
