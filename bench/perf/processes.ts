@@ -74,9 +74,11 @@ export function slug(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
-/** Starts the built `zoho-attach` CLI. */
+/** Starts the built `zoho-attach` CLI (`npm run bench -- --cpu-prof`: writing a V8 CPU profile to `BENCH_CPU_PROF_DIR`). */
 export function startCli(name: string, cliArgs: string[], options: { env: Record<string, string>; cwd: string; logDir: string }): BenchProcess {
-  return startNode(name, [CLI_PATH, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${slug(name)}.log`) });
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${slug(name)}-${Date.now()}.cpuprofile`] : [];
+  return startNode(name, [...profile, CLI_PATH, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${slug(name)}.log`) });
 }
 
 /** Starts a TypeScript script of bench/ (through tsx), with its spec file (if any) in `BENCH_SPEC`. */

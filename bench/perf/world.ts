@@ -140,8 +140,6 @@ export function zohoAttachEnv(options: { redis: BenchRedis; fake: FakeZoho; queu
     ZOHO_ATTACH_FILE_ROOTS: options.fileRoot,
     ZOHO_CONCURRENCY: String(options.concurrency),
     LOG_LEVEL: 'info',
-    // `npm run bench -- --cpu-prof`: every zoho-attach process writes a V8 CPU profile there.
-    ...(process.env.BENCH_CPU_PROF_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}` } : {}),
     ...options.extra,
   };
 }

@@ -130,3 +130,30 @@ describe('worker --metrics-port', () => {
     expect(result.stderr).toContain('--metrics-host needs --metrics-port');
   });
 });
+
+describe('dashboard --metrics-port', () => {
+  it('serves the queue gauges while the dashboard runs', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'alpha');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,301,a.txt\nLeads,302,a.txt\n');
+    expect((await runCli(['enqueue', manifest], world.env, world.dir)).code).toBe(0);
+
+    const child = spawnCli(['dashboard', '--port', '0', '--metrics-port', '0'], world.env, world.dir);
+    const finished = collect(child);
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    let url: string | undefined;
+    for (let deadline = Date.now() + 10_000; url === undefined && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      url = /metrics at (\S+)/.exec(stdout)?.[1];
+    }
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const samples = parsePrometheusText(await (await fetch(url!)).text());
+    expect(sampleValue(samples, 'zoho_attach_queue_jobs', { state: 'waiting' })).toBe(2);
+    expect(sampleValue(samples, 'zoho_attach_queue_paused', {})).toBe(0);
+
+    child.kill('SIGTERM');
+    const result = await finished;
+    expect(result.code, result.stderr).toBe(0);
+    await expect(fetch(url!)).rejects.toThrow();
+  });
+});
