@@ -162,7 +162,7 @@ export async function runChaos(
     const deadline = started + options.deadlineMs;
 
     const samplers = startSamplers(fake, progress, started);
-    const scenario = runScenario({ options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log });
+    const scenario = runScenario({ options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log, disruptors });
 
     // Done: every row has its final outcome in the ledger, nothing left in the queue, and the scenario played out.
     let scenarioDone = false;
@@ -333,12 +333,16 @@ async function runScenario(deps: {
   cliPath: string;
   deadline: number;
   log: (line: string) => void;
+  disruptors: { killWorker(): Promise<void>; killConnections(): Promise<void> };
 }): Promise<{ restarts: RedisRestartRecord[]; revocation: RevocationRecord | undefined; failures: string[] }> {
-  const { options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log } = deps;
+  const { options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log, disruptors } = deps;
   const failures: string[] = [];
   const restarts: RedisRestartRecord[] = [];
   let revocation: RevocationRecord | undefined;
   const events = [
+    // Besides the random ones: one worker kill and one round of connection kills for certain, early on.
+    { at: 0.1, run: () => disruptors.killWorker() },
+    { at: 0.12, run: () => disruptors.killConnections() },
     ...options.redisRestarts.map((plan) => ({ at: plan.atProgress, run: () => restartRedis(plan) })),
     { at: options.revoke.atProgress, run: () => revoke() },
   ].sort((a, b) => a.at - b.at);

@@ -76,31 +76,25 @@ export function startDisruptors(deps: {
   admin: Redis;
   queueName: string;
   log: (line: string) => void;
-}): { counts: DisruptionCounts; stop(): Promise<DisruptionCounts> } {
+}): { counts: DisruptionCounts; killWorker(): Promise<void>; killConnections(): Promise<void>; stop(): Promise<DisruptionCounts> } {
   const { options, fake, pool, admin, queueName, log } = deps;
   const counts: DisruptionCounts = { workerKills: 0, connectionKillRounds: 0, connectionsKilled: 0, connectionsKilledByKind: {}, tokenExpiries: 0, bursts429: 0 };
   const onError = (what: string) => (error: unknown) => log(`${what} failed: ${(error as Error).message}`);
+  const killWorker = async () => {
+    const name = await pool.killAndRestart();
+    if (name) counts.workerKills++;
+  };
+  const killConnections = async () => {
+    const killed = await killRunConnections(admin, queueName);
+    counts.connectionKillRounds++;
+    for (const [kind, n] of Object.entries(killed)) {
+      counts.connectionsKilled += n;
+      counts.connectionsKilledByKind[kind] = (counts.connectionsKilledByKind[kind] ?? 0) + n;
+    }
+  };
   const loops = [
-    new Loop(
-      () => randomBetween(...options.workerKillEveryMs),
-      async () => {
-        const name = await pool.killAndRestart();
-        if (name) counts.workerKills++;
-      },
-      onError('worker kill'),
-    ),
-    new Loop(
-      () => randomBetween(...options.connectionKillEveryMs),
-      async () => {
-        const killed = await killRunConnections(admin, queueName);
-        counts.connectionKillRounds++;
-        for (const [kind, n] of Object.entries(killed)) {
-          counts.connectionsKilled += n;
-          counts.connectionsKilledByKind[kind] = (counts.connectionsKilledByKind[kind] ?? 0) + n;
-        }
-      },
-      onError('connection kill'),
-    ),
+    new Loop(() => randomBetween(...options.workerKillEveryMs), killWorker, onError('worker kill')),
+    new Loop(() => randomBetween(...options.connectionKillEveryMs), killConnections, onError('connection kill')),
     new Loop(
       () => options.tokenExpiryEveryMs,
       async () => {
@@ -124,6 +118,8 @@ export function startDisruptors(deps: {
   ];
   return {
     counts,
+    killWorker,
+    killConnections,
     async stop() {
       await Promise.all(loops.map((loop) => loop.stop()));
       return counts;

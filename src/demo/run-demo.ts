@@ -12,6 +12,7 @@ import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../config/config.js';
 import { FAKE_CREDENTIALS, startFakeZoho, type FakeZoho } from '../fake-zoho/index.js';
+import { DASHBOARD_DEFAULTS } from '../dashboard/options.js';
 import { csvLine, writeReport } from '../ledger/report.js';
 import { readManifest } from '../manifest/index.js';
 import { groupDeadLetters } from '../queue/dead-letters.js';
@@ -32,6 +33,11 @@ export interface DemoOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean };
   /** Workers (in this process) and the uploads each runs at once. */
   workers?: number;
+  /**
+   * Keep the dashboard running on the demo's queue after the run, until this promise resolves
+   * (Ctrl-C); undefined: finish right after the reports.
+   */
+  dashboardUntil?: Promise<unknown>;
 }
 
 /** What a demo run produced. */
@@ -133,6 +139,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (const b of result.batches) {
       say(`batch ${b.name}: ${b.uploaded} uploaded, ${b.dead} dead letters, ${b.rejected} rejected rows → ${path.relative(process.cwd(), b.reportPath)}`);
     }
+    if (options.dashboardUntil) await showDashboard(config, options.dashboardUntil, say);
     return result;
   } finally {
     for (const cleanup of cleanups) await cleanup();
@@ -141,6 +148,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await files.close();
     await fake.close();
     await redis.stop();
+  }
+}
+
+/** Serves the dashboard on the demo's queue (the port the docs use when free) until `until` resolves. */
+async function showDashboard(config: Config, until: Promise<unknown>, say: (text: string) => void): Promise<void> {
+  const { startDashboard } = await import('../dashboard/start-dashboard.js');
+  const dashboard = await startDashboard({ config, port: DASHBOARD_DEFAULTS.port }).catch(() => startDashboard({ config, port: 0 }));
+  say('');
+  say(`dashboard: ${dashboard.url}/ — the demo's batches, dead letters and Zoho health. Ctrl-C to stop.`);
+  try {
+    await until;
+  } finally {
+    await dashboard.close();
   }
 }
 
