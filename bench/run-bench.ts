@@ -8,6 +8,7 @@
  *   npm run bench -- --only 1,5        # some scenarios
  *   npm run bench -- --wait-quiet      # first wait (up to 20 min) for the 1-min load average ≤ 1.5
  *   npm run bench -- --cpu-prof        # zoho-attach processes write V8 CPU profiles to bench/results/profiles/
+ *   npm run bench -- --env LOG_LEVEL=warn   # more environment for zoho-attach processes (experiments)
  *
  * Scenarios: 1 Zoho-bound, 2 overhead, 3 large files, 4 huge manifest, 5 scale-out.
  */
@@ -40,12 +41,22 @@ const QUIET_LOAD = 1.5;
 const QUIET_WAIT_MS = 20 * 60_000;
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'wait-quiet': { type: 'boolean' }, 'cpu-prof': { type: 'boolean' } },
+  options: {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    'wait-quiet': { type: 'boolean' },
+    'cpu-prof': { type: 'boolean' },
+    env: { type: 'string', multiple: true },
+  },
 });
 const sizes = values.quick ? QUICK_SIZES : FULL_SIZES;
 const chosen = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(SCENARIOS);
 for (const id of chosen) if (!SCENARIOS[id]) throw new Error(`--only: no scenario "${id}" (1-5)`);
 
+if (values.env) {
+  const env = Object.fromEntries(values.env.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  process.env.BENCH_ZOHO_ATTACH_ENV = JSON.stringify(env);
+}
 if (values['cpu-prof']) {
   process.env.BENCH_CPU_PROF_DIR = path.join(RESULTS_DIR, 'profiles');
   await mkdir(process.env.BENCH_CPU_PROF_DIR, { recursive: true });

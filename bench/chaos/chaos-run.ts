@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/demo/private-redis.js';
 import { FAKE_CREDENTIALS, startFakeZoho, type FakeZoho, type FakeZohoSnapshot } from '../../src/fake-zoho/index.js';

@@ -26,7 +26,9 @@ export async function memoryOf(pid: number): Promise<{ rssKiB: number; hwmKiB: n
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+    const memory = { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+    // A process that has exited but not been reaped yet (a zombie) has no memory lines.
+    return Number.isNaN(memory.rssKiB) || Number.isNaN(memory.hwmKiB) ? undefined : memory;
   } catch {
     return undefined;
   }

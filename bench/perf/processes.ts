@@ -74,16 +74,20 @@ export function slug(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
-/** Starts the built `zoho-attach` CLI (`npm run bench -- --cpu-prof`: writing a V8 CPU profile to `BENCH_CPU_PROF_DIR`). */
+/** With `npm run bench -- --cpu-prof`, node writes a V8 CPU profile of the process to `BENCH_CPU_PROF_DIR` when it exits. */
+function profileFlags(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${slug(name)}-${Date.now()}.cpuprofile`] : [];
+}
+
+/** Starts the built `zoho-attach` CLI. */
 export function startCli(name: string, cliArgs: string[], options: { env: Record<string, string>; cwd: string; logDir: string }): BenchProcess {
-  const profileDir = process.env.BENCH_CPU_PROF_DIR;
-  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${slug(name)}-${Date.now()}.cpuprofile`] : [];
-  return startNode(name, [...profile, CLI_PATH, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${slug(name)}.log`) });
+  return startNode(name, [...profileFlags(name), CLI_PATH, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${slug(name)}.log`) });
 }
 
 /** Starts a TypeScript script of bench/ (through tsx), with its spec file (if any) in `BENCH_SPEC`. */
 export function startScript(name: string, script: string, options: { specFile?: string; logDir: string; env?: Record<string, string> }): BenchProcess {
-  return startNode(name, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', script)], {
+  return startNode(name, [...profileFlags(name), '--import', 'tsx', path.join(REPO_ROOT, 'bench', script)], {
     env: { ...(options.specFile ? { BENCH_SPEC: options.specFile } : {}), ...options.env },
     cwd: REPO_ROOT,
     logFile: path.join(options.logDir, `${slug(name)}.log`),

@@ -65,7 +65,7 @@ export async function runZohoAttach(options: QueueVariantOptions): Promise<Varia
     for (let i = 1; i <= options.workers; i++) {
       workers.push(startCli(`${options.variant}-worker-${i}`, ['worker'], { env, cwd: scratch.dir, logDir: scratch.logDir }));
     }
-    await Promise.all(workers.map((w) => w.waitForLine(/worker started/)));
+    await waitForWorkers(uploadQueue.queue, workers);
     options.log(`  ${options.variant}: ${uploads.length} rows enqueued in ${enqueueSeconds.toFixed(1)} s, ${options.workers} workers ready`);
 
     const measured = await measureQueueRun(uploadQueue.queue, workers, options);
@@ -196,6 +196,18 @@ async function waitUntilIdle(queue: Queue, deadline: number): Promise<number> {
     if (now > deadline) throw new Error(`the queue was not idle before the deadline: ${JSON.stringify(counts)}`);
     await sleep(20);
   }
+}
+
+/** Resolves once every worker process has registered its BullMQ worker with Redis (whatever its log level). */
+async function waitForWorkers(queue: Queue, workers: BenchProcess[], timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while ((await queue.getWorkersCount()) < workers.length) {
+    const exited = await Promise.race([...workers.map((w) => w.exited.then(() => w)), sleep(50).then(() => undefined)]);
+    if (exited) throw new Error(`${exited.name} exited before it was ready; see ${exited.logFile}`);
+    if (performance.now() > deadline) throw new Error(`the workers were not ready within ${timeoutMs} ms; see ${workers[0]?.logFile}`);
+  }
+  // Registered comes just before the first wait for jobs.
+  await sleep(200);
 }
 
 async function stopAll(processes: BenchProcess[]): Promise<void> {

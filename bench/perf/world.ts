@@ -141,6 +141,8 @@ export function zohoAttachEnv(options: { redis: BenchRedis; fake: FakeZoho; queu
     ZOHO_CONCURRENCY: String(options.concurrency),
     LOG_LEVEL: 'info',
     ...options.extra,
+    // `npm run bench -- --env NAME=VALUE`: for experiments (e.g. LOG_LEVEL=warn).
+    ...(process.env.BENCH_ZOHO_ATTACH_ENV ? (JSON.parse(process.env.BENCH_ZOHO_ATTACH_ENV) as Record<string, string>) : {}),
   };
 }
 

@@ -112,26 +112,48 @@ export interface StoredRejection {
   raw?: Record<string, string> | undefined;
 }
 
-// KEYS[1] item. ARGV: batch, force (0|1), now, metaPrefix, metaSuffix
+// KEYS: the items of one chunk. ARGV: batch, force (0|1), now, metaPrefix, metaSuffix. Returns one outcome per item.
+// One call per chunk, not one per row: a million-row enqueue makes a thousand script calls, not a million.
 const CLAIM_LUA = `
-local item = KEYS[1]
 local batch, force, now, metaPrefix, metaSuffix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local status = redis.call('HGET', item, 'status')
-if not status then
-  redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'createdAt', now, 'updatedAt', now)
-  redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', 1)
-  return 'created'
+local outcomes = {}
+local owned = 0
+for i, item in ipairs(KEYS) do
+  local status = redis.call('HGET', item, 'status')
+  if not status then
+    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'createdAt', now, 'updatedAt', now)
+    owned = owned + 1
+    outcomes[i] = 'created'
+  elseif status == 'pending' then
+    outcomes[i] = 'queued'
+  elseif force ~= '1' then
+    outcomes[i] = status
+  else
+    local oldMeta = metaPrefix .. redis.call('HGET', item, 'batch') .. metaSuffix
+    redis.call('HINCRBY', oldMeta, 'owned', -1)
+    redis.call('HINCRBY', oldMeta, status, -1)
+    redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'pendingSince', 'attachmentId', 'how', 'uploadedAt')
+    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
+    owned = owned + 1
+    outcomes[i] = 'requeued'
+  end
 end
-if status == 'pending' then return 'queued' end
-if force ~= '1' then return status end
-local oldBatch = redis.call('HGET', item, 'batch')
-local oldMeta = metaPrefix .. oldBatch .. metaSuffix
-redis.call('HINCRBY', oldMeta, 'owned', -1)
-redis.call('HINCRBY', oldMeta, status, -1)
-redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'pendingSince', 'attachmentId', 'how', 'uploadedAt')
-redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
-redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', 1)
-return 'requeued'
+if owned > 0 then redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', owned) end
+return outcomes
+`;
+
+// KEYS[1] item. ARGV: attempt, now. Returns the item as it was (HGETALL's flat list) and whether this call set pendingSince (1|0).
+// An uploaded item is only read; any other gets the attempt noted, and pendingSince unless an earlier attempt left it set.
+const START_ATTEMPT_LUA = `
+local fields = redis.call('HGETALL', KEYS[1])
+local status, attachmentId
+for i = 1, #fields, 2 do
+  if fields[i] == 'status' then status = fields[i + 1] elseif fields[i] == 'attachmentId' then attachmentId = fields[i + 1] end
+end
+if status == 'uploaded' and attachmentId and attachmentId ~= '' then return { fields, 0 } end
+local started = redis.call('HSETNX', KEYS[1], 'pendingSince', ARGV[2])
+redis.call('HSET', KEYS[1], 'attempts', ARGV[1], 'updatedAt', ARGV[2])
+return { fields, started }
 `;
 
 // KEYS[1] item, KEYS[2] owners. ARGV: attachmentId, sha256, bytes, how, now, metaPrefix, metaSuffix, jobId, attempts
@@ -185,7 +207,8 @@ return 0
 
 type LedgerRedis = Redis & {
   ledgerRaiseMaxLine(meta: string, line: number): Promise<number>;
-  ledgerClaim(item: string, batch: string, force: string, now: number, metaPrefix: string, metaSuffix: string): Promise<ClaimOutcome>;
+  ledgerClaim(itemCount: number, ...itemsThenArgs: (string | number)[]): Promise<ClaimOutcome[]>;
+  ledgerStartAttempt(item: string, attempt: number, now: number): Promise<[string[], number]>;
   ledgerMarkUploaded(item: string, owners: string, ...args: (string | number)[]): Promise<number>;
   ledgerMarkDead(item: string, ...args: (string | number)[]): Promise<number>;
   ledgerReviveDead(item: string, ...args: (string | number)[]): Promise<number>;
@@ -208,7 +231,9 @@ export class Ledger {
     private readonly now: () => number = Date.now,
   ) {
     // Scripts are defined per connection; defining twice is harmless.
-    redis.defineCommand('ledgerClaim', { lua: CLAIM_LUA, numberOfKeys: 1 });
+    // No numberOfKeys: a chunk's item count comes first in each call.
+    redis.defineCommand('ledgerClaim', { lua: CLAIM_LUA });
+    redis.defineCommand('ledgerStartAttempt', { lua: START_ATTEMPT_LUA, numberOfKeys: 1 });
     redis.defineCommand('ledgerMarkUploaded', { lua: MARK_UPLOADED_LUA, numberOfKeys: 2 });
     redis.defineCommand('ledgerMarkDead', { lua: MARK_DEAD_LUA, numberOfKeys: 1 });
     redis.defineCommand('ledgerReviveDead', { lua: REVIVE_DEAD_LUA, numberOfKeys: 1 });
@@ -229,18 +254,11 @@ export class Ledger {
       .exec();
   }
 
-  /** Decides, for each row identity, whether it must be enqueued (see {@link ClaimOutcome}). */
+  /** Decides, for each row identity, whether it must be enqueued (see {@link ClaimOutcome}). One round trip. */
   async claim(batch: string, jobIds: string[], force: boolean): Promise<ClaimOutcome[]> {
-    const pipeline = this.redis.pipeline() as unknown as LedgerRedis;
-    const now = this.now();
-    for (const jobId of jobIds) {
-      pipeline.ledgerClaim(this.keys.ledgerItem(jobId), batch, force ? '1' : '0', now, this.metaPrefix, this.metaSuffix);
-    }
-    const results = await (pipeline as unknown as ReturnType<Redis['pipeline']>).exec();
-    return (results ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return value as ClaimOutcome;
-    });
+    if (jobIds.length === 0) return [];
+    const items = jobIds.map((jobId) => this.keys.ledgerItem(jobId));
+    return this.redis.ledgerClaim(items.length, ...items, batch, force ? '1' : '0', this.now(), this.metaPrefix, this.metaSuffix);
   }
 
   /** Stores accepted rows of a batch by line (a line enqueued again is replaced). */
@@ -254,10 +272,12 @@ export class Ledger {
       for (const column of Object.keys(row.extra)) columns.add(column);
       maxLine = Math.max(maxLine, line);
     }
-    const multi = this.redis.multi();
+    const multi = this.redis.multi() as unknown as LedgerRedis;
     if (columns.size > 0) multi.sadd(this.keys.batchColumns(batch), ...columns);
-    await multi.hset(this.keys.batchRows(batch), ...fields).exec();
-    await this.raiseMaxLine(batch, maxLine);
+    multi.hset(this.keys.batchRows(batch), ...fields);
+    // A script, because two enqueues of one batch may race and maxLine must only grow.
+    multi.ledgerRaiseMaxLine(this.keys.batchMeta(batch), maxLine);
+    await execOrThrow(multi);
   }
 
   /** Stores rejected rows of a batch by line. */
@@ -269,13 +289,10 @@ export class Ledger {
       fields.push(String(line), JSON.stringify(rejection));
       maxLine = Math.max(maxLine, line);
     }
-    await this.redis.hset(this.keys.batchRejected(batch), ...fields);
-    await this.raiseMaxLine(batch, maxLine);
-  }
-
-  private async raiseMaxLine(batch: string, line: number): Promise<void> {
-    // A script, because two enqueues of one batch may race and maxLine must only grow.
-    await this.redis.ledgerRaiseMaxLine(this.keys.batchMeta(batch), line);
+    const multi = this.redis.multi() as unknown as LedgerRedis;
+    multi.hset(this.keys.batchRejected(batch), ...fields);
+    multi.ledgerRaiseMaxLine(this.keys.batchMeta(batch), maxLine);
+    await execOrThrow(multi);
   }
 
   /** Reads one item, or undefined if the row identity was never enqueued. */
@@ -297,15 +314,18 @@ export class Ledger {
   }
 
   /**
-   * Notes that an attempt is about to post. `pendingSince` keeps the earliest start, so that
-   * an adoption check after several ambiguous attempts looks back far enough.
-   * @returns true when this call set `pendingSince` (no earlier attempt had left it set)
+   * Reads a row's item and, unless it is uploaded already, notes that an attempt is about to
+   * post — in one round trip. `pendingSince` keeps the earliest start, so that an adoption
+   * check after several ambiguous attempts looks back far enough.
+   * @returns the item as it was before this call (undefined if the row identity was never
+   *   enqueued), and `startedPending`: true when this call set `pendingSince` (no earlier
+   *   attempt had left it set)
    */
-  async markAttemptStarted(jobId: string, attempt: number): Promise<boolean> {
-    const key = this.keys.ledgerItem(jobId);
-    const now = this.now();
-    const results = await this.redis.multi().hsetnx(key, 'pendingSince', now).hset(key, 'attempts', attempt, 'updatedAt', now).exec();
-    return results?.[0]?.[1] === 1;
+  async startAttempt(jobId: string, attempt: number): Promise<{ item: LedgerItem | undefined; startedPending: boolean }> {
+    const [fields, started] = await this.redis.ledgerStartAttempt(this.keys.ledgerItem(jobId), attempt, this.now());
+    const raw: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) raw[fields[i] as string] = fields[i + 1] as string;
+    return { item: parseItem(raw), startedPending: started === 1 };
   }
 
   /** Notes that the last attempt certainly stored nothing, so the next one need not look first. */
@@ -446,6 +466,12 @@ export class Ledger {
     const raw = await this.redis.hget(this.keys.batchRows(batch), String(line));
     return raw ? (JSON.parse(raw) as StoredRow) : undefined;
   }
+}
+
+/** Runs a MULTI and throws the first error of any of its commands. */
+async function execOrThrow(multi: LedgerRedis): Promise<void> {
+  const results = await (multi as unknown as ReturnType<Redis['multi']>).exec();
+  for (const [error] of results ?? []) if (error) throw error;
 }
 
 function errorFields(error: LedgerError, now: number) {

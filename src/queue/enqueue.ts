@@ -76,8 +76,9 @@ export function targetOf(row: ManifestRow): UploadTarget {
 }
 
 /**
- * Enqueues validated rows (streamed: memory holds one chunk) and records them and the
- * rejected ones in the batch's ledger.
+ * Enqueues validated rows (streamed: memory holds two chunks) and records them and the
+ * rejected ones in the batch's ledger. One chunk's Redis work runs while the next chunk is
+ * read and validated, so neither Redis nor this process waits on the other.
  */
 export async function enqueueRows(
   uploadQueue: UploadQueue,
@@ -91,11 +92,16 @@ export async function enqueueRows(
 
   let rows: ManifestRow[] = [];
   let rejections: RowRejection[] = [];
+  // The previous chunk's Redis work; chunks are written one after the other, in order.
+  let previous: Promise<void> = Promise.resolve();
   const flush = async () => {
-    await enqueueChunk(uploadQueue, rows, rejections, options, summary);
+    const chunk = { rows, rejections };
     rows = [];
     rejections = [];
-    options.onProgress?.(summary);
+    await previous;
+    previous = enqueueChunk(uploadQueue, chunk.rows, chunk.rejections, options, summary).then(() => options.onProgress?.(summary));
+    // Awaited by the next flush or at the end; until then a failure must not count as unhandled.
+    previous.catch(() => undefined);
   };
 
   for await (const entry of entries) {
@@ -105,6 +111,7 @@ export async function enqueueRows(
     if (rows.length + rejections.length >= chunkSize) await flush();
   }
   if (rows.length + rejections.length > 0 || summary.rows === 0) await flush();
+  await previous;
   return summary;
 }
 
@@ -159,10 +166,11 @@ async function enqueueChunk(
     // A 'queued' row is added too: a no-op when its job exists, and it heals a job lost between claim and add.
     toAdd.push(job);
   }
-  if (toAdd.length > 0) {
-    await queue.addBulk(toAdd.map((j) => ({ name: 'upload', data: j.data, opts: { ...jobOptions, jobId: j.jobId } })));
-  }
-  await ledger.recordRows(batch, jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) })));
+  // Sent back to back (one round trip): a row recorded whose job failed to be added reads as pending, and enqueueing again adds it.
+  await Promise.all([
+    toAdd.length > 0 ? queue.addBulk(toAdd.map((j) => ({ name: 'upload', data: j.data, opts: { ...jobOptions, jobId: j.jobId } }))) : undefined,
+    ledger.recordRows(batch, jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) }))),
+  ]);
 }
 
 function storedRow(jobId: string, row: ManifestRow): StoredRow {

@@ -157,7 +157,8 @@ async function attemptUpload(
 ): Promise<AttemptResult> {
   const jobId = job.id as string;
   const { module, recordId, target, title } = job.data;
-  const item = await deps.ledger.getItem(jobId);
+  // One round trip: the item as it was, and pendingSince noted unless it is uploaded already.
+  const { item, startedPending } = await deps.ledger.startAttempt(jobId, attempt);
   if (item?.status === 'uploaded' && item.attachmentId) {
     return { attachmentId: item.attachmentId, how: 'already-uploaded' };
   }
@@ -168,7 +169,6 @@ async function attemptUpload(
       const adopted = await findStoredAttachment(deps, job, expected, item.pendingSince);
       if (adopted) return adopt(deps, jobId, attempt, adopted);
     }
-    const startedPending = await deps.ledger.markAttemptStarted(jobId, attempt);
     try {
       const result = await deps.client.uploadLink({ module, recordId, url: target.url, ...(title ? { title } : {}) });
       await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, attempt, how: 'uploaded' });
@@ -185,7 +185,14 @@ async function attemptUpload(
   }
 
   const ref: SourceRef = target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url };
-  let source = await deps.openSource(ref, deps.sourceLimits);
+  let source: OpenedSource;
+  try {
+    source = await deps.openSource(ref, deps.sourceLimits);
+  } catch (error) {
+    // Nothing was posted: a source that cannot be opened leaves no doubt behind.
+    await forgetPendingIfNotStored(deps, jobId, startedPending, error);
+    throw error;
+  }
   try {
     if (item?.pendingSince !== undefined) {
       const expected: StoredMatch = { fileName: sanitizeFileName(source.fileName), size: source.size };
@@ -196,7 +203,6 @@ async function attemptUpload(
         return adopt(deps, jobId, attempt, adopted, { sha256: source.sha256(), bytes: source.size });
       }
     }
-    const startedPending = await deps.ledger.markAttemptStarted(jobId, attempt);
     let opened = 0;
     try {
       const result = await deps.client.uploadFile({

@@ -112,6 +112,11 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     }
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  // Without a listener ioredis prints "Unhandled error event" as plain text into the JSON log
+  // during a Redis outage; the connections reconnect by themselves, so a warning is enough.
+  for (const [role, connection] of [['ledger', producer], ['oauth', tokenRedis]] as const) {
+    connection.on('error', (error: Error) => logger.warn({ err: error, connection: role }, 'Redis connection error (reconnecting)'));
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
