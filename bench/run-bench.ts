@@ -9,6 +9,7 @@
  *   npm run bench -- --wait-quiet      # first wait (up to 20 min) for the 1-min load average ≤ 1.5
  *   npm run bench -- --cpu-prof        # zoho-attach processes write V8 CPU profiles to bench/results/profiles/
  *   npm run bench -- --env LOG_LEVEL=warn   # more environment for zoho-attach processes (experiments)
+ *   npm run bench -- --keep            # keep the scratch folders (files, manifests, every process's log)
  *
  * Scenarios: 1 Zoho-bound, 2 overhead, 3 large files, 4 huge manifest, 5 scale-out.
  */
@@ -47,12 +48,14 @@ const { values } = parseArgs({
     'wait-quiet': { type: 'boolean' },
     'cpu-prof': { type: 'boolean' },
     env: { type: 'string', multiple: true },
+    keep: { type: 'boolean' },
   },
 });
 const sizes = values.quick ? QUICK_SIZES : FULL_SIZES;
 const chosen = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(SCENARIOS);
 for (const id of chosen) if (!SCENARIOS[id]) throw new Error(`--only: no scenario "${id}" (1-5)`);
 
+if (values.keep) process.env.BENCH_KEEP_SCRATCH = '1';
 if (values.env) {
   const env = Object.fromEntries(values.env.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   process.env.BENCH_ZOHO_ATTACH_ENV = JSON.stringify(env);

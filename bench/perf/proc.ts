@@ -3,7 +3,7 @@
  * (current and peak). Linux only, like the rest of the benchmark.
  */
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU fields. */
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -63,6 +63,21 @@ export class PeakMemory {
         if (memory) this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, memory.hwmKiB, memory.rssKiB));
       }),
     );
+  }
+}
+
+/** Context switches of a process so far (voluntary + involuntary, all its threads); undefined once it is gone. */
+export async function contextSwitchesOf(pid: number): Promise<number | undefined> {
+  try {
+    let total = 0;
+    for (const thread of await readdir(`/proc/${pid}/task`)) {
+      const status = await readFile(`/proc/${pid}/task/${thread}/status`, 'utf8');
+      total += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      total += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    }
+    return total;
+  } catch {
+    return undefined;
   }
 }
 

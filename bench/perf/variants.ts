@@ -18,7 +18,7 @@ import { uploadJobOptions, UploadQueue } from '../../src/queue/upload-queue.js';
 import { sleep } from '../bench-support.js';
 import type { BaselineResult, BaselineUpload, BaselineZoho } from '../baselines/spec.js';
 import { resultOf, runScript, slug, startCli, startScript, type BenchProcess } from './processes.js';
-import { cpuMark, cpuSince, PeakMemory } from './proc.js';
+import { contextSwitchesOf, cpuMark, cpuSince, PeakMemory } from './proc.js';
 import { fakeFigures, writeManifest, zohoAttachEnv, type BenchRedis, type Scratch, type VariantFigures } from './world.js';
 
 /** The batch name zoho-attach variants enqueue under. */
@@ -154,11 +154,13 @@ async function measureQueueRun(
   const pids = workers.map((w) => w.pid);
   const workerCpu = await cpuMark(pids);
   const redisCpu = await cpuMark([redis.pid]);
+  const switchesBefore = await sumOf(pids, contextSwitchesOf);
   const memory = new PeakMemory(pids);
   const started = performance.now();
   await queue.resume();
   const idleAt = await waitUntilIdle(queue, started + options.timeoutMs);
   const seconds = (idleAt - started) / 1000;
+  const contextSwitches = (await sumOf(pids, contextSwitchesOf)) - switchesBefore;
   const cpuMs = await cpuSince(workerCpu);
   const redisCpuMs = await cpuSince(redisCpu);
   const peaks = await memory.stop();
@@ -176,7 +178,7 @@ async function measureQueueRun(
       redisCpuMsPerUpload: redisCpuMs / Math.max(1, seen.succeeded),
       peakRssMB: (Math.max(...peaks.values()) * 1024) / 1e6,
       fake: seen,
-      extra: { workerCpuMs: cpuMs, redisCpuMs, failedJobs: failed, peakRssMBPerWorker: [...peaks.values()].map((kib) => Math.round((kib * 1024) / 1e6)) },
+      extra: { workerCpuMs: cpuMs, redisCpuMs, contextSwitchesPerUpload: contextSwitches / Math.max(1, seen.succeeded), failedJobs: failed, peakRssMBPerWorker: [...peaks.values()].map((kib) => Math.round((kib * 1024) / 1e6)) },
     },
   };
 }
@@ -208,6 +210,12 @@ async function waitForWorkers(queue: Queue, workers: BenchProcess[], timeoutMs =
   }
   // Registered comes just before the first wait for jobs.
   await sleep(200);
+}
+
+async function sumOf(pids: number[], read: (pid: number) => Promise<number | undefined>): Promise<number> {
+  let total = 0;
+  for (const pid of pids) total += (await read(pid)) ?? 0;
+  return total;
 }
 
 async function stopAll(processes: BenchProcess[]): Promise<void> {

@@ -63,7 +63,9 @@ export async function makeScratch(name: string): Promise<Scratch> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `zoho-attach-bench-${name}-`));
   const logDir = path.join(dir, 'logs');
   await mkdir(logDir);
-  return { dir, logDir, remove: () => rm(dir, { recursive: true, force: true }) };
+  // `npm run bench -- --keep`: scratch folders (and the worker logs in them) are left for a look.
+  const keep = process.env.BENCH_KEEP_SCRATCH === '1';
+  return { dir, logDir, remove: async () => (keep ? console.log(`kept ${dir}`) : rm(dir, { recursive: true, force: true })) };
 }
 
 /** A record id for row `i`: 19 digits, unique per row. */

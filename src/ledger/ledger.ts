@@ -36,6 +36,9 @@ export interface LedgerItem {
   errorDetails?: Record<string, unknown>;
   /** Set when an attempt started and has not ended with a definite "not stored": the next attempt must look first. */
   pendingSince?: number;
+  /** The run holding the posting lease, and its last beat (epoch ms). */
+  postingBy?: string;
+  postingAt?: number;
   createdAt?: number;
   updatedAt?: number;
   uploadedAt?: number;
@@ -50,6 +53,9 @@ export interface LedgerError {
   httpStatus?: number | undefined;
   details?: Record<string, unknown> | undefined;
 }
+
+/** What {@link Ledger.startAttempt} found: go ahead, already done, or another run's post to wait for. */
+export type AttemptVerdict = 'go' | 'uploaded' | 'busy' | 'stale';
 
 /** A batch's summary. */
 export interface BatchMeta {
@@ -132,7 +138,7 @@ for i, item in ipairs(KEYS) do
     local oldMeta = metaPrefix .. redis.call('HGET', item, 'batch') .. metaSuffix
     redis.call('HINCRBY', oldMeta, 'owned', -1)
     redis.call('HINCRBY', oldMeta, status, -1)
-    redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'pendingSince', 'attachmentId', 'how', 'uploadedAt')
+    redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'pendingSince', 'postingBy', 'postingAt', 'attachmentId', 'how', 'uploadedAt')
     redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
     owned = owned + 1
     outcomes[i] = 'requeued'
@@ -142,18 +148,43 @@ if owned > 0 then redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owne
 return outcomes
 `;
 
-// KEYS[1] item. ARGV: attempt, now. Returns the item as it was (HGETALL's flat list) and whether this call set pendingSince (1|0).
-// An uploaded item is only read; any other gets the attempt noted, and pendingSince unless an earlier attempt left it set.
+// KEYS[1] item. ARGV: attempt, now, postingToken, staleMs, takeOverAt ('' or the postingAt a caller saw stale).
+// Returns the item as it was (HGETALL's flat list), whether this call set pendingSince (1|0), and a verdict:
+// 'uploaded' (only read), 'busy' (another run's post is alive: nothing changed), 'stale' (another run's post
+// has not beaten for staleMs and the caller has not yet re-checked it: nothing changed), or 'go' (the
+// attempt is noted, pendingSince set unless an earlier attempt left it, and the posting lease is ours).
 const START_ATTEMPT_LUA = `
 local fields = redis.call('HGETALL', KEYS[1])
-local status, attachmentId
+local status, attachmentId, postingBy, postingAt
 for i = 1, #fields, 2 do
-  if fields[i] == 'status' then status = fields[i + 1] elseif fields[i] == 'attachmentId' then attachmentId = fields[i + 1] end
+  local f, v = fields[i], fields[i + 1]
+  if f == 'status' then status = v elseif f == 'attachmentId' then attachmentId = v
+  elseif f == 'postingBy' then postingBy = v elseif f == 'postingAt' then postingAt = v end
 end
-if status == 'uploaded' and attachmentId and attachmentId ~= '' then return { fields, 0 } end
+if status == 'uploaded' and attachmentId and attachmentId ~= '' then return { fields, 0, 'uploaded' } end
+local now, token, staleMs, takeOverAt = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
+if postingBy and postingBy ~= token then
+  if now - tonumber(postingAt) < staleMs then return { fields, 0, 'busy' } end
+  -- Stale: take over only if the caller already saw this very beat stale once, a while ago.
+  if takeOverAt ~= postingAt then return { fields, 0, 'stale' } end
+end
 local started = redis.call('HSETNX', KEYS[1], 'pendingSince', ARGV[2])
-redis.call('HSET', KEYS[1], 'attempts', ARGV[1], 'updatedAt', ARGV[2])
-return { fields, started }
+redis.call('HSET', KEYS[1], 'attempts', ARGV[1], 'updatedAt', ARGV[2], 'postingBy', token, 'postingAt', ARGV[2])
+return { fields, started, 'go' }
+`;
+
+// KEYS[1] item. ARGV: postingToken, now. Renews the posting lease if it is still ours.
+const BEAT_POSTING_LUA = `
+if redis.call('HGET', KEYS[1], 'postingBy') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'postingAt', ARGV[2])
+return 1
+`;
+
+// KEYS[1] item. ARGV: postingToken, clearPending (0|1). Ends our posting lease (and pendingSince when nothing was stored).
+const END_POSTING_LUA = `
+if redis.call('HGET', KEYS[1], 'postingBy') == ARGV[1] then redis.call('HDEL', KEYS[1], 'postingBy', 'postingAt') end
+if ARGV[2] == '1' then redis.call('HDEL', KEYS[1], 'pendingSince') end
+return 0
 `;
 
 // KEYS[1] item, KEYS[2] owners. ARGV: attachmentId, sha256, bytes, how, now, metaPrefix, metaSuffix, jobId, attempts
@@ -168,7 +199,7 @@ local meta = metaPrefix .. batch .. metaSuffix
 if status == 'dead' then redis.call('HINCRBY', meta, 'dead', -1) end
 redis.call('HINCRBY', meta, 'uploaded', 1)
 if bytes ~= '' then redis.call('HINCRBY', meta, 'bytes', bytes) end
-redis.call('HDEL', item, 'pendingSince', 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails')
+redis.call('HDEL', item, 'pendingSince', 'postingBy', 'postingAt', 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails')
 redis.call('HSET', item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'attempts', attempts, 'uploadedAt', now, 'updatedAt', now)
 if sha ~= '' then redis.call('HSET', item, 'sha256', sha) end
 if bytes ~= '' then redis.call('HSET', item, 'bytes', bytes) end
@@ -193,7 +224,7 @@ const REVIVE_DEAD_LUA = `
 local item = KEYS[1]
 if redis.call('HGET', item, 'status') ~= 'dead' then return 0 end
 redis.call('HSET', item, 'status', 'pending', 'attempts', 0, 'updatedAt', ARGV[1])
-redis.call('HDEL', item, 'pendingSince')
+redis.call('HDEL', item, 'pendingSince', 'postingBy', 'postingAt')
 redis.call('HINCRBY', ARGV[2] .. redis.call('HGET', item, 'batch') .. ARGV[3], 'dead', -1)
 return 1
 `;
@@ -208,7 +239,9 @@ return 0
 type LedgerRedis = Redis & {
   ledgerRaiseMaxLine(meta: string, line: number): Promise<number>;
   ledgerClaim(itemCount: number, ...itemsThenArgs: (string | number)[]): Promise<ClaimOutcome[]>;
-  ledgerStartAttempt(item: string, attempt: number, now: number): Promise<[string[], number]>;
+  ledgerStartAttempt(item: string, attempt: number, now: number, token: string, staleMs: number, takeOverAt: string): Promise<[string[], number, AttemptVerdict]>;
+  ledgerBeatPosting(item: string, token: string, now: number): Promise<number>;
+  ledgerEndPosting(item: string, token: string, clearPending: string): Promise<number>;
   ledgerMarkUploaded(item: string, owners: string, ...args: (string | number)[]): Promise<number>;
   ledgerMarkDead(item: string, ...args: (string | number)[]): Promise<number>;
   ledgerReviveDead(item: string, ...args: (string | number)[]): Promise<number>;
@@ -234,6 +267,8 @@ export class Ledger {
     // No numberOfKeys: a chunk's item count comes first in each call.
     redis.defineCommand('ledgerClaim', { lua: CLAIM_LUA });
     redis.defineCommand('ledgerStartAttempt', { lua: START_ATTEMPT_LUA, numberOfKeys: 1 });
+    redis.defineCommand('ledgerBeatPosting', { lua: BEAT_POSTING_LUA, numberOfKeys: 1 });
+    redis.defineCommand('ledgerEndPosting', { lua: END_POSTING_LUA, numberOfKeys: 1 });
     redis.defineCommand('ledgerMarkUploaded', { lua: MARK_UPLOADED_LUA, numberOfKeys: 2 });
     redis.defineCommand('ledgerMarkDead', { lua: MARK_DEAD_LUA, numberOfKeys: 1 });
     redis.defineCommand('ledgerReviveDead', { lua: REVIVE_DEAD_LUA, numberOfKeys: 1 });
@@ -314,23 +349,46 @@ export class Ledger {
   }
 
   /**
-   * Reads a row's item and, unless it is uploaded already, notes that an attempt is about to
-   * post — in one round trip. `pendingSince` keeps the earliest start, so that an adoption
-   * check after several ambiguous attempts looks back far enough.
+   * Reads a row's item and, unless it is uploaded already or another run is posting it, notes
+   * that this attempt is about to post and takes the row's **posting lease** — in one round trip.
+   * `pendingSince` keeps the earliest start, so that an adoption check after several ambiguous
+   * attempts looks back far enough. The lease (`postingBy`, renewed by {@link beatPosting})
+   * lets a job recovered as stalled — its first run may still be sending, cut off from Redis —
+   * wait for that post to end instead of posting a second copy.
+   * @param lease `token` names this run; `staleMs` is how old a beat may be before its run
+   *   counts as dead; `takeOverAt` is the stale beat this caller saw on an earlier call
    * @returns the item as it was before this call (undefined if the row identity was never
-   *   enqueued), and `startedPending`: true when this call set `pendingSince` (no earlier
-   *   attempt had left it set)
+   *   enqueued), `startedPending` (this call set `pendingSince`), and the {@link AttemptVerdict}
    */
-  async startAttempt(jobId: string, attempt: number): Promise<{ item: LedgerItem | undefined; startedPending: boolean }> {
-    const [fields, started] = await this.redis.ledgerStartAttempt(this.keys.ledgerItem(jobId), attempt, this.now());
+  async startAttempt(
+    jobId: string,
+    attempt: number,
+    lease: { token: string; staleMs: number; takeOverAt?: number | undefined },
+  ): Promise<{ item: LedgerItem | undefined; startedPending: boolean; verdict: AttemptVerdict }> {
+    const [fields, started, verdict] = await this.redis.ledgerStartAttempt(
+      this.keys.ledgerItem(jobId),
+      attempt,
+      this.now(),
+      lease.token,
+      lease.staleMs,
+      lease.takeOverAt === undefined ? '' : String(lease.takeOverAt),
+    );
     const raw: Record<string, string> = {};
     for (let i = 0; i + 1 < fields.length; i += 2) raw[fields[i] as string] = fields[i + 1] as string;
-    return { item: parseItem(raw), startedPending: started === 1 };
+    return { item: parseItem(raw), startedPending: started === 1, verdict };
   }
 
-  /** Notes that the last attempt certainly stored nothing, so the next one need not look first. */
-  async markNotStored(jobId: string): Promise<void> {
-    await this.redis.hdel(this.keys.ledgerItem(jobId), 'pendingSince');
+  /** Renews this run's posting lease; false when it is no longer ours. */
+  async beatPosting(jobId: string, token: string): Promise<boolean> {
+    return (await this.redis.ledgerBeatPosting(this.keys.ledgerItem(jobId), token, this.now())) === 1;
+  }
+
+  /**
+   * Ends this run's posting lease. With `notStored`, also forgets `pendingSince`: the post
+   * certainly stored nothing, so the next attempt need not look first.
+   */
+  async endPosting(jobId: string, token: string, notStored: boolean): Promise<void> {
+    await this.redis.ledgerEndPosting(this.keys.ledgerItem(jobId), token, notStored ? '1' : '0');
   }
 
   /** Notes a failed attempt's error (the row stays pending). */
@@ -499,6 +557,9 @@ function parseItem(raw: Record<string, string>): LedgerItem | undefined {
   if (raw.errorDetails) item.errorDetails = JSON.parse(raw.errorDetails) as Record<string, unknown>;
   const pendingSince = num(raw.pendingSince);
   if (pendingSince !== undefined) item.pendingSince = pendingSince;
+  if (raw.postingBy) item.postingBy = raw.postingBy;
+  const postingAt = num(raw.postingAt);
+  if (postingAt !== undefined) item.postingAt = postingAt;
   const createdAt = num(raw.createdAt);
   if (createdAt !== undefined) item.createdAt = createdAt;
   const updatedAt = num(raw.updatedAt);

@@ -10,7 +10,7 @@ import type { UploadOutcome } from '../queue/upload-processor.js';
 import type { UploadWorkerOptions } from '../queue/upload-worker.js';
 
 /** Every value of the `outcome` label, created at zero so rates work from the first scrape. */
-const OUTCOMES: ReadonlyArray<UploadOutcome['result']> = ['uploaded', 'adopted', 'already-uploaded', 'retry', 'dead', 'rate-limited', 'paused'];
+const OUTCOMES: ReadonlyArray<UploadOutcome['result']> = ['uploaded', 'adopted', 'already-uploaded', 'retry', 'dead', 'rate-limited', 'paused', 'deferred'];
 
 /**
  * Upload latency buckets, in seconds: a small file on a quick link takes tens of
@@ -47,7 +47,7 @@ export function createUploadMetrics(registry: Registry): UploadMetrics {
   const registers = [registry];
   const uploads = new Counter({
     name: 'zoho_attach_uploads_total',
-    help: 'Finished upload attempts, by outcome (uploaded, adopted, already-uploaded, retry, dead, rate-limited, paused)',
+    help: 'Finished upload attempts, by outcome (uploaded, adopted, already-uploaded, retry, dead, rate-limited, paused, deferred)',
     labelNames: ['outcome'],
     registers,
   });

@@ -7,11 +7,18 @@
  * The next attempt of a row whose `pendingSince` is set (a timeout, a reset, a 5xx, a worker
  * killed mid-upload and its job recovered as stalled) first lists the record's attachments
  * and adopts a match instead of posting again.
+ *
+ * A listing cannot show a post that is still being sent, though. So a run holds the row's
+ * posting lease while it works, renewing it with a beat; a job recovered as stalled while its
+ * first run is alive (cut off from Redis past its job lock, say) finds the lease beating and
+ * waits for that post to end, instead of posting a second copy.
  */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import pRetry from 'p-retry';
-import type { Ledger, LedgerError } from '../ledger/ledger.js';
+import type { Ledger, LedgerError, LedgerItem } from '../ledger/ledger.js';
 import { ClassifiedError, isClassifiedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { OpenedSource, SourceLimits, SourceRef } from '../sources/index.js';
@@ -34,6 +41,22 @@ const QUICK_RETRIES = 2;
 /** How long a job whose run hit a systemic error waits before it is looked at again (the queue is paused by then). */
 const SYSTEMIC_REQUEUE_DELAY_MS = 5_000;
 
+/** Timing of the posting lease (see the file comment). */
+export interface PostingLeaseTiming {
+  /** How often a run renews its lease. */
+  beatMs: number;
+  /** A lease not renewed for this long may belong to a dead run; also how long a waiting job waits. */
+  staleMs: number;
+}
+
+/** Derives the lease timing from BullMQ's job lock: a stalled job is recovered after about one lock duration. */
+export function postingLeaseTiming(lockDurationMs: number): PostingLeaseTiming {
+  return { beatMs: Math.max(100, Math.floor(lockDurationMs / 4)), staleMs: lockDurationMs };
+}
+
+/** Another run of the same row is still posting it: wait for it, do not post a second copy. */
+class PostInFlightElsewhere extends Error {}
+
 /** What the processor needs; the worker wires the real ones, tests may wire their own. */
 export interface UploadProcessorDeps {
   client: Pick<ZohoClient, 'uploadFile' | 'uploadLink' | 'listAllAttachments'>;
@@ -49,6 +72,8 @@ export interface UploadProcessorDeps {
   onOutcome?: (outcome: UploadOutcome) => void;
   /** Base delay of the in-attempt quick retries. @defaultValue 250 */
   quickRetryMs?: number;
+  /** @defaultValue postingLeaseTiming(30000) */
+  postingLease?: PostingLeaseTiming;
   now?: () => number;
 }
 
@@ -57,8 +82,11 @@ export interface UploadOutcome {
   batch: string;
   jobId: string;
   attempt: number;
-  /** `uploaded` | `adopted` | `already-uploaded` | `retry` | `dead` | `rate-limited` | `paused`. */
-  result: 'uploaded' | 'adopted' | 'already-uploaded' | 'retry' | 'dead' | 'rate-limited' | 'paused';
+  /**
+   * `uploaded` | `adopted` | `already-uploaded` | `retry` | `dead` | `rate-limited` | `paused` |
+   * `deferred` (another run of the row was still posting it: this one waits for it).
+   */
+  result: 'uploaded' | 'adopted' | 'already-uploaded' | 'retry' | 'dead' | 'rate-limited' | 'paused' | 'deferred';
   durationMs: number;
   bytes?: number;
   attachmentId?: string;
@@ -68,6 +96,7 @@ export interface UploadOutcome {
 /** Builds the BullMQ processor function for upload jobs. */
 export function createUploadProcessor(deps: UploadProcessorDeps) {
   const now = deps.now ?? Date.now;
+  const lease = deps.postingLease ?? postingLeaseTiming(30_000);
 
   return async function processUpload(job: Job<UploadJobData, UploadJobResult>, token?: string): Promise<UploadJobResult> {
     const jobId = job.id as string;
@@ -82,8 +111,10 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
       log[level]({ outcome: outcome.result, durationMs: full.durationMs, bytes: outcome.bytes, attachmentId: outcome.attachmentId, errorCode: outcome.errorCode }, 'upload outcome');
     };
 
+    // Names this run in the posting lease.
+    const runToken = randomUUID();
     try {
-      const result = await pRetry(() => attemptUpload(deps, job, attempt, now), {
+      const result = await pRetry(() => attemptUpload(deps, job, attempt, runToken, lease), {
         retries: QUICK_RETRIES,
         minTimeout: deps.quickRetryMs ?? 250,
         factor: 2,
@@ -98,6 +129,12 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
       }
       return { attachmentId: result.attachmentId, how: result.how };
     } catch (caught) {
+      if (caught instanceof PostInFlightElsewhere) {
+        report({ result: 'deferred' });
+        // Not a failure: look again once that post has ended or its run is known dead.
+        await job.moveToDelayed(now() + lease.staleMs, token);
+        throw new DelayedError();
+      }
       const error = asClassified(caught);
       switch (error.classification) {
         case 'rate_limited': {
@@ -148,20 +185,52 @@ interface AttemptResult {
   creditsRemaining?: number;
 }
 
-/** One try: skip if done, adopt if a previous post may have stored it, else post. */
+/**
+ * One try: skip if done, wait if another run is posting the row, adopt if a previous post may
+ * have stored it, else post — holding the posting lease from start to end.
+ */
 async function attemptUpload(
   deps: UploadProcessorDeps,
   job: Job<UploadJobData, UploadJobResult>,
   attempt: number,
-  now: () => number,
+  runToken: string,
+  lease: PostingLeaseTiming,
+): Promise<AttemptResult> {
+  const jobId = job.id as string;
+  // One round trip: the item as it was; unless it is uploaded or another run posts it, pendingSince and the lease.
+  let { item, startedPending, verdict } = await deps.ledger.startAttempt(jobId, attempt, { token: runToken, staleMs: lease.staleMs });
+  if (verdict === 'stale') {
+    // The other run has been silent for a lock's length: give it time for one more beat (it may just
+    // have got Redis back), and take over only if it stays silent.
+    await sleep(lease.beatMs * 2);
+    ({ item, startedPending, verdict } = await deps.ledger.startAttempt(jobId, attempt, { token: runToken, staleMs: lease.staleMs, takeOverAt: item?.postingAt }));
+  }
+  if (verdict === 'uploaded' && item?.attachmentId) return { attachmentId: item.attachmentId, how: 'already-uploaded' };
+  if (verdict !== 'go') throw new PostInFlightElsewhere();
+
+  const beat = setInterval(() => void deps.ledger.beatPosting(jobId, runToken).catch(() => undefined), lease.beatMs);
+  try {
+    return await postOrAdopt(deps, job, attempt, item);
+  } catch (error) {
+    // Nothing certainly stored (a clean refusal by Zoho, or no post at all): forget pendingSince too —
+    // but only if this attempt set it: an earlier ambiguous attempt's mark must survive.
+    const notStored = startedPending && isClassifiedError(error) && !error.ambiguous;
+    await deps.ledger.endPosting(jobId, runToken, notStored);
+    throw error;
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** With the lease held: adopt what a previous post may have stored, else post. Success ends the lease (markUploaded). */
+async function postOrAdopt(
+  deps: UploadProcessorDeps,
+  job: Job<UploadJobData, UploadJobResult>,
+  attempt: number,
+  item: LedgerItem | undefined,
 ): Promise<AttemptResult> {
   const jobId = job.id as string;
   const { module, recordId, target, title } = job.data;
-  // One round trip: the item as it was, and pendingSince noted unless it is uploaded already.
-  const { item, startedPending } = await deps.ledger.startAttempt(jobId, attempt);
-  if (item?.status === 'uploaded' && item.attachmentId) {
-    return { attachmentId: item.attachmentId, how: 'already-uploaded' };
-  }
 
   if (target.kind === 'link') {
     const expected: StoredMatch = { linkUrl: target.url };
@@ -179,20 +248,12 @@ async function attemptUpload(
         const existing = await findStoredAttachment(deps, job, expected, undefined);
         if (existing) return adopt(deps, jobId, attempt, existing);
       }
-      await forgetPendingIfNotStored(deps, jobId, startedPending, error);
       throw error;
     }
   }
 
   const ref: SourceRef = target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url };
-  let source: OpenedSource;
-  try {
-    source = await deps.openSource(ref, deps.sourceLimits);
-  } catch (error) {
-    // Nothing was posted: a source that cannot be opened leaves no doubt behind.
-    await forgetPendingIfNotStored(deps, jobId, startedPending, error);
-    throw error;
-  }
+  let source = await deps.openSource(ref, deps.sourceLimits);
   try {
     if (item?.pendingSince !== undefined) {
       const expected: StoredMatch = { fileName: sanitizeFileName(source.fileName), size: source.size };
@@ -204,27 +265,22 @@ async function attemptUpload(
       }
     }
     let opened = 0;
-    try {
-      const result = await deps.client.uploadFile({
-        module,
-        recordId,
-        ...(title ? { title } : {}),
-        // The client calls this again to re-send after a token refresh: a consumed stream cannot be replayed.
-        open: async () => {
-          if (opened++ > 0) {
-            await source.close();
-            source = await deps.openSource(ref, deps.sourceLimits);
-          }
-          return { stream: source.stream, size: source.size, fileName: source.fileName };
-        },
-      });
-      const sha256 = source.sha256();
-      await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, attempt, sha256, bytes: source.size, how: 'uploaded' });
-      return { attachmentId: result.attachmentId, how: 'uploaded', bytes: source.size, ...credits(result.creditsRemaining) };
-    } catch (error) {
-      await forgetPendingIfNotStored(deps, jobId, startedPending, error);
-      throw error;
-    }
+    const result = await deps.client.uploadFile({
+      module,
+      recordId,
+      ...(title ? { title } : {}),
+      // The client calls this again to re-send after a token refresh: a consumed stream cannot be replayed.
+      open: async () => {
+        if (opened++ > 0) {
+          await source.close();
+          source = await deps.openSource(ref, deps.sourceLimits);
+        }
+        return { stream: source.stream, size: source.size, fileName: source.fileName };
+      },
+    });
+    const sha256 = source.sha256();
+    await deps.ledger.markUploaded(jobId, { attachmentId: result.attachmentId, attempt, sha256, bytes: source.size, how: 'uploaded' });
+    return { attachmentId: result.attachmentId, how: 'uploaded', bytes: source.size, ...credits(result.creditsRemaining) };
   } finally {
     await source.close();
   }
@@ -264,15 +320,6 @@ async function adopt(
 ): Promise<AttemptResult> {
   await deps.ledger.markUploaded(jobId, { attachmentId: attachment.id, attempt, how: 'adopted', ...content });
   return { attachmentId: attachment.id, how: 'adopted', ...(content.bytes === undefined ? {} : { bytes: content.bytes }) };
-}
-
-/**
- * Clears `pendingSince` after a failure that proves nothing was stored — but only if this
- * attempt set it: an earlier ambiguous attempt's mark must survive a later clean refusal.
- */
-async function forgetPendingIfNotStored(deps: UploadProcessorDeps, jobId: string, startedPending: boolean, error: unknown): Promise<void> {
-  const ambiguous = !isClassifiedError(error) || error.ambiguous;
-  if (startedPending && !ambiguous) await deps.ledger.markNotStored(jobId);
 }
 
 async function drain(source: OpenedSource): Promise<void> {

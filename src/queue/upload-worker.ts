@@ -11,7 +11,7 @@ import { openSource, type SourceLimits } from '../sources/index.js';
 import { createTokenProvider, SharedTokenStore, ZohoClient, type SharedTokenStoreEvents, type ZohoError } from '../zoho/index.js';
 import { createWorkerConnection } from './connections.js';
 import type { UploadJobData, UploadJobResult } from './upload-job.js';
-import { createUploadProcessor, type UploadOutcome } from './upload-processor.js';
+import { createUploadProcessor, postingLeaseTiming, type UploadOutcome } from './upload-processor.js';
 import { UploadQueue } from './upload-queue.js';
 
 /**
@@ -76,6 +76,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     openSource,
     sourceLimits,
     rateLimit: (ms) => uploadQueue.queue.rateLimit(ms),
+    postingLease: postingLeaseTiming(config.queue.lockDurationMs),
     logger,
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
   });

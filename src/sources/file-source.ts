@@ -159,11 +159,18 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
     throw new SourceError(SourceErrorCode.OUTSIDE_ROOTS, `${filePath} is not an absolute path`);
   }
   if (filePath.includes('\0')) throw new SourceError(SourceErrorCode.NOT_FOUND, `${JSON.stringify(filePath)} contains a NUL byte`);
+  // Resolved side by side (the checks below still run in order): each is a trip to libuv's thread pool.
+  const resolving = fs.realpath(filePath).then(
+    (resolved) => ({ resolved }),
+    (error: unknown) => ({ error }),
+  );
   const roots = await resolveRoots(limits.fileRoots);
 
   let realPath: string;
   try {
-    realPath = await fs.realpath(filePath);
+    const resolution = await resolving;
+    if ('error' in resolution) throw resolution.error;
+    realPath = resolution.resolved;
   } catch (error) {
     // A path outside the roots is reported as such whether or not it exists, so error
     // codes do not reveal which files exist elsewhere on the machine.
@@ -201,10 +208,11 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
     throw fileSystemError(error, filePath);
   }
   try {
-    // The opened descriptor is the truth: the path may name another file by now.
-    const stats = await handle.stat();
+    // The opened descriptor is the truth: the path may name another file by now. Both looks
+    // at it are made side by side, and judged in order.
+    const [stats, openedPath] = await Promise.all([handle.stat(), openedPathOf(handle)]);
     checkStats(stats, filePath, maxBytes, limits.refuseHardLinks ?? false);
-    await checkOpenedWithinRoots(handle, roots, filePath, limits.fileRoots);
+    checkOpenedWithinRoots(openedPath, roots, filePath, limits.fileRoots);
     return { handle, fileName, size: stats.size };
   } catch (error) {
     await handle.close();
@@ -257,12 +265,16 @@ function describeType(stats: Stats): string {
  * window between realpath and open in which a folder on the path could be swapped for a
  * symlink. Where /proc is missing the checks before the open have to do.
  */
-async function checkOpenedWithinRoots(handle: FileHandle, roots: Root[], filePath: string, fileRoots: readonly string[]): Promise<void> {
-  const openedPath = await fs.readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+function checkOpenedWithinRoots(openedPath: string | undefined, roots: Root[], filePath: string, fileRoots: readonly string[]): void {
   if (openedPath === undefined) return;
   if (!roots.some((root) => root.real !== undefined && isWithin(openedPath, root.real))) {
     throw outsideRoots(filePath, fileRoots, openedPath);
   }
+}
+
+/** The path of the file behind an open descriptor, from /proc/self/fd (undefined where there is no /proc). */
+function openedPathOf(handle: FileHandle): Promise<string | undefined> {
+  return fs.readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
 }
 
 function outsideRoots(filePath: string, fileRoots: readonly string[], realPath?: string): SourceError {

@@ -117,8 +117,15 @@ if ok and type(entry) == 'table' and entry.accessToken == ARGV[1] then return re
 return 0`;
 
 /**
- * The Redis-shared, single-flight token. `getToken()` costs one Redis GET while the token is
- * fresh; when it is not, exactly one process in the deployment refreshes it.
+ * How long a process hands out the token it last read from Redis without reading it again.
+ * Short, so a token another process replaced is picked up soon; a call made with the old one
+ * meanwhile is answered 401 and retried with the new one (see {@link SharedTokenStore.invalidate}).
+ */
+const LOCAL_REUSE_MS = 1_000;
+
+/**
+ * The Redis-shared, single-flight token. `getToken()` costs at most one Redis GET a second
+ * while the token is fresh; when it is not, exactly one process in the deployment refreshes it.
  */
 export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> implements TokenProvider {
   /** Where the token lives: `${prefix}:token`, e.g. `zoho-attach:oauth:token`. */
@@ -141,6 +148,8 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
   private readonly now: () => number;
   /** Callers in this process that need a new token share one trip through the lock. */
   private pending: Promise<AccessToken> | undefined;
+  /** The token this process last read from Redis, until when it is handed out without another read. */
+  private local: { token: AccessToken; refreshAt: number; reuseUntil: number } | undefined;
 
   /** @throws {ZohoError} NO_CREDENTIALS when client id, client secret or refresh token is missing */
   constructor(options: SharedTokenStoreOptions) {
@@ -170,6 +179,8 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
 
   /** {@inheritDoc TokenProvider.getToken} */
   async getToken(): Promise<AccessToken> {
+    const now = this.now();
+    if (this.local && now < this.local.reuseUntil && now < this.local.refreshAt) return this.local.token;
     const fresh = await this.readFresh();
     if (fresh) return fresh;
     this.pending ??= this.obtain().finally(() => {
@@ -180,6 +191,7 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
 
   /** {@inheritDoc TokenProvider.invalidate} */
   async invalidate(failedToken: string): Promise<void> {
+    if (this.local?.token.accessToken === failedToken) this.local = undefined;
     const deleted = (await this.redis.eval(DELETE_IF_TOKEN, 1, this.tokenKey, failedToken)) === 1;
     this.emit('invalidate', { deleted });
   }
@@ -259,8 +271,11 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
     }
     // A token minted with other credentials (a switched org or data centre) must not be used: refresh over it.
     if (entry.credentials !== this.fingerprint || typeof entry.accessToken !== 'string') return undefined;
-    if (this.now() >= entry.refreshAt) return undefined;
-    return { accessToken: entry.accessToken, apiDomain: entry.apiDomain, expiresAt: entry.expiresAt };
+    const now = this.now();
+    if (now >= entry.refreshAt) return undefined;
+    const token = { accessToken: entry.accessToken, apiDomain: entry.apiDomain, expiresAt: entry.expiresAt };
+    this.local = { token, refreshAt: entry.refreshAt, reuseUntil: now + LOCAL_REUSE_MS };
+    return token;
   }
 
   /** A refresh failure another process (or this one) recently met, as a fresh error. */

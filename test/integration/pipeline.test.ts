@@ -455,3 +455,35 @@ describe('the upload pipeline, continued', () => {
     expectReportMatchesFake(rows, world);
   });
 });
+
+describe('the posting lease', () => {
+  it('a job recovered as stalled while its first run is still sending waits for that post instead of posting a copy', async () => {
+    world = await createPipelineWorld({ fake: { latencyMs: 6_000 }, env: { ZOHO_REQUEST_TIMEOUT_MS: '20000' } });
+    await world.writeFile('big.pdf', 'still being sent');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,big.pdf\n');
+    await enqueue(world, manifest, 'lease');
+    const jobId = uploadJobId({ module: 'Leads', recordId: '1', target: { kind: 'file', path: path.join(world.dir, 'big.pdf') } });
+    const admin = testRedis();
+    let outcomes: string[] = [];
+    try {
+      const config = world.config;
+      const workers = await Promise.all([0, 1].map(() => startUploadWorker({ config, logger: silentLogger, onOutcome: (o) => outcomes.push(o.result) })));
+      try {
+        // The first run posts; its job lock is then lost (as in a Redis outage longer than the lock),
+        // so BullMQ recovers the job as stalled and runs it again while the first post is in flight.
+        while (world.fake.inspect().inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        await admin.del(`${world.queueName}:uploads:${jobId}:lock`);
+        const uploadQueue = workers[0]!.uploadQueue;
+        for (let i = 0; i < 400 && !(await uploadQueue.isIdle()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        await Promise.all(workers.map((w) => w.close()));
+      }
+    } finally {
+      admin.disconnect();
+    }
+    expect(outcomes).toContain('deferred');
+    expect(world.fake.inspect().attachments).toHaveLength(1);
+    expect((await report(world, 'lease'))[0]).toMatchObject({ status: 'uploaded' });
+    outcomes = [];
+  });
+});
