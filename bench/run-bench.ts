@@ -10,11 +10,12 @@
  *   npm run bench -- --cpu-prof        # zoho-attach processes write V8 CPU profiles to bench/results/profiles/
  *   npm run bench -- --env LOG_LEVEL=warn   # more environment for zoho-attach processes (experiments)
  *   npm run bench -- --keep            # keep the scratch folders (files, manifests, every process's log)
+ *   npm run bench -- --cli ../old/dist/cli/main.js   # measure another build of zoho-attach (before/after)
  *
  * Scenarios: 1 Zoho-bound, 2 overhead, 3 large files, 4 huge manifest, 5 scale-out.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean' },
     env: { type: 'string', multiple: true },
     keep: { type: 'boolean' },
+    cli: { type: 'string' },
   },
 });
 const sizes = values.quick ? QUICK_SIZES : FULL_SIZES;
@@ -56,6 +58,7 @@ const chosen = values.only ? values.only.split(',').map((s) => s.trim()) : Objec
 for (const id of chosen) if (!SCENARIOS[id]) throw new Error(`--only: no scenario "${id}" (1-5)`);
 
 if (values.keep) process.env.BENCH_KEEP_SCRATCH = '1';
+if (values.cli) process.env.BENCH_ZOHO_ATTACH_CLI = path.resolve(values.cli);
 if (values.env) {
   const env = Object.fromEntries(values.env.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   process.env.BENCH_ZOHO_ATTACH_ENV = JSON.stringify(env);
@@ -81,6 +84,7 @@ const machine = {
   nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
   free: execFileSync('free', ['-h'], { encoding: 'utf8' }).trim(),
 };
+if (values.cli) log(`zoho-attach under test: ${process.env.BENCH_ZOHO_ATTACH_CLI}`);
 log(`bench (${sizes.label}) on ${machine.nproc} cores, node ${machine.node}, redis ${machine.redis}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
 const redis = await startBenchRedis();
@@ -99,5 +103,7 @@ try {
 }
 
 console.log(`\n${formatTable(results)}`);
-const file = await writeResults('bench', { machine, sizes, loadAtScenarioStart: loads, results, markdown: formatMarkdown(results) });
-console.log(`figures written to ${file}`);
+const file = await writeResults('bench', { machine, sizes, zohoAttachCli: process.env.BENCH_ZOHO_ATTACH_CLI ?? 'dist/cli/main.js', loadAtScenarioStart: loads, results });
+const markdown = file.replace(/\.json$/, '.md');
+await writeFile(markdown, `${formatMarkdown(results)}\n`);
+console.log(`figures written to ${file} (tables for BENCHMARKS.md: ${markdown})`);

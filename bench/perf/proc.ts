@@ -40,6 +40,7 @@ export async function memoryOf(pid: number): Promise<{ rssKiB: number; hwmKiB: n
  */
 export class PeakMemory {
   private readonly peaks = new Map<number, number>();
+  private readonly cpu = new Map<number, number>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -56,11 +57,18 @@ export class PeakMemory {
     return new Map(this.peaks);
   }
 
+  /** The CPU ms each pid had spent at the last reading (for a process that has exited since: nearly its total). */
+  lastCpuMs(pid: number): number | undefined {
+    return this.cpu.get(pid);
+  }
+
   private async sample(): Promise<void> {
     await Promise.all(
       this.pids.map(async (pid) => {
         const memory = await memoryOf(pid);
         if (memory) this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, memory.hwmKiB, memory.rssKiB));
+        const cpu = await cpuMsOf(pid);
+        if (cpu !== undefined) this.cpu.set(pid, cpu);
       }),
     );
   }

@@ -82,7 +82,9 @@ function profileFlags(name: string): string[] {
 
 /** Starts the built `zoho-attach` CLI. */
 export function startCli(name: string, cliArgs: string[], options: { env: Record<string, string>; cwd: string; logDir: string }): BenchProcess {
-  return startNode(name, [...profileFlags(name), CLI_PATH, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${slug(name)}.log`) });
+  // `npm run bench -- --cli /other/checkout/dist/cli/main.js`: measure another build (a before/after comparison).
+  const cli = process.env.BENCH_ZOHO_ATTACH_CLI ?? CLI_PATH;
+  return startNode(name, [...profileFlags(name), cli, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${slug(name)}.log`) });
 }
 
 /** Starts a TypeScript script of bench/ (through tsx), with its spec file (if any) in `BENCH_SPEC`. */

@@ -155,12 +155,14 @@ async function measureQueueRun(
   const workerCpu = await cpuMark(pids);
   const redisCpu = await cpuMark([redis.pid]);
   const switchesBefore = await sumOf(pids, contextSwitchesOf);
+  const commandsBefore = await redis.commandCounts();
   const memory = new PeakMemory(pids);
   const started = performance.now();
   await queue.resume();
   const idleAt = await waitUntilIdle(queue, started + options.timeoutMs);
   const seconds = (idleAt - started) / 1000;
   const contextSwitches = (await sumOf(pids, contextSwitchesOf)) - switchesBefore;
+  const commandsAfter = await redis.commandCounts();
   const cpuMs = await cpuSince(workerCpu);
   const redisCpuMs = await cpuSince(redisCpu);
   const peaks = await memory.stop();
@@ -178,7 +180,13 @@ async function measureQueueRun(
       redisCpuMsPerUpload: redisCpuMs / Math.max(1, seen.succeeded),
       peakRssMB: (Math.max(...peaks.values()) * 1024) / 1e6,
       fake: seen,
-      extra: { workerCpuMs: cpuMs, redisCpuMs, contextSwitchesPerUpload: contextSwitches / Math.max(1, seen.succeeded), failedJobs: failed, peakRssMBPerWorker: [...peaks.values()].map((kib) => Math.round((kib * 1024) / 1e6)) },
+      extra: {
+        workerCpuMs: cpuMs,
+        redisCpuMs,
+        contextSwitchesPerUpload: contextSwitches / Math.max(1, seen.succeeded),
+        // The orchestrator's own polling (a few commands every 20 ms) is counted too.
+        redisCommandsPerUpload: perUpload(commandsBefore, commandsAfter, seen.succeeded),
+        failedJobs: failed, peakRssMBPerWorker: [...peaks.values()].map((kib) => Math.round((kib * 1024) / 1e6)) },
     },
   };
 }
@@ -210,6 +218,15 @@ async function waitForWorkers(queue: Queue, workers: BenchProcess[], timeoutMs =
   }
   // Registered comes just before the first wait for jobs.
   await sleep(200);
+}
+
+/** Redis commands run per upload, by name, the most frequent first. */
+function perUpload(before: Record<string, number>, after: Record<string, number>, uploads: number): Record<string, number> {
+  const rows = Object.entries(after)
+    .map(([name, calls]) => [name, (calls - (before[name] ?? 0)) / Math.max(1, uploads)] as const)
+    .filter(([, n]) => n >= 0.01)
+    .sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(rows.map(([name, n]) => [name, Math.round(n * 100) / 100]));
 }
 
 async function sumOf(pids: number[], read: (pid: number) => Promise<number | undefined>): Promise<number> {

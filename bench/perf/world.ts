@@ -24,6 +24,8 @@ export interface BenchRedis {
   flush(): Promise<void>;
   /** Bytes Redis has allocated (`INFO memory` used_memory). */
   usedMemory(): Promise<number>;
+  /** Commands Redis has run so far, by name (`INFO commandstats`). */
+  commandCounts(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,10 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     async usedMemory() {
       const memory = await client.info('memory');
       return Number(/used_memory:(\d+)/.exec(memory)?.[1]);
+    },
+    async commandCounts() {
+      const stats = await client.info('commandstats');
+      return Object.fromEntries([...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]));
     },
     async stop() {
       client.disconnect();

@@ -17,7 +17,7 @@ import { uploadJobId } from '../../../src/queue/upload-job.js';
 import type { BaselineResult } from '../../baselines/spec.js';
 import { SMALL_FILE_BYTES } from '../sizes.js';
 import { runScript, startCli } from '../processes.js';
-import { PeakMemory } from '../proc.js';
+import { cpuMark, cpuSince, PeakMemory } from '../proc.js';
 import { runZohoAttach } from '../variants.js';
 import { makeScratch, makeSmallFiles, recordIdFor, startBenchFake, zohoAttachEnv, type ScenarioResult, type VariantFigures } from '../world.js';
 import { fixed, type ScenarioContext } from './context.js';
@@ -40,12 +40,15 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
     const queueName = `bench-huge-${randomBytes(3).toString('hex')}`;
     const env = zohoAttachEnv({ redis, fake, queueName, fileRoot: scratch.dir, concurrency: 10 });
     const memoryBefore = await redis.usedMemory();
+    const redisCpu = await cpuMark([redis.pid]);
     const started = performance.now();
     const enqueue = startCli('zoho-attach-enqueue', ['enqueue', manifest, '--batch', 'huge'], { env, cwd: scratch.dir, logDir: scratch.logDir });
     const memory = new PeakMemory([enqueue.pid], 50);
     const exit = await enqueue.exited;
     const seconds = (performance.now() - started) / 1000;
+    const redisCpuMs = await cpuSince(redisCpu);
     const peakKiB = (await memory.stop()).get(enqueue.pid) ?? NaN;
+    const enqueueCpuMs = memory.lastCpuMs(enqueue.pid) ?? NaN;
     if (exit.code !== 0) throw new Error(`zoho-attach enqueue failed (${exit.code ?? exit.signal}); see ${enqueue.logFile}`);
     const memoryAfter = await redis.usedMemory();
     const keys = keyNames(queueName);
@@ -61,6 +64,8 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
       seconds,
       rate: rows / seconds,
       peakRssMB: (peakKiB * 1024) / 1e6,
+      cpuMsPerUpload: enqueueCpuMs / rows,
+      redisCpuMsPerUpload: redisCpuMs / rows,
       extra: { redisBytesPerPendingJob: Math.round((memoryAfter - memoryBefore) / rows), memoryUsageOfSampleKeys: perKey, includesProcessStart: true },
     };
     context.log(`  zoho-attach enqueue: ${fixed(za.rate, 0)} rows/s`);
@@ -71,7 +76,9 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
     const specFile = path.join(scratch.dir, 'bare-enqueue.json');
     const bareKeys = keyNames(`bench-bare-huge-${randomBytes(3).toString('hex')}`);
     await writeFile(specFile, JSON.stringify({ redisUrl: redis.url, queueName: 'uploads', prefix: bareKeys.prefix, manifest, jobOptions: uploadJobOptions(loadConfig({}, scratch.dir)) }));
+    const bareRedisCpu = await cpuMark([redis.pid]);
     const bareResult = await runScript<BaselineResult>('bare-bullmq-enqueue', 'baselines/bare-bullmq-enqueue.ts', { specFile, logDir: scratch.logDir, timeoutMs: 20 * 60_000 });
+    const bareRedisCpuMs = await cpuSince(bareRedisCpu);
     const bareAfter = await redis.usedMemory();
     const bareSeconds = (bareResult.endedAt - bareResult.startedAt) / 1000;
     const bare: VariantFigures = {
@@ -80,6 +87,8 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
       seconds: bareSeconds,
       rate: bareResult.uploads / bareSeconds,
       peakRssMB: (bareResult.peakRssKiB * 1024) / 1e6,
+      cpuMsPerUpload: bareResult.cpuMs / bareResult.uploads,
+      redisCpuMsPerUpload: bareRedisCpuMs / bareResult.uploads,
       extra: { redisBytesPerPendingJob: Math.round((bareAfter - bareBefore) / bareResult.uploads) },
     };
     context.log(`  bare addBulk: ${fixed(bare.rate, 0)} jobs/s`);

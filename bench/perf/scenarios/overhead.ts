@@ -5,11 +5,17 @@
  */
 import { SMALL_FILE_BYTES } from '../sizes.js';
 import { runBareBullmq, runBaselineScript, runZohoAttach } from '../variants.js';
-import { baselineZoho, makeScratch, makeSmallFiles, startBenchFake, type ScenarioResult } from '../world.js';
+import { baselineZoho, makeScratch, makeSmallFiles, startBenchFake, type ScenarioResult, type VariantFigures } from '../world.js';
 import { fixed, type ScenarioContext } from './context.js';
 
 const CONCURRENCY = 10;
 const WORKERS = 2;
+
+/** The faster of several runs of one variant, named for it, with every run's rate kept. */
+function bestOf(runs: VariantFigures[], name: string): VariantFigures {
+  const best = runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+  return { ...best, variant: `${name} (best of ${runs.length})`, extra: { ...best.extra, ratesOfEveryRun: runs.map((r) => Math.round(r.rate)) } };
+}
 
 export async function overhead(context: ScenarioContext): Promise<ScenarioResult> {
   const { uploads: count, sequentialUploads } = context.sizes.overhead;
@@ -20,8 +26,14 @@ export async function overhead(context: ScenarioContext): Promise<ScenarioResult
     const zoho = baselineZoho(fake);
     const timeoutMs = (count / 50) * 1000 + 60_000;
     const common = { redis: context.redis, fake, scratch, uploads, workers: WORKERS, concurrency: CONCURRENCY, timeoutMs, log: context.log };
-    const za = await runZohoAttach({ ...common, variant: 'zoho-attach' });
-    const bare = await runBareBullmq({ ...common, variant: 'bare-bullmq', zoho });
+    // Run A B B A and keep each one's better run: a ratio is the goal, and load that drifts
+    // during the scenario would otherwise favour whichever ran first.
+    const zaRuns = [await runZohoAttach({ ...common, variant: 'zoho-attach' })];
+    const bareRuns = [await runBareBullmq({ ...common, variant: 'bare-bullmq', zoho })];
+    bareRuns.push(await runBareBullmq({ ...common, variant: 'bare-bullmq', zoho }));
+    zaRuns.push(await runZohoAttach({ ...common, variant: 'zoho-attach' }));
+    const za = bestOf(zaRuns, 'zoho-attach');
+    const bare = bestOf(bareRuns, 'bare-bullmq');
     const pLimit = await runBaselineScript({ variant: 'p-limit', script: 'baselines/p-limit-uploads.ts', spec: { zoho, uploads, concurrency: CONCURRENCY }, fake, scratch, timeoutMs });
     const sequential = await runBaselineScript({
       variant: `sequential (${sequentialUploads} files)`,
