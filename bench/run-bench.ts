@@ -19,7 +19,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineInfo, RESULTS_DIR, sleep, writeResults } from './bench-support.js';
+import { machineInfo, RESULTS_DIR, sleep, snapshotCli, writeResults } from './bench-support.js';
 import type { ScenarioContext } from './perf/scenarios/context.js';
 import { hugeManifest } from './perf/scenarios/huge-manifest.js';
 import { largeFiles } from './perf/scenarios/large-files.js';
@@ -87,6 +87,9 @@ const machine = {
 if (values.cli) log(`zoho-attach under test: ${process.env.BENCH_ZOHO_ATTACH_CLI}`);
 log(`bench (${sizes.label}) on ${machine.nproc} cores, node ${machine.node}, redis ${machine.redis}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
+// The zoho-attach processes run a copy of dist/: a rebuild meanwhile (a colleague's `npm test`) cannot hand them half-written modules.
+const snapshot = values.cli ? undefined : await snapshotCli();
+if (snapshot) process.env.BENCH_ZOHO_ATTACH_CLI = snapshot.cliPath;
 const redis = await startBenchRedis();
 const results: ScenarioResult[] = [];
 const loads: Record<string, number[]> = {};
@@ -100,10 +103,11 @@ try {
   }
 } finally {
   await redis.stop();
+  await snapshot?.remove();
 }
 
 console.log(`\n${formatTable(results)}`);
-const file = await writeResults('bench', { machine, sizes, zohoAttachCli: process.env.BENCH_ZOHO_ATTACH_CLI ?? 'dist/cli/main.js', loadAtScenarioStart: loads, results });
+const file = await writeResults('bench', { machine, sizes, zohoAttachCli: values.cli ?? 'dist/ (a copy)', loadAtScenarioStart: loads, results });
 const markdown = file.replace(/\.json$/, '.md');
 await writeFile(markdown, `${formatMarkdown(results)}\n`);
 console.log(`figures written to ${file} (tables for BENCHMARKS.md: ${markdown})`);
