@@ -17,6 +17,7 @@ import { csvLine, writeReport } from '../ledger/report.js';
 import { readManifest } from '../manifest/index.js';
 import { groupDeadLetters } from '../queue/dead-letters.js';
 import { enqueueRows, type EnqueueSummary } from '../queue/enqueue.js';
+import { progressBar } from '../queue/progress.js';
 import { startUploadWorker } from '../queue/upload-worker.js';
 import { UploadQueue } from '../queue/upload-queue.js';
 import { createLogger } from '../shared/logger.js';
@@ -240,11 +241,6 @@ async function watchUntilIdle(uploadQueue: UploadQueue, batches: string[], out: 
     }
   }
   if (out.isTTY) out.write('\n');
-}
-
-function progressBar(done: number, total: number, width = 24): string {
-  const filled = total === 0 ? width : Math.round((done / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
 function describeCounters(counters: Record<string, number>): string {

@@ -79,13 +79,18 @@ export class ProgressTracker {
 
 /** One line for a batch: a bar, counts, rates and ETA. */
 export function formatProgressLine(p: BatchProgress, barWidth = 24): string {
-  const filled = p.total === 0 ? barWidth : Math.min(barWidth, Math.round((p.done / p.total) * barWidth));
-  const bar = `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}]`;
+  const bar = progressBar(p.done, p.total, barWidth);
   const percent = p.total === 0 ? 100 : Math.floor((p.done / p.total) * 100);
   return (
     `${p.name} ${bar} ${p.done}/${p.total} (${percent}%)  ${p.uploadsPerSecond.toFixed(1)} uploads/s  ${formatBytes(p.bytesPerSecond)}/s` +
     `  ETA ${formatDuration(p.etaSeconds)}  retries ${p.retries}  429s ${p.rateLimited}  dead ${p.dead}`
   );
+}
+
+/** `[#####...]`: `done` of `total` as a bar `width` characters wide (full when there is nothing to do). */
+export function progressBar(done: number, total: number, width = 24): string {
+  const filled = total === 0 ? width : Math.min(width, Math.round((done / total) * width));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
 /** 1536 → "1.5 KB". */

@@ -464,7 +464,7 @@ describe('the posting lease', () => {
     await enqueue(world, manifest, 'lease');
     const jobId = uploadJobId({ module: 'Leads', recordId: '1', target: { kind: 'file', path: path.join(world.dir, 'big.pdf') } });
     const admin = testRedis();
-    let outcomes: string[] = [];
+    const outcomes: string[] = [];
     try {
       const config = world.config;
       const workers = await Promise.all([0, 1].map(() => startUploadWorker({ config, logger: silentLogger, onOutcome: (o) => outcomes.push(o.result) })));
@@ -484,6 +484,5 @@ describe('the posting lease', () => {
     expect(outcomes).toContain('deferred');
     expect(world.fake.inspect().attachments).toHaveLength(1);
     expect((await report(world, 'lease'))[0]).toMatchObject({ status: 'uploaded' });
-    outcomes = [];
   });
 });
