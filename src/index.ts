@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { loadConfig, type Config } from './config/config.js';
-import type { BatchMeta } from './ledger/ledger.js';
+import type { BatchMeta, ClaimMode } from './ledger/ledger.js';
 import { reportRows, type ReportRow } from './ledger/report.js';
 import { readManifest, validateRow } from './manifest/index.js';
 import { batchNameFor, enqueueRows, type EnqueueSummary, type ManifestEntry } from './queue/enqueue.js';
@@ -21,7 +21,7 @@ import { readStatus, type StatusSnapshot } from './queue/status.js';
 import { UploadQueue } from './queue/upload-queue.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
-export type { BatchMeta, LedgerItem } from './ledger/ledger.js';
+export type { BatchMeta, ClaimMode, LedgerItem } from './ledger/ledger.js';
 export type { ReportRow } from './ledger/report.js';
 export type { EnqueueSummary } from './queue/enqueue.js';
 export type { StatusSnapshot } from './queue/status.js';
@@ -44,8 +44,12 @@ export interface RowInput {
 /** Options for {@link ZohoAttach.enqueueRows}. */
 export interface EnqueueRowsOptions {
   batch: string;
-  /** Upload again rows the ledger has as uploaded. @defaultValue false */
-  force?: boolean;
+  /**
+   * Which rows the ledger knows that are queued again: `normal` (only purged dead letters),
+   * `force` (dead letters too) or `reupload` (uploaded rows too: a second copy each, at a credit each).
+   * @defaultValue 'normal'
+   */
+  mode?: ClaimMode;
   /** Relative `file` paths resolve against this folder. @defaultValue process.cwd() */
   baseDir?: string;
 }
@@ -78,15 +82,15 @@ export class ZohoAttach {
       let line = 0;
       for await (const row of rows) yield validateRow(row as Record<string, unknown>, ++line, baseDir);
     }
-    return enqueueRows(this.uploadQueue, entries(), { batch: options.batch, force: options.force ?? false });
+    return enqueueRows(this.uploadQueue, entries(), { batch: options.batch, mode: options.mode ?? 'normal' });
   }
 
   /** Enqueues a CSV/JSONL manifest, as `zoho-attach enqueue` does. */
-  async enqueueManifest(manifestPath: string, options: { batch?: string; force?: boolean } = {}): Promise<EnqueueSummary> {
+  async enqueueManifest(manifestPath: string, options: { batch?: string; mode?: ClaimMode } = {}): Promise<EnqueueSummary> {
     const absolute = path.resolve(manifestPath);
     return enqueueRows(this.uploadQueue, readManifest(absolute, { baseDir: path.dirname(absolute) }), {
       batch: options.batch ?? batchNameFor(absolute),
-      force: options.force ?? false,
+      mode: options.mode ?? 'normal',
       source: absolute,
     });
   }

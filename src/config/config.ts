@@ -59,6 +59,13 @@ export interface QueueConfig {
   creditsReserve: number;
   /** Pause of every worker after a 429; it doubles while 429s keep coming (up to a minute). */
   rateLimitPauseMs: number;
+  /**
+   * How long after an ambiguous row's success the record is listed again to find and delete
+   * copies that Zoho stored late (after the client gave up) or listed late.
+   */
+  settleMs: number;
+  /** How far Zoho's clock may be behind ours when a `Created_Time` is compared with an attempt's start. */
+  clockSkewMs: number;
 }
 
 /** Where workers may read from. */
@@ -101,6 +108,8 @@ export const CONFIG_DEFAULTS = {
   ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS: 60_000,
   ZOHO_ATTACH_CREDITS_RESERVE: 1_000,
   ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS: 1_000,
+  ZOHO_ATTACH_SETTLE_MS: 120_000,
+  ZOHO_ATTACH_CLOCK_SKEW_MS: 30_000,
   ZOHO_ATTACH_ALLOW_PRIVATE_URLS: false,
   LOG_LEVEL: 'info',
 } as const;
@@ -158,6 +167,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const lockDurationMs = readInt('ZOHO_ATTACH_LOCK_DURATION_MS', read('ZOHO_ATTACH_LOCK_DURATION_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_LOCK_DURATION_MS, 1_000, 3_600_000, problems);
   const shutdownTimeoutMs = readInt('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS', read('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS, 0, 3_600_000, problems);
   const rateLimitPauseMs = readInt('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS', read('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS, 1, 60_000, problems);
+  const settleMs = readInt('ZOHO_ATTACH_SETTLE_MS', read('ZOHO_ATTACH_SETTLE_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_SETTLE_MS, 0, 86_400_000, problems);
+  const clockSkewMs = readInt('ZOHO_ATTACH_CLOCK_SKEW_MS', read('ZOHO_ATTACH_CLOCK_SKEW_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_CLOCK_SKEW_MS, 0, 3_600_000, problems);
   const creditsReserve = readInt('ZOHO_ATTACH_CREDITS_RESERVE', read('ZOHO_ATTACH_CREDITS_RESERVE'), CONFIG_DEFAULTS.ZOHO_ATTACH_CREDITS_RESERVE, 0, 10_000_000, problems);
 
   const rootsRaw = read('ZOHO_ATTACH_FILE_ROOTS');
@@ -186,7 +197,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       requestTimeoutMs,
     },
     redisUrl,
-    queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve, rateLimitPauseMs },
+    queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve, rateLimitPauseMs, settleMs, clockSkewMs },
     sources: { fileRoots, allowPrivateUrls },
     logLevel,
   });

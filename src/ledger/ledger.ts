@@ -5,277 +5,73 @@
  *
  * Two levels:
  * - an **item** per row identity (the upload job id): status, attachment id, attempts, last
- *   error, sha256. Items are shared: the same row enqueued by two batches is one item.
+ *   error, sha256, the "may already be stored" mark. Items are shared: the same row enqueued
+ *   by two batches is one item.
  * - per **batch**: the rows by manifest line (pointing at items), the rejected lines, and
  *   counters. A batch "owns" the items it created; its counters count owned items, so
  *   `pending = owned - uploaded - dead` holds for every batch.
  *
- * Status changes go through Lua scripts so that an item and its batch counters move together.
+ * Status changes go through Lua scripts, one file each beside this one, so that an item and
+ * its batch counters move together. Every key comes from `shared/key-names.ts`.
  */
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
+import { claimRows } from './claim-rows.js';
+import { errorFields, markDead } from './mark-dead.js';
+import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
+import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
+import { runScript, type LedgerScript } from './redis-script.js';
+import { clearRequeueIntents, listRequeueIntents, markPurged, reviveDead } from './requeue.js';
+import {
+  parseItem,
+  type BatchMeta,
+  type ClaimMode,
+  type ClaimOutcome,
+  type LedgerError,
+  type LedgerItem,
+  type RequeueIntent,
+  type StoredRejection,
+  type StoredRow,
+} from './types.js';
+import {
+  countDueVerifications,
+  countRemovedCopies,
+  finishVerification,
+  listDueVerifications,
+  type DueVerification,
+  type VerificationResult,
+} from './verification.js';
 
-/** Where a row stands. */
-export type ItemStatus = 'pending' | 'uploaded' | 'dead';
+export type * from './types.js';
+export type { MarkUploadedResult, UploadedRow } from './mark-uploaded.js';
+export type { SentContent, StartedAttempt } from './posting-lease.js';
+export type { DueVerification, VerificationResult } from './verification.js';
 
-/** One row identity's outcome. */
-export interface LedgerItem {
-  status: ItemStatus;
-  /** The batch that owns the item (counts it). */
-  batch: string;
-  attachmentId?: string;
-  /** Attempts started so far. */
-  attempts: number;
-  sha256?: string;
-  bytes?: number;
-  /** `uploaded`: posted by us; `adopted`: found already stored after an ambiguous failure. */
-  how?: 'uploaded' | 'adopted';
-  errorCode?: string;
-  errorMessage?: string;
-  errorHttpStatus?: number;
-  errorDetails?: Record<string, unknown>;
-  /** Set when an attempt started and has not ended with a definite "not stored": the next attempt must look first. */
-  pendingSince?: number;
-  /** The run holding the posting lease, and its last beat (epoch ms). */
-  postingBy?: string;
-  postingAt?: number;
-  createdAt?: number;
-  updatedAt?: number;
-  uploadedAt?: number;
-}
-
-/** The last error of a row, as the ledger keeps it. */
-export interface LedgerError {
-  /** The attempt that ended with this error. */
-  attempt: number;
-  code: string;
-  message: string;
-  httpStatus?: number | undefined;
-  details?: Record<string, unknown> | undefined;
-}
-
-/** What {@link Ledger.startAttempt} found: go ahead, already done, or another run's post to wait for. */
-export type AttemptVerdict = 'go' | 'uploaded' | 'busy' | 'stale';
-
-/** A batch's summary. */
-export interface BatchMeta {
-  name: string;
-  createdAt: number;
-  /** The manifest it came from, when there was one. */
-  source?: string;
-  /** Highest manifest line recorded. */
-  maxLine: number;
-  /** Manifest lines with a valid row. */
-  accepted: number;
-  /** Manifest lines rejected at enqueue. */
-  rejected: number;
-  /**
-   * Items this batch owns (created or re-queued by it). Rows that were already uploaded, or
-   * already queued by another batch, are accepted but not owned.
-   */
-  owned: number;
-  uploaded: number;
-  dead: number;
-  /** owned − uploaded − dead. */
-  pending: number;
-  /** Bytes sent in successful uploads. */
-  bytes: number;
-  /** Attempts that failed and were retried. */
-  retries: number;
-  /** 429 answers received. */
-  rateLimited: number;
-}
-
-/** What {@link Ledger.claim} did with a row at enqueue. */
-export type ClaimOutcome =
-  /** A new item, owned by this batch: enqueue it. */
-  | 'created'
-  /** Already pending (maybe in another batch): nothing new; enqueue is harmless. */
-  | 'queued'
-  /** Already uploaded: skip it. */
-  | 'uploaded'
-  /** A dead letter: left alone (`dlq retry` or `--force` queue it again). */
-  | 'dead'
-  /** Was dead or uploaded, and forced: now pending again, owned by this batch. Its old job must be removed first. */
-  | 'requeued';
-
-/** A row as stored per batch (what the report needs besides the item). */
-export interface StoredRow {
-  jobId: string;
-  module: string;
-  record_id: string;
-  file: string;
-  link_url: string;
-  title: string;
-  extra: Record<string, string>;
-}
-
-/** A rejected row as stored per batch. */
-export interface StoredRejection {
-  field?: string | undefined;
-  reason: string;
-  /** The row's raw fields, as far as they could be read. */
-  raw?: Record<string, string> | undefined;
-}
-
-// KEYS: the items of one chunk. ARGV: batch, force (0|1), now, metaPrefix, metaSuffix. Returns one outcome per item.
-// One call per chunk, not one per row: a million-row enqueue makes a thousand script calls, not a million.
-const CLAIM_LUA = `
-local batch, force, now, metaPrefix, metaSuffix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local outcomes = {}
-local owned = 0
-for i, item in ipairs(KEYS) do
-  local status = redis.call('HGET', item, 'status')
-  if not status then
-    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'createdAt', now, 'updatedAt', now)
-    owned = owned + 1
-    outcomes[i] = 'created'
-  elseif status == 'pending' then
-    outcomes[i] = 'queued'
-  elseif force ~= '1' then
-    outcomes[i] = status
-  else
-    local oldMeta = metaPrefix .. redis.call('HGET', item, 'batch') .. metaSuffix
-    redis.call('HINCRBY', oldMeta, 'owned', -1)
-    redis.call('HINCRBY', oldMeta, status, -1)
-    redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'pendingSince', 'postingBy', 'postingAt', 'attachmentId', 'how', 'uploadedAt')
-    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
-    owned = owned + 1
-    outcomes[i] = 'requeued'
-  end
-end
-if owned > 0 then redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', owned) end
-return outcomes
-`;
-
-// KEYS[1] item. ARGV: attempt, now, postingToken, staleMs, takeOverAt ('' or the postingAt a caller saw stale).
-// Returns the item as it was (HGETALL's flat list), whether this call set pendingSince (1|0), and a verdict:
-// 'uploaded' (only read), 'busy' (another run's post is alive: nothing changed), 'stale' (another run's post
-// has not beaten for staleMs and the caller has not yet re-checked it: nothing changed), or 'go' (the
-// attempt is noted, pendingSince set unless an earlier attempt left it, and the posting lease is ours).
-const START_ATTEMPT_LUA = `
-local fields = redis.call('HGETALL', KEYS[1])
-local status, attachmentId, postingBy, postingAt
-for i = 1, #fields, 2 do
-  local f, v = fields[i], fields[i + 1]
-  if f == 'status' then status = v elseif f == 'attachmentId' then attachmentId = v
-  elseif f == 'postingBy' then postingBy = v elseif f == 'postingAt' then postingAt = v end
-end
-if status == 'uploaded' and attachmentId and attachmentId ~= '' then return { fields, 0, 'uploaded' } end
-local now, token, staleMs, takeOverAt = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
-if postingBy and postingBy ~= token then
-  if now - tonumber(postingAt) < staleMs then return { fields, 0, 'busy' } end
-  -- Stale: take over only if the caller already saw this very beat stale once, a while ago.
-  if takeOverAt ~= postingAt then return { fields, 0, 'stale' } end
-end
-local started = redis.call('HSETNX', KEYS[1], 'pendingSince', ARGV[2])
-redis.call('HSET', KEYS[1], 'attempts', ARGV[1], 'updatedAt', ARGV[2], 'postingBy', token, 'postingAt', ARGV[2])
-return { fields, started, 'go' }
-`;
-
-// KEYS[1] item. ARGV: postingToken, now. Renews the posting lease if it is still ours.
-const BEAT_POSTING_LUA = `
-if redis.call('HGET', KEYS[1], 'postingBy') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'postingAt', ARGV[2])
-return 1
-`;
-
-// KEYS[1] item. ARGV: postingToken, clearPending (0|1). Ends our posting lease (and pendingSince when nothing was stored).
-const END_POSTING_LUA = `
-if redis.call('HGET', KEYS[1], 'postingBy') == ARGV[1] then redis.call('HDEL', KEYS[1], 'postingBy', 'postingAt') end
-if ARGV[2] == '1' then redis.call('HDEL', KEYS[1], 'pendingSince') end
-return 0
-`;
-
-// KEYS[1] item, KEYS[2] owners. ARGV: attachmentId, sha256, bytes, how, now, metaPrefix, metaSuffix, jobId, attempts
-const MARK_UPLOADED_LUA = `
-local item, owners = KEYS[1], KEYS[2]
-local attachmentId, sha, bytes, how, now, metaPrefix, metaSuffix, jobId, attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local status = redis.call('HGET', item, 'status')
-if status == 'uploaded' then return 0 end
-local batch = redis.call('HGET', item, 'batch')
-if not batch then return -1 end
-local meta = metaPrefix .. batch .. metaSuffix
-if status == 'dead' then redis.call('HINCRBY', meta, 'dead', -1) end
-redis.call('HINCRBY', meta, 'uploaded', 1)
-if bytes ~= '' then redis.call('HINCRBY', meta, 'bytes', bytes) end
-redis.call('HDEL', item, 'pendingSince', 'postingBy', 'postingAt', 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails')
-redis.call('HSET', item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'attempts', attempts, 'uploadedAt', now, 'updatedAt', now)
-if sha ~= '' then redis.call('HSET', item, 'sha256', sha) end
-if bytes ~= '' then redis.call('HSET', item, 'bytes', bytes) end
-redis.call('HSET', owners, attachmentId, jobId)
-return 1
-`;
-
-// KEYS[1] item. ARGV: code, message, httpStatus, detailsJson, attempts, now, metaPrefix, metaSuffix
-const MARK_DEAD_LUA = `
-local item = KEYS[1]
-local status = redis.call('HGET', item, 'status')
-if status == 'uploaded' or not status then return 0 end
-redis.call('HSET', item, 'errorCode', ARGV[1], 'errorMessage', ARGV[2], 'errorHttpStatus', ARGV[3], 'errorDetails', ARGV[4], 'attempts', ARGV[5], 'updatedAt', ARGV[6])
-if status == 'dead' then return 0 end
-redis.call('HSET', item, 'status', 'dead')
-redis.call('HINCRBY', ARGV[7] .. redis.call('HGET', item, 'batch') .. ARGV[8], 'dead', 1)
-return 1
-`;
-
-// KEYS[1] item. ARGV: now, metaPrefix, metaSuffix
-const REVIVE_DEAD_LUA = `
-local item = KEYS[1]
-if redis.call('HGET', item, 'status') ~= 'dead' then return 0 end
-redis.call('HSET', item, 'status', 'pending', 'attempts', 0, 'updatedAt', ARGV[1])
-redis.call('HDEL', item, 'pendingSince', 'postingBy', 'postingAt')
-redis.call('HINCRBY', ARGV[2] .. redis.call('HGET', item, 'batch') .. ARGV[3], 'dead', -1)
-return 1
-`;
-
-const RAISE_MAX_LINE_LUA = `
+// KEYS[1] batch meta. ARGV: line. Two enqueues of one batch may race, and maxLine must only grow.
+const RAISE_MAX_LINE_SCRIPT: LedgerScript = {
+  name: 'zohoAttachRaiseMaxLine',
+  lua: `
 if tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[1], 'maxLine') or '0') then
   redis.call('HSET', KEYS[1], 'maxLine', ARGV[1])
 end
 return 0
-`;
-
-type LedgerRedis = Redis & {
-  ledgerRaiseMaxLine(meta: string, line: number): Promise<number>;
-  ledgerClaim(itemCount: number, ...itemsThenArgs: (string | number)[]): Promise<ClaimOutcome[]>;
-  ledgerStartAttempt(item: string, attempt: number, now: number, token: string, staleMs: number, takeOverAt: string): Promise<[string[], number, AttemptVerdict]>;
-  ledgerBeatPosting(item: string, token: string, now: number): Promise<number>;
-  ledgerEndPosting(item: string, token: string, clearPending: string): Promise<number>;
-  ledgerMarkUploaded(item: string, owners: string, ...args: (string | number)[]): Promise<number>;
-  ledgerMarkDead(item: string, ...args: (string | number)[]): Promise<number>;
-  ledgerReviveDead(item: string, ...args: (string | number)[]): Promise<number>;
+`,
 };
 
 /** Reads and writes the ledger. One instance per Redis connection. */
 export class Ledger {
-  private readonly redis: LedgerRedis;
-  private readonly metaPrefix: string;
-  private readonly metaSuffix: string;
-
   /**
    * @param redis a connection the ledger may define its scripts on
    * @param keys the deployment's key names
    * @param now the clock (tests replace it)
    */
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly keys: KeyNames,
     private readonly now: () => number = Date.now,
   ) {
-    // Scripts are defined per connection; defining twice is harmless.
-    // No numberOfKeys: a chunk's item count comes first in each call.
-    redis.defineCommand('ledgerClaim', { lua: CLAIM_LUA });
-    redis.defineCommand('ledgerStartAttempt', { lua: START_ATTEMPT_LUA, numberOfKeys: 1 });
-    redis.defineCommand('ledgerBeatPosting', { lua: BEAT_POSTING_LUA, numberOfKeys: 1 });
-    redis.defineCommand('ledgerEndPosting', { lua: END_POSTING_LUA, numberOfKeys: 1 });
-    redis.defineCommand('ledgerMarkUploaded', { lua: MARK_UPLOADED_LUA, numberOfKeys: 2 });
-    redis.defineCommand('ledgerMarkDead', { lua: MARK_DEAD_LUA, numberOfKeys: 1 });
-    redis.defineCommand('ledgerReviveDead', { lua: REVIVE_DEAD_LUA, numberOfKeys: 1 });
-    redis.defineCommand('ledgerRaiseMaxLine', { lua: RAISE_MAX_LINE_LUA, numberOfKeys: 1 });
-    this.redis = redis as LedgerRedis;
-    const sample = keys.batchMeta('\u0000');
-    [this.metaPrefix, this.metaSuffix] = sample.split('\u0000') as [string, string];
+    // MULTIs run this script, and only a connection can define it for them.
+    redis.defineCommand(RAISE_MAX_LINE_SCRIPT.name, { lua: RAISE_MAX_LINE_SCRIPT.lua });
   }
 
   /** Records a batch (idempotent) and the manifest it came from. */
@@ -289,11 +85,13 @@ export class Ledger {
       .exec();
   }
 
-  /** Decides, for each row identity, whether it must be enqueued (see {@link ClaimOutcome}). One round trip. */
-  async claim(batch: string, jobIds: string[], force: boolean): Promise<ClaimOutcome[]> {
-    if (jobIds.length === 0) return [];
-    const items = jobIds.map((jobId) => this.keys.ledgerItem(jobId));
-    return this.redis.ledgerClaim(items.length, ...items, batch, force ? '1' : '0', this.now(), this.metaPrefix, this.metaSuffix);
+  /**
+   * Decides, for each row identity, whether it must be enqueued (see {@link ClaimOutcome}).
+   * One round trip per chunk.
+   */
+  async claim(batch: string, rows: Array<{ jobId: string; line: number }>, mode: ClaimMode): Promise<ClaimOutcome[]> {
+    if (rows.length === 0) return [];
+    return claimRows(this.redis, this.keys, batch, rows, mode, this.now());
   }
 
   /** Stores accepted rows of a batch by line (a line enqueued again is replaced). */
@@ -307,11 +105,10 @@ export class Ledger {
       for (const column of Object.keys(row.extra)) columns.add(column);
       maxLine = Math.max(maxLine, line);
     }
-    const multi = this.redis.multi() as unknown as LedgerRedis;
+    const multi = this.redis.multi();
     if (columns.size > 0) multi.sadd(this.keys.batchColumns(batch), ...columns);
     multi.hset(this.keys.batchRows(batch), ...fields);
-    // A script, because two enqueues of one batch may race and maxLine must only grow.
-    multi.ledgerRaiseMaxLine(this.keys.batchMeta(batch), maxLine);
+    void runScript(multi, RAISE_MAX_LINE_SCRIPT, [this.keys.batchMeta(batch)], [maxLine]);
     await execOrThrow(multi);
   }
 
@@ -324,16 +121,10 @@ export class Ledger {
       fields.push(String(line), JSON.stringify(rejection));
       maxLine = Math.max(maxLine, line);
     }
-    const multi = this.redis.multi() as unknown as LedgerRedis;
+    const multi = this.redis.multi();
     multi.hset(this.keys.batchRejected(batch), ...fields);
-    multi.ledgerRaiseMaxLine(this.keys.batchMeta(batch), maxLine);
+    void runScript(multi, RAISE_MAX_LINE_SCRIPT, [this.keys.batchMeta(batch)], [maxLine]);
     await execOrThrow(multi);
-  }
-
-  /** Reads one item, or undefined if the row identity was never enqueued. */
-  async getItem(jobId: string): Promise<LedgerItem | undefined> {
-    const [item] = await this.getItems([jobId]);
-    return item;
   }
 
   /** Reads several items in one round trip. */
@@ -348,47 +139,22 @@ export class Ledger {
     });
   }
 
-  /**
-   * Reads a row's item and, unless it is uploaded already or another run is posting it, notes
-   * that this attempt is about to post and takes the row's **posting lease** — in one round trip.
-   * `pendingSince` keeps the earliest start, so that an adoption check after several ambiguous
-   * attempts looks back far enough. The lease (`postingBy`, renewed by {@link beatPosting})
-   * lets a job recovered as stalled — its first run may still be sending, cut off from Redis —
-   * wait for that post to end instead of posting a second copy.
-   * @param lease `token` names this run; `staleMs` is how old a beat may be before its run
-   *   counts as dead; `takeOverAt` is the stale beat this caller saw on an earlier call
-   * @returns the item as it was before this call (undefined if the row identity was never
-   *   enqueued), `startedPending` (this call set `pendingSince`), and the {@link AttemptVerdict}
-   */
-  async startAttempt(
-    jobId: string,
-    attempt: number,
-    lease: { token: string; staleMs: number; takeOverAt?: number | undefined },
-  ): Promise<{ item: LedgerItem | undefined; startedPending: boolean; verdict: AttemptVerdict }> {
-    const [fields, started, verdict] = await this.redis.ledgerStartAttempt(
-      this.keys.ledgerItem(jobId),
-      attempt,
-      this.now(),
-      lease.token,
-      lease.staleMs,
-      lease.takeOverAt === undefined ? '' : String(lease.takeOverAt),
-    );
-    const raw: Record<string, string> = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) raw[fields[i] as string] = fields[i + 1] as string;
-    return { item: parseItem(raw), startedPending: started === 1, verdict };
+  /** See {@link startAttempt}: notes an attempt and takes the posting lease, in one round trip. */
+  startAttempt(jobId: string, attempt: number, lease: { token: string; staleMs: number; takeOverAt?: number | undefined }): Promise<StartedAttempt> {
+    return startAttempt(this.redis, this.keys, jobId, attempt, lease, this.now());
   }
 
   /** Renews this run's posting lease; false when it is no longer ours. */
-  async beatPosting(jobId: string, token: string): Promise<boolean> {
-    return (await this.redis.ledgerBeatPosting(this.keys.ledgerItem(jobId), token, this.now())) === 1;
+  beatPosting(jobId: string, token: string): Promise<boolean> {
+    return beatPosting(this.redis, this.keys, jobId, token, this.now());
   }
 
   /**
-   * Ends this run's posting lease. With `notStored`, also forgets `pendingSince`: the post
-   * certainly stored nothing, so the next attempt need not look first.
+   * Ends this run's posting lease. With `notStored`, also forgets the "may already be stored"
+   * mark; with `sent`, remembers what an ambiguous attempt sent.
    */
-  async endPosting(jobId: string, token: string, notStored: boolean): Promise<void> {
-    await this.redis.ledgerEndPosting(this.keys.ledgerItem(jobId), token, notStored ? '1' : '0');
+  endPosting(jobId: string, token: string, outcome: { notStored: boolean; sent?: SentContent | undefined }): Promise<void> {
+    return endPosting(this.redis, this.keys, jobId, token, outcome);
   }
 
   /** Notes a failed attempt's error (the row stays pending). */
@@ -396,47 +162,54 @@ export class Ledger {
     await this.redis.hset(this.keys.ledgerItem(jobId), errorFields(error, this.now()));
   }
 
-  /** Marks a row uploaded; returns false when it already was (a second marking changes nothing). */
-  async markUploaded(
-    jobId: string,
-    result: { attachmentId: string; attempt: number; sha256?: string | undefined; bytes?: number | undefined; how: 'uploaded' | 'adopted' },
-  ): Promise<boolean> {
-    const changed = await this.redis.ledgerMarkUploaded(
-      this.keys.ledgerItem(jobId),
-      this.keys.attachmentOwners,
-      result.attachmentId,
-      result.sha256 ?? '',
-      result.bytes === undefined ? '' : String(result.bytes),
-      result.how,
-      this.now(),
-      this.metaPrefix,
-      this.metaSuffix,
-      jobId,
-      result.attempt,
-    );
-    return changed === 1;
+  /** Marks a row uploaded and claims its attachment, in one step (see {@link MarkUploadedResult}). */
+  markUploaded(jobId: string, row: UploadedRow): Promise<MarkUploadedResult> {
+    return markUploaded(this.redis, this.keys, jobId, row, this.now());
   }
 
   /** Marks a row dead with its error; an uploaded row is never marked dead. */
-  async markDead(jobId: string, error: LedgerError): Promise<boolean> {
-    const fields = errorFields(error, this.now());
-    const changed = await this.redis.ledgerMarkDead(
-      this.keys.ledgerItem(jobId),
-      fields.errorCode,
-      fields.errorMessage,
-      fields.errorHttpStatus,
-      fields.errorDetails,
-      fields.attempts,
-      this.now(),
-      this.metaPrefix,
-      this.metaSuffix,
-    );
-    return changed === 1;
+  markDead(jobId: string, error: LedgerError): Promise<boolean> {
+    return markDead(this.redis, this.keys, jobId, error, this.now());
   }
 
-  /** Moves a dead row back to pending (for `dlq retry`). */
-  async reviveDead(jobId: string): Promise<boolean> {
-    return (await this.redis.ledgerReviveDead(this.keys.ledgerItem(jobId), this.now(), this.metaPrefix, this.metaSuffix)) === 1;
+  /** Moves a dead row back to pending, keeping its "may already be stored" mark, with a requeue intent (`dlq retry`). */
+  reviveDead(jobId: string, row: { batch: string; line: number }): Promise<boolean> {
+    return reviveDead(this.redis, this.keys, jobId, row, this.now());
+  }
+
+  /** Notes that a dead letter was purged: a plain enqueue may queue the row again. */
+  markPurged(jobId: string): Promise<boolean> {
+    return markPurged(this.redis, this.keys, jobId, this.now());
+  }
+
+  /** Requeues that were started but may not have replaced their job yet. */
+  requeueIntents(): Promise<RequeueIntent[]> {
+    return listRequeueIntents(this.redis, this.keys);
+  }
+
+  /** Forgets requeue intents whose job is in place. */
+  clearRequeueIntents(jobIds: string[]): Promise<void> {
+    return clearRequeueIntents(this.redis, this.keys, jobIds);
+  }
+
+  /** Records a settle-and-verify result and takes the row off the due list. */
+  finishVerification(jobId: string, result: VerificationResult): Promise<void> {
+    return finishVerification(this.redis, this.keys, jobId, result, this.now());
+  }
+
+  /** Counts extra copies of a row deleted outside a verification. */
+  countRemovedCopies(jobId: string, count: number): Promise<void> {
+    return countRemovedCopies(this.redis, this.keys, jobId, count);
+  }
+
+  /** Rows whose settle-and-verify listing is due or running, with when it is due. */
+  dueVerifications(): Promise<DueVerification[]> {
+    return listDueVerifications(this.redis, this.keys);
+  }
+
+  /** How many settle-and-verify listings are due or running. */
+  countDueVerifications(): Promise<number> {
+    return countDueVerifications(this.redis, this.keys);
   }
 
   /** Adds to a batch's live counters (`bytes`, `retries`, `rateLimited`). */
@@ -479,6 +252,8 @@ export class Ledger {
       bytes: n('bytes'),
       retries: n('retries'),
       rateLimited: n('rateLimited'),
+      verifying: n('verifying'),
+      copiesRemoved: n('copiesRemoved'),
     };
   }
 
@@ -527,44 +302,7 @@ export class Ledger {
 }
 
 /** Runs a MULTI and throws the first error of any of its commands. */
-async function execOrThrow(multi: LedgerRedis): Promise<void> {
-  const results = await (multi as unknown as ReturnType<Redis['multi']>).exec();
+async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
+  const results = await multi.exec();
   for (const [error] of results ?? []) if (error) throw error;
-}
-
-function errorFields(error: LedgerError, now: number) {
-  return {
-    errorCode: error.code,
-    errorMessage: error.message,
-    errorHttpStatus: error.httpStatus === undefined ? '' : String(error.httpStatus),
-    errorDetails: error.details === undefined ? '' : JSON.stringify(error.details),
-    attempts: String(error.attempt),
-    updatedAt: String(now),
-  };
-}
-
-function parseItem(raw: Record<string, string>): LedgerItem | undefined {
-  if (!raw.status) return undefined;
-  const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
-  const item: LedgerItem = { status: raw.status as ItemStatus, batch: raw.batch ?? '', attempts: num(raw.attempts) ?? 0 };
-  if (raw.attachmentId) item.attachmentId = raw.attachmentId;
-  if (raw.sha256) item.sha256 = raw.sha256;
-  if (raw.bytes) item.bytes = Number(raw.bytes);
-  if (raw.how === 'uploaded' || raw.how === 'adopted') item.how = raw.how;
-  if (raw.errorCode) item.errorCode = raw.errorCode;
-  if (raw.errorMessage) item.errorMessage = raw.errorMessage;
-  if (raw.errorHttpStatus) item.errorHttpStatus = Number(raw.errorHttpStatus);
-  if (raw.errorDetails) item.errorDetails = JSON.parse(raw.errorDetails) as Record<string, unknown>;
-  const pendingSince = num(raw.pendingSince);
-  if (pendingSince !== undefined) item.pendingSince = pendingSince;
-  if (raw.postingBy) item.postingBy = raw.postingBy;
-  const postingAt = num(raw.postingAt);
-  if (postingAt !== undefined) item.postingAt = postingAt;
-  const createdAt = num(raw.createdAt);
-  if (createdAt !== undefined) item.createdAt = createdAt;
-  const updatedAt = num(raw.updatedAt);
-  if (updatedAt !== undefined) item.updatedAt = updatedAt;
-  const uploadedAt = num(raw.uploadedAt);
-  if (uploadedAt !== undefined) item.uploadedAt = uploadedAt;
-  return item;
 }

@@ -7,7 +7,7 @@ import type { Job } from 'bullmq';
 import type { LedgerItem } from '../ledger/ledger.js';
 import { csvLine } from '../ledger/report.js';
 import type { UploadJobData, UploadJobResult } from './upload-job.js';
-import { targetLocation } from './upload-job.js';
+import { UPLOAD_JOB_NAME, targetLocation } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
 
 /** Which dead letters a command acts on. */
@@ -54,7 +54,9 @@ export async function* iterateDeadLetters(uploadQueue: UploadQueue, filter: Dead
   const total = await uploadQueue.queue.getFailedCount();
   for (let end = total - 1; end >= 0; end -= PAGE) {
     const start = Math.max(0, end - PAGE + 1);
-    const jobs = (await uploadQueue.queue.getFailed(start, end)).filter((j): j is Job<UploadJobData, UploadJobResult> => Boolean(j?.id));
+    const jobs = (await uploadQueue.queue.getFailed(start, end)).filter(
+      (j): j is Job<UploadJobData, UploadJobResult> => Boolean(j?.id) && j.name === UPLOAD_JOB_NAME,
+    );
     const items = await uploadQueue.ledger.getItems(jobs.map((j) => j.id as string));
     for (const [i, job] of jobs.entries()) {
       const letter = toDeadLetter(job, items[i]);
@@ -87,23 +89,34 @@ export async function groupDeadLetters(uploadQueue: UploadQueue, filter: DeadLet
     .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
 }
 
-/** Puts matching dead letters back in the queue with fresh attempts. Returns how many. */
+/**
+ * Puts matching dead letters back in the queue with fresh attempts. Returns how many.
+ * A revived row keeps its "may already be stored" mark: if an earlier attempt may have stored
+ * a copy, its next attempt lists the record before it posts. Crash-safe: the ledger records a
+ * requeue intent with the revival, cleared once the job is back (see recovery.ts).
+ */
 export async function retryDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): Promise<number> {
   let retried = 0;
   for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
     const job = await uploadQueue.queue.getJob(letter.jobId);
     if (!job) continue;
-    await uploadQueue.ledger.reviveDead(letter.jobId);
+    await uploadQueue.ledger.reviveDead(letter.jobId, { batch: letter.batch, line: letter.line });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await uploadQueue.ledger.clearRequeueIntents([letter.jobId]);
     retried++;
   }
   return retried;
 }
 
-/** Removes matching dead letters from the queue (the ledger keeps their outcome). Returns how many. */
+/**
+ * Removes matching dead letters from the queue. The ledger keeps their outcome and notes the
+ * purge, so that enqueueing their manifest again (fixed or not) queues them normally, and
+ * their "may already be stored" mark still applies. Returns how many.
+ */
 export async function purgeDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): Promise<number> {
   let purged = 0;
   for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
+    await uploadQueue.ledger.markPurged(letter.jobId);
     purged += await uploadQueue.queue.remove(letter.jobId);
   }
   return purged;
@@ -143,7 +156,6 @@ export async function exportDeadLetters(uploadQueue: UploadQueue, filter: DeadLe
 }
 
 function toDeadLetter(job: Job<UploadJobData, UploadJobResult>, item: LedgerItem | undefined): DeadLetter {
-  const fromReason = parseFailedReason(job.failedReason ?? '');
   return {
     jobId: job.id as string,
     batch: job.data.batch,
@@ -153,17 +165,12 @@ function toDeadLetter(job: Job<UploadJobData, UploadJobResult>, item: LedgerItem
     kind: job.data.target.kind,
     location: targetLocation(job.data.target),
     title: job.data.title,
-    code: item?.errorCode ?? fromReason.code,
-    message: item?.errorMessage ?? fromReason.message,
+    // The ledger has the code as data; a job BullMQ failed by itself (stalled too often) may not be in it yet.
+    code: item?.errorCode ?? (job.deferredFailure !== undefined ? 'STALLED_TOO_OFTEN' : 'UNKNOWN'),
+    message: item?.errorMessage ?? job.failedReason ?? '',
     httpStatus: item?.errorHttpStatus,
     details: item?.errorDetails,
     attempts: item?.attempts ?? job.attemptsMade,
     failedAt: job.finishedOn,
   };
-}
-
-/** Reads `[CODE] message` (every error message of ours has that shape); anything else is UNKNOWN. */
-function parseFailedReason(reason: string): { code: string; message: string } {
-  const match = /^\[([A-Z0-9_]+)\]\s*(.*)$/s.exec(reason);
-  return match ? { code: match[1] as string, message: match[2] as string } : { code: 'UNKNOWN', message: reason };
 }

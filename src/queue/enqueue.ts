@@ -3,10 +3,10 @@
  * id is derived from what it uploads, and the ledger decides whether it still needs doing.
  */
 import path from 'node:path';
-import type { StoredRejection, StoredRow } from '../ledger/ledger.js';
+import type { ClaimMode, StoredRejection, StoredRow } from '../ledger/ledger.js';
 import type { ManifestRow, ManifestRowResult, RowRejection } from '../manifest/index.js';
 import type { UploadJobData, UploadTarget } from './upload-job.js';
-import { uploadJobId } from './upload-job.js';
+import { UPLOAD_JOB_NAME, targetOfFields, uploadJobId } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
 
 /** Rows per `addBulk` call and ledger round trip. */
@@ -22,8 +22,13 @@ export type ManifestEntry = ManifestRowResult;
 export interface EnqueueOptions {
   /** The batch (run) the rows belong to. */
   batch: string;
-  /** Upload rows again even if the ledger says they were uploaded. @defaultValue false */
-  force?: boolean;
+  /**
+   * Which rows that the ledger knows already are queued again: `normal` (none but dead letters
+   * an operator purged), `force` (dead letters too, e.g. after fixing the manifest) or
+   * `reupload` (uploaded rows too: each gets a second copy in Zoho, and costs its credits again).
+   * @defaultValue 'normal'
+   */
+  mode?: ClaimMode;
   /** The manifest the rows came from, recorded with the batch. */
   source?: string;
   /** Rows per chunk. @defaultValue 1000 */
@@ -37,11 +42,13 @@ export interface EnqueueSummary {
   batch: string;
   /** Rows read (valid and rejected). */
   rows: number;
-  /** New jobs, and dead or forced rows queued again. */
+  /** New jobs, and dead, purged or re-uploaded rows queued again. */
   enqueued: number;
+  /** Of `enqueued`: rows the ledger knew that were queued again (purged or forced dead letters, re-uploads). */
+  requeued: number;
   /** Rows already uploaded (per the ledger), skipped. */
   skipped: number;
-  /** Rows that are dead letters already: left alone (`dlq retry` or `--force` queue them again). */
+  /** Rows that are dead letters already: left alone (`dlq retry`, or `enqueue --force` after a fix, queue them again). */
   deadLetters: number;
   /** Rows identical to one already waiting (in this or another batch): no second job. */
   alreadyQueued: number;
@@ -70,9 +77,7 @@ export function batchNameFor(manifestPath: string): string {
 
 /** Where a row's bytes come from. */
 export function targetOf(row: ManifestRow): UploadTarget {
-  if (row.linkUrl !== undefined) return { kind: 'link', url: row.linkUrl };
-  const file = row.file as string;
-  return /^https?:\/\//i.test(file) ? { kind: 'url', url: file } : { kind: 'file', path: file };
+  return targetOfFields(row.file, row.linkUrl);
 }
 
 /**
@@ -87,7 +92,7 @@ export async function enqueueRows(
 ): Promise<EnqueueSummary> {
   assertBatchName(options.batch);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const summary: EnqueueSummary = { batch: options.batch, rows: 0, enqueued: 0, skipped: 0, deadLetters: 0, alreadyQueued: 0, rejected: 0, rejections: [] };
+  const summary: EnqueueSummary = { batch: options.batch, rows: 0, enqueued: 0, requeued: 0, skipped: 0, deadLetters: 0, alreadyQueued: 0, rejected: 0, rejections: [] };
   await uploadQueue.ledger.ensureBatch(options.batch, options.source);
 
   let rows: ManifestRow[] = [];
@@ -145,8 +150,9 @@ async function enqueueChunk(
     return { jobId: uploadJobId(data), data, row };
   });
 
-  const outcomes = await ledger.claim(batch, jobs.map((j) => j.jobId), options.force ?? false);
+  const outcomes = await ledger.claim(batch, jobs.map((j) => ({ jobId: j.jobId, line: j.row.line })), options.mode ?? 'normal');
   const toAdd: typeof jobs = [];
+  const requeued: string[] = [];
   for (const [i, job] of jobs.entries()) {
     const outcome = outcomes[i];
     if (outcome === 'uploaded') {
@@ -158,8 +164,10 @@ async function enqueueChunk(
       continue;
     }
     if (outcome === 'requeued') {
-      // The forced row's old job may still hold its id: remove it so the id can be reused.
-      await queue.remove(job.jobId);
+      // The row's old job (failed or completed) may still hold its id: remove it so the id can be reused.
+      await removeFinishedJob(uploadQueue, job.jobId);
+      requeued.push(job.jobId);
+      summary.requeued++;
     }
     if (outcome === 'queued') summary.alreadyQueued++;
     else summary.enqueued++;
@@ -168,9 +176,22 @@ async function enqueueChunk(
   }
   // Sent back to back (one round trip): a row recorded whose job failed to be added reads as pending, and enqueueing again adds it.
   await Promise.all([
-    toAdd.length > 0 ? queue.addBulk(toAdd.map((j) => ({ name: 'upload', data: j.data, opts: { ...jobOptions, jobId: j.jobId } }))) : undefined,
+    toAdd.length > 0 ? queue.addBulk(toAdd.map((j) => ({ name: UPLOAD_JOB_NAME, data: j.data, opts: { ...jobOptions, jobId: j.jobId } }))) : undefined,
     ledger.recordRows(batch, jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) }))),
   ]);
+  // Only now is each requeue finished: killed before this line, the intent stays and the next enqueue or worker finishes it.
+  await ledger.clearRequeueIntents(requeued);
+}
+
+/**
+ * Removes a row's old job unless it will still run by itself. A job that is waiting or active
+ * stays: a requeue finished by someone else already (a worker's recovery pass) must not be undone.
+ */
+async function removeFinishedJob(uploadQueue: UploadQueue, jobId: string): Promise<void> {
+  const job = await uploadQueue.queue.getJob(jobId);
+  if (!job) return;
+  const state = await job.getState();
+  if (state === 'failed' || state === 'completed') await job.remove();
 }
 
 function storedRow(jobId: string, row: ManifestRow): StoredRow {

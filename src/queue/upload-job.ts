@@ -3,12 +3,10 @@
  * dashboard: it holds the row and never a secret.
  */
 import { createHash } from 'node:crypto';
+import type { StoredRow } from '../ledger/ledger.js';
+import type { UploadTarget } from '../upload/upload-target.js';
 
-/** Where the bytes of an upload come from, or the link to attach. */
-export type UploadTarget =
-  | { kind: 'file'; path: string }
-  | { kind: 'url'; url: string }
-  | { kind: 'link'; url: string };
+export type { UploadTarget } from '../upload/upload-target.js';
 
 /** The data of one upload job. */
 export interface UploadJobData {
@@ -20,8 +18,19 @@ export interface UploadJobData {
   recordId: string;
   target: UploadTarget;
   title?: string;
-  /** Upload even if the ledger says this row was uploaded before (`enqueue --force`). */
-  force?: boolean;
+  /** On a `verify` job only: the row (upload job id) whose copies it verifies. */
+  verifies?: string;
+}
+
+/** The job that uploads one row. */
+export const UPLOAD_JOB_NAME = 'upload';
+
+/** The settle-and-verify job of a row that succeeded after an ambiguous attempt. */
+export const VERIFY_JOB_NAME = 'verify';
+
+/** The verify job's id for a row: one per row at a time. */
+export function verifyJobId(rowJobId: string): string {
+  return `v-${rowJobId}`;
 }
 
 /** What a finished upload job returns (kept by BullMQ while the completed job is retained). */
@@ -44,4 +53,23 @@ export function uploadJobId(row: { module: string; recordId: string; target: Upl
 /** The path or URL of a target, as written in manifests and reports. */
 export function targetLocation(target: UploadTarget): string {
   return target.kind === 'file' ? target.path : target.url;
+}
+
+/** Where a row's bytes come from, from its manifest fields: a link, a URL, or a local path. */
+export function targetOfFields(file: string | undefined, linkUrl: string | undefined): UploadTarget {
+  if (linkUrl !== undefined && linkUrl !== '') return { kind: 'link', url: linkUrl };
+  const location = file ?? '';
+  return /^https?:\/\//i.test(location) ? { kind: 'url', url: location } : { kind: 'file', path: location };
+}
+
+/** Rebuilds a row's job data from what the ledger stored of it at enqueue. */
+export function jobDataFromStoredRow(batch: string, line: number, row: StoredRow): UploadJobData {
+  return {
+    batch,
+    line,
+    module: row.module,
+    recordId: row.record_id,
+    target: targetOfFields(row.file, row.link_url),
+    ...(row.title ? { title: row.title } : {}),
+  };
 }

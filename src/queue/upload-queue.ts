@@ -10,7 +10,7 @@ import { keyNames, UPLOAD_QUEUE_NAME, type KeyNames } from '../shared/key-names.
 import { connectOrExplain, createProducerConnection } from './connections.js';
 import { PauseControl } from './pause-control.js';
 import { RateControl } from './rate-control.js';
-import type { UploadJobData, UploadJobResult } from './upload-job.js';
+import { VERIFY_JOB_NAME, verifyJobId, type UploadJobData, type UploadJobResult } from './upload-job.js';
 
 /** Finished jobs kept in Redis for the dashboard; the ledger keeps every row's outcome regardless. */
 const COMPLETED_JOBS_KEPT = 1_000;
@@ -70,10 +70,30 @@ export class UploadQueue {
     return this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed', 'waiting-children');
   }
 
-  /** True when nothing is waiting, delayed or active (dead letters do not count). */
+  /**
+   * Adds the settle-and-verify job of a row, due at `dueAt`. One per row: adding it again while
+   * one is scheduled changes nothing. It leaves no trace when done (the ledger has the result).
+   */
+  async scheduleVerification(rowData: UploadJobData, rowJobId: string, dueAt: number): Promise<void> {
+    await this.queue.add(VERIFY_JOB_NAME, { ...rowData, verifies: rowJobId }, {
+      ...this.jobOptions,
+      jobId: verifyJobId(rowJobId),
+      delay: Math.max(0, dueAt - Date.now()),
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
+  }
+
+  /**
+   * True when nothing is waiting, delayed or active and no settle-and-verify listing is due
+   * (dead letters do not count).
+   */
   async isIdle(): Promise<boolean> {
-    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    return Object.values(counts).every((n) => n === 0);
+    const [counts, verifications] = await Promise.all([
+      this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+      this.ledger.countDueVerifications(),
+    ]);
+    return verifications === 0 && Object.values(counts).every((n) => n === 0);
   }
 
   /** Closes the queue (and the connection, if it made it). */

@@ -2,7 +2,7 @@
  * The consumer side: a BullMQ worker that runs the upload processor, shares one OAuth
  * token and one global concurrency cap with every other worker, and shuts down gracefully.
  */
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { UPLOAD_QUEUE_NAME } from '../shared/key-names.js';
@@ -10,7 +10,8 @@ import type { Logger } from '../shared/logger.js';
 import { openSource, type SourceLimits } from '../sources/index.js';
 import { createTokenProvider, SharedTokenStore, ZohoClient, type SharedTokenStoreEvents, type ZohoError } from '../zoho/index.js';
 import { createWorkerConnection } from './connections.js';
-import type { UploadJobData, UploadJobResult } from './upload-job.js';
+import { UPLOAD_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
+import { recoverUnfinishedWork } from './recovery.js';
 import { createUploadProcessor, postingLeaseTiming, type UploadOutcome } from './upload-processor.js';
 import { UploadQueue } from './upload-queue.js';
 
@@ -19,6 +20,15 @@ import { UploadQueue } from './upload-queue.js';
  * but BullMQ only honours `queue.rateLimit()` — our 429 back-off — in workers that have one.
  */
 const PERMISSIVE_LIMITER = { max: 1_000_000, duration: 1_000 };
+
+/**
+ * Workers get killed in real migrations; a job must survive several of them before BullMQ
+ * gives up on it as "stalled too often".
+ */
+const MAX_STALLED_COUNT = 10;
+
+/** How often a running worker finishes work that an interrupted run left undone (see recovery.ts). */
+const RECOVERY_INTERVAL_MS = 30_000;
 
 /** Options for {@link startUploadWorker}. */
 export interface UploadWorkerOptions {
@@ -40,6 +50,8 @@ export interface UploadWorker {
   readonly uploadQueue: UploadQueue;
   /** Uploads this process is running right now. */
   inFlight(): number;
+  /** Finishes requeues and verifications that a crash left half done (it also runs by itself). */
+  recover(): Promise<unknown>;
   /**
    * Stops taking jobs, waits for in-flight uploads up to `config.queue.shutdownTimeoutMs`,
    * then closes everything. Idempotent. Jobs cut off by the timeout are recovered by another
@@ -76,7 +88,10 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     openSource,
     sourceLimits,
     rateLimit: (ms) => uploadQueue.queue.rateLimit(ms),
+    scheduleVerification: (data, rowJobId, dueAt) => uploadQueue.scheduleVerification(data, rowJobId, dueAt),
     postingLease: postingLeaseTiming(config.queue.lockDurationMs),
+    settleMs: config.queue.settleMs,
+    clockSkewMs: config.queue.clockSkewMs,
     logger,
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
   });
@@ -99,16 +114,15 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     limiter: PERMISSIVE_LIMITER,
     lockDuration: config.queue.lockDurationMs,
     stalledInterval: config.queue.lockDurationMs,
-    // Workers get killed in real migrations; a job must survive several of them before
-    // BullMQ gives up on it as "stalled too often".
-    maxStalledCount: 10,
+    maxStalledCount: MAX_STALLED_COUNT,
   });
 
   worker.on('failed', (job, error) => {
-    // BullMQ fails a job by itself when it stalled too often: the processor never saw that, so record it here.
-    if (job && error.message.includes('stalled more than allowable limit')) {
+    // BullMQ fails a job by itself when it stalled too often (a deferred failure, set when it
+    // gave up on the job): the processor never saw that, so record it here.
+    if (job && error instanceof UnrecoverableError && job.deferredFailure !== undefined && job.name === UPLOAD_JOB_NAME) {
       void uploadQueue.ledger
-        .markDead(job.id as string, { attempt: job.attemptsStarted, code: 'STALLED_TOO_OFTEN', message: error.message })
+        .markDead(job.id as string, { attempt: job.attemptsStarted, code: 'STALLED_TOO_OFTEN', message: `the job's worker died or stalled more than ${MAX_STALLED_COUNT} times` })
         .catch((cause: unknown) => logger.error({ err: cause, jobId: job.id }, 'could not record a stalled job in the ledger'));
     }
   });
@@ -119,9 +133,16 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     connection.on('error', (error: Error) => logger.warn({ err: error, connection: role }, 'Redis connection error (reconnecting)'));
   }
 
+  // Requeues and verifications a crash left half done: finished at start, then now and then.
+  const recover = () => recoverUnfinishedWork(uploadQueue, { logger });
+  await recover();
+  const recovery = setInterval(() => void recover().catch((error: unknown) => logger.warn({ err: error }, 'recovery pass failed; it runs again later')), RECOVERY_INTERVAL_MS);
+  recovery.unref();
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      clearInterval(recovery);
       const graceful = worker.close();
       const timedOut = await Promise.race([
         graceful.then(() => false),
@@ -138,5 +159,5 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     return closing;
   };
 
-  return { worker, uploadQueue, inFlight: () => inFlight, close };
+  return { worker, uploadQueue, inFlight: () => inFlight, recover, close };
 }

@@ -25,6 +25,10 @@ export interface KeyNames {
   ledgerItem(jobId: string): string;
   /** Attachment id → the job id that owns it, so an adoption never claims another row's attachment. */
   attachmentOwners: string;
+  /** Rows queued again whose old job may still hold their id: job id → batch, line, time (finished by enqueue or a worker's start). */
+  requeueIntents: string;
+  /** Uploaded rows whose settle-and-verify listing is due, scored by when. */
+  verifyDue: string;
   /** A batch's summary and counters. */
   batchMeta(batch: string): string;
   /** A batch's accepted rows, by manifest line. */
@@ -47,6 +51,8 @@ export function keyNames(queueName: string): KeyNames {
     batches: `${p}:ledger:batches`,
     ledgerItem: (jobId) => `${p}:ledger:item:${jobId}`,
     attachmentOwners: `${p}:ledger:attachment-owners`,
+    requeueIntents: `${p}:ledger:requeue-intents`,
+    verifyDue: `${p}:ledger:verify-due`,
     batchMeta: (batch) => `${p}:ledger:batch:${batch}:meta`,
     batchRows: (batch) => `${p}:ledger:batch:${batch}:rows`,
     batchRejected: (batch) => `${p}:ledger:batch:${batch}:rejected`,

@@ -46,6 +46,8 @@ export async function createPipelineWorld(options: { fake?: FakeZohoOptions; env
     ZOHO_ATTACH_LOCK_DURATION_MS: '2000',
     ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS: '5000',
     ZOHO_REQUEST_TIMEOUT_MS: '3000',
+    // Long enough for the fake's late stores in the tests that script them; short enough not to slow the rest.
+    ZOHO_ATTACH_SETTLE_MS: '300',
     LOG_LEVEL: 'warn',
     ...options.env,
   };

@@ -11,7 +11,7 @@ import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
 
 function meta(name: string, uploaded: number, dead: number, owned: number, bytes: number): BatchMeta {
-  return { name, createdAt: 0, maxLine: owned, accepted: owned, rejected: 0, owned, uploaded, dead, pending: owned - uploaded - dead, bytes, retries: 2, rateLimited: 1 };
+  return { name, createdAt: 0, maxLine: owned, accepted: owned, rejected: 0, owned, uploaded, dead, pending: owned - uploaded - dead, bytes, retries: 2, rateLimited: 1, verifying: 0, copiesRemoved: 0 };
 }
 
 describe('ProgressTracker', () => {

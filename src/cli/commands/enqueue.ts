@@ -1,4 +1,4 @@
-/** `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force]` */
+/** `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force] [--reupload]` */
 import path from 'node:path';
 import { loadConfig } from '../../config/config.js';
 import { readManifest, type RowRejection } from '../../manifest/index.js';
@@ -14,16 +14,19 @@ const REJECTIONS_PRINTED = 200;
 
 export const enqueueCommand: Command = {
   summary: 'validate a CSV/JSONL manifest and enqueue its rows as upload jobs',
-  usage: `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force]
+  usage: `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force] [--reupload]
 
   <manifest>     CSV (with a header row) or JSONL: module, record_id, file | link_url, title, and pass-through columns
   --batch NAME   name of the run (default: the manifest's file name without extension)
   --dry-run      validate every row and check that files exist and are readable (size, 100 MB, .exe); enqueue nothing
-  --force        upload rows again even if the ledger says they were uploaded
+  --force        also queue rows that are dead letters (after fixing the manifest); rows the ledger
+                 shows as uploaded are still skipped. Dead letters removed with \`dlq purge\` need no flag.
+  --reupload     also queue rows the ledger shows as uploaded: each gets a SECOND copy in Zoho (the
+                 first one stays), costing one more API credit and its bytes again. Implies --force.
 
 Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueued); 1 fatal error.`,
   async run(argv, deps) {
-    const { values, positionals } = parseOptions(argv, { batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } }, true);
+    const { values, positionals } = parseOptions(argv, { batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, reupload: { type: 'boolean' } }, true);
     if (positionals.length !== 1) throw new UsageError('enqueue takes exactly one manifest path');
     const manifestPath = path.resolve(deps.cwd, positionals[0] as string);
     const batch = values.batch ?? batchNameFor(manifestPath);
@@ -41,7 +44,7 @@ Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueue
     try {
       const summary = await enqueueRows(uploadQueue, entries, {
         batch,
-        force: values.force ?? false,
+        mode: values.reupload ? 'reupload' : values.force ? 'force' : 'normal',
         source: manifestPath,
         onProgress: (s) => progress.update(`enqueue ${batch}: ${s.rows} rows read, ${s.enqueued} enqueued, ${s.skipped} skipped, ${s.rejected} rejected`),
       });
@@ -57,9 +60,9 @@ Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueue
 
 function printSummary(summary: EnqueueSummary, deps: CliDeps): void {
   println(deps.stdout, `batch ${summary.batch}: ${summary.rows} rows read`);
-  println(deps.stdout, `  enqueued:                  ${summary.enqueued}`);
+  println(deps.stdout, `  enqueued:                  ${summary.enqueued}${summary.requeued > 0 ? ` (${summary.requeued} of them queued again)` : ''}`);
   println(deps.stdout, `  skipped, already uploaded: ${summary.skipped}`);
-  if (summary.deadLetters > 0) println(deps.stdout, `  skipped, dead letters:    ${summary.deadLetters} (\`zoho-attach dlq retry\` or --force queue them again)`);
+  if (summary.deadLetters > 0) println(deps.stdout, `  skipped, dead letters:    ${summary.deadLetters} (\`zoho-attach dlq retry\` queues them again as they are; after fixing the manifest, enqueue it with --force)`);
   if (summary.alreadyQueued > 0) println(deps.stdout, `  already queued:            ${summary.alreadyQueued} (the same row is waiting already)`);
   println(deps.stdout, `  rejected:                  ${summary.rejected}`);
   printRejections(summary.rejections, summary.rejected, deps);

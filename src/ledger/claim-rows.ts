@@ -1,0 +1,83 @@
+/**
+ * Enqueue's decision per row, in one script call per chunk: create, leave alone, or queue
+ * again. A row queued again keeps its "may already be stored" mark and its attempt window,
+ * unless it is a deliberate re-upload, and gets a requeue intent in the same step, so that an
+ * enqueue killed before it replaced the old job leaves a trace that the next run finishes.
+ */
+import type { Redis } from 'ioredis';
+import type { KeyNames } from '../shared/key-names.js';
+import { runScript, type LedgerScript } from './redis-script.js';
+import type { ClaimMode, ClaimOutcome } from './types.js';
+
+// KEYS: the items of one chunk. ARGV: batch, mode, now, metaPrefix, metaSuffix, intentsKey, itemPrefix,
+// then one manifest line per item. Returns one outcome per item.
+export const CLAIM_ROWS_SCRIPT: LedgerScript = {
+  name: 'zohoAttachClaimRows',
+  lua: `
+local batch, mode, now, metaPrefix, metaSuffix, intents, itemPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local outcomes = {}
+local owned = 0
+for i, item in ipairs(KEYS) do
+  local jobId = string.sub(item, #itemPrefix + 1)
+  local status = redis.call('HGET', item, 'status')
+  local requeue = false
+  local freshWindow = false
+  if not status then
+    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'createdAt', now, 'updatedAt', now)
+    owned = owned + 1
+    outcomes[i] = 'created'
+  elseif status == 'pending' then
+    -- An intent left by a requeue that did not finish: this run finishes it.
+    if redis.call('HEXISTS', intents, jobId) == 1 then outcomes[i] = 'requeued' else outcomes[i] = 'queued' end
+  elseif status == 'dead' then
+    if mode ~= 'normal' or redis.call('HEXISTS', item, 'purgedAt') == 1 then requeue = true else outcomes[i] = 'dead' end
+  elseif status == 'uploaded' then
+    if mode == 'reupload' then requeue = true; freshWindow = true else outcomes[i] = 'uploaded' end
+  else
+    outcomes[i] = status
+  end
+  if requeue then
+    local oldMeta = metaPrefix .. redis.call('HGET', item, 'batch') .. metaSuffix
+    redis.call('HINCRBY', oldMeta, 'owned', -1)
+    redis.call('HINCRBY', oldMeta, status, -1)
+    redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'postingBy', 'postingAt', 'purgedAt', 'verifyError')
+    if freshWindow then
+      -- A deliberate second copy: the first one stays, so nothing of the old window may be adopted or removed.
+      redis.call('HDEL', item, 'attachmentId', 'how', 'uploadedAt', 'sha256', 'bytes', 'pendingSince', 'firstAttemptAt', 'sentName', 'sentBytes', 'sentSha256s')
+    end
+    -- A dead row keeps pendingSince (the "may already be stored" mark) and firstAttemptAt: an earlier
+    -- attempt may have stored a copy that the next attempt must find before it posts.
+    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
+    redis.call('HSET', intents, jobId, batch .. '\\n' .. (ARGV[7 + i] or '0') .. '\\n' .. now)
+    owned = owned + 1
+    outcomes[i] = 'requeued'
+  end
+end
+if owned > 0 then redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', owned) end
+return outcomes
+`,
+};
+
+/** Runs the claim for one chunk of rows (see {@link ClaimOutcome}). */
+export function claimRows(
+  redis: Redis,
+  keys: KeyNames,
+  batch: string,
+  rows: Array<{ jobId: string; line: number }>,
+  mode: ClaimMode,
+  now: number,
+): Promise<ClaimOutcome[]> {
+  const [metaPrefix, metaSuffix] = splitAround(keys.batchMeta);
+  const [itemPrefix] = splitAround(keys.ledgerItem);
+  return runScript<ClaimOutcome[]>(
+    redis,
+    CLAIM_ROWS_SCRIPT,
+    rows.map((r) => keys.ledgerItem(r.jobId)),
+    [batch, mode, now, metaPrefix, metaSuffix, keys.requeueIntents, itemPrefix, ...rows.map((r) => r.line)],
+  );
+}
+
+/** The fixed parts of a key builder around its one variable part, for scripts that build keys themselves. */
+export function splitAround(build: (part: string) => string): [string, string] {
+  return build('\u0000').split('\u0000') as [string, string];
+}

@@ -1,0 +1,51 @@
+/** A row's final failure, and its error; an uploaded row is never marked dead. */
+import type { Redis } from 'ioredis';
+import type { KeyNames } from '../shared/key-names.js';
+import { splitAround } from './claim-rows.js';
+import { runScript, type LedgerScript } from './redis-script.js';
+import type { LedgerError } from './types.js';
+
+// KEYS[1] item. ARGV: code, message, httpStatus, detailsJson, attempts, now, metaPrefix, metaSuffix.
+// pendingSince stays: a dead row revived later must still look before it posts.
+export const MARK_DEAD_SCRIPT: LedgerScript = {
+  name: 'zohoAttachMarkDead',
+  lua: `
+local item = KEYS[1]
+local status = redis.call('HGET', item, 'status')
+if status == 'uploaded' or not status then return 0 end
+redis.call('HSET', item, 'errorCode', ARGV[1], 'errorMessage', ARGV[2], 'errorHttpStatus', ARGV[3], 'errorDetails', ARGV[4], 'attempts', ARGV[5], 'updatedAt', ARGV[6])
+if status == 'dead' then return 0 end
+redis.call('HSET', item, 'status', 'dead')
+redis.call('HINCRBY', ARGV[7] .. redis.call('HGET', item, 'batch') .. ARGV[8], 'dead', 1)
+return 1
+`,
+};
+
+/** The error fields of an item. */
+export function errorFields(error: LedgerError, now: number) {
+  return {
+    errorCode: error.code,
+    errorMessage: error.message,
+    errorHttpStatus: error.httpStatus === undefined ? '' : String(error.httpStatus),
+    errorDetails: error.details === undefined ? '' : JSON.stringify(error.details),
+    attempts: String(error.attempt),
+    updatedAt: String(now),
+  };
+}
+
+/** Marks a row dead with its error; returns false when it was dead already or is uploaded. */
+export async function markDead(redis: Redis, keys: KeyNames, jobId: string, error: LedgerError, now: number): Promise<boolean> {
+  const [metaPrefix, metaSuffix] = splitAround(keys.batchMeta);
+  const fields = errorFields(error, now);
+  const changed = await runScript<number>(redis, MARK_DEAD_SCRIPT, [keys.ledgerItem(jobId)], [
+    fields.errorCode,
+    fields.errorMessage,
+    fields.errorHttpStatus,
+    fields.errorDetails,
+    fields.attempts,
+    now,
+    metaPrefix,
+    metaSuffix,
+  ]);
+  return changed === 1;
+}
