@@ -84,6 +84,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       ZOHO_ATTACH_ALLOW_PRIVATE_URLS: 'true',
       ZOHO_ATTACH_BACKOFF_MS: '200',
       ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS: '200',
+      // The fake stores nothing late and lists at once: a short settle keeps the demo to a minute.
+      ZOHO_ATTACH_SETTLE_MS: '2000',
       LOG_LEVEL: options.env.LOG_LEVEL ?? 'silent',
     },
     EXAMPLES_DIR,

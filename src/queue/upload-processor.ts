@@ -132,7 +132,13 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
         minTimeout: deps.quickRetryMs ?? 250,
         factor: 2,
         randomize: true,
-        shouldRetry: ({ error }) => isClassifiedError(error) && error.classification === 'transient',
+        shouldRetry: ({ error }) => isQuickRetry(error),
+        // A quick retry is a retry: the batch's counter and the metrics count it like BullMQ's.
+        onFailedAttempt: async ({ error, retriesLeft }) => {
+          if (retriesLeft === 0 || !isQuickRetry(error)) return;
+          await deps.ledger.count(batch, 'retries');
+          report({ result: 'retry', errorCode: (error as ClassifiedError).code });
+        },
       });
       report({ result: result.how, attachmentId: result.attachmentId, ...(result.bytes === undefined ? {} : { bytes: result.bytes }) });
       if (result.verifyAt !== undefined) await deps.scheduleVerification(job.data, jobId, result.verifyAt);
@@ -195,6 +201,11 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
       }
     }
   };
+}
+
+/** Transient faults are retried a few times inside one attempt before BullMQ's backoff takes over. */
+function isQuickRetry(error: unknown): boolean {
+  return isClassifiedError(error) && error.classification === 'transient';
 }
 
 function ledgerError(error: ClassifiedError, attempt: number): LedgerError {

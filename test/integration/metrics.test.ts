@@ -54,7 +54,7 @@ describe('worker metrics', () => {
         'Widgets,4150868000000224004,a.txt',
       ].join('\n'),
     );
-    // One attempt fails 500 three times (past the in-attempt quick retries: one BullMQ retry); one upload meets a 429.
+    // One attempt fails 500 three times: two quick retries inside the attempt, then one BullMQ retry (each counted); one upload meets a 429.
     world.fake.faults.add({ match: { recordId: '4150868000000224002', path: 'upload' }, kind: 'error500', times: 3 });
     world.fake.faults.add({ match: { recordId: '4150868000000224003', path: 'upload' }, kind: 'error429', times: 1 });
 
@@ -98,11 +98,11 @@ describe('worker metrics', () => {
       adopted: value('zoho_attach_uploads_total', { outcome: 'adopted' }),
       alreadyUploaded: value('zoho_attach_uploads_total', { outcome: 'already-uploaded' }),
       paused: value('zoho_attach_uploads_total', { outcome: 'paused' }),
-    }).toEqual({ uploaded: 3, dead: 1, retry: 1, rateLimited: 1, adopted: 0, alreadyUploaded: 0, paused: 0 });
+    }).toEqual({ uploaded: 3, dead: 1, retry: 3, rateLimited: 1, adopted: 0, alreadyUploaded: 0, paused: 0 });
     const totalBytes = Object.values(files).reduce((sum, content) => sum + Buffer.byteLength(content), 0);
     expect(value('zoho_attach_uploaded_bytes_total')).toBe(totalBytes);
     expect(value('zoho_attach_rate_limited_total')).toBe(1);
-    expect(value('zoho_attach_retries_total')).toBe(1);
+    expect(value('zoho_attach_retries_total')).toBe(3);
     expect(value('zoho_attach_token_refreshes_total')).toBe(world.fake.inspect().tokens.refreshes);
     expect(value('zoho_attach_token_refreshes_total')).toBe(1);
 
