@@ -36,7 +36,16 @@ export const EXIT = {
   FAILED: 1,
   /** Partly done: e.g. some manifest rows were rejected while the valid ones were enqueued. */
   PARTIAL: 2,
+  /** Stopped by SIGINT or SIGTERM before the end (128 + SIGINT's number, as shells report Ctrl-C). */
+  INTERRUPTED: 130,
 } as const;
+
+/** An AbortSignal that fires when the process is asked to stop (the first SIGINT or SIGTERM). */
+export function abortOnStop(stopSignal: Promise<string>): AbortSignal {
+  const controller = new AbortController();
+  void stopSignal.then((signal) => controller.abort(signal));
+  return controller.signal;
+}
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 

@@ -35,6 +35,12 @@ export interface EnqueueOptions {
   chunkSize?: number;
   /** Called after each chunk with the running totals (for a progress bar). */
   onProgress?: (summary: EnqueueSummary) => void;
+  /**
+   * Stops reading the manifest: the rows read so far are written (the chunk in flight
+   * finishes) and the summary says `interrupted`. Enqueueing the same manifest again goes on
+   * where it stopped: rows already queued are recognised, none is queued twice.
+   */
+  signal?: AbortSignal;
 }
 
 /** What an enqueue did. */
@@ -56,6 +62,8 @@ export interface EnqueueSummary {
   rejected: number;
   /** The first rejections, with line numbers and reasons. */
   rejections: RowRejection[];
+  /** True when `signal` stopped the enqueue before the end of the manifest. */
+  interrupted?: boolean;
 }
 
 /** Batch names become part of Redis keys: keep them to a safe alphabet. */
@@ -110,6 +118,10 @@ export async function enqueueRows(
   };
 
   for await (const entry of entries) {
+    if (options.signal?.aborted) {
+      summary.interrupted = true;
+      break;
+    }
     summary.rows++;
     if (entry.ok) rows.push(entry.row);
     else rejections.push(entry.rejection);

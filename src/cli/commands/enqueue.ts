@@ -6,7 +6,7 @@ import { assertBatchName, batchNameFor, enqueueRows, targetOf, type EnqueueSumma
 import { UploadQueue } from '../../queue/upload-queue.js';
 import { inspectSource, type SourceLimits } from '../../sources/index.js';
 import { isClassifiedError } from '../../shared/errors.js';
-import { EXIT, UsageError, parseOptions, println, type CliDeps, type Command } from '../command.js';
+import { EXIT, UsageError, abortOnStop, parseOptions, println, type CliDeps, type Command } from '../command.js';
 import { ProgressLine } from '../progress-line.js';
 
 /** Rejections printed in full; the rest are counted (the report lists them all). */
@@ -46,10 +46,24 @@ Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueue
         batch,
         mode: values.reupload ? 'reupload' : values.force ? 'force' : 'normal',
         source: manifestPath,
+        // The first Ctrl-C stops after the chunk in flight (a second one ends the process at once).
+        signal: abortOnStop(deps.stopSignal),
         onProgress: (s) => progress.update(`enqueue ${batch}: ${s.rows} rows read, ${s.enqueued} enqueued, ${s.skipped} skipped, ${s.rejected} rejected`),
       });
       progress.done();
       printSummary(summary, deps);
+      if (summary.interrupted) {
+        println(deps.stdout, `interrupted after ${summary.rows} rows (${summary.enqueued} enqueued). To go on, run the same command again:`);
+        const flag = values.reupload ? ' --reupload' : values.force ? ' --force' : '';
+        println(deps.stdout, `  zoho-attach enqueue ${shellQuote(positionals[0] as string)} --batch ${batch}${flag}`);
+        println(
+          deps.stdout,
+          values.reupload
+            ? `rows still queued are recognised, but --reupload copies again any row whose new copy was uploaded meanwhile: to avoid that, enqueue only the rows after manifest row ${summary.rows}.`
+            : 'rows already queued or uploaded are recognised: none is queued twice.',
+        );
+        return EXIT.INTERRUPTED;
+      }
       return summary.rejected > 0 ? EXIT.PARTIAL : EXIT.OK;
     } finally {
       progress.done();
@@ -98,4 +112,9 @@ async function dryRun(entries: ReturnType<typeof readManifest>, limits: SourceLi
   println(deps.stdout, `dry run: ${rows} rows read, ${ok} would be enqueued, ${rejections.length} rejected; nothing was enqueued`);
   printRejections(rejections, rejections.length, deps);
   return rejections.length > 0 ? EXIT.PARTIAL : EXIT.OK;
+}
+
+/** Quotes a path for a POSIX shell when it needs it. */
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }
