@@ -99,7 +99,9 @@ export function judgeData(expected: ExpectedRow[], report: ReportLine[], attachm
   const idUse = new Map<string, number>();
   for (const r of report) if (r.attachment_id) idUse.set(r.attachment_id, (idUse.get(r.attachment_id) ?? 0) + 1);
   const sharedAttachmentIds = [...idUse.values()].filter((n) => n > 1).length;
-  const deadLettersByCode = Object.fromEntries(deadLetters.map((g) => [g.code, g.count]));
+  // Groups are per code and message: several can share a code.
+  const deadLettersByCode: Record<string, number> = {};
+  for (const g of deadLetters) deadLettersByCode[g.code] = (deadLettersByCode[g.code] ?? 0) + g.count;
 
   const failures: string[] = [];
   if (report.length !== expected.length) failures.push(`the report has ${report.length} rows, the manifest ${expected.length}`);

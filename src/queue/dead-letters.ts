@@ -3,6 +3,7 @@
  * or that ran out of attempts. They are BullMQ's failed jobs, kept until an operator retries
  * or purges them; the ledger holds their structured reason.
  */
+import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
 import type { LedgerItem } from '../ledger/ledger.js';
 import { csvLine } from '../ledger/report.js';
@@ -14,6 +15,8 @@ import type { UploadQueue } from './upload-queue.js';
 export interface DeadLetterFilter {
   batch?: string | undefined;
   code?: string | undefined;
+  /** A group's id, as `dlq list` shows it (see {@link deadLetterGroupId}). */
+  group?: string | undefined;
 }
 
 /** One dead letter with its reason. */
@@ -35,14 +38,47 @@ export interface DeadLetter {
   failedAt?: number | undefined;
 }
 
-/** Dead letters sharing one error code. */
+/**
+ * Dead letters that failed the same way: the same code, and the same message once the parts
+ * that differ from row to row (ids, paths, URLs, numbers) are set aside.
+ */
 export interface DeadLetterGroup {
+  /** A short stable id of the signature, for `dlq retry|export|purge --group ID`. */
+  id: string;
   code: string;
+  /** The message with its row-specific parts replaced by placeholders (`<path>`, `<url>`, `<id>`, `<n>`). */
+  signature: string;
   count: number;
-  /** The distinct messages in the group, with counts (at most 10). */
+  /** The most frequent distinct messages in the group, with counts (at most 10). */
   messages: Array<{ message: string; count: number }>;
+  /** Distinct messages not listed in `messages`. */
+  moreMessages: number;
   /** One row of the group, to show what it looks like. */
   sample: DeadLetter;
+}
+
+/** Distinct messages kept per group. */
+const MESSAGES_PER_GROUP = 10;
+
+/**
+ * A message with what varies from row to row replaced by placeholders, so that "/data/a.pdf
+ * does not exist" and "/data/b b.pdf does not exist" make one group. The row's own path or URL
+ * is replaced first (a path may hold spaces no pattern can tell from words), then any other
+ * URL, path, quoted value, long hex id and number.
+ */
+export function deadLetterSignature(message: string, location?: string): string {
+  const own = location ? message.split(location).join(/^https?:/i.test(location) ? '<url>' : '<path>') : message;
+  return own
+    .replace(/\bhttps?:\/\/\S+/gi, '<url>')
+    .replace(/(?:[A-Za-z]:)?(?:[\\/][^\s"'`,;:()[\]<>]+)+/g, '<path>')
+    .replace(/"[^"]*"/g, '"…"')
+    .replace(/\b[0-9a-f]{16,}\b/gi, '<id>')
+    .replace(/\b\d+(?:\.\d+)?\b/g, '<n>');
+}
+
+/** The id of a group: a short hash of its code and signature. */
+export function deadLetterGroupId(code: string, signature: string): string {
+  return createHash('sha256').update(`${code}\n${signature}`).digest('hex').slice(0, 10);
 }
 
 /** Failed jobs read per round trip. */
@@ -62,31 +98,37 @@ export async function* iterateDeadLetters(uploadQueue: UploadQueue, filter: Dead
       const letter = toDeadLetter(job, items[i]);
       if (filter.batch !== undefined && letter.batch !== filter.batch) continue;
       if (filter.code !== undefined && letter.code !== filter.code) continue;
+      if (filter.group !== undefined && deadLetterGroupId(letter.code, deadLetterSignature(letter.message, letter.location)) !== filter.group) continue;
       yield letter;
     }
   }
 }
 
-/** Dead letters grouped by error code, largest group first. */
+/** Dead letters grouped by code and message signature, largest group first. */
 export async function groupDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): Promise<DeadLetterGroup[]> {
-  const groups = new Map<string, { count: number; messages: Map<string, number>; sample: DeadLetter }>();
+  const groups = new Map<string, { code: string; signature: string; count: number; messages: Map<string, number>; sample: DeadLetter }>();
   for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
-    const group = groups.get(letter.code) ?? { count: 0, messages: new Map<string, number>(), sample: letter };
+    const signature = deadLetterSignature(letter.message, letter.location);
+    const id = deadLetterGroupId(letter.code, signature);
+    const group = groups.get(id) ?? { code: letter.code, signature, count: 0, messages: new Map<string, number>(), sample: letter };
     group.count++;
     group.messages.set(letter.message, (group.messages.get(letter.message) ?? 0) + 1);
-    groups.set(letter.code, group);
+    groups.set(id, group);
   }
   return [...groups.entries()]
-    .map(([code, g]) => ({
-      code,
+    .map(([id, g]) => ({
+      id,
+      code: g.code,
+      signature: g.signature,
       count: g.count,
       messages: [...g.messages.entries()]
         .sort((a, b) => b[1] - a[1])
-        .slice(0, 10)
+        .slice(0, MESSAGES_PER_GROUP)
         .map(([message, count]) => ({ message, count })),
+      moreMessages: Math.max(0, g.messages.size - MESSAGES_PER_GROUP),
       sample: g.sample,
     }))
-    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code) || a.signature.localeCompare(b.signature));
 }
 
 /**
