@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/config.js';
 import type { CheckResult } from './check-result.js';
+import { checkClock } from './clock-checks.js';
 import { checkFileRoots } from './file-root-checks.js';
 import { checkRedisServer, connectToRedis } from './redis-checks.js';
 import { checkApiDomain, checkOAuth } from './zoho-checks.js';
@@ -31,6 +32,7 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
     const why = 'needs Redis: the shared OAuth token lives there';
     results.push(skipped('Zoho OAuth', why), skipped('Zoho API domain', why));
   }
+  results.push(await checkClock(config));
   results.push(...(await checkFileRoots(config.sources.fileRoots)));
   return results;
 }
