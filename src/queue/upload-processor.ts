@@ -20,6 +20,7 @@ import type { OpenedSource, SourceLimits, SourceRef } from '../sources/index.js'
 import { asClassified, attemptUpload, PostInFlightElsewhere, type AttemptSuccess } from '../upload/attempt-upload.js';
 import { decideOutcome, type Decision } from '../upload/decide-outcome.js';
 import { postingLeaseTiming, type PostingLeaseTiming } from '../upload/lease-keeper.js';
+import { RETRY_DEFAULTS, type RetryPolicy } from '../upload/retry-policy.js';
 import { giveUpVerification, verifyCopies } from '../upload/verify-copies.js';
 import type { ZohoClient } from '../zoho/index.js';
 import { isZohoError } from '../zoho/index.js';
@@ -28,12 +29,6 @@ import type { RateControl } from './rate-control.js';
 import { VERIFY_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
 
 export { postingLeaseTiming, type PostingLeaseTiming } from '../upload/lease-keeper.js';
-
-/** In-attempt retries of transient faults, before BullMQ's own backoff takes over. */
-const QUICK_RETRIES = 2;
-
-/** How long a job whose run hit a systemic error waits before it is looked at again (the queue is paused by then). */
-const SYSTEMIC_REQUEUE_DELAY_MS = 5_000;
 
 /** What the processor needs; the worker wires the real ones, tests may wire their own. */
 export interface UploadProcessorDeps {
@@ -50,8 +45,8 @@ export interface UploadProcessorDeps {
   logger: Logger;
   /** Called once per finished attempt, for metrics and progress. */
   onOutcome?: (outcome: UploadOutcome) => void;
-  /** Base delay of the in-attempt quick retries. @defaultValue 250 */
-  quickRetryMs?: number;
+  /** The quick retries and the systemic pause's delay; BullMQ's attempts and backoff are in the job options. @defaultValue RETRY_DEFAULTS */
+  retry?: Partial<Pick<RetryPolicy, 'quickRetries' | 'quickRetryMs' | 'systemicRequeueDelayMs'>>;
   /** @defaultValue postingLeaseTiming(30000) */
   postingLease?: PostingLeaseTiming;
   /** @defaultValue 120000 (see `ZOHO_ATTACH_SETTLE_MS`) */
@@ -92,6 +87,7 @@ export interface UploadOutcome {
 export function createUploadProcessor(deps: UploadProcessorDeps) {
   const now = deps.now ?? Date.now;
   const lease = deps.postingLease ?? postingLeaseTiming(30_000);
+  const retry = { ...RETRY_DEFAULTS, ...deps.retry };
   const attemptDeps = {
     ...deps,
     lease,
@@ -128,8 +124,8 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
       const runToken = randomUUID();
       const row = { jobId, attempt, lastAttempt, module, recordId, target: job.data.target, title: job.data.title, runToken, jobData: job.data };
       const result: AttemptSuccess = await pRetry(() => attemptUpload(attemptDeps, row), {
-        retries: QUICK_RETRIES,
-        minTimeout: deps.quickRetryMs ?? 250,
+        retries: retry.quickRetries,
+        minTimeout: retry.quickRetryMs,
         factor: 2,
         randomize: true,
         shouldRetry: ({ error }) => isQuickRetry(error),
@@ -176,7 +172,7 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
           if (pausedNow) log.error({ errorCode: error.code, hint }, `queue paused: ${error.reason}. ${hint}`);
           report({ result: 'paused', errorCode: error.code });
           // Back to delayed without spending an attempt; it runs again once the queue is resumed.
-          await job.moveToDelayed(now() + SYSTEMIC_REQUEUE_DELAY_MS, token);
+          await job.moveToDelayed(now() + retry.systemicRequeueDelayMs, token);
           throw new DelayedError();
         }
         case 'dead-letter': {

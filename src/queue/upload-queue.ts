@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { Ledger } from '../ledger/ledger.js';
 import { keyNames, UPLOAD_QUEUE_NAME, type KeyNames } from '../shared/key-names.js';
+import { retryPolicy } from '../upload/retry-policy.js';
 import { connectOrExplain, createProducerConnection } from './connections.js';
 import { PauseControl } from './pause-control.js';
 import { RateControl } from './rate-control.js';
@@ -15,11 +16,12 @@ import { VERIFY_JOB_NAME, verifyJobId, type UploadJobData, type UploadJobResult 
 /** Finished jobs kept in Redis for the dashboard; the ledger keeps every row's outcome regardless. */
 const COMPLETED_JOBS_KEPT = 1_000;
 
-/** Job options every upload job gets: the retry policy lives here. */
+/** Job options every upload job gets: BullMQ's part of the retry policy (see upload/retry-policy.ts). */
 export function uploadJobOptions(config: Config): JobsOptions {
+  const policy = retryPolicy(config.queue);
   return {
-    attempts: config.queue.attempts,
-    backoff: { type: 'exponential', delay: config.queue.backoffMs, jitter: 0.5 },
+    attempts: policy.attempts,
+    backoff: { type: 'exponential', delay: policy.backoffMs, jitter: policy.backoffJitter },
     removeOnComplete: { count: COMPLETED_JOBS_KEPT },
     // Failed jobs are the dead letters: kept until an operator retries or purges them.
     removeOnFail: false,
