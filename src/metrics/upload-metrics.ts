@@ -6,11 +6,8 @@
  * and never a token or secret.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { UploadOutcome } from '../queue/upload-processor.js';
+import { UPLOAD_OUTCOME_RESULTS, type UploadOutcome } from '../queue/upload-processor.js';
 import type { UploadWorkerOptions } from '../queue/upload-worker.js';
-
-/** Every value of the `outcome` label, created at zero so rates work from the first scrape. */
-const OUTCOMES: ReadonlyArray<UploadOutcome['result']> = ['uploaded', 'adopted', 'already-uploaded', 'retry', 'dead', 'rate-limited', 'paused', 'deferred'];
 
 /**
  * Upload latency buckets, in seconds: a small file on a quick link takes tens of
@@ -94,7 +91,8 @@ export function createUploadMetrics(registry: Registry): UploadMetrics {
     },
   });
 
-  for (const outcome of OUTCOMES) {
+  // Every value of the `outcome` label, created at zero so rates work from the first scrape.
+  for (const outcome of UPLOAD_OUTCOME_RESULTS) {
     uploads.labels(outcome).inc(0);
     duration.zero({ outcome });
   }

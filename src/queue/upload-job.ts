@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { StoredRow } from '../ledger/ledger.js';
+import type { SuccessHow } from '../upload/attempt-upload.js';
 import type { UploadTarget } from '../upload/upload-target.js';
 
 export type { UploadTarget } from '../upload/upload-target.js';
@@ -37,7 +38,7 @@ export function verifyJobId(rowJobId: string): string {
 export interface UploadJobResult {
   attachmentId: string;
   /** `uploaded`: posted now; `adopted`: found already stored after an ambiguous failure; `already-uploaded`: the ledger had it. */
-  how: 'uploaded' | 'adopted' | 'already-uploaded';
+  how: SuccessHow;
 }
 
 /**

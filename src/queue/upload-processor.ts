@@ -56,19 +56,16 @@ export interface UploadProcessorDeps {
   now?: () => number;
 }
 
-/** What an attempt can end as, as logged and counted. */
-export type UploadOutcomeResult =
-  | 'uploaded'
-  | 'adopted'
-  | 'already-uploaded'
-  | 'retry'
-  | 'dead'
-  | 'rate-limited'
-  | 'paused'
-  /** Another run of the row was still posting it: this one waits for it. */
-  | 'deferred'
-  /** A settle-and-verify listing finished (`copiesRemoved` says what it deleted). */
-  | 'verified';
+/**
+ * What an attempt can end as, as logged and counted: `uploaded`, `adopted` (an earlier
+ * attempt's copy was found), `already-uploaded` (the ledger had it), `retry`, `dead`,
+ * `rate-limited`, `paused`, `deferred` (another run of the row was still posting it: this
+ * one waits for it), `verified` (a settle-and-verify listing finished).
+ */
+export const UPLOAD_OUTCOME_RESULTS = ['uploaded', 'adopted', 'already-uploaded', 'retry', 'dead', 'rate-limited', 'paused', 'deferred', 'verified'] as const;
+
+/** One of {@link UPLOAD_OUTCOME_RESULTS}. */
+export type UploadOutcomeResult = (typeof UPLOAD_OUTCOME_RESULTS)[number];
 
 /** One attempt's outcome, as logged and counted. */
 export interface UploadOutcome {

@@ -5,7 +5,7 @@
  * against the ledger and Zoho, and throws the classified failure for the queue to act on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Ledger, LedgerItem, SentContent, UploadedRow } from '../ledger/ledger.js';
+import type { Ledger, LedgerItem, SentContent, UploadedRow, UploadHow } from '../ledger/ledger.js';
 import { ClassifiedError, isClassifiedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { OpenedSource, SourceLimits, SourceRef } from '../sources/index.js';
@@ -47,10 +47,13 @@ export interface RowAttempt {
   jobData: unknown;
 }
 
+/** How a row came to be uploaded: posted now, adopted (an earlier attempt's copy), or already in the ledger. */
+export type SuccessHow = UploadHow | 'already-uploaded';
+
 /** A successful attempt. */
 export interface AttemptSuccess {
   attachmentId: string;
-  how: 'uploaded' | 'adopted' | 'already-uploaded';
+  how: SuccessHow;
   bytes?: number;
   creditsRemaining?: number;
   /** When the settle-and-verify listing is due (an earlier attempt may have stored a copy). */
