@@ -2,6 +2,7 @@
  * The producer side of the tool: the BullMQ queue of upload jobs, with the ledger and the
  * shared controls that commands, the library API and the dashboard all use.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
@@ -96,6 +97,24 @@ export class UploadQueue {
       this.ledger.countDueVerifications(),
     ]);
     return verifications === 0 && Object.values(counts).every((n) => n === 0);
+  }
+
+  /**
+   * Resolves once the queue has been seen idle twice in a row, `pollMs` apart (a job can be
+   * between two states once); `onPoll` runs after every look (a progress line, a recovery pass).
+   * @throws when `timeoutMs` passes first, naming the job counts; when `signal` aborts
+   */
+  async waitUntilIdle(options: { pollMs?: number; timeoutMs?: number; signal?: AbortSignal; onPoll?: (idle: boolean) => Promise<void> | void } = {}): Promise<void> {
+    const pollMs = options.pollMs ?? 500;
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    let idleSeen = 0;
+    while (idleSeen < 2) {
+      await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {});
+      if (Date.now() > deadline) throw new Error(`the queue was not idle within ${options.timeoutMs} ms: ${JSON.stringify(await this.jobCounts())}`);
+      const idle = await this.isIdle();
+      idleSeen = idle ? idleSeen + 1 : 0;
+      await options.onPoll?.(idle);
+    }
   }
 
   /** Closes the queue (and the connection, if it made it). */

@@ -37,15 +37,9 @@ export async function startWorkers(world: PipelineWorld, count = 1, env: Record<
   return Promise.all(Array.from({ length: count }, () => startUploadWorker({ config, logger: silentLogger })));
 }
 
-/** Waits until nothing is waiting, delayed or active (seen twice: a job may be between states once). */
-export async function waitUntilIdle(uploadQueue: UploadQueue, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let idleSeen = 0;
-  while (idleSeen < 2) {
-    if (Date.now() > deadline) throw new Error(`queue not idle in time: ${JSON.stringify(await uploadQueue.jobCounts())}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    idleSeen = (await uploadQueue.isIdle()) ? idleSeen + 1 : 0;
-  }
+/** Waits until nothing is waiting, delayed or active. */
+export function waitUntilIdle(uploadQueue: UploadQueue, timeoutMs = 30_000): Promise<void> {
+  return uploadQueue.waitUntilIdle({ pollMs: 100, timeoutMs });
 }
 
 /** Runs one worker until the queue is idle, then closes it. */

@@ -3,7 +3,6 @@
  * until the queue is idle, read a batch's report rows.
  */
 import path from 'node:path';
-import { vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { ClaimMode } from '../../src/ledger/ledger.js';
 import { readManifest } from '../../src/manifest/index.js';
@@ -38,19 +37,18 @@ export async function startWorkers(world: PipelineWorld, count = 1, env: Record<
 }
 
 /** Waits until the queue is idle (nothing waiting, delayed, active, or due for verification). */
-export async function waitUntilIdle(uploadQueue: UploadQueue, timeoutMs = 20_000): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      if (!(await uploadQueue.isIdle())) throw new Error(`queue not idle: ${JSON.stringify(await uploadQueue.jobCounts())}`);
-    },
-    { timeout: timeoutMs, interval: 100 },
-  );
+export function waitUntilIdle(uploadQueue: UploadQueue, timeoutMs = 20_000): Promise<void> {
+  return uploadQueue.waitUntilIdle({ pollMs: 100, timeoutMs });
 }
 
 /** Runs `count` workers until the queue is idle, then closes them. */
-export async function runWorkersUntilIdle(world: PipelineWorld, options: { count?: number; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<void> {
+export async function runWorkersUntilIdle(
+  world: PipelineWorld,
+  options: { count?: number; env?: Record<string, string>; timeoutMs?: number; during?: (queue: UploadQueue) => Promise<void> } = {},
+): Promise<void> {
   const workers = await startWorkers(world, options.count ?? 1, options.env);
   try {
+    await options.during?.(workers[0]!.uploadQueue);
     await waitUntilIdle(workers[0]!.uploadQueue, options.timeoutMs);
   } finally {
     await Promise.all(workers.map((worker) => worker.close()));

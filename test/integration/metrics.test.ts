@@ -82,11 +82,7 @@ describe('worker metrics', () => {
     }
     expect(seenInFlight).toBe(true);
 
-    for (let idleSeen = 0, deadline = Date.now() + 20_000; idleSeen < 2; ) {
-      if (Date.now() > deadline) throw new Error(`queue not idle in time: ${JSON.stringify(await running.uploadQueue.jobCounts())}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      idleSeen = (await running.uploadQueue.isIdle()) ? idleSeen + 1 : 0;
-    }
+    await running.uploadQueue.waitUntilIdle({ pollMs: 100, timeoutMs: 20_000 });
 
     const { text, samples } = await scrape(server.url);
     const value = (name: string, labels: Record<string, string> = {}) => sampleValue(samples, name, labels);

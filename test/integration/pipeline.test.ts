@@ -14,11 +14,10 @@ import { enqueueRows } from '../../src/queue/enqueue.js';
 import { uploadJobId } from '../../src/queue/upload-job.js';
 import { startUploadWorker } from '../../src/queue/upload-worker.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
-import { createLogger } from '../../src/shared/logger.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
+import { runWorkersUntilIdle, silentLogger, withQueue } from '../helpers/queue-runs.js';
 import { testRedis } from '../helpers/redis.js';
 
-const silentLogger = createLogger({ level: 'silent', pretty: false });
 
 let world: PipelineWorld | undefined;
 let fileServer: Server | undefined;
@@ -29,33 +28,9 @@ afterEach(async () => {
   fileServer = undefined;
 });
 
-/** Enqueues a manifest file of the world. */
-async function enqueue(w: PipelineWorld, manifest: string, batch: string, configEnv: Record<string, string> = {}) {
-  const uploadQueue = await UploadQueue.open(loadConfig({ ...w.env, ...configEnv }, w.dir));
-  try {
-    return await enqueueRows(uploadQueue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest });
-  } finally {
-    await uploadQueue.close();
-  }
-}
-
-/** Runs `count` in-process workers until the queue is idle (seen twice). */
-async function runWorkersUntilIdle(w: PipelineWorld, options: { count?: number; env?: Record<string, string>; timeoutMs?: number; during?: (q: UploadQueue) => Promise<void> } = {}) {
-  const config = loadConfig({ ...w.env, ...options.env }, w.dir);
-  const workers = await Promise.all(Array.from({ length: options.count ?? 1 }, () => startUploadWorker({ config, logger: silentLogger })));
-  const uploadQueue = workers[0]!.uploadQueue;
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  try {
-    await options.during?.(uploadQueue);
-    let idleSeen = 0;
-    while (idleSeen < 2) {
-      if (Date.now() > deadline) throw new Error(`queue not idle in time: ${JSON.stringify(await uploadQueue.jobCounts())}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      idleSeen = (await uploadQueue.isIdle()) ? idleSeen + 1 : 0;
-    }
-  } finally {
-    await Promise.all(workers.map((worker) => worker.close()));
-  }
+/** Enqueues a manifest file of the world (with `configEnv` added to its environment). */
+function enqueue(w: PipelineWorld, manifest: string, batch: string, configEnv: Record<string, string> = {}) {
+  return withQueue(w, (queue) => enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest }), configEnv);
 }
 
 /** The batch's report rows. */

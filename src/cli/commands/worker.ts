@@ -64,7 +64,7 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
 
       const stopReason = await Promise.race([
         deps.stopSignal.then((signal) => `signal ${signal}`),
-        ...(values['until-idle'] ? [waitUntilIdle(running.uploadQueue.isIdle.bind(running.uploadQueue))] : []),
+        ...(values['until-idle'] ? [running.uploadQueue.waitUntilIdle({ pollMs: IDLE_POLL_MS }).then(() => 'queue idle')] : []),
       ]);
       stopProgress();
       logger.info({ reason: stopReason }, 'worker stopping: finishing in-flight uploads');
@@ -78,13 +78,3 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
     return EXIT.OK;
   },
 };
-
-/** Resolves once the queue has been seen idle twice in a row (a job may be between states once). */
-async function waitUntilIdle(isIdle: () => Promise<boolean>): Promise<string> {
-  let idleSeen = 0;
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
-    idleSeen = (await isIdle()) ? idleSeen + 1 : 0;
-    if (idleSeen >= 2) return 'queue idle';
-  }
-}
