@@ -265,7 +265,7 @@ describe('the upload pipeline', () => {
   });
 
   it('an expired token is refreshed once for all and never dead-letters a row', async () => {
-    world = await createPipelineWorld({ fake: { latencyMs: 20 } });
+    world = await createPipelineWorld({ fake: { latencyMs: 100 } });
     const lines = ['module,record_id,file'];
     for (let i = 1; i <= 30; i++) {
       await world.writeFile(`f${i}.txt`, `file ${i}`);
@@ -275,15 +275,21 @@ describe('the upload pipeline', () => {
     await enqueue(world, manifest, 'tok');
     await runWorkersUntilIdle(world, {
       count: 2,
+      env: { ZOHO_CONCURRENCY: '4' },
+      // Expire every token while rows are still waiting, so that later calls meet INVALID_TOKEN.
       during: async () => {
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await expect.poll(() => world!.fake.inspect().attachments.length, { timeout: 10_000, interval: 10 }).toBeGreaterThanOrEqual(4);
         world!.fake.expireAllTokens();
       },
     });
     const rows = await report(world, 'tok');
     expect(rows.every((r) => r.status === 'uploaded')).toBe(true);
     expectReportMatchesFake(rows, world);
-    expect(world.fake.inspect().tokens.refreshes).toBeLessThanOrEqual(2);
+    const fake = world.fake.inspect();
+    expect(fake.attachments.length).toBe(30);
+    // The expiry was met (Zoho answered INVALID_TOKEN), and answered with one refresh for both workers.
+    expect(fake.counters['401 INVALID_TOKEN']).toBeGreaterThanOrEqual(1);
+    expect(fake.tokens.refreshes).toBe(2);
   });
 
   it('a revoked refresh token pauses the queue with a reason instead of dead-lettering; resume goes on', async () => {
