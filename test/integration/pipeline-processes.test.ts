@@ -3,7 +3,7 @@
  * Zoho misbehaving meanwhile. A worker is SIGKILLed mid-run and restarted.
  */
 import type { ChildProcess } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { collect, createPipelineWorld, parseCsv, runCli, spawnCli, type PipelineWorld } from '../helpers/pipeline.js';
 
 let world: PipelineWorld | undefined;
@@ -28,13 +28,14 @@ async function writeManifest(w: PipelineWorld): Promise<string> {
   return w.writeFile('manifest.csv', lines.join('\n'));
 }
 
-/** Polls until `check` holds or the time is up. */
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Polls until `check` holds (vitest's waitFor, with the thing awaited named in the error). */
+function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return vi.waitFor(
+    async () => {
+      if (!(await check())) throw new Error(`still waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }
 
 /** Every valid row uploaded exactly once, 4xx rows dead with their code, the report equal to the fake. */

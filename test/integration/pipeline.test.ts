@@ -15,7 +15,7 @@ import { uploadJobId } from '../../src/queue/upload-job.js';
 import { startUploadWorker } from '../../src/queue/upload-worker.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
-import { runWorkersUntilIdle, silentLogger, withQueue } from '../helpers/queue-runs.js';
+import { runWorkersUntilIdle, silentLogger, waitUntilIdle, withQueue } from '../helpers/queue-runs.js';
 import { testRedis } from '../helpers/redis.js';
 
 
@@ -304,12 +304,8 @@ describe('the upload pipeline', () => {
     const worker = await startUploadWorker({ config, logger: silentLogger });
     try {
       const uploadQueue = worker.uploadQueue;
-      let status = await uploadQueue.pauseControl.status();
-      for (let i = 0; i < 100 && !status.paused; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        status = await uploadQueue.pauseControl.status();
-      }
-      expect(status.paused).toBe(true);
+      await expect.poll(async () => (await uploadQueue.pauseControl.status()).paused, { timeout: 5_000 }).toBe(true);
+      const status = await uploadQueue.pauseControl.status();
       expect(status.reason?.code).toBe('REFRESH_INVALID_CODE');
       expect(status.reason?.hint).toMatch(/ZOHO_REFRESH_TOKEN/);
       expect(JSON.stringify(status)).not.toContain(world.env.ZOHO_REFRESH_TOKEN);
@@ -318,7 +314,7 @@ describe('the upload pipeline', () => {
       world.fake.restoreRefreshToken(world.env.ZOHO_REFRESH_TOKEN!);
       await uploadQueue.pauseControl.resume();
       // Jobs parked as delayed come back within a few seconds.
-      for (let i = 0; i < 200 && world.fake.inspect().attachments.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      await expect.poll(() => world!.fake.inspect().attachments.length, { timeout: 10_000 }).toBe(2);
     } finally {
       await worker.close();
     }
@@ -387,11 +383,8 @@ describe('the upload pipeline, continued', () => {
     await enqueue(world, manifest, 'scope', env);
     const worker = await startUploadWorker({ config: loadConfig({ ...world.env, ...env }, world.dir), logger: silentLogger });
     try {
-      let status = await worker.uploadQueue.pauseControl.status();
-      for (let i = 0; i < 100 && !status.paused; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        status = await worker.uploadQueue.pauseControl.status();
-      }
+      await expect.poll(async () => (await worker.uploadQueue.pauseControl.status()).paused, { timeout: 5_000 }).toBe(true);
+      const status = await worker.uploadQueue.pauseControl.status();
       expect(status.reason).toMatchObject({ code: 'OAUTH_SCOPE_MISMATCH' });
       expect(status.reason!.hint).toMatch(/scope/);
       expect(JSON.stringify(status)).not.toContain(token);
@@ -418,7 +411,7 @@ describe('the upload pipeline, continued', () => {
         count: 2,
         timeoutMs: 40_000,
         during: async () => {
-          while (world!.fake.inspect().attachments.length < 15) await new Promise((resolve) => setTimeout(resolve, 20));
+          await expect.poll(() => world!.fake.inspect().attachments.length, { timeout: 20_000, interval: 20 }).toBeGreaterThanOrEqual(15);
           const clients = (await admin.client('LIST')) as string;
           for (const line of clients.split('\n')) {
             const id = /\bid=(\d+)/.exec(line)?.[1];
@@ -452,10 +445,9 @@ describe('the posting lease', () => {
       try {
         // The first run posts; its job lock is then lost (as in a Redis outage longer than the lock),
         // so BullMQ recovers the job as stalled and runs it again while the first post is in flight.
-        while (world.fake.inspect().inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        await expect.poll(() => world!.fake.inspect().inFlight, { timeout: 10_000, interval: 20 }).toBeGreaterThan(0);
         await admin.del(`${world.queueName}:uploads:${jobId}:lock`);
-        const uploadQueue = workers[0]!.uploadQueue;
-        for (let i = 0; i < 400 && !(await uploadQueue.isIdle()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+        await waitUntilIdle(workers[0]!.uploadQueue, 20_000);
       } finally {
         await Promise.all(workers.map((w) => w.close()));
       }

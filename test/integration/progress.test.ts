@@ -54,11 +54,9 @@ describe('the worker progress ticker', () => {
     try {
       await enqueueRows(uploadQueue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch: 'ticked' });
       const stop = startProgressTicker(uploadQueue, out, 50);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(text).toMatch(/ticked \[\.+\] 0\/2 \(0%\)/);
+      await expect.poll(() => text, { timeout: 5_000 }).toMatch(/ticked \[\.+\] 0\/2 \(0%\)/);
       await uploadQueue.pauseControl.pauseByOperator();
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      expect(text).toContain('queue PAUSED: [PAUSED_BY_OPERATOR]');
+      await expect.poll(() => text, { timeout: 5_000 }).toContain('queue PAUSED: [PAUSED_BY_OPERATOR]');
       stop();
     } finally {
       await uploadQueue.close();
