@@ -2,8 +2,7 @@
 /**
  * The CLI entry point: argv → one command → exit code. The only process.exit in the code.
  */
-import { ConfigError } from '../config/config.js';
-import { isClassifiedError } from '../shared/errors.js';
+import { safeErrorMessage } from '../shared/redact.js';
 import { EXIT, UsageError, println, type CliDeps, type Command } from './command.js';
 
 /**
@@ -63,11 +62,10 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   }
 }
 
+/** The last line a failed command prints: its message, with no password of a URL and no Redis command arguments. */
 function describeFailure(error: unknown, name: string, command: Command): string {
-  if (error instanceof UsageError) return `zoho-attach ${name}: ${error.message}\n\nUsage:\n${command.usage}`;
-  if (error instanceof ConfigError) return `zoho-attach ${name}: ${error.message}`;
-  if (isClassifiedError(error) || error instanceof Error) return `zoho-attach ${name}: ${error.message}`;
-  return `zoho-attach ${name}: ${String(error)}`;
+  if (error instanceof UsageError) return `zoho-attach ${name}: ${safeErrorMessage(error)}\n\nUsage:\n${command.usage}`;
+  return `zoho-attach ${name}: ${safeErrorMessage(error)}`;
 }
 
 function stopSignal(): Promise<string> {

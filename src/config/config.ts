@@ -3,6 +3,7 @@
  * typed and frozen. Nothing below `config/` reads `process.env`.
  */
 import path from 'node:path';
+import { redactUrl } from '../shared/redact.js';
 
 /** Zoho data centres and their endpoints (contract §4). */
 export const DATA_CENTRES = {
@@ -154,7 +155,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const requestTimeoutMs = readInt('ZOHO_REQUEST_TIMEOUT_MS', read('ZOHO_REQUEST_TIMEOUT_MS'), CONFIG_DEFAULTS.ZOHO_REQUEST_TIMEOUT_MS, 1, 3_600_000, problems);
 
   const redisUrl = read('REDIS_URL') ?? CONFIG_DEFAULTS.REDIS_URL;
-  if (!/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL: "${redisUrl}" must start with redis:// or rediss://`);
+  if (!/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL: "${redactUrl(redisUrl)}" must start with redis:// or rediss://`);
 
   const queueName = read('ZOHO_ATTACH_QUEUE') ?? CONFIG_DEFAULTS.ZOHO_ATTACH_QUEUE;
   // BullMQ joins key parts with ':'; a name containing one would collide with its own keys.
@@ -210,7 +211,7 @@ function readUrl(name: string, value: string | undefined, problems: string[]): s
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('protocol');
     return value;
   } catch {
-    problems.push(`${name}: "${value}" is not an http(s) URL`);
+    problems.push(`${name}: "${redactUrl(value)}" is not an http(s) URL`);
     return undefined;
   }
 }

@@ -3,7 +3,7 @@
  * keys, and persisting them.
  */
 import { Redis } from 'ioredis';
-import { redactUrl } from '../queue/connections.js';
+import { redactUrl, safeErrorMessage } from '../shared/redact.js';
 import type { CheckResult } from './check-result.js';
 
 /** BullMQ refuses older servers. */
@@ -36,7 +36,7 @@ export async function connectToRedis(redisUrl: string): Promise<{ redis?: Redis;
     return { redis, result: { name, status: 'pass', detail: `Redis answers at ${redactUrl(redisUrl)}` } };
   } catch (error) {
     redis.disconnect();
-    const reason = lastError?.message ?? (error as Error).message;
+    const reason = safeErrorMessage(lastError ?? error);
     return {
       result: {
         name,

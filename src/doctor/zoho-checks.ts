@@ -10,6 +10,7 @@
 import type { Redis } from 'ioredis';
 import { DATA_CENTRES, type Config, type ZohoConfig } from '../config/config.js';
 import { isClassifiedError } from '../shared/errors.js';
+import { redactUrl, safeErrorMessage } from '../shared/redact.js';
 import { keyNames } from '../shared/key-names.js';
 import { createTokenProvider, isZohoError, SharedTokenStore, ZohoClient, type TokenProvider } from '../zoho/index.js';
 import type { CheckResult } from './check-result.js';
@@ -67,7 +68,7 @@ export async function checkOAuth(config: Config, redis: Redis): Promise<{ result
     const token = await tokens.getToken();
     const minutesLeft = Math.max(0, Math.round((token.expiresAt - Date.now()) / 60_000));
     const detail = refresh
-      ? `refreshed at ${zoho.accountsUrl} (ZOHO_DC=${zoho.dataCentre}) in ${refresh.durationMs} ms; the token is valid for ${minutesLeft} min`
+      ? `refreshed at ${redactUrl(zoho.accountsUrl)} (ZOHO_DC=${zoho.dataCentre}) in ${refresh.durationMs} ms; the token is valid for ${minutesLeft} min`
       : `the shared token in Redis is valid (minted with these credentials; ${minutesLeft} min left): not refreshed again, to spare Zoho's 10 refreshes per 10 minutes`;
     return { tokens, result: { name, status: 'pass', detail } };
   } catch (error) {
@@ -78,18 +79,19 @@ export async function checkOAuth(config: Config, redis: Redis): Promise<{ result
 function explainRefreshFailure(error: unknown, zoho: ZohoConfig): Pick<CheckResult, 'detail' | 'fix'> {
   const dc = `ZOHO_DC=${zoho.dataCentre}`;
   const accountsOverridden = zoho.accountsUrl !== DATA_CENTRES[zoho.dataCentre].accountsUrl;
-  const accountsHint = accountsOverridden ? `; ZOHO_ACCOUNTS_URL=${zoho.accountsUrl} overrides ZOHO_DC's accounts server: unset it unless you mean it` : '';
+  const accountsUrl = redactUrl(zoho.accountsUrl);
+  const accountsHint = accountsOverridden ? `; ZOHO_ACCOUNTS_URL=${accountsUrl} overrides ZOHO_DC's accounts server: unset it unless you mean it` : '';
   const code = isClassifiedError(error) ? error.code : undefined;
-  const reason = isClassifiedError(error) ? error.reason : String(error instanceof Error ? error.message : error);
+  const reason = safeErrorMessage(isClassifiedError(error) ? error.reason : error);
   switch (code) {
     case 'REFRESH_INVALID_CODE':
       return {
-        detail: `Zoho refused the refresh token at ${zoho.accountsUrl} (invalid_code): it is revoked, expired or mistyped`,
+        detail: `Zoho refused the refresh token at ${accountsUrl} (invalid_code): it is revoked, expired or mistyped`,
         fix: `set ZOHO_REFRESH_TOKEN to a new refresh token: in the Zoho API console of your data centre (${dc}), generate a grant code with scope ZohoCRM.modules.ALL and exchange it for a refresh token`,
       };
     case 'REFRESH_INVALID_CLIENT':
       return {
-        detail: `wrong client or wrong data centre (${dc}, accounts server ${zoho.accountsUrl}): Zoho answered invalid_client`,
+        detail: `wrong client or wrong data centre (${dc}, accounts server ${accountsUrl}): Zoho answered invalid_client`,
         fix: `check ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET, and set ZOHO_DC to the data centre of your org, the domain you sign in at (${DATA_CENTRE_HINT})${accountsHint}`,
       };
     case 'REFRESH_THROTTLED':
@@ -100,7 +102,7 @@ function explainRefreshFailure(error: unknown, zoho: ZohoConfig): Pick<CheckResu
     case 'NETWORK_ERROR':
     case 'TIMEOUT':
       return {
-        detail: `cannot reach the accounts server ${zoho.accountsUrl}: ${reason}`,
+        detail: `cannot reach the accounts server ${accountsUrl}: ${reason}`,
         fix: `check the network (DNS, proxy, firewall) and ZOHO_DC (${dc})${accountsHint}`,
       };
     case 'TOKEN_WAIT_TIMEOUT':
@@ -110,7 +112,7 @@ function explainRefreshFailure(error: unknown, zoho: ZohoConfig): Pick<CheckResu
       };
     default:
       return {
-        detail: `the token refresh at ${zoho.accountsUrl} failed: ${code ? `[${code}] ` : ''}${reason}`,
+        detail: `the token refresh at ${accountsUrl} failed: ${code ? `[${code}] ` : ''}${reason}`,
         fix: `check ZOHO_DC (${dc}), ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN${accountsHint}`,
       };
   }
@@ -122,14 +124,14 @@ export async function checkApiDomain(zoho: ZohoConfig, tokens: TokenProvider): P
   const client = new ZohoClient({ config: zoho, tokens });
   // The domain the client calls: the configured one when ZOHO_API_DOMAIN is set, else the token's.
   const domain = zoho.apiDomainOverridden ? zoho.apiDomain : ((await tokens.getToken().catch(() => undefined))?.apiDomain ?? zoho.apiDomain);
-  const call = `GET ${domain}/crm/${zoho.apiVersion}/${API_PROBE.module}/${API_PROBE.recordId}/Attachments`;
+  const call = `GET ${redactUrl(domain)}/crm/${zoho.apiVersion}/${API_PROBE.module}/${API_PROBE.recordId}/Attachments`;
   const domainFix = `unset ZOHO_API_DOMAIN (the api_domain the token comes with is then used), or set it to your data centre's (ZOHO_DC=${zoho.dataCentre}: ${DATA_CENTRES[zoho.dataCentre].apiDomain})`;
   try {
     await client.listAttachments(API_PROBE.module, API_PROBE.recordId, { perPage: 1 });
     return { name, status: 'pass', detail: `${call} answered with an empty list: reachable, and the token is accepted` };
   } catch (error) {
     if (!isZohoError(error)) {
-      return { name, status: 'fail', detail: `${call} failed: ${error instanceof Error ? error.message : String(error)}`, fix: domainFix };
+      return { name, status: 'fail', detail: `${call} failed: ${safeErrorMessage(error)}`, fix: domainFix };
     }
     const answered = `${call} answered ${error.httpStatus === undefined ? '' : `HTTP ${error.httpStatus} `}${error.code}`;
     switch (error.classification) {

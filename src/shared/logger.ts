@@ -2,7 +2,8 @@
  * The application's logger. Libraries under src/ emit events; the CLI and the worker
  * log them through this one pino instance, so redaction is decided in one place.
  */
-import { pino, destination as pinoDestination, type DestinationStream, type Logger } from 'pino';
+import { pino, destination as pinoDestination, stdSerializers, type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
+import { redactUrlsIn, scrubError } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -43,15 +44,65 @@ export interface LoggerOptions {
 
 /** Creates the root logger: JSON lines with secrets redacted, readable on a terminal. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? 'info';
-  const redact = { paths: REDACTED_PATHS, censor: '[redacted]' };
+  const base: PinoOptions = {
+    level: options.level ?? 'info',
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError, error: serializeError, cause: serializeError },
+    formatters: { log: redactLogObject },
+    hooks: {
+      // The message itself: `cannot reach Redis at redis://:…@host` must not carry the password.
+      logMethod(args, method) {
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactUrlsIn(arg) : arg)) as typeof args);
+      },
+    },
+  };
   const pretty = options.pretty ?? (options.destination === undefined && process.stderr.isTTY === true);
   if (pretty) {
     return pino({
-      level,
-      redact,
+      ...base,
       transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
     });
   }
-  return pino({ level, redact }, (options.destination as DestinationStream | undefined) ?? pinoDestination(2));
+  return pino(base, (options.destination as DestinationStream | undefined) ?? pinoDestination(2));
+}
+
+/**
+ * pino's error serializer, on an error stripped of what it must not show: a Redis error's
+ * command arguments (an AUTH password, a token being stored) and the password of any URL in
+ * its message or stack.
+ */
+function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const serialized = stdSerializers.err(scrubError(error));
+  serialized.message = redactUrlsIn(serialized.message);
+  serialized.stack = redactUrlsIn(serialized.stack);
+  return serialized;
+}
+
+/** How deep {@link redactLogObject} looks for errors and URLs a log line carries under other names. */
+const MAX_DEPTH = 4;
+
+/**
+ * Errors a log line carries anywhere (`{ outcome: { error } }`) are scrubbed in place, and
+ * strings holding a URL get its password redacted (copying only what changes).
+ */
+function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  return redactValue(object, 0) as Record<string, unknown>;
+}
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactUrlsIn(value);
+  if (value instanceof Error) return scrubError(value);
+  if (!value || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => redactValue(item, depth + 1));
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const redacted = redactValue(item, depth + 1);
+    if (redacted !== item) (copy ??= { ...value })[key] = redacted;
+  }
+  return copy ?? value;
 }
