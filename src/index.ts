@@ -17,16 +17,23 @@ import type { BatchMeta, ClaimMode } from './ledger/ledger.js';
 import { reportRows, type ReportRow } from './ledger/report.js';
 import { readManifest, validateRow } from './manifest/index.js';
 import { batchNameFor, enqueueRows, type EnqueueSummary, type ManifestEntry } from './queue/enqueue.js';
+import { exportDeadLetters, groupDeadLetters, purgeDeadLetters, retryDeadLetters, type DeadLetterFilter, type DeadLetterGroup } from './queue/dead-letters.js';
+import { dryRunEntries, type DryRunSummary } from './queue/dry-run.js';
 import { readStatus, type StatusSnapshot } from './queue/status.js';
 import { UploadQueue } from './queue/upload-queue.js';
+import { ZohoAttachError } from './shared/errors.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
 export type { BatchMeta, ClaimMode, LedgerItem } from './ledger/ledger.js';
 export type { ReportRow } from './ledger/report.js';
+export type { DeadLetter, DeadLetterFilter, DeadLetterGroup } from './queue/dead-letters.js';
+export type { DryRunSummary } from './queue/dry-run.js';
 export type { EnqueueSummary } from './queue/enqueue.js';
 export type { StatusSnapshot } from './queue/status.js';
 export { startUploadWorker, type UploadWorker, type UploadWorkerOptions } from './queue/upload-worker.js';
-export { ClassifiedError, type ErrorClassification } from './shared/errors.js';
+export { ClassifiedError, ZohoAttachError, type ErrorClassification } from './shared/errors.js';
+export { ERROR_CODES, isKnownErrorCode, type ErrorCode, type ErrorCodeInfo } from './shared/error-codes.js';
+export { createLogger, silentLogger, type Logger, type LogMethod } from './shared/logger.js';
 export { ZohoClient, ZohoError } from './zoho/index.js';
 
 /** A row as a migration script gives it: the manifest's columns, plus any pass-through keys. */
@@ -67,6 +74,10 @@ export interface WaitOptions {
 export class ZohoAttach {
   private constructor(private readonly uploadQueue: UploadQueue) {}
 
+  private get config(): Config {
+    return this.uploadQueue.config;
+  }
+
   /** Connects with the given configuration (default: read from `process.env`). */
   static async open(config: Config = loadConfig(process.env)): Promise<ZohoAttach> {
     return new ZohoAttach(await UploadQueue.open(config));
@@ -77,12 +88,7 @@ export class ZohoAttach {
    * as `line`, counting from 1) and kept out; valid ones are enqueued.
    */
   async enqueueRows(rows: Iterable<RowInput> | AsyncIterable<RowInput>, options: EnqueueRowsOptions): Promise<EnqueueSummary> {
-    const baseDir = options.baseDir ?? process.cwd();
-    async function* entries(): AsyncGenerator<ManifestEntry> {
-      let line = 0;
-      for await (const row of rows) yield validateRow(row as Record<string, unknown>, ++line, baseDir);
-    }
-    return enqueueRows(this.uploadQueue, entries(), { batch: options.batch, mode: options.mode ?? 'normal' });
+    return enqueueRows(this.uploadQueue, validatedEntries(rows, options.baseDir ?? process.cwd()), { batch: options.batch, mode: options.mode ?? 'normal' });
   }
 
   /** Enqueues a CSV/JSONL manifest, as `zoho-attach enqueue` does. */
@@ -93,6 +99,49 @@ export class ZohoAttach {
       mode: options.mode ?? 'normal',
       source: absolute,
     });
+  }
+
+  /**
+   * Checks rows the way `enqueue` would, and their sources (files exist and may be read, URLs
+   * answer), without enqueueing anything: `zoho-attach enqueue --dry-run`.
+   */
+  async dryRun(rows: Iterable<RowInput> | AsyncIterable<RowInput> | string, options: { baseDir?: string } = {}): Promise<DryRunSummary> {
+    const limits = { fileRoots: this.config.sources.fileRoots, allowPrivateUrls: this.config.sources.allowPrivateUrls };
+    if (typeof rows === 'string') {
+      const absolute = path.resolve(rows);
+      return dryRunEntries(readManifest(absolute, { baseDir: path.dirname(absolute) }), limits);
+    }
+    return dryRunEntries(validatedEntries(rows, options.baseDir ?? process.cwd()), limits);
+  }
+
+  /** Dead letters grouped by code and message signature, largest first (`zoho-attach dlq list`). */
+  deadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterGroup[]> {
+    return groupDeadLetters(this.uploadQueue, filter);
+  }
+
+  /** Puts dead letters back in the queue with fresh attempts (`dlq retry`); returns how many. */
+  retryDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
+    return retryDeadLetters(this.uploadQueue, filter);
+  }
+
+  /** Removes dead letters from the queue (`dlq purge`); enqueueing their rows again queues them. Returns how many. */
+  purgeDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
+    return purgeDeadLetters(this.uploadQueue, filter);
+  }
+
+  /** Writes dead letters as a CSV manifest to `out` (`dlq export`); returns how many rows. */
+  exportDeadLetters(out: NodeJS.WritableStream, filter: DeadLetterFilter = {}): Promise<number> {
+    return exportDeadLetters(this.uploadQueue, filter, out);
+  }
+
+  /** Stops every worker from taking jobs (`zoho-attach pause`). */
+  pause(): Promise<void> {
+    return this.uploadQueue.pauseControl.pauseByOperator();
+  }
+
+  /** Lets workers go on, also after a systemic error paused the queue (`zoho-attach resume`). */
+  resume(): Promise<void> {
+    return this.uploadQueue.pauseControl.resume();
   }
 
   /** A batch's counters, or undefined if there is no such batch. */
@@ -116,10 +165,10 @@ export class ZohoAttach {
     for (;;) {
       options.signal?.throwIfAborted();
       const meta = await this.uploadQueue.ledger.getBatch(name);
-      if (!meta) throw new Error(`[NO_SUCH_BATCH] no batch named "${name}"`);
+      if (!meta) throw new ZohoAttachError('NO_SUCH_BATCH', `no batch named "${name}"`);
       if (meta.pending === 0) return meta;
       if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
-        throw new Error(`[WAIT_TIMEOUT] batch "${name}" still has ${meta.pending} pending row(s) after ${options.timeoutMs} ms`);
+        throw new ZohoAttachError('WAIT_TIMEOUT', `batch "${name}" still has ${meta.pending} pending row(s) after ${options.timeoutMs} ms`);
       }
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
     }
@@ -129,4 +178,10 @@ export class ZohoAttach {
   close(): Promise<void> {
     return this.uploadQueue.close();
   }
+}
+
+/** Rows as a script gives them, validated like manifest rows (numbered from 1 as their `line`). */
+async function* validatedEntries(rows: Iterable<RowInput> | AsyncIterable<RowInput>, baseDir: string): AsyncGenerator<ManifestEntry> {
+  let line = 0;
+  for await (const row of rows) yield validateRow(row as Record<string, unknown>, ++line, baseDir);
 }

@@ -3,6 +3,7 @@
  * typed and frozen. Nothing below `config/` reads `process.env`.
  */
 import path from 'node:path';
+import { ZohoAttachError } from '../shared/errors.js';
 import { redactUrl } from '../shared/redact.js';
 
 /** Zoho data centres and their endpoints (contract §4). */
@@ -87,11 +88,10 @@ export interface Config {
 }
 
 /** Every configuration problem found, each naming its variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends ZohoAttachError {
+  override name = 'ConfigError';
   constructor(readonly problems: string[]) {
-    super(`[CONFIG_INVALID] ${problems.length} configuration problem(s):\n  - ${problems.join('\n  - ')}`);
+    super('CONFIG_INVALID', `${problems.length} configuration problem(s):\n  - ${problems.join('\n  - ')}`);
   }
 }
 

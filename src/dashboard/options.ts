@@ -3,6 +3,7 @@
  * CLI can name them (usage, errors) without loading express and bull-board for every command.
  */
 import type { Config } from '../config/config.js';
+import { ZohoAttachError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { DashboardCredentials } from './security/basic-auth.js';
 
@@ -43,14 +44,11 @@ export interface RunningDashboard {
 }
 
 /** Why the dashboard refused to start; `code` is stable. */
-export class DashboardStartError extends Error {
-  override readonly name = 'DashboardStartError';
-  constructor(
-    readonly code: 'DASHBOARD_CREDENTIALS_REQUIRED' | 'DASHBOARD_LISTEN_FAILED',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`[${code}] ${message}`, options);
+export class DashboardStartError extends ZohoAttachError {
+  override name = 'DashboardStartError';
+  declare readonly code: 'DASHBOARD_CREDENTIALS_REQUIRED' | 'DASHBOARD_LISTEN_FAILED';
+  constructor(code: 'DASHBOARD_CREDENTIALS_REQUIRED' | 'DASHBOARD_LISTEN_FAILED', message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
   }
 }
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { ZohoAttachError } from '../shared/errors.js';
 
 /** A Redis the caller can use, and how to let go of it. */
 export interface AvailableRedis {
@@ -68,8 +69,9 @@ export interface PrivateRedis extends AvailableRedis {
 /** Starts a private `redis-server` (with `noeviction`, as BullMQ needs). */
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   if (spawnSync('redis-server', ['--version']).error) {
-    throw new Error(
-      '[REDIS_UNAVAILABLE] redis-server is not installed. Install it (Debian/Ubuntu: `apt-get install redis-server`, macOS: `brew install redis`), or point REDIS_URL at a running Redis.',
+    throw new ZohoAttachError(
+      'REDIS_UNAVAILABLE',
+      'redis-server is not installed. Install it (Debian/Ubuntu: `apt-get install redis-server`, macOS: `brew install redis`), or point REDIS_URL at a running Redis.',
     );
   }
   const port = options.port ?? (await freePort());
@@ -90,7 +92,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       if (await redisAnswers(url, 200)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`[REDIS_UNAVAILABLE] a private redis-server did not start on port ${port}`);
+    throw new ZohoAttachError('REDIS_UNAVAILABLE', `a private redis-server did not start on port ${port}`);
   };
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const running = child;

@@ -3,6 +3,7 @@
  * and for producers, so both are made here and nowhere else.
  */
 import { Redis } from 'ioredis';
+import { ZohoAttachError } from '../shared/errors.js';
 import { redactUrl, safeErrorMessage, scrubError } from '../shared/redact.js';
 
 /**
@@ -52,7 +53,7 @@ export async function connectOrExplain(redis: Redis, redisUrl: string): Promise<
     } catch (error) {
       redis.disconnect();
       const cause = scrubError(lastError ?? error);
-      throw new Error(`[REDIS_UNREACHABLE] cannot reach Redis at ${redactUrl(redisUrl)}: ${safeErrorMessage(cause).replace(/\.$/, '')}. Set REDIS_URL.`, { cause });
+      throw new ZohoAttachError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactUrl(redisUrl)}: ${safeErrorMessage(cause).replace(/\.$/, '')}. Set REDIS_URL.`, { cause });
     } finally {
       redis.off('error', remember);
     }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { ClaimMode, StoredRejection, StoredRow } from '../ledger/ledger.js';
 import type { ManifestRow, ManifestRowResult, RowRejection } from '../manifest/index.js';
+import { ZohoAttachError } from '../shared/errors.js';
 import type { UploadJobData, UploadTarget } from './upload-job.js';
 import { UPLOAD_JOB_NAME, targetOfFields, uploadJobId } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
@@ -72,7 +73,7 @@ const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Throws a clear error when `batch` cannot be a batch name. */
 export function assertBatchName(batch: string): void {
   if (!BATCH_NAME.test(batch)) {
-    throw new Error(`[INVALID_BATCH] --batch "${batch}": use 1-128 letters, digits, _ . - (starting with a letter or digit)`);
+    throw new ZohoAttachError('INVALID_BATCH', `--batch "${batch}": use 1-128 letters, digits, _ . - (starting with a letter or digit)`);
   }
 }
 

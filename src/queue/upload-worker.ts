@@ -6,7 +6,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { UPLOAD_QUEUE_NAME } from '../shared/key-names.js';
-import type { Logger } from '../shared/logger.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
 import { openSource, type SourceLimits } from '../sources/index.js';
 import { createTokenProvider, SharedTokenStore, ZohoClient, type SharedTokenStoreEvents, type ZohoError } from '../zoho/index.js';
 import { createWorkerConnection } from './connections.js';
@@ -33,7 +33,8 @@ const RECOVERY_INTERVAL_MS = 30_000;
 /** Options for {@link startUploadWorker}. */
 export interface UploadWorkerOptions {
   config: Config;
-  logger: Logger;
+  /** Any logger with pino's methods. @defaultValue silentLogger (nothing is written) */
+  logger?: Logger;
   /** Uploads this process runs at once; the global cap (`ZOHO_CONCURRENCY`) still applies. @defaultValue config.queue.concurrency */
   concurrency?: number;
   /** Called once per finished attempt (metrics, progress). */
@@ -62,7 +63,8 @@ export interface UploadWorker {
 
 /** Starts an upload worker. */
 export async function startUploadWorker(options: UploadWorkerOptions): Promise<UploadWorker> {
-  const { config, logger } = options;
+  const { config } = options;
+  const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? config.queue.concurrency;
   // The ledger writes of a worker wait through a Redis blip instead of failing an upload that succeeded.
   const producer = createWorkerConnection(config.redisUrl, `${config.queue.name}:ledger`);

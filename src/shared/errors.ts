@@ -31,20 +31,33 @@ export interface ClassifiedErrorInit {
   cause?: unknown;
 }
 
-/** An error with a stable code and a classification that says what to do about it. */
-export class ClassifiedError extends Error {
+/**
+ * The base of every error the tool throws on purpose: a stable `code` (listed in
+ * `shared/error-codes.ts`) to branch on, a message that starts with `[CODE]`, and a `cause`.
+ */
+export class ZohoAttachError extends Error {
+  override name = 'ZohoAttachError';
   readonly code: string;
-  readonly classification: ErrorClassification;
-  readonly ambiguous: boolean;
   /** The message without the `[CODE]` prefix. */
   readonly reason: string;
 
+  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
+    super(`[${code}] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.reason = message;
+  }
+}
+
+/** An error with a stable code and a classification that says what to do about it. */
+export class ClassifiedError extends ZohoAttachError {
+  override name = 'ClassifiedError';
+  readonly classification: ErrorClassification;
+  readonly ambiguous: boolean;
+
   constructor(init: ClassifiedErrorInit) {
-    super(`[${init.code}] ${init.message}`, init.cause === undefined ? undefined : { cause: init.cause });
-    this.code = init.code;
+    super(init.code, init.message, { cause: init.cause });
     this.classification = init.classification;
     this.ambiguous = init.ambiguous ?? false;
-    this.reason = init.message;
   }
 
   /** A plain object for ledgers, reports and logs (no cause chain, no secrets). */

@@ -2,10 +2,36 @@
  * The application's logger. Libraries under src/ emit events; the CLI and the worker
  * log them through this one pino instance, so redaction is decided in one place.
  */
-import { pino, destination as pinoDestination, stdSerializers, type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
+import { pino, destination as pinoDestination, stdSerializers, type DestinationStream, type Logger as PinoLogger, type LoggerOptions as PinoOptions } from 'pino';
 import { redactUrlsIn, scrubError } from './redact.js';
 
-export type { Logger } from 'pino';
+/** One logging method, the way pino's are called: `(fields, message)` or `(message)`. */
+export interface LogMethod {
+  (fields: object, message?: string): void;
+  (message: string): void;
+}
+
+/**
+ * What the tool needs of a logger: pino's methods. A pino logger fits, and so does any object
+ * with these methods (a library user's own logger, or {@link silentLogger}).
+ */
+export interface Logger {
+  error: LogMethod;
+  warn: LogMethod;
+  info: LogMethod;
+  debug: LogMethod;
+  /** A logger that adds `bindings` to every line. */
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** A logger that writes nothing: the library's default. */
+export const silentLogger: Logger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  child: () => silentLogger,
+};
 
 /** Paths pino blanks out wherever they appear in a log object. */
 const REDACTED_PATHS = [
@@ -43,7 +69,7 @@ export interface LoggerOptions {
 }
 
 /** Creates the root logger: JSON lines with secrets redacted, readable on a terminal. */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): PinoLogger {
   const base: PinoOptions = {
     level: options.level ?? 'info',
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },

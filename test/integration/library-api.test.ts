@@ -1,6 +1,7 @@
 /** The library API a migration script uses, against a real Redis and the fake Zoho. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ZohoAttach, startUploadWorker, type ReportRow } from '../../src/index.js';
+import { PassThrough } from 'node:stream';
+import { ZohoAttach, ZohoAttachError, startUploadWorker, type ReportRow } from '../../src/index.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
 
@@ -55,9 +56,52 @@ describe('ZohoAttach (library API)', () => {
     world = await createPipelineWorld();
     const za = await ZohoAttach.open(world.config);
     try {
-      await expect(za.waitForBatch('nope', { pollMs: 10 })).rejects.toThrow('[NO_SUCH_BATCH]');
+      await expect(za.waitForBatch('nope', { pollMs: 10 })).rejects.toMatchObject({ code: 'NO_SUCH_BATCH', name: 'ZohoAttachError' });
       await za.enqueueRows([{ module: 'Leads', record_id: '1', link_url: 'https://example.com/' }], { batch: 'slow' });
-      await expect(za.waitForBatch('slow', { pollMs: 10, timeoutMs: 50 })).rejects.toThrow('[WAIT_TIMEOUT]');
+      await expect(za.waitForBatch('slow', { pollMs: 10, timeoutMs: 50 })).rejects.toBeInstanceOf(ZohoAttachError);
+      await expect(za.waitForBatch('slow', { pollMs: 10, timeoutMs: 50 })).rejects.toMatchObject({ code: 'WAIT_TIMEOUT' });
+      await expect(za.enqueueRows([], { batch: 'bad name!' })).rejects.toMatchObject({ code: 'INVALID_BATCH' });
+    } finally {
+      await za.close();
+    }
+  });
+
+  it('dry-runs, pauses and resumes, and lists, exports, retries and purges dead letters, as the CLI does', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'a');
+    const za = await ZohoAttach.open(world.config);
+    try {
+      const rows = [
+        { module: 'Leads', record_id: '1', file: 'a.txt' },
+        { module: 'Leads', record_id: '2', file: 'missing.txt' },
+      ];
+      const dry = await za.dryRun(rows, { baseDir: world.dir });
+      expect(dry).toMatchObject({ rows: 2, ok: 1, rejections: [{ line: 2, field: 'file', reason: expect.stringContaining('SOURCE_NOT_FOUND') }] });
+      expect(await za.batch('dry')).toBeUndefined();
+
+      await za.pause();
+      expect((await za.status()).paused).toBe(true);
+      await za.resume();
+      expect((await za.status()).paused).toBe(false);
+
+      await za.enqueueRows(rows, { batch: 'dl', baseDir: world.dir });
+      // A worker with no logger at all: the library's default writes nothing.
+      const worker = await startUploadWorker({ config: world.config });
+      try {
+        await za.waitForBatch('dl', { pollMs: 50, timeoutMs: 20_000 });
+      } finally {
+        await worker.close();
+      }
+      const groups = await za.deadLetters({ batch: 'dl' });
+      expect(groups.map((g) => [g.code, g.count])).toEqual([['SOURCE_NOT_FOUND', 1]]);
+      const out = new PassThrough();
+      let csv = '';
+      out.on('data', (d: Buffer) => (csv += d.toString()));
+      expect(await za.exportDeadLetters(out, { group: groups[0]!.id })).toBe(1);
+      expect(csv).toContain('missing.txt');
+      expect(await za.retryDeadLetters({ group: groups[0]!.id })).toBe(1);
+      expect((await za.batch('dl'))?.pending).toBe(1);
+      expect(await za.purgeDeadLetters({ batch: 'dl' })).toBe(0);
     } finally {
       await za.close();
     }

@@ -2,10 +2,10 @@
 import path from 'node:path';
 import { loadConfig } from '../../config/config.js';
 import { readManifest, type RowRejection } from '../../manifest/index.js';
-import { assertBatchName, batchNameFor, enqueueRows, targetOf, type EnqueueSummary } from '../../queue/enqueue.js';
+import { assertBatchName, batchNameFor, enqueueRows, type EnqueueSummary } from '../../queue/enqueue.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
-import { inspectSource, type SourceLimits } from '../../sources/index.js';
-import { isClassifiedError } from '../../shared/errors.js';
+import type { SourceLimits } from '../../sources/index.js';
+import { dryRunEntries } from '../../queue/dry-run.js';
 import { EXIT, UsageError, abortOnStop, parseOptions, println, type CliDeps, type Command } from '../command.js';
 import { ProgressLine } from '../progress-line.js';
 
@@ -88,27 +88,7 @@ function printRejections(rejections: RowRejection[], total: number, deps: CliDep
 }
 
 async function dryRun(entries: ReturnType<typeof readManifest>, limits: SourceLimits, deps: CliDeps): Promise<number> {
-  let rows = 0;
-  let ok = 0;
-  const rejections: RowRejection[] = [];
-  for await (const entry of entries) {
-    rows++;
-    if (!entry.ok) {
-      rejections.push(entry.rejection);
-      continue;
-    }
-    const target = targetOf(entry.row);
-    if (target.kind !== 'link') {
-      try {
-        await inspectSource(target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url }, limits);
-      } catch (error) {
-        if (!isClassifiedError(error)) throw error;
-        rejections.push({ line: entry.row.line, field: 'file', reason: error.message });
-        continue;
-      }
-    }
-    ok++;
-  }
+  const { rows, ok, rejections } = await dryRunEntries(entries, limits);
   println(deps.stdout, `dry run: ${rows} rows read, ${ok} would be enqueued, ${rejections.length} rejected; nothing was enqueued`);
   printRejections(rejections, rejections.length, deps);
   return rejections.length > 0 ? EXIT.PARTIAL : EXIT.OK;
