@@ -55,3 +55,27 @@ describe('Ctrl-C during enqueue', () => {
     expect(await withQueue(world, (queue) => queue.queue.getJobCounts('waiting'))).toEqual({ waiting: rows });
   }, 180_000);
 });
+
+describe('signals to a worker', () => {
+  it('the first SIGINT drains the upload in flight; a second one exits at once', async () => {
+    world = await createPipelineWorld({ env: { ZOHO_REQUEST_TIMEOUT_MS: '60000', ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS: '60000' } });
+    await world.writeFile('a.txt', 'a');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
+    // An upload that never gets an answer: the drain would wait for it up to the shutdown timeout.
+    world.fake.faults.add({ match: { path: 'upload' }, kind: 'hang', times: 1 });
+    expect((await runCli(['enqueue', manifest, '--batch', 'b'], world.env, world.dir)).code).toBe(0);
+    const child = spawnCli(['worker'], world.env, world.dir);
+    const done = collect(child, 60_000);
+    await expect.poll(() => world!.fake.inspect().inFlight, { timeout: 20_000 }).toBe(1);
+
+    child.kill('SIGINT');
+    // Still draining: the process waits for its upload.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(child.exitCode).toBeNull();
+    const secondAt = Date.now();
+    child.kill('SIGINT');
+    const exit = await done;
+    expect(exit.signal ?? exit.code).not.toBe(0);
+    expect(Date.now() - secondAt).toBeLessThan(5_000);
+  }, 60_000);
+});
