@@ -202,19 +202,37 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /**
+ * The `error` codes Zoho's accounts server (and OAuth 2.0, RFC 6749 §5.2) answers a refresh with.
+ * Only these are ever shown: anything else in an answer may be the request repeated back (a
+ * proxy, a wrong ZOHO_ACCOUNTS_URL, an echoing server) with the client secret and refresh token in it.
+ */
+const KNOWN_REFRESH_ERRORS = new Set([
+  'invalid_code',
+  'invalid_client',
+  'invalid_client_secret',
+  'invalid_redirect_uri',
+  'invalid_request',
+  'invalid_grant',
+  'invalid_scope',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'access_denied',
+  'Access Denied',
+]);
+
+/**
  * Classifies a token refresh answer that carried no access token. Zoho's accounts server
  * reports most failures with HTTP 200 and an `error` field, so the status alone says little.
+ * Nothing of the answer is copied into the error but a known code (see KNOWN_REFRESH_ERRORS):
+ * not its text, not `error_description`, not an `error` field that is not Zoho's.
  * @param status HTTP status of the accounts server's answer
  * @param body the parsed JSON body, or undefined when it was not JSON
  */
 export function errorFromRefresh(status: number, body: unknown): ZohoError {
   const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
-  const zohoCode = typeof fields.error === 'string' ? fields.error : undefined;
-  const description = typeof fields.error_description === 'string' ? fields.error_description : undefined;
-  // Only Zoho's own short fields are copied: the body is never echoed whole, so nothing
-  // the request carried (client secret, refresh token) can travel into a message.
-  const details = { error: zohoCode, error_description: description };
-  const base = { httpStatus: status, zohoCode, details };
+  const named = typeof fields.error === 'string' ? fields.error : undefined;
+  const zohoCode = named !== undefined && KNOWN_REFRESH_ERRORS.has(named) ? named : undefined;
+  const base = { httpStatus: status, zohoCode, details: zohoCode === undefined ? undefined : { error: zohoCode } };
 
   if (zohoCode === 'invalid_code') {
     return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_INVALID_CODE, classification: 'systemic', message: 'the refresh token is revoked or invalid (invalid_code)' });
@@ -227,11 +245,15 @@ export function errorFromRefresh(status: number, body: unknown): ZohoError {
     // hit it alike: "slow every worker down, spend no attempt" (rate_limited) fits; a
     // systemic pause would wait for an operator for no reason, a transient retry would
     // burn attempts and keep the throttle window busy.
-    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_THROTTLED, classification: 'rate_limited', message: `too many token refreshes: ${description ?? 'Access Denied'}` });
+    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_THROTTLED, classification: 'rate_limited', message: 'too many token refreshes (Access Denied): Zoho allows 10 per refresh token per 10 minutes' });
   }
-  if (status >= 500 || zohoCode === undefined) {
+  if (status >= 500 || named === undefined) {
     // No Zoho verdict (a 5xx, an HTML error page): the accounts server may well answer next time.
-    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'transient', message: `token refresh failed with HTTP ${status} and no access token` });
+    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'transient', message: `token refresh failed with HTTP ${status} and no access token (the answer is not shown)` });
+  }
+  if (zohoCode === undefined) {
+    // An `error` that is not Zoho's (perhaps the request repeated back): a configuration answer every job would get.
+    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'systemic', message: `token refresh refused with an error that is not one of Zoho's (not shown): check ZOHO_ACCOUNTS_URL and ZOHO_DC` });
   }
   // Any other named refusal (invalid_redirect_uri, …) is a configuration answer every job would get.
   return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'systemic', message: `token refresh refused: ${zohoCode}` });
