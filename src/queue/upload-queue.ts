@@ -57,7 +57,14 @@ export class UploadQueue {
       firstPauseMs: config.queue.rateLimitPauseMs,
     });
     this.jobOptions = uploadJobOptions(config);
+    // Without a listener BullMQ prints every error of the queue's connection (one per reconnect
+    // attempt during an outage) as a raw stack trace. Commands see failures as rejected calls;
+    // a long-lived process (the worker) routes these to its outage reporter.
+    this.queue.on('error', (error) => this.onConnectionError(error));
   }
+
+  /** Told of every error of the queue's Redis connection (none is printed). */
+  onConnectionError: (error: Error) => void = () => undefined;
 
   /**
    * Opens the queue on a new producer connection (or on `redis` when given, which the

@@ -12,6 +12,7 @@ import { createTokenProvider, SharedTokenStore, ZohoClient, type SharedTokenStor
 import { createWorkerConnection } from './connections.js';
 import { UPLOAD_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
 import { recoverUnfinishedWork } from './recovery.js';
+import { RedisOutageReporter } from './redis-outage.js';
 import { createUploadProcessor, postingLeaseTiming, type UploadOutcome } from './upload-processor.js';
 import { UploadQueue } from './upload-queue.js';
 
@@ -29,6 +30,9 @@ const MAX_STALLED_COUNT = 10;
 
 /** How often a running worker finishes work that an interrupted run left undone (see recovery.ts). */
 const RECOVERY_INTERVAL_MS = 30_000;
+
+/** The longest a worker waits for each step of its shutdown after the uploads (Redis may be away). */
+const CLOSE_STEP_MS = 3_000;
 
 /** Options for {@link startUploadWorker}. */
 export interface UploadWorkerOptions {
@@ -68,6 +72,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const concurrency = options.concurrency ?? config.queue.concurrency;
   // The ledger writes of a worker wait through a Redis blip instead of failing an upload that succeeded.
   const producer = createWorkerConnection(config.redisUrl, `${config.queue.name}:ledger`);
+  const outage = new RedisOutageReporter(config.redisUrl, logger).watch(producer);
   const uploadQueue = await UploadQueue.open(config, producer);
   // The global cap bounds in-flight uploads across every worker process and machine.
   await uploadQueue.queue.setGlobalConcurrency(config.queue.concurrency);
@@ -128,12 +133,14 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
         .catch((cause: unknown) => logger.error({ err: cause, jobId: job.id }, 'could not record a stalled job in the ledger'));
     }
   });
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
-  // Without a listener ioredis prints "Unhandled error event" as plain text into the JSON log
-  // during a Redis outage; the connections reconnect by themselves, so a warning is enough.
-  for (const [role, connection] of [['ledger', producer], ['oauth', tokenRedis]] as const) {
-    connection.on('error', (error: Error) => logger.warn({ err: error, connection: role }, 'Redis connection error (reconnecting)'));
-  }
+  // A Redis outage is said once (and every 30 s while it lasts), not once per connection and
+  // reconnect attempt; the connections reconnect by themselves and uploads wait.
+  for (const connection of [producer, tokenRedis, workerConnection]) outage.watch(connection);
+  uploadQueue.onConnectionError = (error) => outage.failed(error);
+  worker.on('error', (error) => {
+    if (outage.unreachableSince !== undefined || isConnectionError(error)) outage.failed(error);
+    else logger.error({ err: error }, 'worker error');
+  });
 
   // Requeues and verifications a crash left half done: finished at start, then now and then.
   const recover = () => recoverUnfinishedWork(uploadQueue, { logger });
@@ -152,14 +159,35 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
       ]);
       if (timedOut) {
         logger.warn({ timeoutMs: config.queue.shutdownTimeoutMs }, 'in-flight uploads did not finish in time; they will be recovered by another worker');
-        await worker.close(true);
+        await atMost(CLOSE_STEP_MS, worker.close(true));
       }
-      await client.close();
-      await uploadQueue.close();
-      await Promise.all([producer, tokenRedis, workerConnection].map((r) => r.quit().catch(() => r.disconnect())));
+      // Each step is bounded: with Redis away, a polite QUIT would wait for it for ever.
+      await atMost(CLOSE_STEP_MS, client.close());
+      await atMost(CLOSE_STEP_MS, uploadQueue.close());
+      await Promise.all([producer, tokenRedis, workerConnection].map((r) => atMost(CLOSE_STEP_MS, r.quit()).finally(() => r.disconnect())));
     })();
     return closing;
   };
 
   return { worker, uploadQueue, inFlight: () => inFlight, recover, close };
+}
+
+/** Errors of a connection that failed or dropped (as opposed to a command Redis refused). */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CONNECTION_ERROR_CODES.has(code);
+}
+
+/** Waits for `promise`, or `ms`, whichever comes first (a rejection counts as done). */
+function atMost(ms: number, promise: Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    promise.then(
+      () => resolve(),
+      () => resolve(),
+    ).finally(() => clearTimeout(timer));
+  });
 }

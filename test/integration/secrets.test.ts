@@ -224,9 +224,11 @@ describe('secrets', () => {
     await run(['doctor'], { REDIS_URL: `redis://127.0.0.1:${privateRedis.port}/?password=${REDIS_PASSWORD}` }, undefined);
     await run(['status'], { REDIS_URL: `redis://:${WRONG_REDIS_PASSWORD}@127.0.0.1:${privateRedis.port}` }, 1);
     await run(['doctor'], { REDIS_URL: `redis://127.0.0.1:${privateRedis.port}/?password=${WRONG_REDIS_PASSWORD}` }, 1);
-    // A worker that cannot log in: ioredis retries AUTH with the wrong password, error after error.
+    // A worker that cannot log in: ioredis retries AUTH with the wrong password, error after error
+    // (the worker says so once; the retries go on behind it, and none may print the password).
     const lockedOut = start(['worker'], { REDIS_URL: `redis://:${WRONG_REDIS_PASSWORD}@127.0.0.1:${privateRedis.port}` });
-    await expect.poll(() => lockedOut.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => lockedOut.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     lockedOut.child.kill('SIGKILL');
     await lockedOut.finished;
     await readPages();

@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/config.js';
 import { formatProgressLine, ProgressTracker } from '../../queue/progress.js';
 import { readStatus, type StatusSnapshot } from '../../queue/status.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
+import { safeErrorMessage } from '../../shared/redact.js';
 import { EXIT, intOption, parseOptions, println, type CliDeps, type Command } from '../command.js';
 
 export const statusCommand: Command = {
@@ -73,18 +74,34 @@ async function watch(uploadQueue: UploadQueue, batch: string | undefined, option
   let stopped = false;
   void deps.stopSignal.then(() => (stopped = true));
 
+  let unreachableSince: number | undefined;
+  const draw = (lines: string[]) => {
+    if (inPlace && linesDrawn > 0) deps.stdout.write(`\u001b[${linesDrawn}A`);
+    for (const line of lines) deps.stdout.write(`${inPlace ? '\u001b[2K' : ''}${line}\n`);
+    linesDrawn = lines.length;
+  };
+
   while (!stopped) {
-    const snapshot = await readStatus(uploadQueue, batch);
+    let snapshot: StatusSnapshot;
+    try {
+      snapshot = await readStatus(uploadQueue, batch);
+      unreachableSince = undefined;
+    } catch (error) {
+      // Redis went away: say so and keep watching; the connection comes back by itself.
+      unreachableSince ??= Date.now();
+      const line = `Redis unreachable since ${new Date(unreachableSince).toLocaleTimeString()} (${safeErrorMessage(error)}); retrying every ${options.intervalMs / 1000} s`;
+      if (options.json) println(deps.stdout, JSON.stringify({ at: new Date().toISOString(), redisUnreachableSince: new Date(unreachableSince).toISOString(), error: safeErrorMessage(error) }));
+      else draw([line]);
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, options.intervalMs)), deps.stopSignal]);
+      continue;
+    }
     tracker.add(Date.now(), snapshot.batches);
     const progress = tracker.progress();
     if (options.json) {
       println(deps.stdout, JSON.stringify({ at: new Date().toISOString(), queue: snapshot.queue, paused: snapshot.paused, pauseReason: snapshot.pauseReason, credits: snapshot.credits, batches: progress }));
     } else {
       const header = `queue ${snapshot.queueName}: ${snapshot.queue.active} in flight, ${snapshot.queue.waiting} waiting, ${snapshot.queue.delayed} delayed, ${snapshot.queue.failed} dead letters${snapshot.paused ? ` — PAUSED${snapshot.pauseReason ? ` [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}` : ''}`;
-      const lines = [header, ...progress.map((p) => `  ${formatProgressLine(p)}`)];
-      if (inPlace && linesDrawn > 0) deps.stdout.write(`\u001b[${linesDrawn}A`);
-      for (const line of lines) deps.stdout.write(`${inPlace ? '\u001b[2K' : ''}${line}\n`);
-      linesDrawn = lines.length;
+      draw([header, ...progress.map((p) => `  ${formatProgressLine(p)}`)]);
     }
     if (options.untilDone && progress.length > 0 && progress.every((p) => p.pending === 0)) return;
     await Promise.race([new Promise((resolve) => setTimeout(resolve, options.intervalMs)), deps.stopSignal]);

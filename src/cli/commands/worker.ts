@@ -45,12 +45,19 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
       metrics = { registry, uploadMetrics: createUploadMetrics(registry), server };
     }
     try {
-      const running = await startUploadWorker({
+      const starting = startUploadWorker({
         config,
         logger,
         ...(concurrency === undefined ? {} : { concurrency }),
         ...metrics?.uploadMetrics.workerHooks,
       });
+      // Starting waits for Redis (the outage is logged meanwhile): a signal then ends it, nothing is in flight yet.
+      const started = await Promise.race([starting, deps.stopSignal.then(() => undefined)]);
+      if (!started) {
+        logger.warn('stopped before the worker could start (Redis did not answer)');
+        return EXIT.INTERRUPTED;
+      }
+      const running = started;
       if (metrics) {
         metrics.uploadMetrics.trackInFlight(running.inFlight);
         createQueueMetrics(running.uploadQueue, metrics.registry);
