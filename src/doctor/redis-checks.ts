@@ -103,7 +103,17 @@ async function checkPersistence(redis: Redis, info: Map<string, string>): Promis
     "turn on AOF: `redis-cli CONFIG SET appendonly yes` now, and `appendonly yes` in redis.conf (or `--appendonly yes`; the docker-compose.yml here does so) so it survives a restart";
   const appendOnly = await configGet(redis, 'appendonly');
   const aofOn = appendOnly.refused ? info.get('aof_enabled') === '1' : appendOnly.value === 'yes';
-  if (aofOn) return { name, status: 'pass', detail: 'AOF on' };
+  if (aofOn) {
+    const fsync = await configGet(redis, 'appendfsync');
+    if (fsync.value === 'always') return { name, status: 'pass', detail: 'AOF on, appendfsync always' };
+    const what = fsync.refused ? 'appendfsync cannot be read (CONFIG is disabled on this server)' : `appendfsync ${fsync.value}`;
+    return {
+      name,
+      status: 'warn',
+      detail: `AOF on, but ${what}: a Redis crash can lose the last writes it acknowledged (about 1 s with everysec), and a lost "may already be stored" mark can mean a duplicate upload`,
+      fix: "set appendfsync always: `redis-cli CONFIG SET appendfsync always` now, and `appendfsync always` in redis.conf (or `--appendfsync always`; the docker-compose.yml here does so)",
+    };
+  }
 
   const save = await configGet(redis, 'save');
   if (save.refused) {

@@ -127,12 +127,21 @@ describe('zoho-attach doctor', () => {
     expect(fixOf(result.stdout, 'Redis persistence')).toContain('appendonly yes');
   });
 
-  it('passes persistence on a Redis with AOF on', async () => {
+  it('passes persistence on a Redis with AOF and appendfsync always', async () => {
     world = await createPipelineWorld();
-    privateRedis = await startPrivateRedis({ appendOnly: true });
+    privateRedis = await startPrivateRedis({ appendOnly: true, appendFsync: 'always' });
     const result = await runCli(['doctor'], { ...world.env, REDIS_URL: privateRedis.url }, world.dir);
     expect(result.code).toBe(0);
-    expect(line(result.stdout, 'Redis persistence')).toBe('✓ AOF on');
+    expect(line(result.stdout, 'Redis persistence')).toBe('✓ AOF on, appendfsync always');
     expect(result.stdout).toMatch(/all checks passed$/m);
+  });
+
+  it('warns when AOF fsyncs only every second: a crash can lose the last acknowledged writes', async () => {
+    world = await createPipelineWorld();
+    privateRedis = await startPrivateRedis({ appendOnly: true, appendFsync: 'everysec' });
+    const result = await runCli(['doctor'], { ...world.env, REDIS_URL: privateRedis.url }, world.dir);
+    expect(result.code).toBe(0);
+    expect(line(result.stdout, 'Redis persistence')).toMatch(/^! AOF on, but appendfsync everysec: .*duplicate upload/);
+    expect(fixOf(result.stdout, 'Redis persistence')).toContain('appendfsync always');
   });
 });

@@ -53,13 +53,16 @@ describe('docker-compose.yml', () => {
     expect(parseYamlSubset('a:\n  - "x # not a comment" # a comment\n  - [ "y", "z" ]\nb: it\'s plain\n')).toEqual({ a: ['x # not a comment', ['y', 'z']], b: "it's plain" });
   });
 
-  it('runs Redis 7 with AOF and noeviction, on a named volume', () => {
+  it('runs Redis 7 with AOF (appendfsync always, as RELIABILITY.md says) and noeviction, on a named volume', () => {
     const redis = service('redis');
     expect(String(redis.image)).toMatch(/^redis:7(\.|-|$)/);
     const command = asList(redis.command, 'redis.command').map(String);
     const setting = (name: string) => command[command.indexOf(name) + 1];
     expect(command[0]).toBe('redis-server');
     expect(setting('--appendonly')).toBe('yes');
+    // What RELIABILITY.md recommends for a migration: no acknowledged write lost in a crash.
+    expect(setting('--appendfsync')).toBe('always');
+    expect(read('RELIABILITY.md')).toMatch(/run Redis with `appendfsync always`/);
     expect(setting('--maxmemory-policy')).toBe('noeviction');
     const dataVolume = asList(redis.volumes, 'redis.volumes').map(String).find((v) => v.endsWith(':/data'));
     expect(dataVolume).toBeDefined();
