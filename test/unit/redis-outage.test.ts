@@ -6,7 +6,7 @@ describe('RedisOutageReporter', () => {
   it('reports the start, a reminder every 30 s, and the end of an outage, with the password masked', () => {
     let now = 1_000_000;
     const lines: string[] = [];
-    const record = (level: string) => (_fields: object, message?: string) => lines.push(`${level} ${message}`);
+    const record = (level: string) => (_fields: object | string, message?: string) => void lines.push(`${level} ${message}`);
     const reporter = new RedisOutageReporter('redis://:hunter2@redis.internal:6379', { error: record('error'), warn: record('warn'), info: record('info') }, () => now);
     const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:6379'), { code: 'ECONNREFUSED' });
 
