@@ -322,6 +322,8 @@ export class ZohoClient {
       }
       let response: Dispatcher.ResponseData;
       try {
+        // undici reads a body it was given even when the signal is already aborted: stop first.
+        spec.signal?.throwIfAborted();
         response = await request(this.url(spec, token), {
           method: spec.method,
           headers,
@@ -335,7 +337,7 @@ export class ZohoClient {
           signal: spec.signal,
         });
       } catch (error) {
-        throw errorFromNetwork(error, { mutating: spec.mutating });
+        throw errorFromNetwork(error, { mutating: spec.mutating, body: { has: prepared !== undefined, started: prepared?.body.started ?? false } });
       }
       try {
         return await read(response);

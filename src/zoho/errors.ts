@@ -153,8 +153,9 @@ export function isZohoError(error: unknown): error is ZohoError {
 }
 
 /**
- * Error codes of connection attempts that fail before a single request byte can have
- * left this machine: nothing can have reached Zoho, so the failure is never ambiguous.
+ * Error codes of connection attempts: the connection never existed, so no request byte can
+ * have left this machine — unless the body had already started, which a code alone cannot
+ * tell (an unreachable host can also be reported in the middle of a transfer).
  */
 const CONNECT_PHASE_CODES = new Set([
   'ECONNREFUSED',
@@ -169,17 +170,47 @@ const CONNECT_PHASE_CODES = new Set([
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
- * Classifies a call that got no (complete) answer: a refused, reset or timed-out
- * connection, or the caller's abort.
- * @param error what undici (or the body stream) threw
- * @param context.mutating true for calls that change Zoho's data (upload, delete): once
- *   any of the request may have left, Zoho may have acted, so the failure is ambiguous
+ * How far a call got before it failed without a complete answer:
+ * - `connecting`: the connection failed (a connect-phase code) before any body byte was handed over;
+ * - `before-body`: connected, but not one byte of the request body was handed over (a call with a body);
+ * - `sent`: the first body byte was handed over, or the call has no body and was past connecting.
  */
-export function errorFromNetwork(error: unknown, context: { mutating: boolean }): ZohoError {
+export type CallPhase = 'connecting' | 'before-body' | 'sent';
+
+/**
+ * The one table of what a failed call means, by phase: may Zoho have acted on it? A call that
+ * changes Zoho's data (an upload, a delete) that may have been acted on is **ambiguous**: the
+ * next attempt lists the record before it posts again. Reads are never ambiguous. RELIABILITY.md
+ * shows this table beside the answers' (see {@link errorFromResponse}).
+ */
+export const NETWORK_FAILURE_TABLE: Readonly<Record<CallPhase, { mayHaveActed: boolean; why: string }>> = {
+  connecting: { mayHaveActed: false, why: 'no connection existed: nothing left this machine' },
+  'before-body': { mayHaveActed: false, why: 'Zoho cannot store a file or link whose body it never received' },
+  sent: { mayHaveActed: true, why: 'once the first body byte is on its way, Zoho may have received all of it and acted' },
+};
+
+/** Which phase a failure happened in (see {@link CallPhase}). */
+export function callPhase(code: string | undefined, body: { has: boolean; started: boolean }): CallPhase {
+  if (body.started) return 'sent';
+  if (code !== undefined && CONNECT_PHASE_CODES.has(code)) return 'connecting';
+  return body.has ? 'before-body' : 'sent';
+}
+
+/**
+ * Classifies a call that got no (complete) answer: a refused, reset or timed-out
+ * connection, or the caller's abort. Transient in every case; ambiguous per
+ * {@link NETWORK_FAILURE_TABLE}.
+ * @param error what undici (or the body stream) threw
+ * @param context.mutating true for calls that change Zoho's data (upload, delete)
+ * @param context.body whether the call has a body, and whether its first byte was handed over;
+ *   unknown (a response body being read, say) counts as sent
+ */
+export function errorFromNetwork(error: unknown, context: { mutating: boolean; body?: { has: boolean; started: boolean } }): ZohoError {
   if (error instanceof ZohoError) return error;
   const code = errorCode(error);
   const name = error instanceof Error ? error.name : undefined;
-  const ambiguous = context.mutating && !(code !== undefined && CONNECT_PHASE_CODES.has(code));
+  const phase = callPhase(code, context.body ?? { has: false, started: true });
+  const ambiguous = context.mutating && NETWORK_FAILURE_TABLE[phase].mayHaveActed;
   const detail = error instanceof Error ? error.message : String(error);
   if (name === 'AbortError' || code === 'UND_ERR_ABORTED') {
     return new ZohoError({ code: LocalErrorCode.ABORTED, classification: 'transient', ambiguous, message: `call aborted: ${detail}`, cause: error });

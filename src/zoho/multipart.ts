@@ -43,6 +43,12 @@ export class MultipartBody {
   private readonly tail: Buffer;
   private readonly file: MultipartFile | undefined;
   private consumed = false;
+  private firstChunkHandedOver = false;
+
+  /** True once the first byte of the body was handed over to be sent: from then on, Zoho may receive it all. */
+  get started(): boolean {
+    return this.firstChunkHandedOver;
+  }
 
   /**
    * @param parts the text fields, in order, then the file (if any)
@@ -79,6 +85,7 @@ export class MultipartBody {
     // A consumed stream cannot be replayed; a retry must build a new body from a new stream.
     if (this.consumed) throw new Error('a MultipartBody can be sent only once');
     this.consumed = true;
+    this.firstChunkHandedOver = true;
     yield this.head;
     if (this.file) {
       const { size, stream } = this.file;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorFromNetwork, errorFromRefresh, errorFromResponse } from '../../src/zoho/errors.js';
+import { NETWORK_FAILURE_TABLE, callPhase, errorFromNetwork, errorFromRefresh, errorFromResponse } from '../../src/zoho/errors.js';
 import { creditsRemaining, parseJson } from '../../src/zoho/response.js';
 
 const envelope = (code: string, message = 'm', details: Record<string, unknown> = {}) => ({ code, details, message, status: 'error' });
@@ -57,18 +57,52 @@ describe('errorFromRefresh', () => {
   });
 });
 
-describe('errorFromNetwork', () => {
+describe('errorFromNetwork: the phase table', () => {
   const err = (code: string, name = 'Error') => Object.assign(new Error(`${code} happened`), { code, name });
-  it('is never ambiguous before the connection existed', () => {
-    expect(errorFromNetwork(err('ECONNREFUSED'), { mutating: true })).toMatchObject({ code: 'NETWORK_ERROR', classification: 'transient', ambiguous: false });
+  const withBody = (started: boolean) => ({ has: true, started });
+  const noBody = { has: false, started: false };
+
+  // [code, name, call has a body, body started, mutating] → [code, ambiguous]
+  it.each([
+    ['ECONNREFUSED', 'Error', true, false, true, 'NETWORK_ERROR', false],
+    ['EHOSTUNREACH', 'Error', true, false, true, 'NETWORK_ERROR', false],
+    ['ENETUNREACH', 'Error', true, false, true, 'NETWORK_ERROR', false],
+    ['UND_ERR_CONNECT_TIMEOUT', 'Error', true, false, true, 'TIMEOUT', false],
+    // Connected, not one body byte handed over: Zoho cannot have stored anything.
+    ['ECONNRESET', 'Error', true, false, true, 'NETWORK_ERROR', false],
+    ['UND_ERR_HEADERS_TIMEOUT', 'Error', true, false, true, 'TIMEOUT', false],
+    ['UND_ERR_ABORTED', 'AbortError', true, false, true, 'ABORTED', false],
+    // After the first body byte every failure is ambiguous, whatever its code.
+    ['EHOSTUNREACH', 'Error', true, true, true, 'NETWORK_ERROR', true],
+    ['ENETUNREACH', 'Error', true, true, true, 'NETWORK_ERROR', true],
+    ['ECONNREFUSED', 'Error', true, true, true, 'NETWORK_ERROR', true],
+    ['ECONNRESET', 'Error', true, true, true, 'NETWORK_ERROR', true],
+    ['UND_ERR_SOCKET', 'Error', true, true, true, 'NETWORK_ERROR', true],
+    ['UND_ERR_HEADERS_TIMEOUT', 'Error', true, true, true, 'TIMEOUT', true],
+    ['UND_ERR_BODY_TIMEOUT', 'Error', true, true, true, 'TIMEOUT', true],
+    ['UND_ERR_ABORTED', 'AbortError', true, true, true, 'ABORTED', true],
+    // A call without a body (a delete): past connecting, the request may have arrived.
+    ['ECONNREFUSED', 'Error', false, false, true, 'NETWORK_ERROR', false],
+    ['ECONNRESET', 'Error', false, false, true, 'NETWORK_ERROR', true],
+    ['UND_ERR_HEADERS_TIMEOUT', 'Error', false, false, true, 'TIMEOUT', true],
+    // Reads are never ambiguous.
+    ['ECONNRESET', 'Error', true, true, false, 'NETWORK_ERROR', false],
+    ['UND_ERR_HEADERS_TIMEOUT', 'Error', false, false, false, 'TIMEOUT', false],
+  ] as const)('%s (%s), body %s started %s, mutating %s: %s, ambiguous %s', (code, name, has, started, mutating, expectedCode, ambiguous) => {
+    expect(errorFromNetwork(err(code, name), { mutating, body: has ? withBody(started) : noBody })).toMatchObject({ code: expectedCode, classification: 'transient', ambiguous });
   });
-  it('is ambiguous for a mutating call once the request may have left', () => {
-    expect(errorFromNetwork(err('UND_ERR_SOCKET'), { mutating: true })).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
-    expect(errorFromNetwork(err('UND_ERR_HEADERS_TIMEOUT'), { mutating: true })).toMatchObject({ code: 'TIMEOUT', ambiguous: true });
-    expect(errorFromNetwork(err('UND_ERR_HEADERS_TIMEOUT'), { mutating: false })).toMatchObject({ code: 'TIMEOUT', ambiguous: false });
+
+  it('counts a failure whose phase is unknown (an answer being read) as sent', () => {
+    expect(callPhase('ECONNRESET', { has: false, started: true })).toBe('sent');
+    expect(errorFromNetwork(err('ECONNRESET'), { mutating: true })).toMatchObject({ ambiguous: true });
   });
-  it('names aborts', () => {
-    expect(errorFromNetwork(err('20', 'AbortError'), { mutating: false })).toMatchObject({ code: 'ABORTED', classification: 'transient' });
+
+  it('has one row per phase, and only "sent" may have been acted on', () => {
+    expect(Object.entries(NETWORK_FAILURE_TABLE).map(([phase, row]) => [phase, row.mayHaveActed])).toEqual([
+      ['connecting', false],
+      ['before-body', false],
+      ['sent', true],
+    ]);
   });
 });
 

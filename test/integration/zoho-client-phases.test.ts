@@ -1,0 +1,78 @@
+/**
+ * The phase table (zoho/errors.ts NETWORK_FAILURE_TABLE) through the real client over real
+ * HTTP: a call that failed before its first body byte left is "not stored"; after it, every
+ * failure is ambiguous (the next attempt lists the record before it posts again).
+ */
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StaticTokenProvider } from '../../src/zoho/static-token-provider.js';
+import { ZohoClient, ZohoError } from '../../src/zoho/index.js';
+import { zohoTestConfig } from '../helpers/zoho.js';
+
+let server: Server | undefined;
+let client: ZohoClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  [server, client] = [undefined, undefined];
+});
+
+/** A raw TCP server that does `onConnection` with each socket. */
+async function rawServer(onConnection: (socket: import('node:net').Socket) => void): Promise<string> {
+  server = createServer(onConnection);
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A closed port on loopback. */
+async function closedPortUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+function clientFor(apiDomain: string, requestTimeoutMs = 2_000): ZohoClient {
+  client = new ZohoClient({ config: zohoTestConfig(apiDomain, { apiDomain, credentials: false, accessToken: '1000.abc', requestTimeoutMs }), tokens: new StaticTokenProvider('1000.abc', apiDomain) });
+  return client;
+}
+
+const upload = (zoho: ZohoClient, signal?: AbortSignal) =>
+  zoho.uploadFile({ module: 'Leads', recordId: '1', open: async () => ({ stream: Readable.from([Buffer.alloc(64 * 1024, 0x61)]), size: 64 * 1024, fileName: 'a.txt' }), ...(signal ? { signal } : {}) });
+
+async function failure(promise: Promise<unknown>): Promise<ZohoError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ZohoError);
+  return error as ZohoError;
+}
+
+describe('a failed upload, by phase', () => {
+  it('connection refused: not stored', async () => {
+    expect(await failure(upload(clientFor(await closedPortUrl())))).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: false });
+  });
+
+  it('aborted before anything was sent: not stored', async () => {
+    const url = await rawServer((socket) => socket.destroy());
+    expect(await failure(upload(clientFor(url), AbortSignal.abort()))).toMatchObject({ code: 'ABORTED', ambiguous: false });
+  });
+
+  it('the connection dropped after part of the body arrived: ambiguous', async () => {
+    const url = await rawServer((socket) => {
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        // Headers and the first part of the body are in: drop the connection mid-body.
+        if (received > 2_048) socket.destroy();
+      });
+    });
+    expect(await failure(upload(clientFor(url)))).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
+  });
+
+  it('no answer after the body was sent: ambiguous', async () => {
+    const url = await rawServer((socket) => socket.resume());
+    expect(await failure(upload(clientFor(url, 500)))).toMatchObject({ code: 'TIMEOUT', ambiguous: true });
+  });
+});
