@@ -12,7 +12,8 @@
  *   npm run bench -- --keep            # keep the scratch folders (files, manifests, every process's log)
  *   npm run bench -- --cli ../old/dist/cli/main.js   # measure another build of zoho-attach (before/after)
  *
- * Scenarios: 1 Zoho-bound, 2 overhead, 3 large files, 4 huge manifest, 5 scale-out.
+ * Scenarios: 1 Zoho-bound, 2 overhead, 3 large files, 4 huge manifest, 5 scale-out,
+ * 6 over-configured concurrency (ZOHO_CONCURRENCY above what Zoho allows).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { machineInfo, RESULTS_DIR, sleep, snapshotCli, writeResults } from './be
 import type { ScenarioContext } from './perf/scenarios/context.js';
 import { hugeManifest } from './perf/scenarios/huge-manifest.js';
 import { largeFiles } from './perf/scenarios/large-files.js';
+import { overConfigured } from './perf/scenarios/over-configured.js';
 import { overhead } from './perf/scenarios/overhead.js';
 import { scaleOut } from './perf/scenarios/scale-out.js';
 import { zohoBound } from './perf/scenarios/zoho-bound.js';
@@ -36,6 +38,7 @@ const SCENARIOS: Record<string, (context: ScenarioContext) => Promise<ScenarioRe
   '3': largeFiles,
   '4': hugeManifest,
   '5': scaleOut,
+  '6': overConfigured,
 };
 
 /** The load average a measurement should start under, and how long to wait for it. */
@@ -55,7 +58,7 @@ const { values } = parseArgs({
 });
 const sizes = values.quick ? QUICK_SIZES : FULL_SIZES;
 const chosen = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(SCENARIOS);
-for (const id of chosen) if (!SCENARIOS[id]) throw new Error(`--only: no scenario "${id}" (1-5)`);
+for (const id of chosen) if (!SCENARIOS[id]) throw new Error(`--only: no scenario "${id}" (1-6)`);
 
 if (values.keep) process.env.BENCH_KEEP_SCRATCH = '1';
 if (values.cli) process.env.BENCH_ZOHO_ATTACH_CLI = path.resolve(values.cli);

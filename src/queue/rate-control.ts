@@ -1,13 +1,24 @@
 /**
  * How hard to slow down when Zoho pushes back. Every worker shares the answer through
- * Redis: the queue-wide pause is applied with `queue.rateLimit(ms)` by the caller.
+ * Redis. A 429 for too many calls in flight lowers the shared concurrency limit (see
+ * adaptive-concurrency.ts) instead of pausing everyone; a pause (applied with
+ * `queue.rateLimit(ms)` by the caller) is left for when the limit cannot go lower, for
+ * exhausted credits, and for spacing uploads out when credits run low.
  */
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
+import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions } from './adaptive-concurrency.js';
 
 /** Tuning for {@link RateControl}. */
 export interface RateControlOptions {
-  /** Pause after the first 429 in a row; doubles with each further one. @defaultValue 1000 */
+  /** `ZOHO_CONCURRENCY`: the most uploads in flight the adaptive limit ever allows. @defaultValue 10 */
+  maxConcurrency?: number;
+  /** Tuning of the adaptive concurrency limit. */
+  adaptive?: AdaptiveConcurrencyOptions;
+  /**
+   * Pause after a 429 that the concurrency limit cannot answer (it is at its lowest already);
+   * doubles with each further round. @defaultValue 1000
+   */
   firstPauseMs?: number;
   /** The longest pause for a run of 429s. @defaultValue 60000 */
   maxPauseMs?: number;
@@ -22,7 +33,8 @@ export interface RateControlOptions {
   creditsExhaustedPauseMs?: number;
 }
 
-const DEFAULTS: Required<RateControlOptions> = {
+const DEFAULTS: Required<Omit<RateControlOptions, 'adaptive'>> = {
+  maxConcurrency: 10,
   firstPauseMs: 1_000,
   maxPauseMs: 60_000,
   creditsReserve: 1_000,
@@ -59,8 +71,10 @@ type RateControlRedis = Redis & {
 
 /** Shared state for slowing down on 429s and low credits. */
 export class RateControl {
-  private readonly options: Required<RateControlOptions>;
+  private readonly options: Required<Omit<RateControlOptions, 'adaptive'>>;
   private readonly redis: RateControlRedis;
+  /** The concurrency limit every worker shares. */
+  readonly concurrency: AdaptiveConcurrency;
 
   constructor(
     redis: Redis,
@@ -68,31 +82,35 @@ export class RateControl {
     options: RateControlOptions = {},
     private readonly now: () => number = Date.now,
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    const { adaptive, ...rest } = options;
+    this.options = { ...DEFAULTS, ...rest };
     // Scripts are defined per connection; defining twice is harmless.
     redis.defineCommand('rateControlOnRateLimited', { lua: RATE_LIMITED_LUA, numberOfKeys: 1 });
     this.redis = redis as RateControlRedis;
+    this.concurrency = new AdaptiveConcurrency(redis, keys, this.options.maxConcurrency, adaptive, now);
   }
 
   /**
-   * Records a 429 and returns how long every worker should pause. The pause doubles with each
-   * round of 429s — a 429 after the previous pause ended — not with each answer: the calls in
-   * flight when Zoho starts refusing all get a 429 at once, and that is one round, not N (with
-   * N in flight, doubling per answer would turn one short burst into a 2^(N-1) s stall). The
-   * streak is shared by all workers and forgotten after a quiet spell or a success.
+   * Records a 429 and returns how long every worker should pause (0: none). Credits at or near
+   * zero mean the day's budget is spent: a long pause. Otherwise the 429 is "too many in flight":
+   * the shared concurrency limit comes down, and nobody pauses — unless the limit is as low as
+   * it may go, when the pause doubles with each round of 429s (a round: the answers to calls
+   * that were in flight together, not each answer; with N in flight, doubling per answer would
+   * turn one burst into a 2^(N-1) s stall).
    */
   async onRateLimited(creditsRemaining: number | undefined): Promise<number> {
     await this.recordCredits(creditsRemaining);
     if (creditsRemaining !== undefined && creditsRemaining <= EXHAUSTED_CREDITS) return this.options.creditsExhaustedPauseMs;
+    const { stuck } = await this.concurrency.onRateLimited();
+    if (!stuck) return 0;
     const { firstPauseMs, maxPauseMs } = this.options;
     return this.redis.rateControlOnRateLimited(this.keys.rateLimitStreak, this.now(), firstPauseMs, maxPauseMs, maxPauseMs * 2);
   }
 
-  /** Records a success; returns a pause (ms) when credits run low, else 0. */
+  /** Records a success (the limit may grow); returns a pause (ms) when credits run low, else 0. */
   async onSuccess(creditsRemaining: number | undefined): Promise<number> {
     // A success ends a 429 streak; most of the time there is none, and DEL of a missing key is cheap.
-    await this.redis.del(this.keys.rateLimitStreak);
-    await this.recordCredits(creditsRemaining);
+    await Promise.all([this.redis.del(this.keys.rateLimitStreak), this.concurrency.onSuccess(), this.recordCredits(creditsRemaining)]);
     return this.lowCreditsPause(creditsRemaining);
   }
 

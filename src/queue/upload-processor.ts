@@ -159,7 +159,8 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
           const pauseMs = await deps.rateControl.onRateLimited(creditsRemaining);
           await deps.ledger.count(batch, 'rateLimited');
           report({ result: 'rate-limited', errorCode: error.code });
-          await deps.rateLimit(pauseMs);
+          // Usually 0: the shared concurrency limit came down instead (see rate-control.ts).
+          if (pauseMs > 0) await deps.rateLimit(pauseMs);
           // Not a failure: the job goes back to wait without spending an attempt.
           throw Worker.RateLimitError();
         }

@@ -53,6 +53,7 @@ export class UploadQueue {
     this.ledger = new Ledger(redis, this.keys);
     this.pauseControl = new PauseControl(this.queue, redis, this.keys);
     this.rateControl = new RateControl(redis, this.keys, {
+      maxConcurrency: config.queue.concurrency,
       creditsReserve: config.queue.creditsReserve,
       firstPauseMs: config.queue.rateLimitPauseMs,
     });

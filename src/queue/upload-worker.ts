@@ -74,8 +74,9 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const producer = createWorkerConnection(config.redisUrl, `${config.queue.name}:ledger`);
   const outage = new RedisOutageReporter(config.redisUrl, logger).watch(producer);
   const uploadQueue = await UploadQueue.open(config, producer);
-  // The global cap bounds in-flight uploads across every worker process and machine.
-  await uploadQueue.queue.setGlobalConcurrency(config.queue.concurrency);
+  // The global cap bounds in-flight uploads across every worker process and machine. It adapts
+  // to Zoho's 429s (never above ZOHO_CONCURRENCY), so a worker starting keeps what was learnt.
+  await uploadQueue.rateControl.concurrency.init();
 
   const tokenRedis: Redis = createWorkerConnection(config.redisUrl, `${config.queue.name}:oauth`);
   const tokens = createTokenProvider(config.zoho, tokenRedis, uploadQueue.keys.oauthPrefix);

@@ -19,6 +19,10 @@ export interface KeyNames {
   rateLimitStreak: string;
   /** Last `X-API-CREDITS-REMAINING` seen, and when. */
   credits: string;
+  /** The adaptive concurrency limit every worker shares, and what it learnt (a hash). */
+  adaptiveConcurrency: string;
+  /** BullMQ's meta hash of the upload queue (its `concurrency` field is the global limit). */
+  queueMeta: string;
   /** All batches, scored by creation time. */
   batches: string;
   /** One row identity's outcome (shared by every batch that enqueued the row). */
@@ -48,6 +52,8 @@ export function keyNames(queueName: string): KeyNames {
     pauseReason: `${p}:control:pause-reason`,
     rateLimitStreak: `${p}:control:429-streak`,
     credits: `${p}:control:credits`,
+    adaptiveConcurrency: `${p}:control:concurrency`,
+    queueMeta: `${p}:${UPLOAD_QUEUE_NAME}:meta`,
     batches: `${p}:ledger:batches`,
     ledgerItem: (jobId) => `${p}:ledger:item:${jobId}`,
     attachmentOwners: `${p}:ledger:attachment-owners`,

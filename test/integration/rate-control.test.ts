@@ -13,13 +13,76 @@ afterEach(async () => {
   await deleteKeysContaining(redis, name);
 });
 
-describe('RateControl', () => {
+describe('RateControl: adaptive concurrency', () => {
+  const meta = () => redis.hget(keyNames(name).queueMeta, 'concurrency');
+
+  it('a round of 429s lowers the shared limit by one per refusal, at most to half, without pausing anyone', async () => {
+    let now = 1_000_000;
+    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 20 }, () => now);
+    expect(await control.concurrency.init()).toBe(20);
+    expect(await meta()).toBe('20');
+    // Zoho allows 10: ten calls of the twenty in flight are refused, together.
+    for (let i = 0; i < 10; i++) {
+      now += 5;
+      expect(await control.onRateLimited(undefined)).toBe(0);
+    }
+    expect(await control.concurrency.current()).toMatchObject({ limit: 10, max: 20, ceiling: 11 });
+    expect(await meta()).toBe('10');
+    // More refusals in the same round cannot halve it further: those callers back off instead.
+    expect(await control.onRateLimited(undefined)).toBeGreaterThan(0);
+    expect((await control.concurrency.current()).limit).toBe(10);
+  });
+
+  it('grows by one per window of successes, probes above the level that drew a 429 after windows that double, never above the maximum', async () => {
+    let now = 1_000_000;
+    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 12, adaptive: { firstProbeWindows: 2 } }, () => now);
+    await control.concurrency.init();
+    for (let i = 0; i < 3; i++) await control.onRateLimited(undefined); // 12 → 9, ceiling 10
+    expect(await control.concurrency.current()).toMatchObject({ limit: 9, ceiling: 10 });
+    const successes = async (n: number) => {
+      for (let i = 0; i < n; i++) await control.onSuccess(undefined);
+      return (await control.concurrency.current()).limit;
+    };
+    expect(await successes(9)).toBe(9); // one window at 9: the next step (10) is the refused level, so it waits
+    expect(await successes(9)).toBe(10); // two windows (firstProbeWindows): probe at 10
+    now += 10_000;
+    await control.onRateLimited(undefined); // refused again at 10: back to 9, and the next probe waits twice as long
+    expect(await control.concurrency.current()).toMatchObject({ limit: 9, ceiling: 10 });
+    expect(await successes(27)).toBe(9);
+    expect(await successes(9)).toBe(10); // four windows
+    expect(await successes(10)).toBe(11); // a whole window at 10 without a 429: the level is good, growth goes on
+    expect(await successes(11)).toBe(12);
+    expect(await successes(100)).toBe(12); // never above ZOHO_CONCURRENCY
+    expect(await meta()).toBe('12');
+  });
+
+  it('is shared by every worker, and a worker starting does not reset it', async () => {
+    let now = 1_000_000;
+    const first = new RateControl(redis, keyNames(name), { maxConcurrency: 20 }, () => now);
+    await first.concurrency.init();
+    for (let i = 0; i < 6; i++) {
+      now += 1;
+      await first.onRateLimited(undefined);
+    }
+    const second = new RateControl(redis, keyNames(name), { maxConcurrency: 20 }, () => now);
+    expect(await second.concurrency.init()).toBe(14);
+    await second.onRateLimited(undefined);
+    expect((await first.concurrency.current()).limit).toBe(13);
+    // A lower ZOHO_CONCURRENCY is obeyed at once.
+    const lowered = new RateControl(redis, keyNames(name), { maxConcurrency: 5 }, () => now);
+    expect(await lowered.concurrency.init()).toBe(5);
+    expect(await meta()).toBe('5');
+  });
+});
+
+describe('RateControl: back-off when the limit cannot go lower', () => {
   it('doubles the shared pause with each round of 429s, caps it, and a success resets it', async () => {
     let now = 1_000_000;
     const clock = () => now;
-    const control = new RateControl(redis, keyNames(name), { firstPauseMs: 100, maxPauseMs: 1_000 }, clock);
+    // At a limit of 1 a 429 cannot lower it: the callers back off.
+    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 100, maxPauseMs: 1_000 }, clock);
     // A second instance stands for another worker process: the streak is shared.
-    const other = new RateControl(redis, keyNames(name), { firstPauseMs: 100, maxPauseMs: 1_000 }, clock);
+    const other = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 100, maxPauseMs: 1_000 }, clock);
     // Each 429 comes after the previous pause ended: a new round, so the pause doubles.
     for (const [instance, expected] of [[control, 100], [other, 200], [control, 400], [other, 800], [control, 1_000]] as const) {
       expect(await instance.onRateLimited(undefined)).toBe(expected);
@@ -35,8 +98,8 @@ describe('RateControl', () => {
     // of a few milliseconds.
     let now = 1_000_000;
     const clock = () => now;
-    const control = new RateControl(redis, keyNames(name), { firstPauseMs: 1_000, maxPauseMs: 60_000 }, clock);
-    const other = new RateControl(redis, keyNames(name), { firstPauseMs: 1_000, maxPauseMs: 60_000 }, clock);
+    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 1_000, maxPauseMs: 60_000 }, clock);
+    const other = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 1_000, maxPauseMs: 60_000 }, clock);
     expect(await control.onRateLimited(undefined)).toBe(1_000);
     for (let i = 0; i < 9; i++) {
       now += 10;
@@ -50,10 +113,12 @@ describe('RateControl', () => {
 
   it('forgets a streak counter left by an older version instead of failing on it', async () => {
     await redis.set(keyNames(name).rateLimitStreak, '7');
-    const control = new RateControl(redis, keyNames(name), { firstPauseMs: 100 });
+    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 100 });
     expect(await control.onRateLimited(undefined)).toBe(100);
   });
+});
 
+describe('RateControl: credits', () => {
   it('reads a 429 with credits near zero as "the day is spent" and pauses long', async () => {
     const control = new RateControl(redis, keyNames(name), { creditsExhaustedPauseMs: 900_000 });
     expect(await control.onRateLimited(3)).toBe(900_000);

@@ -1,0 +1,136 @@
+/**
+ * Adaptive concurrency: how many uploads every worker together keeps in flight, found from
+ * Zoho's answers and shared through Redis. `ZOHO_CONCURRENCY` is the most it ever uses; when
+ * Zoho allows fewer (a lower edition, live integrations using their share), its 429s bring the
+ * limit down, and it stays at the highest level that drew none.
+ *
+ * - **Multiplicative decrease.** A 429 for too many calls in flight takes the limit down by one
+ *   per refused call of a round (a burst of answers to calls that were all in flight at once),
+ *   but never below half of what it was when the round began: the excess is shed in one round,
+ *   and one round can at most halve the limit. The level that drew the 429 is remembered.
+ * - **Additive increase.** After a window of successes (as many as the limit) without a 429,
+ *   the limit grows by one, up to `ZOHO_CONCURRENCY`. Above the remembered level it probes only
+ *   after a number of windows that doubles with every probe Zoho refuses, so a limit Zoho keeps
+ *   costs a handful of 429s per run, not one per window.
+ *
+ * The limit is BullMQ's global concurrency (the `concurrency` field of the queue's meta hash),
+ * which every worker's `moveToActive` obeys; the one Lua script below updates both atomically.
+ */
+import type { Redis } from 'ioredis';
+import type { KeyNames } from '../shared/key-names.js';
+
+/** Tuning of {@link AdaptiveConcurrency}. */
+export interface AdaptiveConcurrencyOptions {
+  /** 429s within this long of a round's first one belong to that round. @defaultValue 2000 */
+  roundMs?: number;
+  /** Windows of successes before the first probe above a level that drew a 429. @defaultValue 4 */
+  firstProbeWindows?: number;
+  /** The most windows between two probes. @defaultValue 256 */
+  maxProbeWindows?: number;
+}
+
+const DEFAULTS: Required<AdaptiveConcurrencyOptions> = { roundMs: 2_000, firstProbeWindows: 4, maxProbeWindows: 256 };
+
+// KEYS: state hash, BullMQ's queue meta hash. ARGV: event ('init' | 'success' | 'limited'), max, now, roundMs,
+// firstProbeWindows, maxProbeWindows. State: limit, max, ceiling (0: none), successes, roundAt, roundStart, probeWindows.
+// Returns the limit after the event (and writes it to BullMQ's meta when it changed), and 1 when a 429 could not
+// lower it (already at 1: the caller backs off instead).
+const ADAPT_LUA = `
+local state, meta = KEYS[1], KEYS[2]
+local event, max, now, roundMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local firstProbe, maxProbe = tonumber(ARGV[5]), tonumber(ARGV[6])
+local s = redis.call('HMGET', state, 'limit', 'max', 'ceiling', 'successes', 'roundAt', 'roundStart', 'probeWindows')
+local limit, oldMax = tonumber(s[1]), tonumber(s[2])
+local ceiling, successes = tonumber(s[3] or '0'), tonumber(s[4] or '0')
+local roundAt, roundStart, probeWindows = tonumber(s[5] or '0'), tonumber(s[6] or '0'), tonumber(s[7] or firstProbe)
+local before = limit
+if not limit then
+  limit = max
+elseif oldMax ~= max then
+  -- ZOHO_CONCURRENCY changed: never above the new value; a raised one is reached by probing.
+  limit = math.min(limit, max)
+  if ceiling > max then ceiling = 0 end
+end
+local stuck = 0
+if event == 'limited' then
+  successes = 0
+  if now - roundAt > roundMs then
+    roundAt = now
+    roundStart = limit
+  end
+  -- The level that drew the 429: probing above it waits longer each time it is refused again.
+  if ceiling > 0 and limit >= ceiling then probeWindows = math.min(probeWindows * 2, maxProbe) end
+  if ceiling == 0 or limit < ceiling then ceiling = limit end
+  local floor = math.max(1, math.floor(roundStart / 2))
+  if limit > floor then limit = limit - 1 else stuck = 1 end
+elseif event == 'success' then
+  successes = successes + 1
+  if successes >= limit then
+    -- A whole window at this level without a 429: the level is good, even if it drew one before.
+    if ceiling > 0 and limit >= ceiling then ceiling = 0 end
+    if limit < max and (ceiling == 0 or limit + 1 < ceiling or successes / limit >= probeWindows) then
+      limit = limit + 1
+      successes = 0
+    end
+  end
+end
+redis.call('HSET', state, 'limit', limit, 'max', max, 'ceiling', ceiling, 'successes', successes, 'roundAt', roundAt, 'roundStart', roundStart, 'probeWindows', probeWindows)
+if limit ~= before or redis.call('HGET', meta, 'concurrency') ~= tostring(limit) then redis.call('HSET', meta, 'concurrency', limit) end
+return { limit, stuck }
+`;
+
+type AdaptRedis = Redis & {
+  zohoAttachAdaptConcurrency(state: string, meta: string, event: string, max: number, now: number, roundMs: number, firstProbe: number, maxProbe: number): Promise<[number, number]>;
+};
+
+/** The shared concurrency limit (see the file comment). */
+export class AdaptiveConcurrency {
+  private readonly redis: AdaptRedis;
+  private readonly options: Required<AdaptiveConcurrencyOptions>;
+
+  /**
+   * @param max `ZOHO_CONCURRENCY`: the limit never goes above it
+   */
+  constructor(
+    redis: Redis,
+    private readonly keys: KeyNames,
+    private readonly max: number,
+    options: AdaptiveConcurrencyOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    redis.defineCommand('zohoAttachAdaptConcurrency', { lua: ADAPT_LUA, numberOfKeys: 2 });
+    this.redis = redis as AdaptRedis;
+  }
+
+  /** Sets BullMQ's global concurrency to the shared limit, creating it at `max`: a worker starting never resets it. */
+  async init(): Promise<number> {
+    return (await this.adapt('init'))[0];
+  }
+
+  /** A call succeeded: after a window of them, the limit may grow. Returns the limit. */
+  async onSuccess(): Promise<number> {
+    return (await this.adapt('success'))[0];
+  }
+
+  /**
+   * Zoho answered 429 for too many calls in flight. Returns the new limit, and `stuck` when it
+   * was already as low as a round allows (1, or half the round's start): the caller backs off.
+   */
+  async onRateLimited(): Promise<{ limit: number; stuck: boolean }> {
+    const [limit, stuck] = await this.adapt('limited');
+    return { limit, stuck: stuck === 1 };
+  }
+
+  /** The shared limit now, and the level that last drew a 429 (for status and metrics). */
+  async current(): Promise<{ limit: number; max: number; ceiling?: number }> {
+    const [limit, max, ceiling] = await this.redis.hmget(this.keys.adaptiveConcurrency, 'limit', 'max', 'ceiling');
+    const c = Number(ceiling ?? 0);
+    return { limit: Number(limit ?? this.max), max: Number(max ?? this.max), ...(c > 0 ? { ceiling: c } : {}) };
+  }
+
+  private adapt(event: 'init' | 'success' | 'limited'): Promise<[number, number]> {
+    const { roundMs, firstProbeWindows, maxProbeWindows } = this.options;
+    return this.redis.zohoAttachAdaptConcurrency(this.keys.adaptiveConcurrency, this.keys.queueMeta, event, this.max, this.now(), roundMs, firstProbeWindows, maxProbeWindows);
+  }
+}

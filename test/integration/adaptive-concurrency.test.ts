@@ -1,0 +1,35 @@
+/**
+ * ZOHO_CONCURRENCY set above what the org allows: the shared limit settles at Zoho's, with a
+ * handful of 429s, instead of a stall per round (real workers, real Redis, the fake over HTTP).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
+import { enqueueManifest, runWorkersUntilIdle, withQueue } from '../helpers/queue-runs.js';
+
+let world: PipelineWorld | undefined;
+afterEach(async () => {
+  await world?.cleanup();
+  world = undefined;
+});
+
+describe('adaptive concurrency', () => {
+  it('with ZOHO_CONCURRENCY 12 and Zoho allowing 4, settles at 4 with few 429s and uploads everything once', async () => {
+    world = await createPipelineWorld({ fake: { concurrencyLimit: 4, latencyMs: 40 }, env: { ZOHO_CONCURRENCY: '12' } });
+    const lines = ['module,record_id,link_url'];
+    for (let i = 1; i <= 120; i++) lines.push(`Leads,${1000 + i},https://example.com/doc/${i}`);
+    const manifest = await world.writeFile('m.csv', `${lines.join('\n')}\n`);
+    await enqueueManifest(world, manifest, 'aimd');
+    await runWorkersUntilIdle(world, { count: 2, timeoutMs: 60_000 });
+
+    const fake = world.fake.inspect();
+    expect(fake.attachments).toHaveLength(120);
+    const refused = fake.counters['429 TOO_MANY_REQUESTS'] ?? 0;
+    // The first round sheds the excess (8 calls); a probe above 4 now and then costs one more each.
+    expect(refused).toBeGreaterThanOrEqual(1);
+    expect(refused).toBeLessThanOrEqual(20);
+    const { limit, max } = await withQueue(world, (queue) => queue.rateControl.concurrency.current());
+    expect(max).toBe(12);
+    expect(limit).toBeGreaterThanOrEqual(3);
+    expect(limit).toBeLessThanOrEqual(5);
+  });
+});
