@@ -11,16 +11,19 @@ export interface StatusSnapshot {
   paused: boolean;
   pauseReason?: PauseReason;
   credits?: { remaining: number; at: number };
+  /** Uploads in flight allowed now (adapted to Zoho's 429s), and `ZOHO_CONCURRENCY`. */
+  concurrency: { limit: number; max: number };
   batches: BatchMeta[];
 }
 
 /** Reads the status of the queue and of one batch (or all). */
 export async function readStatus(uploadQueue: UploadQueue, batch?: string): Promise<StatusSnapshot> {
   const names = batch === undefined ? await uploadQueue.ledger.listBatches() : [batch];
-  const [counts, pause, credits, metas] = await Promise.all([
+  const [counts, pause, credits, concurrency, metas] = await Promise.all([
     uploadQueue.jobCounts(),
     uploadQueue.pauseControl.status(),
     uploadQueue.rateControl.lastCredits(),
+    uploadQueue.rateControl.concurrency.current(),
     Promise.all(names.map((name) => uploadQueue.ledger.getBatch(name))),
   ]);
   const n = (state: string) => counts[state] ?? 0;
@@ -36,6 +39,7 @@ export async function readStatus(uploadQueue: UploadQueue, batch?: string): Prom
     paused: pause.paused,
     ...(pause.reason ? { pauseReason: pause.reason } : {}),
     ...(credits ? { credits } : {}),
+    concurrency: { limit: concurrency.limit, max: concurrency.max },
     batches: metas.filter((m): m is BatchMeta => m !== undefined),
   };
 }

@@ -3,7 +3,7 @@
  * handful of 429s, instead of a stall per round (real workers, real Redis, the fake over HTTP).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
+import { createPipelineWorld, runCli, type PipelineWorld } from '../helpers/pipeline.js';
 import { enqueueManifest, runWorkersUntilIdle, withQueue } from '../helpers/queue-runs.js';
 
 let world: PipelineWorld | undefined;
@@ -31,5 +31,7 @@ describe('adaptive concurrency', () => {
     expect(max).toBe(12);
     expect(limit).toBeGreaterThanOrEqual(3);
     expect(limit).toBeLessThanOrEqual(5);
+    const status = await runCli(['status'], world.env, world.dir);
+    expect(status.stdout).toContain(`uploads in flight: at most ${limit} (Zoho refused more; ZOHO_CONCURRENCY is 12)`);
   });
 });
