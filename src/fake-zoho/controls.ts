@@ -33,6 +33,8 @@ export interface FakeZohoControls {
   issueAccessToken(options?: IssueTokenOptions): string;
   /** A copy of the fake's state. */
   inspect(): FakeZohoSnapshot;
+  /** How long new attachments stay out of the list API from now on (Zoho's listing lag). */
+  setListLag(ms: number): void;
   /**
    * Clears attachments (and their bytes), counters, credits, faults, the refresh window and
    * revocations. Clients and live access tokens stay.
@@ -56,6 +58,10 @@ export function createControls(state: FakeZohoState): FakeZohoControls {
     issueAccessToken: (options = {}) =>
       state.tokens.issue(options.scopes ?? DEFAULT_TOKEN_SCOPES, options.ttlSeconds ?? state.options.tokenTtlSeconds),
     inspect: () => state.snapshot(),
+    setListLag: (ms) => {
+      if (!Number.isInteger(ms) || ms < 0) throw new RangeError('the listing lag must be a whole number of milliseconds, at least 0');
+      state.listLagMs = ms;
+    },
     reset: () => state.reset(),
   };
 }

@@ -68,7 +68,7 @@ export class Dispatcher {
     void request.done.then(() => state.admission.release());
 
     const faultContext = { path: operation, method: request.method, module: target.module, recordId: target.recordId };
-    const outcome = await this.applyFaults(faultContext, () => this.handleApi(request, operation, target));
+    const outcome = await this.applyFaults(faultContext, (options) => this.handleApi(request, operation, target, options));
     if (outcome.kind === 'hang') return outcome;
     await waitLatency(state.options.latencyMs, request.signal);
     return outcome.kind === 'answer' ? this.finishApiAnswer(outcome.answer) : outcome;
@@ -78,12 +78,13 @@ export class Dispatcher {
     request: FakeRequest,
     operation: ApiOperation,
     target: AttachmentsTarget,
+    options: { storeDelayMs?: number } = {},
   ): Promise<ApiAnswer> {
     const invalid = refuseInvalidTarget(target, this.state.modules);
     if (invalid) return invalid;
     switch (operation) {
       case 'upload':
-        return handleUpload(request, target, this.state);
+        return handleUpload(request, target, this.state, options);
       case 'list':
         return handleList(request, target, this.state);
       case 'download':
@@ -96,10 +97,10 @@ export class Dispatcher {
   /** Runs `handle` unless a fault rule fires for this call, in which case the fault decides. */
   private async applyFaults<A extends Answer>(
     call: FaultContext,
-    handle: () => Promise<A>,
+    handle: (options?: { storeDelayMs?: number }) => Promise<A>,
   ): Promise<{ kind: 'answer'; answer: A | ApiAnswer } | { kind: 'hang' } | { kind: 'reset' }> {
     const fault = this.state.faults.take(call);
-    switch (fault) {
+    switch (fault?.kind) {
       case undefined:
         return answer(await handle());
       case 'error500':
@@ -120,6 +121,10 @@ export class Dispatcher {
       case 'resetAfterStore':
         (await handle()).stream?.destroy();
         return { kind: 'reset' };
+      case 'lateStore':
+        // Read it all, answer nothing (the client gives up), store it later.
+        (await handle({ storeDelayMs: fault.delayMs })).stream?.destroy();
+        return { kind: 'hang' };
     }
   }
 

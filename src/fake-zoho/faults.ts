@@ -22,6 +22,11 @@ export const FAULT_KINDS = [
   'storeThen500',
   /** Handle the call (an upload stores its attachment), then destroy the connection. */
   'resetAfterStore',
+  /**
+   * An upload is read whole but not answered (the client gives up), and its attachment is
+   * stored `delayMs` later: Zoho storing a POST after the client timed out.
+   */
+  'lateStore',
 ] as const;
 
 /** One of {@link FAULT_KINDS}. */
@@ -63,7 +68,18 @@ export interface FaultRule {
    * @defaultValue `0`
    */
   skip?: number;
+  /** `lateStore` only: how long after the request the attachment is stored. @defaultValue `2000` */
+  delayMs?: number;
 }
+
+/** A fault that fired: its kind, and the delay of a `lateStore`. */
+export interface FiredFault {
+  kind: FaultKind;
+  delayMs: number;
+}
+
+/** The delay of a `lateStore` without one. */
+export const DEFAULT_LATE_STORE_MS = 2_000;
 
 /** What the fault book knows about a call. */
 export interface FaultContext {
@@ -85,6 +101,7 @@ interface ActiveRule {
   timesLeft: number;
   probability: number;
   skipsLeft: number;
+  delayMs: number;
 }
 
 /** The fake's fault rules. */
@@ -104,6 +121,7 @@ export class FaultBook {
       timesLeft: rule.times ?? 1,
       probability: rule.probability ?? 1,
       skipsLeft: rule.skip ?? 0,
+      delayMs: rule.delayMs ?? DEFAULT_LATE_STORE_MS,
     });
     return id;
   }
@@ -127,7 +145,7 @@ export class FaultBook {
   }
 
   /** The fault to apply to this call, if one fires; it is counted and used up. */
-  take(call: FaultContext): FaultKind | undefined {
+  take(call: FaultContext): FiredFault | undefined {
     for (const rule of this.rules) {
       if (!matches(rule.match, call)) continue;
       if (rule.skipsLeft > 0) {
@@ -138,7 +156,7 @@ export class FaultBook {
       rule.timesLeft -= 1;
       if (rule.timesLeft <= 0) this.remove(rule.id);
       this.firedByKind[rule.kind] += 1;
-      return rule.kind;
+      return { kind: rule.kind, delayMs: rule.delayMs };
     }
     return undefined;
   }
@@ -168,7 +186,7 @@ function emptyFiredCounts(): Record<FaultKind, number> {
  */
 export function validateFaultRule(input: unknown): FaultRule {
   if (!isObject(input)) throw new InvalidFaultRuleError('a fault rule must be an object');
-  const { kind, match, times, probability, skip } = input;
+  const { kind, match, times, probability, skip, delayMs } = input;
   if (!isOneOf(kind, FAULT_KINDS)) {
     throw new InvalidFaultRuleError(`kind must be one of ${FAULT_KINDS.join(', ')}`);
   }
@@ -210,6 +228,12 @@ export function validateFaultRule(input: unknown): FaultRule {
       throw new InvalidFaultRuleError('skip must be a whole number of at least 0');
     }
     rule.skip = skip;
+  }
+  if (delayMs !== undefined) {
+    if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0) {
+      throw new InvalidFaultRuleError('delayMs must be a whole number of milliseconds, at least 0');
+    }
+    rule.delayMs = delayMs;
   }
   return rule;
 }

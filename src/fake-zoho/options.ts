@@ -102,6 +102,12 @@ export interface FakeZohoOptions {
    */
   emptyListStyle?: EmptyListStyle;
   /**
+   * How long a new attachment stays out of the list API: Zoho's list can lag behind its own
+   * store. Download and delete find it at once. Settable while running (`setListLag`).
+   * @defaultValue `0`
+   */
+  listLagMs?: number;
+  /**
    * Module API names to accept besides the standard ones and the custom-module patterns.
    * @defaultValue `[]`
    */
@@ -135,6 +141,7 @@ export interface ResolvedOptions {
   storeContent: boolean;
   maxUploadBytes: number;
   emptyListStyle: EmptyListStyle;
+  listLagMs: number;
   customModules: string[];
   clock: () => number;
   onInternalError: (error: unknown) => void;
@@ -156,6 +163,7 @@ export function resolveOptions(options: FakeZohoOptions): ResolvedOptions {
     storeContent: true,
     maxUploadBytes: 104_857_600,
     emptyListStyle: '204',
+    listLagMs: 0,
     customModules: [],
     clock: Date.now,
     onInternalError: () => {},

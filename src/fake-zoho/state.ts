@@ -22,6 +22,8 @@ export interface FakeZohoSnapshot {
   /** Requests that reached each API route, whatever they were answered. */
   calls: Record<ApiOperation, number>;
   tokens: TokenStats;
+  /** Uploads a `lateStore` fault will store later (not in `attachments` yet). */
+  lateStoresPending: number;
   /** Credits spent: one per admitted API call. */
   creditsUsed: number;
   /** How often each fault kind fired. */
@@ -37,6 +39,8 @@ export class FakeZohoState {
   readonly modules: ModuleCatalog;
   private counters = new Map<string, number>();
   private calls = emptyCallCounts();
+  /** How long a new attachment stays out of the list API (Zoho's list lags behind its store); settable while running. */
+  listLagMs: number;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -47,6 +51,7 @@ export class FakeZohoState {
     this.tokens = new TokenStore(options);
     this.admission = new Admission(options.concurrencyLimit, options.dailyCredits);
     this.modules = new ModuleCatalog(options.customModules);
+    this.listLagMs = options.listLagMs;
   }
 
   /** Counts one request that reached an API route. */
@@ -69,6 +74,7 @@ export class FakeZohoState {
       calls: { ...this.calls },
       tokens: this.tokens.stats(),
       faultsFired: this.faults.fired(),
+      lateStoresPending: this.attachments.pendingLate(),
     };
   }
 
@@ -97,7 +103,7 @@ export class FakeZohoState {
 }
 
 /** The snapshot row: the stored attachment without the fake's own bookkeeping. */
-function toRecord({ contentPath: _path, contentType: _type, ...record }: StoredAttachment): AttachmentRecord {
+function toRecord({ contentPath: _path, contentType: _type, createdAtMs: _at, ...record }: StoredAttachment): AttachmentRecord {
   return record;
 }
 

@@ -29,7 +29,7 @@ export function handleList(request: FakeRequest, target: AttachmentsTarget, stat
     return invalidParam('per_page', `per_page must be a whole number from 1 to ${MAX_PER_PAGE}`);
   }
 
-  const all = state.attachments.listFor(target.module, target.recordId);
+  const all = state.attachments.listed(target.module, target.recordId, state.listLagMs);
   const rows = all.slice((page - 1) * perPage, page * perPage);
   const info = { page, per_page: perPage, count: rows.length, more_records: page * perPage < all.length };
   if (rows.length === 0 && state.options.emptyListStyle === '204') return { status: 204, code: 'NO_CONTENT' };

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ContentFile } from '../content-store.js';
 import { headerValue, type ApiAnswer, type FakeRequest } from '../exchange.js';
 import { MultipartError, multipartBoundary, parseMultipart, type PartSink } from '../multipart.js';
+import type { NewAttachment } from '../attachment-store.js';
 import type { AttachmentsTarget } from '../router.js';
 import { BodyTooLargeError, readSmallBody } from '../small-body.js';
 import type { FakeZohoState } from '../state.js';
@@ -59,6 +60,7 @@ export async function handleUpload(
   request: FakeRequest,
   target: AttachmentsTarget,
   state: FakeZohoState,
+  options: { storeDelayMs?: number } = {},
 ): Promise<ApiAnswer> {
   const declaredLength = Number(headerValue(request, 'content-length') ?? 0);
   if (declaredLength > state.options.maxUploadBytes + FORM_OVERHEAD_ALLOWANCE) return fileTooLarge();
@@ -71,7 +73,7 @@ export async function handleUpload(
     throw error;
   }
 
-  const answer = storeUpload(form, target, request.url.searchParams, state);
+  const answer = storeUpload(form, target, request.url.searchParams, state, options);
   if (answer.status !== 200) await form.file?.content?.discard();
   return answer;
 }
@@ -82,6 +84,7 @@ function storeUpload(
   target: AttachmentsTarget,
   query: URLSearchParams,
   state: FakeZohoState,
+  options: { storeDelayMs?: number },
 ): ApiAnswer {
   const linkUrl = form.fields.get('attachmentUrl') ?? query.get('attachmentUrl') ?? undefined;
   const title = form.fields.get('title') ?? query.get('title') ?? undefined;
@@ -95,10 +98,16 @@ function storeUpload(
     return zohoError('INVALID_DATA', { api_name: 'title' }, `the title must be 1 to ${MAX_TITLE_LENGTH} characters`);
   }
   const place = { module: target.module, recordId: target.recordId };
+  // A late store (the `lateStore` fault) is stored after the delay; its answer is never sent.
+  const store = (attachment: NewAttachment): ApiAnswer => {
+    if (options.storeDelayMs === undefined) return uploaded(state.attachments.add(attachment));
+    state.attachments.addLater(attachment, options.storeDelayMs);
+    // A success (so that the bytes are kept for the late attachment), though it is never sent.
+    return { status: 200, code: 'SUCCESS' };
+  };
 
   if (file) {
-    return uploaded(
-      state.attachments.add({
+    return store({
         ...place,
         fileName: file.fileName,
         size: file.size,
@@ -107,8 +116,7 @@ function storeUpload(
         contentType: file.contentType,
         ...(title !== undefined && { title }),
         ...(file.content && { contentPath: file.content.path }),
-      }),
-    );
+      });
   }
 
   if (!lengthWithin(linkUrl!, 1, MAX_LINK_LENGTH) || !isWebUrl(linkUrl!)) {
@@ -120,8 +128,7 @@ function storeUpload(
   }
   const existing = state.attachments.findLink(target.module, target.recordId, linkUrl!);
   if (existing) return zohoError('DUPLICATE_DATA', { api_name: 'attachmentUrl', id: existing.id });
-  return uploaded(
-    state.attachments.add({
+  return store({
       ...place,
       fileName: title ?? linkUrl!,
       size: 0,
@@ -130,8 +137,7 @@ function storeUpload(
       contentType: 'text/uri-list',
       linkUrl: linkUrl!,
       ...(title !== undefined && { title }),
-    }),
-  );
+    });
 }
 
 /** The success answer of the contract, for a stored attachment. */
