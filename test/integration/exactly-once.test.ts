@@ -241,6 +241,29 @@ describe('settle and verify (hole 2)', () => {
   });
 });
 
+describe('settle and verify against a Zoho that stores late and lists late (hole 2)', () => {
+  it('a POST that timed out and is stored later, after the retry posted again, is deleted: one copy, the ledger points at it', async () => {
+    world = await createPipelineWorld({
+      fake: { listLagMs: 500 },
+      env: { ZOHO_REQUEST_TIMEOUT_MS: '300', ZOHO_ATTACH_SETTLE_MS: '2500' },
+    });
+    const file = await world.writeFile('scan.pdf', 'scan bytes');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,scan.pdf\n');
+    // The first POST is read but not answered (the client gives up after 300 ms) and stored 1 s later.
+    world.fake.faults.add({ match: { path: 'upload' }, kind: 'lateStore', delayMs: 1_000 });
+    await enqueueManifest(world, manifest, 'b');
+    await runWorkersUntilIdle(world, { timeoutMs: 20_000 });
+
+    const item = (await itemOf(world, { module: 'Leads', recordId: '1', path: file }))!;
+    expect(item).toMatchObject({ status: 'uploaded', copiesRemoved: 1 });
+    const stored = world.fake.inspect();
+    expect(stored.faultsFired.lateStore).toBe(1);
+    expect(stored.lateStoresPending).toBe(0);
+    expect(stored.calls.delete).toBe(1);
+    expect(stored.attachments.map((a) => a.id)).toEqual([item.attachmentId]);
+  });
+});
+
 describe('a worker cut off from Redis stops posting (hole 4)', () => {
   it('aborts its POST before the lease can go stale; the worker that takes the row over lists before it posts', async () => {
     world = await createPipelineWorld({ env: { ZOHO_REQUEST_TIMEOUT_MS: '60000', ZOHO_ATTACH_LOCK_DURATION_MS: '2000' } });
