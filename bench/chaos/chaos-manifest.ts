@@ -38,6 +38,10 @@ export interface ChaosManifest {
   rows: ExpectedRow[];
   /** Records the fake answers 403 NO_PERMISSION for. */
   noPermissionRecordIds: string[];
+  /** Records refused until the run fixes them, then revived with `dlq retry`. */
+  fixedByRetryRecordIds: string[];
+  /** Records refused until the run fixes them, then purged and enqueued again. */
+  fixedByPurgeRecordIds: string[];
 }
 
 /** Writes the files and the manifest under `dir`. */
@@ -74,6 +78,15 @@ export async function writeChaosManifest(dir: string, options: ChaosOptions): Pr
     noPermissionRecordIds.push(recordId);
     for (let i = 0; i < options.rowsPerNoPermissionRecord; i++) rows.push(anyRow('Contacts', recordId, { status: 'dead', code: 'NO_PERMISSION' }));
   }
+  const fixedRecords = (prefix: string, plan: ChaosOptions['fixedByRetry']) =>
+    Array.from({ length: plan.records }, (_, r) => {
+      const recordId = `${prefix}${String(r).padStart(8, '0')}`;
+      // Refused at first, fixed during the run: every row must end uploaded exactly once.
+      for (let i = 0; i < plan.rowsPerRecord; i++) rows.push(anyRow('Deals', recordId, { status: 'uploaded' }));
+      return recordId;
+    });
+  const fixedByRetryRecordIds = fixedRecords('41508680004', options.fixedByRetry);
+  const fixedByPurgeRecordIds = fixedRecords('41508680005', options.fixedByPurge);
   shuffle(rows);
 
   for (const { relative, content } of files) {
@@ -85,7 +98,7 @@ export async function writeChaosManifest(dir: string, options: ChaosOptions): Pr
   for (const row of numbered) lines.push([row.module, row.recordId, row.file ?? '', row.linkUrl ?? '', row.title, `L-${row.line}`].join(','));
   const manifestPath = path.join(dir, 'chaos-manifest.csv');
   await writeFile(manifestPath, `${lines.join('\n')}\n`);
-  return { path: manifestPath, rows: numbered, noPermissionRecordIds };
+  return { path: manifestPath, rows: numbered, noPermissionRecordIds, fixedByRetryRecordIds, fixedByPurgeRecordIds };
 }
 
 function sha256(content: Buffer): string {

@@ -17,6 +17,21 @@ export interface FaultRates {
   hang: number;
   /** A list call (the adoption check) answered 500. */
   listError500: number;
+  /** Upload read whole but never answered (the client times out), and stored `lateStoreMs` later. */
+  lateStore: number;
+}
+
+/**
+ * Records Zoho refuses until the operator fixes them at `atProgress`: then the run removes the
+ * refusal and either runs `dlq retry` (`retry`) or `dlq purge` and enqueues the manifest again
+ * (`purge`). The first upload of each of their rows is stored before it is refused (and the
+ * listing lag hides it from the retry's listing), so they die "may already be stored", and the
+ * revival must adopt that copy, not post another.
+ */
+export interface FixedRefusal {
+  records: number;
+  rowsPerRecord: number;
+  atProgress: number;
 }
 
 /** A Redis restart during the run. */
@@ -75,6 +90,18 @@ export interface ChaosOptions {
   redisRestarts: RedisRestartPlan[];
   /** The refresh token is revoked at this share of rows finished, and restored `holdMs` after the queue paused. */
   revoke: { atProgress: number; holdMs: number };
+  /** How long a `lateStore` upload is stored after its request. */
+  lateStoreMs: number;
+  /** The fake's listing lag: a new attachment is listed this much later than it is stored. */
+  listLagMs: number;
+  /** `ZOHO_ATTACH_SETTLE_MS` of the workers. */
+  settleMs: number;
+  /** Records refused with 403 until fixed, then `dlq retry`. */
+  fixedByRetry: FixedRefusal;
+  /** Records refused with 400 AUTHORIZATION_FAILED until fixed, then `dlq purge` and enqueue again. */
+  fixedByPurge: FixedRefusal;
+  /** One more worker connects through a proxy that is cut (nothing passes) at this share of rows, for this long. */
+  cutOff: { atProgress: number; forMs: number };
   /** The run gives up (and fails) after this long. */
   deadlineMs: number;
 }
@@ -95,7 +122,7 @@ export const FULL_CHAOS: ChaosOptions = {
   lockDurationMs: 4000,
   backoffMs: 200,
   rateLimitPauseMs: 1000,
-  faultRates: { error500: 0.03, storeThen500: 0.015, resetAfterStore: 0.01, reset: 0.01, hang: 0.005, listError500: 0.03 },
+  faultRates: { error500: 0.03, storeThen500: 0.015, resetAfterStore: 0.01, reset: 0.01, hang: 0.005, listError500: 0.03, lateStore: 0.01 },
   burst429: { everyMs: [4000, 9000], size: 8, lastsMs: 1000 },
   tokenExpiryEveryMs: 5000,
   refreshLimit: { max: 10, windowMs: 60_000 },
@@ -108,7 +135,13 @@ export const FULL_CHAOS: ChaosOptions = {
     { atProgress: 0.7, signal: 'SIGKILL', downMs: 5000 },
   ],
   revoke: { atProgress: 0.45, holdMs: 2000 },
-  deadlineMs: 210_000,
+  lateStoreMs: 1_500,
+  listLagMs: 1_200,
+  settleMs: 3_000,
+  fixedByRetry: { records: 6, rowsPerRecord: 3, atProgress: 0.6 },
+  fixedByPurge: { records: 6, rowsPerRecord: 3, atProgress: 0.8 },
+  cutOff: { atProgress: 0.35, forMs: 10_000 },
+  deadlineMs: 240_000,
 };
 
 /** `npm test`: the same chaos, a few hundred rows, well under a minute. */
@@ -128,7 +161,7 @@ export const SHORT_CHAOS: ChaosOptions = {
   backoffMs: 100,
   // Time runs faster here: the first 429 pause is a quarter of the default.
   rateLimitPauseMs: 250,
-  faultRates: { error500: 0.04, storeThen500: 0.02, resetAfterStore: 0.015, reset: 0.015, hang: 0.01, listError500: 0.03 },
+  faultRates: { error500: 0.04, storeThen500: 0.02, resetAfterStore: 0.015, reset: 0.015, hang: 0.01, listError500: 0.03, lateStore: 0.03 },
   burst429: { everyMs: [4000, 7000], size: 4, lastsMs: 1000 },
   tokenExpiryEveryMs: 4000,
   // Compressed harder than the full run's: the short run's verdict must not depend on how long
@@ -138,5 +171,11 @@ export const SHORT_CHAOS: ChaosOptions = {
   connectionKillEveryMs: [3000, 6000],
   redisRestarts: [{ atProgress: 0.2, signal: 'SIGTERM', downMs: 500 }],
   revoke: { atProgress: 0.5, holdMs: 1000 },
-  deadlineMs: 45_000,
+  lateStoreMs: 1_500,
+  listLagMs: 1_200,
+  settleMs: 2_500,
+  fixedByRetry: { records: 2, rowsPerRecord: 2, atProgress: 0.6 },
+  fixedByPurge: { records: 2, rowsPerRecord: 2, atProgress: 0.75 },
+  cutOff: { atProgress: 0.3, forMs: 5_000 },
+  deadlineMs: 55_000,
 };

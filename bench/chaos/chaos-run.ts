@@ -19,6 +19,7 @@ import { machineInfo, runCli, sleep, snapshotCli, type MachineInfo } from '../be
 import { writeChaosManifest, type ChaosManifest } from './chaos-manifest.js';
 import type { ChaosOptions } from './chaos-options.js';
 import { startDisruptors, waitUntil, type DisruptionCounts } from './disruptors.js';
+import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';
 import { judgeData, type DataVerdict, type DeadLetterGroupLine, type ReportLine } from './verdict.js';
 import { WorkerPool, type WorkerExit } from './worker-pool.js';
 
@@ -67,6 +68,18 @@ export interface ChaosResult {
   options: ChaosOptions;
   rows: { total: number; toUpload: number; files: number; links: number; invalidModule: number; noPermission: number };
   faultsInjected: FakeZohoSnapshot['faultsFired'] & { bursts429Scheduled: number; tokenExpiries: number; refreshTokenRevocations: number };
+  /** Issue 10's faults: late stores and listing lag, operators reviving rows mid-run, a worker cut off from Redis. */
+  exactlyOnce: {
+    lateStores: number;
+    listLagMs: number;
+    /** Extra copies settle-and-verify deleted (the batch's counter). */
+    copiesRemoved: number;
+    verificationsDue: number;
+    /** Attempts that ended LEASE_LOST: posts a cut-off worker aborted itself. */
+    leaseLostAborts: number;
+    /** What the scenario's operator did, with each command's output. */
+    operatorActions: string[];
+  };
   disruptions: {
     workerKills: number;
     workerProcessesStarted: number;
@@ -127,7 +140,9 @@ export async function runChaos(
       concurrencyLimit: options.concurrencyLimit,
       latencyMs: options.latencyMs,
       refreshLimit: options.refreshLimit,
-      storeContent: false,
+      // Bytes are kept: adoption and settle-and-verify download look-alike copies to compare them.
+      storeContent: true,
+      listLagMs: options.listLagMs,
       onInternalError: (error) => failures.push(`the fake failed internally: ${(error as Error).message}`),
     });
     cleanups.push(() => fake.close());
@@ -138,7 +153,7 @@ export async function runChaos(
     const enqueue = await runCli(['enqueue', manifest.path, '--batch', BATCH], env, runDir, { timeoutMs: 120_000, cliPath });
     if (enqueue.code !== 0) throw new Error(`enqueue failed (exit ${enqueue.code}): ${enqueue.stderr}`);
     log(`enqueued ${manifest.rows.length} rows in ${elapsed()} ms`);
-    installFaults(fake, manifest, options);
+    const fixableRules = installFaults(fake, manifest, options);
 
     const observer = createWorkerConnection(redis.url, 'chaos-observer');
     const admin = createWorkerConnection(redis.url, 'chaos-admin');
@@ -157,11 +172,19 @@ export async function runChaos(
     const pool = new WorkerPool({ count: options.workers, args: ['worker', '--concurrency', String(options.concurrencyLimit)], env, cwd: runDir, logDir, cliPath });
     cleanups.push(() => pool.stopAll(1_000));
     pool.startAll();
+    // One more worker reaches Redis through a proxy the scenario cuts: a worker cut off from Redis while it posts.
+    const redisAddress = new URL(redis.url);
+    const proxy = await startTcpProxy(redisAddress.hostname, Number(redisAddress.port));
+    cleanups.push(() => proxy.close());
+    const cutOffPool = new WorkerPool({ count: 1, args: ['worker', '--concurrency', String(options.concurrencyLimit)], env: { ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` }, cwd: runDir, logDir: path.join(logDir, 'cut-off'), cliPath });
+    await mkdir(path.join(logDir, 'cut-off'), { recursive: true });
+    cleanups.push(() => cutOffPool.stopAll(1_000));
+    cutOffPool.startAll();
     const disruptors = startDisruptors({ options, fake, pool, admin, queueName, log });
     const deadline = started + options.deadlineMs;
 
     const samplers = startSamplers(fake, progress, started);
-    const scenario = runScenario({ options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log, disruptors });
+    const scenario = runScenario({ options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log, disruptors, proxy, fixableRules, manifestPath: manifest.path });
 
     // Done: every row has its final outcome in the ledger, nothing left in the queue, and the scenario played out.
     let scenarioDone = false;
@@ -180,7 +203,7 @@ export async function runChaos(
     samplers.stop();
     if (!finished) failures.push(`the run did not finish within ${options.deadlineMs} ms: ${JSON.stringify(await progress())}, queue ${JSON.stringify(await uploadQueue.jobCounts())}`);
     log(`${finished ? 'finished' : 'gave up'} after ${elapsed()} ms; stopping workers`);
-    await pool.stopAll(options.lockDurationMs + 15_000);
+    await Promise.all([pool.stopAll(options.lockDurationMs + 15_000), cutOffPool.stopAll(options.lockDurationMs + 15_000)]);
 
     const snapshot = fake.inspect();
     const report = await readReport(env, runDir, cliPath);
@@ -198,7 +221,8 @@ export async function runChaos(
     const expectedDead = Object.values(data.expectedDeadByCode).reduce((a, b) => a + b, 0);
     if ((queueAtEnd.failed ?? 0) !== expectedDead) failures.push(`${queueAtEnd.failed} failed jobs in the queue, ${expectedDead} expected`);
 
-    const outcomes = countOutcomes(await pool.logLines());
+    const outcomes = countOutcomes([...(await pool.logLines()), ...(await cutOffPool.logLines())]);
+    const batchAtEnd = await uploadQueue.ledger.getBatch(BATCH);
     const refusedOverLimit = (snapshot.counters['429 TOO_MANY_REQUESTS'] ?? 0) - snapshot.faultsFired.error429;
     if (snapshot.peakInFlight > options.concurrencyLimit) failures.push(`peak in flight ${snapshot.peakInFlight} > limit ${options.concurrencyLimit}`);
 
@@ -208,7 +232,7 @@ export async function runChaos(
     const badStops = pool.exits.filter((e) => e.cause === 'stopped' && e.code !== 0 && !(e.signal === 'SIGTERM' && !e.started));
     if (badStops.length > 0) failures.push(`worker(s) did not stop cleanly on SIGTERM: ${badStops.map((c) => `${c.name} code ${c.code} signal ${c.signal}`).join(', ')}`);
 
-    const scenarioResult = scenarioRecord ?? { restarts: [], revocation: undefined, failures: ['the scenario did not finish'] };
+    const scenarioResult = scenarioRecord ?? { restarts: [], revocation: undefined, operatorActions: [], failures: ['the scenario did not finish'] };
     failures.push(...scenarioResult.failures);
     if (scenarioResult.restarts.length < options.redisRestarts.length) failures.push(`${scenarioResult.restarts.length} of ${options.redisRestarts.length} Redis restarts happened`);
     if (counts.workerKills < 1) failures.push('no worker was killed');
@@ -236,6 +260,14 @@ export async function runChaos(
         noPermission: data.expectedDeadByCode.NO_PERMISSION ?? 0,
       },
       faultsInjected: { ...snapshot.faultsFired, bursts429Scheduled: counts.bursts429, tokenExpiries: counts.tokenExpiries, refreshTokenRevocations: scenarioResult.revocation ? 1 : 0 },
+      exactlyOnce: {
+        lateStores: snapshot.faultsFired.lateStore,
+        listLagMs: options.listLagMs,
+        copiesRemoved: batchAtEnd?.copiesRemoved ?? 0,
+        verificationsDue: batchAtEnd?.verifying ?? 0,
+        leaseLostAborts: Object.entries(outcomes.byResultAndCode).filter(([key]) => key.endsWith(':LEASE_LOST')).reduce((n, [, v]) => n + v, 0),
+        operatorActions: scenarioResult.operatorActions,
+      },
       disruptions: {
         workerKills: counts.workerKills,
         workerProcessesStarted: pool.started,
@@ -290,6 +322,7 @@ function workerEnv(options: ChaosOptions, redisUrl: string, fakeUrl: string, que
     ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS: String(options.rateLimitPauseMs),
     ZOHO_ATTACH_LOCK_DURATION_MS: String(options.lockDurationMs),
     ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS: '5000',
+    ZOHO_ATTACH_SETTLE_MS: String(options.settleMs),
     // info: every attempt's outcome is logged, and counted at the end.
     LOG_LEVEL: 'info',
   };
@@ -300,10 +333,19 @@ function workerEnv(options: ChaosOptions, redisUrl: string, fakeUrl: string, que
  * first that fires decides, so a NO_PERMISSION record is refused on every upload, never
  * "stored then 500" — its expected outcome is certain.
  */
-function installFaults(fake: FakeZoho, manifest: ChaosManifest, options: ChaosOptions): void {
+function installFaults(fake: FakeZoho, manifest: ChaosManifest, options: ChaosOptions): { retry: string[]; purge: string[] } {
   for (const recordId of manifest.noPermissionRecordIds) {
     fake.faults.add({ match: { path: 'upload', recordId }, kind: 'noPermission', times: Infinity });
   }
+  // Refused until fixed; each row's first upload is stored first (a 500 after storing, which the
+  // listing lag hides from the retry's listing), so its row dies "may already be stored".
+  const fixable = (recordIds: string[], rowsPerRecord: number, refusal: 'noPermission' | 'authorizationFailed') =>
+    recordIds.flatMap((recordId) => [
+      fake.faults.add({ match: { path: 'upload', recordId }, kind: 'storeThen500', times: rowsPerRecord }),
+      fake.faults.add({ match: { path: 'upload', recordId }, kind: refusal, times: Infinity }),
+    ]);
+  const retry = fixable(manifest.fixedByRetryRecordIds, options.fixedByRetry.rowsPerRecord, 'noPermission');
+  const purge = fixable(manifest.fixedByPurgeRecordIds, options.fixedByPurge.rowsPerRecord, 'authorizationFailed');
   const rates = options.faultRates;
   const upload = { path: 'upload' } as const;
   fake.faults.add({ match: upload, kind: 'error500', probability: rates.error500, times: Infinity });
@@ -311,7 +353,9 @@ function installFaults(fake: FakeZoho, manifest: ChaosManifest, options: ChaosOp
   fake.faults.add({ match: upload, kind: 'resetAfterStore', probability: rates.resetAfterStore, times: Infinity });
   fake.faults.add({ match: upload, kind: 'reset', probability: rates.reset, times: Infinity });
   fake.faults.add({ match: upload, kind: 'hang', probability: rates.hang, times: Infinity });
+  fake.faults.add({ match: upload, kind: 'lateStore', probability: rates.lateStore, times: Infinity, delayMs: options.lateStoreMs });
   fake.faults.add({ match: { path: 'list' }, kind: 'error500', probability: rates.listError500, times: Infinity });
+  return { retry, purge };
 }
 
 type Progress = () => Promise<{ done: number; pending: number; owned: number }>;
@@ -333,10 +377,14 @@ async function runScenario(deps: {
   deadline: number;
   log: (line: string) => void;
   disruptors: { killWorker(): Promise<void>; killConnections(): Promise<void> };
-}): Promise<{ restarts: RedisRestartRecord[]; revocation: RevocationRecord | undefined; failures: string[] }> {
-  const { options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log, disruptors } = deps;
+  proxy: TcpProxy;
+  fixableRules: { retry: string[]; purge: string[] };
+  manifestPath: string;
+}): Promise<{ restarts: RedisRestartRecord[]; revocation: RevocationRecord | undefined; operatorActions: string[]; failures: string[] }> {
+  const { options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log, disruptors, proxy, fixableRules } = deps;
   const failures: string[] = [];
   const restarts: RedisRestartRecord[] = [];
+  const operatorActions: string[] = [];
   let revocation: RevocationRecord | undefined;
   const events = [
     // Besides the random ones: one worker kill and one round of connection kills for certain, early on.
@@ -344,7 +392,39 @@ async function runScenario(deps: {
     { at: 0.12, run: () => disruptors.killConnections() },
     ...options.redisRestarts.map((plan) => ({ at: plan.atProgress, run: () => restartRedis(plan) })),
     { at: options.revoke.atProgress, run: () => revoke() },
+    { at: options.cutOff.atProgress, run: () => cutOff() },
+    { at: options.fixedByRetry.atProgress, run: () => fix('retry') },
+    { at: options.fixedByPurge.atProgress, run: () => fix('purge') },
   ].sort((a, b) => a.at - b.at);
+
+  /** An operator's command, recorded; a failure fails the run. */
+  const operator = async (args: string[]) => {
+    const run = await runCli(args, env, runDir, { cliPath, timeoutMs: 120_000 });
+    const said = `zoho-attach ${args.join(' ')} → exit ${run.code}: ${(run.stdout.trim() || run.stderr.trim()).split('\n').slice(-1)[0] ?? ''}`;
+    operatorActions.push(said);
+    log(said);
+    if (run.code !== 0) failures.push(`${said}\n${run.stderr}`);
+  };
+
+  // The operator fixes the records' permission, then revives their dead letters.
+  const fix = async (how: 'retry' | 'purge') => {
+    for (const id of fixableRules[how]) fake.faults.remove(id);
+    if (how === 'retry') await operator(['dlq', 'retry', '--code', 'NO_PERMISSION']);
+    else {
+      await operator(['dlq', 'purge', '--code', 'AUTHORIZATION_FAILED']);
+      await operator(['enqueue', deps.manifestPath, '--batch', BATCH]);
+    }
+  };
+
+  // The extra worker's Redis goes silent (no reset, no FIN) while it may be posting, then comes back.
+  const cutOff = async () => {
+    const before = await progress();
+    proxy.cut();
+    log(`cut the extra worker off from Redis for ${options.cutOff.forMs} ms (${before.done} done, ${before.pending} pending)`);
+    await sleep(options.cutOff.forMs);
+    proxy.restore();
+    if (before.pending === 0) failures.push('the worker was cut off after every row was done');
+  };
 
   const restartRedis = async (plan: ChaosOptions['redisRestarts'][number]) => {
     const before = await progress();
@@ -423,7 +503,7 @@ async function runScenario(deps: {
       failures.push(`a scheduled disruption failed: ${(error as Error).message}`);
     }
   }
-  return { restarts, revocation, failures };
+  return { restarts, revocation, operatorActions, failures };
 }
 
 /** Progress over time, and the fake's refresh count (for the throttle window). */
@@ -500,6 +580,10 @@ export function formatChaosSummary(result: ChaosResult): string {
     'faults injected',
     `500 ${f.error500}, stored-then-500 ${f.storeThen500}, reset ${f.reset}, stored-then-reset ${f.resetAfterStore}, hang ${f.hang}, 429 ${f.error429} (${f.bursts429Scheduled} bursts), 403 ${f.noPermission}, token expiries ${f.tokenExpiries}, refresh token revoked ${f.refreshTokenRevocations}`,
   );
+  const e = result.exactlyOnce;
+  add('late stores, listing lag', `${e.lateStores} uploads stored ${result.options.lateStoreMs} ms after the client gave up; list lags ${e.listLagMs} ms; ${e.copiesRemoved} extra copies removed by settle-and-verify (${e.verificationsDue} still due)`);
+  add('cut-off worker', `${e.leaseLostAborts} posts aborted by their own worker (LEASE_LOST)`);
+  add('operator mid-run', e.operatorActions.join(' | ') || 'none');
   const d = result.disruptions;
   add('worker kills (SIGKILL)', `${d.workerKills} (${d.workerProcessesStarted} processes started, ${d.workerCrashes} crashed)`);
   add('Redis connections killed', `${d.connectionsKilled} in ${d.connectionKillRounds} rounds ${JSON.stringify(d.connectionsKilledByKind)}`);

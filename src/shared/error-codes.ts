@@ -96,6 +96,7 @@ export const ERROR_CODES = {
   WORKER_ERROR: { origin: 'upload', means: 'an unexpected failure in a worker: retried a bounded number of times' },
   LEASE_LOST: { origin: 'upload', means: 'a worker cut off from Redis aborted its own post before another could take the row over' },
   ADOPTION_CONFLICT: { origin: 'upload', means: 'another row claimed the attachment this row was adopting: retried' },
+  DUPLICATE_NOT_LISTED_YET: { origin: 'upload', means: 'Zoho says the link is on the record, which an earlier attempt may have put there, but does not list it yet: retried' },
   LEDGER_ITEM_MISSING: { origin: 'upload', means: 'the row has no ledger entry (its batch was removed while it ran)' },
   STALLED_TOO_OFTEN: { origin: 'upload', means: 'the row\'s workers died or stalled too many times' },
   VERIFY_KEPT_COPY_NOT_LISTED: { origin: 'upload', means: 'settle and verify could not see the row\'s own copy in the list yet: retried, nothing deleted' },

@@ -165,6 +165,8 @@ async function postOrAdopt(
         const window = item.firstAttemptAt ?? since;
         const adopted = adoptFirst(await findOwnCopies(deps, owner, identity, window, { signal }));
         if (adopted) return adopted;
+        // An earlier attempt of this row may have stored it, and Zoho's list may not show it yet: look again later.
+        if (item.pendingSince !== undefined) throw duplicateNotListedYet(error);
       }
       throw error;
     }
@@ -230,6 +232,21 @@ async function postOrAdopt(
 function adoptFirst(candidates: AttachmentInfo[], content: { sha256?: string; bytes?: number; fileName?: string } = {}): Stored | undefined {
   const oldest = candidates[0];
   return oldest ? { attachmentId: oldest.id, how: 'adopted', ...content } : undefined;
+}
+
+/**
+ * Zoho says the link is on the record, the row may have put it there, but the list does not
+ * show it (yet): transient, so the row is retried with backoff and lists again, never dead-lettered
+ * for its own copy.
+ */
+function duplicateNotListedYet(cause: unknown): ClassifiedError {
+  return new ClassifiedError({
+    code: 'DUPLICATE_NOT_LISTED_YET',
+    classification: 'transient',
+    ambiguous: true,
+    message: 'Zoho says the link is already on the record, but its list does not show it yet: an earlier attempt may have stored it; looking again later',
+    cause,
+  });
 }
 
 /** Reads a source to its end and returns the sha256 of its bytes. */

@@ -35,6 +35,9 @@ const FAILURES: Record<string, { classification: ErrorClassification; ambiguous:
   '401 scope or authentication': { classification: 'systemic', ambiguous: false },
   '401 INVALID_TOKEN after one refresh': { classification: 'token_expired', ambiguous: false },
   'aborted: lease lost, body started': { classification: 'transient', ambiguous: true },
+  // attempt-upload.ts turns a DUPLICATE_DATA whose link the row may have stored into DUPLICATE_NOT_LISTED_YET.
+  "400 DUPLICATE_DATA, the link not listed yet": { classification: 'transient', ambiguous: true },
+  "400 DUPLICATE_DATA, no copy of this row's": { classification: 'permanent', ambiguous: false },
 };
 
 function answerOf(row: Record<string, string>): AttemptAnswer {
