@@ -19,6 +19,7 @@ export const REPORT_COLUMNS = [
   'error_message',
   'attempts',
   'sha256',
+  'copies_removed',
 ] as const;
 
 /** One report row. `status` is `uploaded`, `dead`, `pending`, or `rejected` (invalid at enqueue). */
@@ -48,6 +49,7 @@ export async function* reportRows(ledger: Ledger, batch: string): AsyncGenerator
         error_message: rejection.field ? `${rejection.field}: ${rejection.reason}` : rejection.reason,
         attempts: '0',
         sha256: '',
+        copies_removed: '0',
         extra: {},
       };
       continue;
@@ -66,6 +68,8 @@ export async function* reportRows(ledger: Ledger, batch: string): AsyncGenerator
       error_message: item?.status === 'uploaded' ? '' : (item?.errorMessage ?? ''),
       attempts: String(item?.attempts ?? 0),
       sha256: item?.sha256 ?? '',
+      // Extra copies of this row that settle-and-verify deleted (Zoho stored a timed-out POST late).
+      copies_removed: String(item?.copiesRemoved ?? 0),
       extra: row.extra,
     };
   }

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { reportRows, type ReportRow } from '../../src/ledger/report.js';
 import { purgeDeadLetters, retryDeadLetters } from '../../src/queue/dead-letters.js';
 import { recoverUnfinishedWork } from '../../src/queue/recovery.js';
 import { uploadJobId } from '../../src/queue/upload-job.js';
@@ -261,6 +262,13 @@ describe('settle and verify against a Zoho that stores late and lists late (hole
     expect(stored.lateStoresPending).toBe(0);
     expect(stored.calls.delete).toBe(1);
     expect(stored.attachments.map((a) => a.id)).toEqual([item.attachmentId]);
+    const report = await withQueue(world, async (queue) => {
+      const rows: ReportRow[] = [];
+      for await (const row of reportRows(queue.ledger, 'b')) rows.push(row);
+      return rows;
+    });
+    expect(report).toEqual([expect.objectContaining({ status: 'uploaded', attachment_id: item.attachmentId, copies_removed: '1' })]);
+    expect((await runCli(['status'], world.env, world.dir)).stdout).toContain('1 extra copies removed');
   });
 });
 

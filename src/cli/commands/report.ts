@@ -12,7 +12,8 @@ export const reportCommand: Command = {
   usage: `zoho-attach report --batch NAME [--format csv|jsonl] [--out FILE]
 
 Columns: line, module, record_id, file, link_url, title, status (uploaded|dead|pending|rejected),
-attachment_id, error_code, error_message, attempts, sha256, then the manifest's pass-through columns.
+attachment_id, error_code, error_message, attempts, sha256, copies_removed (extra copies that settle-and-verify
+deleted), then the manifest's pass-through columns.
 Writes to stdout unless --out is given.`,
   async run(argv, deps) {
     const { values } = parseOptions(argv, { batch: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } });
