@@ -185,13 +185,13 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
     if (!roots.some((root) => isWithin(resolved, root.given) || (root.real !== undefined && isWithin(resolved, root.real)))) {
       throw outsideRoots(filePath, limits.fileRoots);
     }
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new SourceError(SourceErrorCode.NOT_FOUND, `${filePath} leads into a loop of symbolic links`, { cause: error });
-    }
+    // A link that leads nowhere (or round in a loop): whether its target exists is not ours to say.
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP' || (await isSymbolicLink(filePath))) throw symlinkRefused(filePath);
     throw fileSystemError(error, filePath);
   }
   if (!roots.some((root) => root.real !== undefined && isWithin(realPath, root.real))) {
-    throw outsideRoots(filePath, limits.fileRoots, realPath === path.resolve(filePath) ? undefined : realPath);
+    // Through a link: neither where it leads nor whether that exists is said.
+    throw realPath === path.resolve(filePath) ? outsideRoots(filePath, limits.fileRoots) : symlinkRefused(filePath);
   }
 
   const fileName = path.basename(filePath);
@@ -275,7 +275,8 @@ function describeType(stats: Stats): string {
 function checkOpenedWithinRoots(openedPath: string | undefined, roots: Root[], filePath: string, fileRoots: readonly string[]): void {
   if (openedPath === undefined) return;
   if (!roots.some((root) => root.real !== undefined && isWithin(openedPath, root.real))) {
-    throw outsideRoots(filePath, fileRoots, openedPath);
+    // A folder on the path became a link between the check and the open.
+    throw symlinkRefused(filePath);
   }
 }
 
@@ -284,12 +285,21 @@ function openedPathOf(handle: FileHandle): Promise<string | undefined> {
   return fs.readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
 }
 
-function outsideRoots(filePath: string, fileRoots: readonly string[], realPath?: string): SourceError {
-  const via = realPath === undefined ? '' : ` (it leads to ${realPath})`;
-  return new SourceError(
-    SourceErrorCode.OUTSIDE_ROOTS,
-    `${filePath}${via} is not under a file root (${fileRoots.join(', ') || 'none configured'})`,
-  );
+function outsideRoots(filePath: string, fileRoots: readonly string[]): SourceError {
+  return new SourceError(SourceErrorCode.OUTSIDE_ROOTS, `${filePath} is not under a file root (${fileRoots.join(', ') || 'none configured'})`);
+}
+
+/** A symbolic link that leads out of the roots, or nowhere: refused, saying nothing of its target. */
+function symlinkRefused(filePath: string): SourceError {
+  return new SourceError(SourceErrorCode.OUTSIDE_ROOTS, `${filePath}: refused: a symbolic link`);
+}
+
+async function isSymbolicLink(filePath: string): Promise<boolean> {
+  try {
+    return (await fs.lstat(filePath)).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function fileSystemError(error: unknown, filePath: string): SourceError {

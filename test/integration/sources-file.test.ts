@@ -149,10 +149,23 @@ describe('file sources: roots', () => {
     await expectSourceError(openSource({ kind: 'file', path: path.join(base, 'root-sibling', 'x.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
   });
 
-  it('refuses a symlink inside a root that points outside', async () => {
+  it('refuses a symlink inside a root that points outside, saying only "refused: a symbolic link"', async () => {
     const error = await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'link-out.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
-    expect(error.message).toContain(path.join(outside, 'secret.txt'));
+    expect(error.message).toBe(`[SOURCE_OUTSIDE_ROOTS] ${path.join(root, 'link-out.txt')}: refused: a symbolic link`);
+    expect(error.message).not.toContain(outside);
     await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'dir-out', 'secret.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+  });
+
+  it('says the same of a link to a target that exists and of one whose target does not', async () => {
+    await fs.symlink(path.join(outside, 'no-such-file.txt'), path.join(root, 'link-dangling.txt'));
+    try {
+      const existing = await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'link-out.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+      const dangling = await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'link-dangling.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+      expect(existing.message.replace('link-out.txt', 'X')).toBe(dangling.message.replace('link-dangling.txt', 'X'));
+      expect(dangling.message).not.toMatch(/no-such-file|does not exist|outside/);
+    } finally {
+      await fs.rm(path.join(root, 'link-dangling.txt'));
+    }
   });
 
   it('refuses a relative path', async () => {
@@ -198,10 +211,10 @@ describe('file sources: what is not a readable regular file', () => {
     await expectSourceError(openSource({ kind: 'file', path: root }, limits), 'SOURCE_NOT_A_FILE');
   });
 
-  it('reports a missing file as not found, and a symlink loop too', async () => {
+  it('reports a missing file as not found; a symlink loop is a refused link', async () => {
     await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'missing.pdf') }, limits), 'SOURCE_NOT_FOUND');
     await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'hello.txt', 'x') }, limits), 'SOURCE_NOT_FOUND');
-    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'loop-a') }, limits), 'SOURCE_NOT_FOUND');
+    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'loop-a') }, limits), 'SOURCE_OUTSIDE_ROOTS');
   });
 
   it('refuses .exe in any letter case', async () => {
