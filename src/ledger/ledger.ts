@@ -106,7 +106,9 @@ export class Ledger {
       maxLine = Math.max(maxLine, line);
     }
     const multi = this.redis.multi();
-    if (columns.size > 0) multi.sadd(this.keys.batchColumns(batch), ...columns);
+    // In slices: one SADD with a spread of 100,000 names would overflow the call stack.
+    const names = [...columns];
+    for (let i = 0; i < names.length; i += 1_000) multi.sadd(this.keys.batchColumns(batch), ...names.slice(i, i + 1_000));
     multi.hset(this.keys.batchRows(batch), ...fields);
     void runScript(multi, RAISE_MAX_LINE_SCRIPT, [this.keys.batchMeta(batch)], [maxLine]);
     await execOrThrow(multi);

@@ -5,7 +5,7 @@
  */
 
 /** The fields a manifest row is made of; every other column is pass-through `extra`. */
-const MANIFEST_FIELDS = ['module', 'record_id', 'file', 'link_url', 'title'] as const;
+export const MANIFEST_FIELDS = ['module', 'record_id', 'file', 'link_url', 'title'] as const;
 
 /** One of {@link MANIFEST_FIELDS}, spelled as in manifests and rejections. */
 export type ManifestField = (typeof MANIFEST_FIELDS)[number];

@@ -3,7 +3,7 @@
  * JSONL manifests, and rows a migration script hands to the library API.
  */
 import path from 'node:path';
-import { quoteValue, resolveColumns, type ManifestField, type ResolvedColumn } from './columns.js';
+import { MANIFEST_FIELDS, quoteValue, resolveColumns, type ManifestField, type ResolvedColumn } from './columns.js';
 import { MANIFEST_LIMITS } from './limits.js';
 
 /** A valid manifest row. */
@@ -94,6 +94,10 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
     return reject(undefined, `the row is not an object (it is ${found}): a row is an object keyed by column name`);
   }
   const keys = Object.keys(raw);
+  // Checked before anything else looks at the keys: 70,000 of them must cost nothing but this refusal.
+  if (keys.length > MANIFEST_LIMITS.maxPassThroughColumns + MANIFEST_FIELDS.length) {
+    return reject(undefined, `has ${keys.length} columns; a row may carry at most ${MANIFEST_LIMITS.maxPassThroughColumns} pass-through columns`);
+  }
   const { columns, problems } = resolveColumns(keys);
   if (problems.length > 0) return reject(undefined, problems.join('; '));
 
@@ -143,6 +147,13 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
     if (problem !== undefined) return reject('title', problem);
   }
 
+  if (extra.length > MANIFEST_LIMITS.maxPassThroughColumns) {
+    return reject(undefined, `has ${extra.length} pass-through columns; at most ${MANIFEST_LIMITS.maxPassThroughColumns}`);
+  }
+  const extraBytes = extra.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0);
+  if (extraBytes > MANIFEST_LIMITS.maxPassThroughBytes) {
+    return reject(undefined, `its pass-through columns hold ${extraBytes} bytes; at most ${MANIFEST_LIMITS.maxPassThroughBytes}`);
+  }
   // fromEntries defines own properties, so a `__proto__` column is just a column.
   const row: ManifestRow = { line, module, recordId, extra: Object.fromEntries(extra) };
   if (resolvedFile !== undefined) row.file = resolvedFile;
