@@ -8,6 +8,9 @@ import { DASHBOARD_DEFAULTS, DASHBOARD_ENV, DashboardStartError, type DashboardO
 import { createCsrfToken } from './security/csrf.js';
 import { isLoopbackHost } from './security/loopback.js';
 
+/** The shortest password the dashboard accepts when it listens beyond loopback (brute force over a network). */
+export const MIN_REMOTE_PASSWORD_LENGTH = 12;
+
 /**
  * Starts the dashboard: bull-board under /queues, the overview, dead letters and Zoho health
  * pages, and their JSON API.
@@ -20,6 +23,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     throw new DashboardStartError(
       'DASHBOARD_CREDENTIALS_REQUIRED',
       `the dashboard would listen on ${host}, beyond loopback, where anyone who reaches it could retry, pause and read jobs: set ${DASHBOARD_ENV.user} and ${DASHBOARD_ENV.password} (basic auth), or listen on 127.0.0.1`,
+    );
+  }
+  if (!loopback && options.credentials && options.credentials.password.length < MIN_REMOTE_PASSWORD_LENGTH) {
+    throw new DashboardStartError(
+      'DASHBOARD_CREDENTIALS_REQUIRED',
+      `the dashboard would listen on ${host}, beyond loopback, with a ${options.credentials.password.length}-character password: ${DASHBOARD_ENV.password} must be at least ${MIN_REMOTE_PASSWORD_LENGTH} characters there`,
     );
   }
   const readOnly = options.readOnly ?? false;

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { MANIFEST_FIELDS, quoteValue, resolveColumns, type ManifestField, type ResolvedColumn } from './columns.js';
+import { INVISIBLE_FORMAT_CHARACTER } from '../shared/invisible-characters.js';
 import { MANIFEST_LIMITS } from './limits.js';
 
 /** A valid manifest row. */
@@ -253,6 +254,8 @@ function titleProblem(title: string): string | undefined {
   }
   const control = CONTROL_CHARACTER.exec(title);
   if (control) return `contains ${describeCharacter(control[0])}: a title is one line of text`;
+  const invisible = INVISIBLE_FORMAT_CHARACTER.exec(title);
+  if (invisible) return `contains ${describeCharacter(invisible[0])}, an invisible character that can disguise what the title says`;
   return undefined;
 }
 

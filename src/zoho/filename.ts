@@ -5,6 +5,7 @@
  * so whichever one Zoho reads, it stores what the adoption check later looks for. Nothing in a
  * name can break the header it sits in.
  */
+import { stripInvisible } from '../shared/invisible-characters.js';
 
 /** Zoho's limit on attachment names (contract §1). */
 export const MAX_FILE_NAME_LENGTH = 250;
@@ -18,7 +19,7 @@ const DEFAULT_FILE_NAME = 'attachment';
  */
 const EXTENSION = /\.[^.\s]{1,16}$/u;
 
-/** Control characters (C0, DEL, C1), line/paragraph separators, and bidi overrides that can disguise an extension. */
+/** Control characters (C0, DEL, C1) and line/paragraph separators (invisible format characters are removed first). */
 const UNSAFE_CHARS = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -31,7 +32,7 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * @param maxLength @defaultValue {@link MAX_FILE_NAME_LENGTH}
  */
 export function sanitizeFileName(name: string, maxLength: number = MAX_FILE_NAME_LENGTH): string {
-  const cleaned = name
+  const cleaned = stripInvisible(name)
     .normalize('NFC')
     .replace(UNSAFE_CHARS, '_')
     // A separator would make the name a path on whoever downloads it.

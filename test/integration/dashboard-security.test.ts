@@ -106,6 +106,18 @@ describe('the dashboard requires credentials', () => {
     );
   });
 
+  it('refuses a password shorter than 12 characters beyond loopback, and allows it on loopback', async () => {
+    world = await createPipelineWorld();
+    const short = { user: 'ops', password: 'hunter2hunt' };
+    await expect(startDashboard({ config: world.config, host: '0.0.0.0', port: 0, credentials: short })).rejects.toMatchObject({
+      code: 'DASHBOARD_CREDENTIALS_REQUIRED',
+      message: expect.stringMatching(/11-character password: ZOHO_ATTACH_DASHBOARD_PASSWORD must be at least 12 characters/),
+    });
+    expect(JSON.stringify(await startDashboard({ config: world.config, host: '0.0.0.0', port: 0, credentials: short }).catch((e: Error) => e.message))).not.toContain(short.password);
+    dashboard = await startDashboard({ config: world.config, host: '127.0.0.1', port: 0, credentials: short });
+    expect((await httpRequest(`${dashboard.url}/`, { headers: basicAuth(short.user, short.password) })).status).toBe(200);
+  });
+
   it('listens on every interface once they are set', async () => {
     world = await createPipelineWorld();
     dashboard = await startDashboard({ config: world.config, host: '0.0.0.0', port: 0, credentials: CREDENTIALS });
