@@ -11,7 +11,8 @@
  * - **Additive increase.** After a window of successes (as many as the limit) without a 429,
  *   the limit grows by one, up to `ZOHO_CONCURRENCY`. Above the remembered level it probes only
  *   after a number of windows that doubles with every probe Zoho refuses, so a limit Zoho keeps
- *   costs a handful of 429s per run, not one per window.
+ *   costs a handful of 429s per run, not one per window. A whole window at or above that level
+ *   without a 429 forgets it (the refusal was a passing one) and probing returns to its first pace.
  *
  * The limit is BullMQ's global concurrency (the `concurrency` field of the queue's meta hash),
  * which every worker's `moveToActive` obeys; the one Lua script below updates both atomically.
@@ -21,15 +22,15 @@ import type { KeyNames } from '../shared/key-names.js';
 
 /** Tuning of {@link AdaptiveConcurrency}. */
 export interface AdaptiveConcurrencyOptions {
-  /** 429s within this long of a round's first one belong to that round. @defaultValue 2000 */
+  /** 429s within this long of a round's first one belong to that round (about one call's latency). @defaultValue 1000 */
   roundMs?: number;
   /** Windows of successes before the first probe above a level that drew a 429. @defaultValue 4 */
   firstProbeWindows?: number;
-  /** The most windows between two probes. @defaultValue 256 */
+  /** The most windows between two probes. @defaultValue 64 */
   maxProbeWindows?: number;
 }
 
-const DEFAULTS: Required<AdaptiveConcurrencyOptions> = { roundMs: 2_000, firstProbeWindows: 4, maxProbeWindows: 256 };
+const DEFAULTS: Required<AdaptiveConcurrencyOptions> = { roundMs: 1_000, firstProbeWindows: 4, maxProbeWindows: 64 };
 
 // KEYS: state hash, BullMQ's queue meta hash. ARGV: event ('init' | 'success' | 'limited'), max, now, roundMs,
 // firstProbeWindows, maxProbeWindows. State: limit, max, ceiling (0: none), successes, roundAt, roundStart, probeWindows.
@@ -62,12 +63,16 @@ if event == 'limited' then
   if ceiling > 0 and limit >= ceiling then probeWindows = math.min(probeWindows * 2, maxProbe) end
   if ceiling == 0 or limit < ceiling then ceiling = limit end
   local floor = math.max(1, math.floor(roundStart / 2))
-  if limit > floor then limit = limit - 1 else stuck = 1 end
+  if limit > floor then limit = limit - 1 elseif limit == 1 then stuck = 1 end
 elseif event == 'success' then
   successes = successes + 1
   if successes >= limit then
-    -- A whole window at this level without a 429: the level is good, even if it drew one before.
-    if ceiling > 0 and limit >= ceiling then ceiling = 0 end
+    -- A whole window at this level without a 429: the level is good, even if it drew one before,
+    -- and the refusal was a passing one: probing goes back to its first pace.
+    if ceiling > 0 and limit >= ceiling then
+      ceiling = 0
+      probeWindows = firstProbe
+    end
     if limit < max and (ceiling == 0 or limit + 1 < ceiling or successes / limit >= probeWindows) then
       limit = limit + 1
       successes = 0
@@ -115,7 +120,8 @@ export class AdaptiveConcurrency {
 
   /**
    * Zoho answered 429 for too many calls in flight. Returns the new limit, and `stuck` when it
-   * was already as low as a round allows (1, or half the round's start): the caller backs off.
+   * is 1 already and cannot go lower: the caller backs off. (Below half of the round's start it
+   * stops going down for that round, without backing off: those are answers to calls already sent.)
    */
   async onRateLimited(): Promise<{ limit: number; stuck: boolean }> {
     const [limit, stuck] = await this.adapt('limited');

@@ -93,8 +93,8 @@ export class RateControl {
   /**
    * Records a 429 and returns how long every worker should pause (0: none). Credits at or near
    * zero mean the day's budget is spent: a long pause. Otherwise the 429 is "too many in flight":
-   * the shared concurrency limit comes down, and nobody pauses — unless the limit is as low as
-   * it may go, when the pause doubles with each round of 429s (a round: the answers to calls
+   * the shared concurrency limit comes down, and nobody pauses — unless the limit is 1 already,
+   * when the pause doubles with each round of 429s (a round: the answers to calls
    * that were in flight together, not each answer; with N in flight, doubling per answer would
    * turn one burst into a 2^(N-1) s stall).
    */
