@@ -76,6 +76,8 @@ export interface SourcesConfig {
   fileRoots: string[];
   /** Lets URL sources reach loopback, private and link-local addresses. */
   allowPrivateUrls: boolean;
+  /** The longest a URL download may take in all (`ZOHO_ATTACH_URL_DEADLINE_MS`); undefined: derived from the 100 MB cap. */
+  urlDeadlineMs: number | undefined;
 }
 
 /** Everything the tool reads from the environment. */
@@ -168,6 +170,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const lockDurationMs = readInt('ZOHO_ATTACH_LOCK_DURATION_MS', read('ZOHO_ATTACH_LOCK_DURATION_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_LOCK_DURATION_MS, 1_000, 3_600_000, problems);
   const shutdownTimeoutMs = readInt('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS', read('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS, 0, 3_600_000, problems);
   const rateLimitPauseMs = readInt('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS', read('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS, 1, 60_000, problems);
+  const urlDeadlineRaw = read('ZOHO_ATTACH_URL_DEADLINE_MS');
+  const urlDeadlineMs = urlDeadlineRaw === undefined ? undefined : readInt('ZOHO_ATTACH_URL_DEADLINE_MS', urlDeadlineRaw, 0, 1_000, 86_400_000, problems);
   const settleMs = readInt('ZOHO_ATTACH_SETTLE_MS', read('ZOHO_ATTACH_SETTLE_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_SETTLE_MS, 0, 86_400_000, problems);
   const clockSkewMs = readInt('ZOHO_ATTACH_CLOCK_SKEW_MS', read('ZOHO_ATTACH_CLOCK_SKEW_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_CLOCK_SKEW_MS, 0, 3_600_000, problems);
   const creditsReserve = readInt('ZOHO_ATTACH_CREDITS_RESERVE', read('ZOHO_ATTACH_CREDITS_RESERVE'), CONFIG_DEFAULTS.ZOHO_ATTACH_CREDITS_RESERVE, 0, 10_000_000, problems);
@@ -199,7 +203,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     },
     redisUrl,
     queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve, rateLimitPauseMs, settleMs, clockSkewMs },
-    sources: { fileRoots, allowPrivateUrls },
+    sources: { fileRoots, allowPrivateUrls, urlDeadlineMs },
     logLevel,
   });
 }

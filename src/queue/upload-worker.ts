@@ -85,7 +85,11 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     if (options.onTokenRefreshFailed) tokens.on('refreshFailed', options.onTokenRefreshFailed);
   }
   const client = new ZohoClient({ config: config.zoho, tokens });
-  const sourceLimits: SourceLimits = { fileRoots: config.sources.fileRoots, allowPrivateUrls: config.sources.allowPrivateUrls };
+  const sourceLimits: SourceLimits = {
+    fileRoots: config.sources.fileRoots,
+    allowPrivateUrls: config.sources.allowPrivateUrls,
+    ...(config.sources.urlDeadlineMs === undefined ? {} : { deadlineMs: config.sources.urlDeadlineMs }),
+  };
 
   const workerConnection = createWorkerConnection(config.redisUrl, `${config.queue.name}:worker`);
   const processor = createUploadProcessor({

@@ -13,7 +13,7 @@ export type SourceRef = { kind: 'file'; path: string } | { kind: 'url'; url: str
  * Where sources may come from and how big and slow they may be. The first two fields come
  * from {@link SourcesConfig}; the rest have defaults ({@link SOURCE_DEFAULTS}).
  */
-export interface SourceLimits extends SourcesConfig {
+export interface SourceLimits extends Pick<SourcesConfig, 'fileRoots' | 'allowPrivateUrls'> {
   /**
    * Largest file or download accepted, in bytes.
    * @defaultValue 104857600 (100 MB)
@@ -25,6 +25,11 @@ export interface SourceLimits extends SourcesConfig {
    * @defaultValue 60000
    */
   timeoutMs?: number;
+  /**
+   * For URLs: the longest the whole download may take, however steadily the server trickles.
+   * @defaultValue {@link defaultUrlDeadlineMs}(maxBytes)
+   */
+  deadlineMs?: number;
   /**
    * Redirects followed before giving up with `SOURCE_URL_TOO_MANY_REDIRECTS`.
    * @defaultValue 5
@@ -64,6 +69,17 @@ export const SOURCE_DEFAULTS = {
   timeoutMs: 60_000,
   maxRedirects: 5,
 } as const;
+
+/** The slowest download rate the default deadline still lets finish: 128 KiB/s. */
+export const SLOWEST_HONEST_RATE_BYTES_PER_S = 128 * 1024;
+
+/**
+ * The default total deadline of a URL download: the size cap at {@link SLOWEST_HONEST_RATE_BYTES_PER_S},
+ * plus a minute for the connection and redirects. For the 100 MB cap: 800 s + 60 s = 14 min 20 s.
+ */
+export function defaultUrlDeadlineMs(maxBytes: number): number {
+  return Math.ceil((maxBytes / SLOWEST_HONEST_RATE_BYTES_PER_S) * 1000) + 60_000;
+}
 
 /** A source ready to be streamed into an upload. */
 export interface OpenedSource {

@@ -21,7 +21,7 @@ import { SourceError, SourceErrorCode } from './errors.js';
 import { isForbiddenFileName, sanitizeFileName } from './file-name.js';
 import { hashSource, type HashingStream } from './hashing-stream.js';
 import { SpoolFile } from './spool-file.js';
-import { SOURCE_DEFAULTS, type OpenedSource, type SourceInfo, type SourceLimits } from './types.js';
+import { defaultUrlDeadlineMs, SOURCE_DEFAULTS, type OpenedSource, type SourceInfo, type SourceLimits } from './types.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 // 4xx answers that say "not now" rather than "never".
@@ -38,6 +38,8 @@ const SHORT_BODY_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'UND_ER
 interface UrlSettings {
   maxBytes: number;
   timeoutMs: number;
+  /** The whole download, from the first request to the last byte. */
+  deadlineMs: number;
   maxRedirects: number;
   spoolDir: string;
   guard: Omit<GuardContext, 'label'>;
@@ -61,7 +63,15 @@ interface Fetched {
  */
 export async function openUrlSource(rawUrl: string, limits: SourceLimits): Promise<OpenedSource> {
   const settings = urlSettings(limits);
+  const started = Date.now();
   const fetched = await fetchFollowingRedirects(rawUrl, settings);
+  // A server that sends a byte now and then never trips the idle timeout: the whole download has a deadline too.
+  const left = Math.max(0, settings.deadlineMs - (Date.now() - started));
+  const deadline = setTimeout(() => {
+    fetched.body.destroy(new SourceError(SourceErrorCode.URL_TIMEOUT, `${fetched.label}: the download did not finish within ${settings.deadlineMs} ms (ZOHO_ATTACH_URL_DEADLINE_MS)`));
+  }, left);
+  deadline.unref();
+  fetched.body.once('close', () => clearTimeout(deadline));
   return fetched.declaredSize === undefined ? spoolToTempFile(fetched, settings) : streamDirectly(fetched, fetched.declaredSize);
 }
 
@@ -86,9 +96,11 @@ export async function inspectUrlSource(rawUrl: string, limits: SourceLimits): Pr
 
 function urlSettings(limits: SourceLimits): UrlSettings {
   const timeoutMs = limits.timeoutMs ?? SOURCE_DEFAULTS.timeoutMs;
+  const maxBytes = limits.maxBytes ?? SOURCE_DEFAULTS.maxBytes;
   return {
-    maxBytes: limits.maxBytes ?? SOURCE_DEFAULTS.maxBytes,
+    maxBytes,
     timeoutMs,
+    deadlineMs: limits.deadlineMs ?? defaultUrlDeadlineMs(maxBytes),
     maxRedirects: limits.maxRedirects ?? SOURCE_DEFAULTS.maxRedirects,
     spoolDir: limits.spoolDir ?? os.tmpdir(),
     guard: {
@@ -338,6 +350,7 @@ function transportError(error: unknown, label: string, timeoutMs: number): Sourc
 }
 
 function bodyError(error: Error, label: string, bytes: number, declared: number | undefined): SourceError {
+  if (error instanceof SourceError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   if (TIMEOUT_CODES.has(code)) {
     return new SourceError(SourceErrorCode.URL_TIMEOUT, `${label}: the body stalled after ${bytes} bytes (${code})`, { cause: error });
