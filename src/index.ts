@@ -21,6 +21,7 @@ import { exportDeadLetters, groupDeadLetters, purgeDeadLetters, retryDeadLetters
 import { dryRunEntries, type DryRunSummary } from './queue/dry-run.js';
 import { readStatus, type StatusSnapshot } from './queue/status.js';
 import { UploadQueue } from './queue/upload-queue.js';
+import { sourceLimitsOf } from './sources/index.js';
 import { ZohoAttachError } from './shared/errors.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
@@ -106,7 +107,7 @@ export class ZohoAttach {
    * answer), without enqueueing anything: `zoho-attach enqueue --dry-run`.
    */
   async dryRun(rows: Iterable<RowInput> | AsyncIterable<RowInput> | string, options: { baseDir?: string } = {}): Promise<DryRunSummary> {
-    const limits = { fileRoots: this.config.sources.fileRoots, allowPrivateUrls: this.config.sources.allowPrivateUrls };
+    const limits = sourceLimitsOf(this.config.sources);
     if (typeof rows === 'string') {
       const absolute = path.resolve(rows);
       return dryRunEntries(readManifest(absolute, { baseDir: path.dirname(absolute) }), limits);

@@ -76,6 +76,10 @@ export interface SourcesConfig {
   fileRoots: string[];
   /** Lets URL sources reach loopback, private and link-local addresses. */
   allowPrivateUrls: boolean;
+  /** Lets local files be dotfiles or lie in dot-directories below a root (`.env`, `.git/config`). */
+  allowDotfiles: boolean;
+  /** Refuses local files with more than one hard link (a link inside a root to a file elsewhere). */
+  refuseHardLinks: boolean;
   /** The longest a URL download may take in all (`ZOHO_ATTACH_URL_DEADLINE_MS`); undefined: derived from the 100 MB cap. */
   urlDeadlineMs: number | undefined;
 }
@@ -114,6 +118,9 @@ export const CONFIG_DEFAULTS = {
   ZOHO_ATTACH_SETTLE_MS: 120_000,
   ZOHO_ATTACH_CLOCK_SKEW_MS: 30_000,
   ZOHO_ATTACH_ALLOW_PRIVATE_URLS: false,
+  ZOHO_ATTACH_FILE_ROOTS: './files',
+  ZOHO_ATTACH_ALLOW_DOTFILES: false,
+  ZOHO_ATTACH_REFUSE_HARD_LINKS: false,
   LOG_LEVEL: 'info',
 } as const;
 
@@ -177,9 +184,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const creditsReserve = readInt('ZOHO_ATTACH_CREDITS_RESERVE', read('ZOHO_ATTACH_CREDITS_RESERVE'), CONFIG_DEFAULTS.ZOHO_ATTACH_CREDITS_RESERVE, 0, 10_000_000, problems);
 
   const rootsRaw = read('ZOHO_ATTACH_FILE_ROOTS');
-  const fileRoots = (rootsRaw ? rootsRaw.split(':').filter((r) => r.length > 0) : [cwd]).map((r) => path.resolve(cwd, r));
+  // No roots configured: ./files, never the working directory (it holds .env, .git and the manifests).
+  const fileRoots = (rootsRaw ? rootsRaw.split(':').filter((r) => r.length > 0) : [CONFIG_DEFAULTS.ZOHO_ATTACH_FILE_ROOTS]).map((r) => path.resolve(cwd, r));
   if (rootsRaw !== undefined && fileRoots.length === 0) problems.push('ZOHO_ATTACH_FILE_ROOTS: names no folder');
   const allowPrivateUrls = readBool('ZOHO_ATTACH_ALLOW_PRIVATE_URLS', read('ZOHO_ATTACH_ALLOW_PRIVATE_URLS'), CONFIG_DEFAULTS.ZOHO_ATTACH_ALLOW_PRIVATE_URLS, problems);
+  const allowDotfiles = readBool('ZOHO_ATTACH_ALLOW_DOTFILES', read('ZOHO_ATTACH_ALLOW_DOTFILES'), CONFIG_DEFAULTS.ZOHO_ATTACH_ALLOW_DOTFILES, problems);
+  const refuseHardLinks = readBool('ZOHO_ATTACH_REFUSE_HARD_LINKS', read('ZOHO_ATTACH_REFUSE_HARD_LINKS'), CONFIG_DEFAULTS.ZOHO_ATTACH_REFUSE_HARD_LINKS, problems);
 
   const logLevel = (read('LOG_LEVEL') ?? CONFIG_DEFAULTS.LOG_LEVEL).toLowerCase();
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -203,7 +213,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     },
     redisUrl,
     queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve, rateLimitPauseMs, settleMs, clockSkewMs },
-    sources: { fileRoots, allowPrivateUrls, urlDeadlineMs },
+    sources: { fileRoots, allowPrivateUrls, allowDotfiles, refuseHardLinks, urlDeadlineMs },
     logLevel,
   });
 }

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { UPLOAD_QUEUE_NAME } from '../shared/key-names.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import { openSource, type SourceLimits } from '../sources/index.js';
+import { openSource, sourceLimitsOf, type SourceLimits } from '../sources/index.js';
 import { createTokenProvider, SharedTokenStore, ZohoClient, type SharedTokenStoreEvents, type ZohoError } from '../zoho/index.js';
 import { createWorkerConnection } from './connections.js';
 import { UPLOAD_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
@@ -85,11 +85,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     if (options.onTokenRefreshFailed) tokens.on('refreshFailed', options.onTokenRefreshFailed);
   }
   const client = new ZohoClient({ config: config.zoho, tokens });
-  const sourceLimits: SourceLimits = {
-    fileRoots: config.sources.fileRoots,
-    allowPrivateUrls: config.sources.allowPrivateUrls,
-    ...(config.sources.urlDeadlineMs === undefined ? {} : { deadlineMs: config.sources.urlDeadlineMs }),
-  };
+  const sourceLimits: SourceLimits = sourceLimitsOf(config.sources);
 
   const workerConnection = createWorkerConnection(config.redisUrl, `${config.queue.name}:worker`);
   const processor = createUploadProcessor({

@@ -194,6 +194,7 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
     throw realPath === path.resolve(filePath) ? outsideRoots(filePath, limits.fileRoots) : symlinkRefused(filePath);
   }
 
+  if (!limits.allowDotfiles) refuseHiddenPaths(filePath, realPath, roots);
   const fileName = path.basename(filePath);
   if (isForbiddenFileName(fileName)) {
     throw new SourceError(SourceErrorCode.FORBIDDEN_TYPE, `${filePath}: Zoho refuses .exe attachments`);
@@ -287,6 +288,25 @@ function openedPathOf(handle: FileHandle): Promise<string | undefined> {
 
 function outsideRoots(filePath: string, fileRoots: readonly string[]): SourceError {
   return new SourceError(SourceErrorCode.OUTSIDE_ROOTS, `${filePath} is not under a file root (${fileRoots.join(', ') || 'none configured'})`);
+}
+
+/**
+ * Dotfiles and dot-directories below a root (`.env`, `.git/config`, `.ssh/id_rsa`) hold
+ * configuration and secrets, not documents: refused, whether named so or reached through a link.
+ */
+function refuseHiddenPaths(filePath: string, realPath: string, roots: Root[]): void {
+  const below = (candidate: string) =>
+    roots.flatMap((root) => [root.given, root.real]).filter((root): root is string => root !== undefined && isWithin(candidate, root));
+  for (const candidate of [path.resolve(filePath), realPath]) {
+    for (const root of below(candidate)) {
+      if (path.relative(root, candidate).split(path.sep).some((segment) => segment.startsWith('.'))) {
+        throw new SourceError(
+          SourceErrorCode.FORBIDDEN_TYPE,
+          `${filePath}: refused: a dotfile or a file in a dot-directory (set ZOHO_ATTACH_ALLOW_DOTFILES=true to allow them)`,
+        );
+      }
+    }
+  }
 }
 
 /** A symbolic link that leads out of the roots, or nowhere: refused, saying nothing of its target. */

@@ -13,7 +13,7 @@ export type SourceRef = { kind: 'file'; path: string } | { kind: 'url'; url: str
  * Where sources may come from and how big and slow they may be. The first two fields come
  * from {@link SourcesConfig}; the rest have defaults ({@link SOURCE_DEFAULTS}).
  */
-export interface SourceLimits extends Pick<SourcesConfig, 'fileRoots' | 'allowPrivateUrls'> {
+export interface SourceLimits extends Pick<SourcesConfig, 'fileRoots' | 'allowPrivateUrls'>, Partial<Pick<SourcesConfig, 'allowDotfiles'>> {
   /**
    * Largest file or download accepted, in bytes.
    * @defaultValue 104857600 (100 MB)
@@ -69,6 +69,17 @@ export const SOURCE_DEFAULTS = {
   timeoutMs: 60_000,
   maxRedirects: 5,
 } as const;
+
+/** The limits a configuration sets: one place, for the worker, the dry run and the library. */
+export function sourceLimitsOf(sources: SourcesConfig): SourceLimits {
+  return {
+    fileRoots: sources.fileRoots,
+    allowPrivateUrls: sources.allowPrivateUrls,
+    allowDotfiles: sources.allowDotfiles,
+    refuseHardLinks: sources.refuseHardLinks,
+    ...(sources.urlDeadlineMs === undefined ? {} : { deadlineMs: sources.urlDeadlineMs }),
+  };
+}
 
 /** The slowest download rate the default deadline still lets finish: 128 KiB/s. */
 export const SLOWEST_HONEST_RATE_BYTES_PER_S = 128 * 1024;

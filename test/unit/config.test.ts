@@ -15,7 +15,8 @@ describe('loadConfig', () => {
     });
     expect(config.redisUrl).toBe(CONFIG_DEFAULTS.REDIS_URL);
     expect(config.queue).toMatchObject({ name: 'zoho-attach', concurrency: 10, attempts: 8, backoffMs: 2000 });
-    expect(config.sources).toEqual({ fileRoots: ['/work/here'], allowPrivateUrls: false });
+    // ./files, never the working directory itself (it holds .env, .git and the manifests).
+    expect(config.sources).toEqual({ fileRoots: ['/work/here/files'], allowPrivateUrls: false, allowDotfiles: false, refuseHardLinks: false, urlDeadlineMs: undefined });
     expect(Object.isFrozen(config.zoho)).toBe(true);
   });
 

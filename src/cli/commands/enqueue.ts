@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/config.js';
 import { readManifest, type RowRejection } from '../../manifest/index.js';
 import { assertBatchName, batchNameFor, enqueueRows, type EnqueueSummary } from '../../queue/enqueue.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
-import type { SourceLimits } from '../../sources/index.js';
+import { sourceLimitsOf, type SourceLimits } from '../../sources/index.js';
 import { dryRunEntries } from '../../queue/dry-run.js';
 import { EXIT, UsageError, abortOnStop, parseOptions, println, type CliDeps, type Command } from '../command.js';
 import { ProgressLine } from '../progress-line.js';
@@ -35,7 +35,7 @@ Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueue
     const entries = readManifest(manifestPath, { baseDir: path.dirname(manifestPath) });
 
     if (values['dry-run']) {
-      const limits: SourceLimits = { fileRoots: config.sources.fileRoots, allowPrivateUrls: config.sources.allowPrivateUrls };
+      const limits: SourceLimits = sourceLimitsOf(config.sources);
       return dryRun(entries, limits, deps);
     }
 
