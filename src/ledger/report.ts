@@ -3,6 +3,7 @@
  * which the migration uses as its mapping. Streamed, so a million-row batch never sits
  * in memory.
  */
+import { csvLine } from '../report/csv.js';
 import type { Ledger } from './ledger.js';
 
 /** The report's fixed columns, in order; pass-through columns follow them. */
@@ -106,7 +107,3 @@ export async function writeReport(
   return count;
 }
 
-/** One CSV line (RFC 4180): fields with a comma, quote or line break are quoted. */
-export function csvLine(values: readonly string[]): string {
-  return `${values.map((v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')}\r\n`;
-}

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { quoteValue, resolveColumns } from './columns.js';
+import { unguardCell } from '../shared/spreadsheet-guard.js';
 import { readCsvRecords, type CsvRecord } from './csv-records.js';
 import { readJsonlLines } from './jsonl-lines.js';
 import { ManifestError, ManifestErrorCode } from './manifest-error.js';
@@ -153,12 +154,14 @@ async function* prepend(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerat
 async function* readCsvRows(body: AsyncIterable<Buffer>, filePath: string, baseDir: string): AsyncGenerator<ManifestRowResult> {
   let header: string[] | undefined;
   for await (const record of readCsvRecords(body, filePath)) {
+    // Cells a spreadsheet-safe export guarded with a leading ' get it taken off (see report/csv.ts).
+    const fields = record.fields.map(unguardCell);
     if (header === undefined) {
-      header = checkHeader(record, filePath);
-    } else if (record.fields.length !== header.length) {
-      yield { ok: false, rejection: { line: record.line, reason: fieldCountProblem(record.fields.length, header.length) } };
+      header = checkHeader({ ...record, fields }, filePath);
+    } else if (fields.length !== header.length) {
+      yield { ok: false, rejection: { line: record.line, reason: fieldCountProblem(fields.length, header.length) } };
     } else {
-      yield validateRow(toRawRow(header, record.fields), record.line, baseDir);
+      yield validateRow(toRawRow(header, fields), record.line, baseDir);
     }
   }
   if (header === undefined) {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
 import type { LedgerItem } from '../ledger/ledger.js';
-import { csvLine } from '../ledger/report.js';
+import { csvLine } from '../report/csv.js';
 import type { UploadJobData, UploadJobResult } from './upload-job.js';
 import { UPLOAD_JOB_NAME, targetLocation } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
@@ -80,6 +80,9 @@ export function deadLetterSignature(message: string, location?: string): string 
 export function deadLetterGroupId(code: string, signature: string): string {
   return createHash('sha256').update(`${code}\n${signature}`).digest('hex').slice(0, 10);
 }
+
+/** The columns an export adds after the manifest's own: why each row is a dead letter. */
+const EXPORT_REASON_COLUMNS = ['dlq_error_code', 'dlq_error_message'];
 
 /** Failed jobs read per round trip. */
 const PAGE = 500;
@@ -173,9 +176,13 @@ export async function exportDeadLetters(uploadQueue: UploadQueue, filter: DeadLe
   const { ledger } = uploadQueue;
   // The columns must be known before the first line: take them from the batches involved.
   const batches = filter.batch === undefined ? await ledger.listBatches() : [filter.batch];
-  const extras = [...new Set((await Promise.all(batches.map((b) => ledger.extraColumns(b)))).flat())].sort();
+  // A row enqueued from an earlier export carries that export's dlq_* columns as pass-through:
+  // they are replaced by this export's, never written twice.
+  const extras = [...new Set((await Promise.all(batches.map((b) => ledger.extraColumns(b)))).flat())]
+    .filter((column) => !EXPORT_REASON_COLUMNS.includes(column))
+    .sort();
   const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
-  await write(csvLine(['module', 'record_id', 'file', 'link_url', 'title', 'dlq_error_code', 'dlq_error_message', ...extras]));
+  await write(csvLine(['module', 'record_id', 'file', 'link_url', 'title', ...EXPORT_REASON_COLUMNS, ...extras]));
   let count = 0;
   for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
     const extra = (await ledger.getRow(letter.batch, letter.line))?.extra ?? {};
