@@ -321,9 +321,11 @@ export class ZohoClient {
         headers['content-length'] = String(prepared.body.contentLength);
       }
       let response: Dispatcher.ResponseData;
+      let dispatched = false;
       try {
         // undici reads a body it was given even when the signal is already aborted: stop first.
         spec.signal?.throwIfAborted();
+        dispatched = true;
         response = await request(this.url(spec, token), {
           method: spec.method,
           headers,
@@ -337,7 +339,9 @@ export class ZohoClient {
           signal: spec.signal,
         });
       } catch (error) {
-        throw errorFromNetwork(error, { mutating: spec.mutating, body: { has: prepared !== undefined, started: prepared?.body.started ?? false } });
+        // How far it got decides whether Zoho may have acted (errors.ts FAILURE_TABLE).
+        const progress = { answered: false, dispatched, hasBody: prepared !== undefined, bodyStarted: prepared?.body.started ?? false } as const;
+        throw errorFromNetwork(error, { mutating: spec.mutating, progress });
       }
       try {
         return await read(response);
@@ -384,10 +388,10 @@ async function readJson(response: Dispatcher.ResponseData, mutating: boolean): P
   try {
     text = await readBodyText(response.body);
   } catch (error) {
-    throw errorFromNetwork(error, { mutating });
+    throw errorFromNetwork(error, { mutating, progress: { answered: true } });
   }
   const body = text.trim() === '' ? undefined : parseJson(text);
-  if (response.statusCode < 200 || response.statusCode > 299) throw errorFromResponse(response.statusCode, body, credits);
+  if (response.statusCode < 200 || response.statusCode > 299) throw errorFromResponse(response.statusCode, body, credits, { mutating });
   if (text.trim() !== '' && body === undefined) {
     throw unexpectedResponse(`HTTP ${response.statusCode} answer is not JSON`, { httpStatus: response.statusCode, mutating });
   }

@@ -4,7 +4,7 @@
  * transient, rate limits, token expiry, systemic or permanent; the upload
  * processor branches on `classification`, never on message text.
  */
-import { ClassifiedError, type ClassifiedErrorInit } from '../shared/errors.js';
+import { ClassifiedError, type ClassifiedErrorInit, type ErrorClassification } from '../shared/errors.js';
 
 export type { ErrorClassification } from '../shared/errors.js';
 
@@ -108,54 +108,9 @@ export function findErrorEnvelope(body: unknown): ZohoEnvelope | undefined {
 }
 
 /**
- * Classifies a non-2xx HTTP answer from the Zoho API (not the accounts server).
- * @param status HTTP status
- * @param body the parsed JSON body, or undefined when it was not JSON
- * @param creditsRemaining `X-API-CREDITS-REMAINING`, when present
- */
-export function errorFromResponse(status: number, body: unknown, creditsRemaining?: number): ZohoError {
-  const envelope = findErrorEnvelope(body);
-  const zohoCode = typeof envelope?.code === 'string' ? envelope.code : undefined;
-  const message =
-    typeof envelope?.message === 'string' && envelope.message.length > 0 ? envelope.message : `HTTP ${status}`;
-  const details =
-    envelope?.details && typeof envelope.details === 'object' ? (envelope.details as Record<string, unknown>) : undefined;
-  const base = { httpStatus: status, zohoCode, details, creditsRemaining, message };
-
-  if (status === 429) {
-    return new ZohoError({ ...base, code: zohoCode ?? 'TOO_MANY_REQUESTS', classification: 'rate_limited' });
-  }
-  if (status >= 500) {
-    // Zoho can fail after it stored the file, so a 5xx never proves nothing was saved.
-    return new ZohoError({
-      ...base,
-      code: zohoCode ?? LocalErrorCode.HTTP_SERVER_ERROR,
-      classification: 'transient',
-      ambiguous: true,
-    });
-  }
-  if (status === 401 && zohoCode === 'INVALID_TOKEN') {
-    return new ZohoError({ ...base, code: zohoCode, classification: 'token_expired' });
-  }
-  if (zohoCode && SYSTEMIC_ZOHO_CODES.has(zohoCode)) {
-    return new ZohoError({ ...base, code: zohoCode, classification: 'systemic' });
-  }
-  if (status === 401) {
-    // A 401 we cannot name is still an authentication problem that no retry fixes.
-    return new ZohoError({ ...base, code: zohoCode ?? 'AUTHENTICATION_FAILURE', classification: 'systemic' });
-  }
-  return new ZohoError({ ...base, code: zohoCode ?? LocalErrorCode.HTTP_CLIENT_ERROR, classification: 'permanent' });
-}
-
-/** True when `error` is a {@link ZohoError}. */
-export function isZohoError(error: unknown): error is ZohoError {
-  return error instanceof ZohoError;
-}
-
-/**
- * Error codes of connection attempts: the connection never existed, so no request byte can
- * have left this machine — unless the body had already started, which a code alone cannot
- * tell (an unreachable host can also be reported in the middle of a transfer).
+ * Error codes of failed connection attempts. Without a body byte handed over they mean "no
+ * connection existed, nothing left this machine"; a code alone cannot say more, since an
+ * unreachable host can also be reported in the middle of a transfer.
  */
 const CONNECT_PHASE_CODES = new Set([
   'ECONNREFUSED',
@@ -169,62 +124,202 @@ const CONNECT_PHASE_CODES = new Set([
 /** undici's timeouts, and `AbortSignal.timeout()`'s. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
-/**
- * How far a call got before it failed without a complete answer:
- * - `connecting`: the connection failed (a connect-phase code) before any body byte was handed over;
- * - `before-body`: connected, but not one byte of the request body was handed over (a call with a body);
- * - `sent`: the first body byte was handed over, or the call has no body and was past connecting.
- */
-export type CallPhase = 'connecting' | 'before-body' | 'sent';
+/** How far a failed call got; see {@link callPhase}. */
+export const CALL_PHASES = ['before-connect', 'connected', 'body-started', 'answered'] as const;
+
+/** One of {@link CALL_PHASES}. */
+export type CallPhase = (typeof CALL_PHASES)[number];
 
 /**
- * The one table of what a failed call means, by phase: may Zoho have acted on it? A call that
- * changes Zoho's data (an upload, a delete) that may have been acted on is **ambiguous**: the
- * next attempt lists the record before it posts again. Reads are never ambiguous. RELIABILITY.md
- * shows this table beside the answers' (see {@link errorFromResponse}).
+ * Failures without a (complete) answer: `unreachable` (a connect-phase code: refused,
+ * unreachable host or network, DNS), `timeout` (connect, headers or body timeout,
+ * `AbortSignal.timeout()`), `aborted` (the caller's signal), `reset` (any other network error).
  */
-export const NETWORK_FAILURE_TABLE: Readonly<Record<CallPhase, { mayHaveActed: boolean; why: string }>> = {
-  connecting: { mayHaveActed: false, why: 'no connection existed: nothing left this machine' },
-  'before-body': { mayHaveActed: false, why: 'Zoho cannot store a file or link whose body it never received' },
-  sent: { mayHaveActed: true, why: 'once the first body byte is on its way, Zoho may have received all of it and acted' },
+export const NETWORK_FAILURES = ['unreachable', 'reset', 'timeout', 'aborted'] as const;
+
+/** One of {@link NETWORK_FAILURES}. */
+export type NetworkFailure = (typeof NETWORK_FAILURES)[number];
+
+/**
+ * What was wrong with an answer: `auth-refused` is a 401 other than `INVALID_TOKEN`, or Zoho's
+ * `AUTHENTICATION_FAILURE` / `OAUTH_SCOPE_MISMATCH` at any status below 500; `4xx` is any other
+ * refusal: a non-2xx answer below 500, or an error row in a 2xx answer.
+ */
+export const ANSWER_FAILURES = ['5xx', '2xx-unreadable', '429', '401-invalid-token', 'auth-refused', '4xx'] as const;
+
+/** One of {@link ANSWER_FAILURES}. */
+export type AnswerFailure = (typeof ANSWER_FAILURES)[number];
+
+/** What a failure means: one cell of {@link FAILURE_TABLE}. */
+export interface FailureVerdict {
+  classification: ErrorClassification;
+  /**
+   * Zoho may have acted on the call: for a call that changes Zoho's data (an upload, a delete)
+   * the failure is ambiguous, and the next attempt lists the record before it posts again.
+   * Reads are never ambiguous.
+   */
+  ambiguous: boolean;
+  /** The error's code when Zoho named none. */
+  code: string;
+}
+
+/** Network failures can happen in every phase; answers' failures only once answered. */
+type FailureTable = {
+  readonly [P in CallPhase]: Readonly<Record<P extends 'answered' ? NetworkFailure | AnswerFailure : NetworkFailure, FailureVerdict>>;
 };
 
-/** Which phase a failure happened in (see {@link CallPhase}). */
-export function callPhase(code: string | undefined, body: { has: boolean; started: boolean }): CallPhase {
-  if (body.started) return 'sent';
-  if (code !== undefined && CONNECT_PHASE_CODES.has(code)) return 'connecting';
-  return body.has ? 'before-body' : 'sent';
+const notStored = (code: string): FailureVerdict => ({ classification: 'transient', ambiguous: false, code });
+const mayBeStored = (code: string): FailureVerdict => ({ classification: 'transient', ambiguous: true, code });
+
+/**
+ * The one table of what a failed Zoho call means: phase × failure → classification and
+ * ambiguity. {@link errorFromNetwork}, {@link errorFromResponse} and {@link unexpectedResponse}
+ * read it; RELIABILITY.md ("How a failed call is classified") shows it row for row. The rule:
+ * before the first request-body byte was handed over, nothing can be stored; after it, every
+ * failure is ambiguous, whatever its code.
+ */
+export const FAILURE_TABLE: FailureTable = {
+  'before-connect': {
+    unreachable: notStored(LocalErrorCode.NETWORK_ERROR),
+    reset: notStored(LocalErrorCode.NETWORK_ERROR),
+    timeout: notStored(LocalErrorCode.TIMEOUT),
+    aborted: notStored(LocalErrorCode.ABORTED),
+  },
+  connected: {
+    unreachable: notStored(LocalErrorCode.NETWORK_ERROR),
+    reset: notStored(LocalErrorCode.NETWORK_ERROR),
+    timeout: notStored(LocalErrorCode.TIMEOUT),
+    aborted: notStored(LocalErrorCode.ABORTED),
+  },
+  'body-started': {
+    unreachable: mayBeStored(LocalErrorCode.NETWORK_ERROR),
+    reset: mayBeStored(LocalErrorCode.NETWORK_ERROR),
+    timeout: mayBeStored(LocalErrorCode.TIMEOUT),
+    aborted: mayBeStored(LocalErrorCode.ABORTED),
+  },
+  answered: {
+    // The answer could not be read to its end: it may well have been a success.
+    unreachable: mayBeStored(LocalErrorCode.NETWORK_ERROR),
+    reset: mayBeStored(LocalErrorCode.NETWORK_ERROR),
+    timeout: mayBeStored(LocalErrorCode.TIMEOUT),
+    aborted: mayBeStored(LocalErrorCode.ABORTED),
+    // Zoho can fail after it stored the file, so a 5xx never proves nothing was saved.
+    '5xx': mayBeStored(LocalErrorCode.HTTP_SERVER_ERROR),
+    '2xx-unreadable': mayBeStored(LocalErrorCode.UNEXPECTED_RESPONSE),
+    '429': { classification: 'rate_limited', ambiguous: false, code: 'TOO_MANY_REQUESTS' },
+    '401-invalid-token': { classification: 'token_expired', ambiguous: false, code: 'INVALID_TOKEN' },
+    // A 401 we cannot name is still an authentication problem that no retry fixes.
+    'auth-refused': { classification: 'systemic', ambiguous: false, code: 'AUTHENTICATION_FAILURE' },
+    '4xx': { classification: 'permanent', ambiguous: false, code: LocalErrorCode.HTTP_CLIENT_ERROR },
+  },
+};
+
+/** Every row of {@link FAILURE_TABLE}, in order: for tests and documentation. */
+export function failureTableRows(): Array<{ phase: CallPhase; failure: NetworkFailure | AnswerFailure } & FailureVerdict> {
+  return CALL_PHASES.flatMap((phase) => {
+    const cells: Readonly<Partial<Record<NetworkFailure | AnswerFailure, FailureVerdict>>> = FAILURE_TABLE[phase];
+    // In the order of the kinds' lists, not Object.entries' (which would put '429' first).
+    return [...NETWORK_FAILURES, ...ANSWER_FAILURES].flatMap((failure) => {
+      const verdict = cells[failure];
+      return verdict ? [{ phase, failure, ...verdict }] : [];
+    });
+  });
+}
+
+/**
+ * How far a call got before it failed without a complete answer. `answered`: the status line
+ * arrived (the answer's body was being read). Otherwise the client says whether the request
+ * was handed to undici (`dispatched`), whether it has a body, and whether the body's first
+ * byte was handed over (`bodyStarted`).
+ */
+export type CallProgress = { answered: true } | { answered: false; dispatched: boolean; hasBody: boolean; bodyStarted: boolean };
+
+/** What a call that does not say how far it got is taken to have done: everything short of an answer. */
+const UNKNOWN_PROGRESS: CallProgress = { answered: false, dispatched: true, hasBody: false, bodyStarted: true };
+
+/**
+ * The phase of a failure with error code `code`:
+ * - `answered` once the status line arrived;
+ * - `body-started` once the first body byte was handed over, whatever the code;
+ * - `before-connect` when the call never reached undici, or failed with a connect-phase code;
+ * - `connected` for any other failure of a call with a body;
+ * - `body-started` for any other failure of a call without one (a delete): its request is complete with its headers.
+ */
+export function callPhase(code: string | undefined, progress: CallProgress): CallPhase {
+  if (progress.answered) return 'answered';
+  if (progress.bodyStarted) return 'body-started';
+  if (!progress.dispatched || (code !== undefined && CONNECT_PHASE_CODES.has(code))) return 'before-connect';
+  return progress.hasBody ? 'connected' : 'body-started';
+}
+
+/** Which {@link NetworkFailure} an error thrown by undici (or the body stream) is. */
+export function networkFailure(error: unknown): NetworkFailure {
+  const code = errorCode(error);
+  const name = error instanceof Error ? error.name : undefined;
+  if (name === 'AbortError' || code === 'UND_ERR_ABORTED') return 'aborted';
+  if ((code !== undefined && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') return 'timeout';
+  if (code !== undefined && CONNECT_PHASE_CODES.has(code)) return 'unreachable';
+  return 'reset';
+}
+
+/** Which {@link AnswerFailure} a non-2xx answer is. */
+export function answerFailure(status: number, zohoCode: string | undefined): AnswerFailure {
+  if (status === 429) return '429';
+  if (status >= 500) return '5xx';
+  if (status === 401 && zohoCode === 'INVALID_TOKEN') return '401-invalid-token';
+  if (status === 401 || (zohoCode !== undefined && SYSTEMIC_ZOHO_CODES.has(zohoCode))) return 'auth-refused';
+  return '4xx';
+}
+
+/**
+ * Classifies a non-2xx HTTP answer from the Zoho API (not the accounts server), per {@link FAILURE_TABLE}.
+ * @param status HTTP status
+ * @param body the parsed JSON body, or undefined when it was not JSON
+ * @param creditsRemaining `X-API-CREDITS-REMAINING`, when present
+ * @param context.mutating true for calls that change Zoho's data; @defaultValue `true`
+ */
+export function errorFromResponse(status: number, body: unknown, creditsRemaining?: number, context: { mutating?: boolean } = {}): ZohoError {
+  const envelope = findErrorEnvelope(body);
+  const zohoCode = typeof envelope?.code === 'string' ? envelope.code : undefined;
+  const message =
+    typeof envelope?.message === 'string' && envelope.message.length > 0 ? envelope.message : `HTTP ${status}`;
+  const details =
+    envelope?.details && typeof envelope.details === 'object' ? (envelope.details as Record<string, unknown>) : undefined;
+  const verdict = FAILURE_TABLE.answered[answerFailure(status, zohoCode)];
+  return new ZohoError({
+    httpStatus: status,
+    zohoCode,
+    details,
+    creditsRemaining,
+    message,
+    code: zohoCode ?? verdict.code,
+    classification: verdict.classification,
+    ambiguous: (context.mutating ?? true) && verdict.ambiguous,
+  });
+}
+
+/** True when `error` is a {@link ZohoError}. */
+export function isZohoError(error: unknown): error is ZohoError {
+  return error instanceof ZohoError;
 }
 
 /**
  * Classifies a call that got no (complete) answer: a refused, reset or timed-out
- * connection, or the caller's abort. Transient in every case; ambiguous per
- * {@link NETWORK_FAILURE_TABLE}.
- * @param error what undici (or the body stream) threw
+ * connection, or the caller's abort, per {@link FAILURE_TABLE}.
+ * @param error what undici (or the body stream) threw; a {@link ZohoError} is returned as it is
  * @param context.mutating true for calls that change Zoho's data (upload, delete)
- * @param context.body whether the call has a body, and whether its first byte was handed over;
- *   unknown (a response body being read, say) counts as sent
+ * @param context.progress how far the call got; unknown counts as everything short of an answer
  */
-export function errorFromNetwork(error: unknown, context: { mutating: boolean; body?: { has: boolean; started: boolean } }): ZohoError {
+export function errorFromNetwork(error: unknown, context: { mutating: boolean; progress?: CallProgress }): ZohoError {
   if (error instanceof ZohoError) return error;
   const code = errorCode(error);
-  const name = error instanceof Error ? error.name : undefined;
-  const phase = callPhase(code, context.body ?? { has: false, started: true });
-  const ambiguous = context.mutating && NETWORK_FAILURE_TABLE[phase].mayHaveActed;
+  const failure = networkFailure(error);
+  const verdict = FAILURE_TABLE[callPhase(code, context.progress ?? UNKNOWN_PROGRESS)][failure];
   const detail = error instanceof Error ? error.message : String(error);
-  if (name === 'AbortError' || code === 'UND_ERR_ABORTED') {
-    return new ZohoError({ code: LocalErrorCode.ABORTED, classification: 'transient', ambiguous, message: `call aborted: ${detail}`, cause: error });
-  }
-  if ((code !== undefined && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') {
-    return new ZohoError({ code: LocalErrorCode.TIMEOUT, classification: 'transient', ambiguous, message: `no answer in time (${code ?? name})`, cause: error });
-  }
-  return new ZohoError({
-    code: LocalErrorCode.NETWORK_ERROR,
-    classification: 'transient',
-    ambiguous,
-    message: `${code ?? 'network failure'}: ${detail}`,
-    cause: error,
-  });
+  const name = error instanceof Error ? error.name : undefined;
+  const message =
+    failure === 'aborted' ? `call aborted: ${detail}` : failure === 'timeout' ? `no answer in time (${code ?? name})` : `${code ?? 'network failure'}: ${detail}`;
+  return new ZohoError({ code: verdict.code, classification: verdict.classification, ambiguous: context.mutating && verdict.ambiguous, message, cause: error });
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -295,10 +390,11 @@ export function errorFromRefresh(status: number, body: unknown): ZohoError {
  * stored the file, so the failure is ambiguous and the next attempt must look first.
  */
 export function unexpectedResponse(message: string, context: { httpStatus: number; mutating: boolean; cause?: unknown }): ZohoError {
+  const verdict = FAILURE_TABLE.answered['2xx-unreadable'];
   return new ZohoError({
-    code: LocalErrorCode.UNEXPECTED_RESPONSE,
-    classification: 'transient',
-    ambiguous: context.mutating,
+    code: verdict.code,
+    classification: verdict.classification,
+    ambiguous: context.mutating && verdict.ambiguous,
     httpStatus: context.httpStatus,
     message,
     cause: context.cause,

@@ -1,7 +1,7 @@
 /**
- * The phase table (zoho/errors.ts NETWORK_FAILURE_TABLE) through the real client over real
- * HTTP: a call that failed before its first body byte left is "not stored"; after it, every
- * failure is ambiguous (the next attempt lists the record before it posts again).
+ * The phases of zoho/errors.ts FAILURE_TABLE through the real client over real HTTP: a call that
+ * failed before its first body byte left is "not stored"; after it, every failure is ambiguous
+ * (the next attempt lists the record before it posts again), whatever its code.
  */
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +69,38 @@ describe('a failed upload, by phase', () => {
       });
     });
     expect(await failure(upload(clientFor(url)))).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
+  });
+
+  it('an unreachable host after the body started (here the source\'s, mid-file) is ambiguous, whatever the code says', async () => {
+    const url = await rawServer((socket) => socket.resume());
+    const unreachable = Object.assign(new Error('connect EHOSTUNREACH'), { code: 'EHOSTUNREACH' });
+    async function* breaksMidFile() {
+      yield Buffer.alloc(16 * 1024, 0x61);
+      throw unreachable;
+    }
+    const error = await failure(
+      clientFor(url).uploadFile({ module: 'Leads', recordId: '1', open: async () => ({ stream: Readable.from(breaksMidFile()), size: 64 * 1024, fileName: 'a.txt' }) }),
+    );
+    expect(error).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
+    expect(error.cause).toBe(unreachable);
+  });
+
+  it('a link upload refused at connect: not stored', async () => {
+    const error = await failure(clientFor(await closedPortUrl()).uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/a' }));
+    expect(error).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: false });
+  });
+
+  it('a link upload whose connection dropped once its body arrived: ambiguous', async () => {
+    const url = await rawServer((socket) => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        // Headers and the start of the form are in: drop the connection without answering.
+        if (received.includes('attachmentUrl')) socket.destroy();
+      });
+    });
+    const error = await failure(clientFor(url).uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/a' }));
+    expect(error).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
   });
 
   it('no answer after the body was sent: ambiguous', async () => {

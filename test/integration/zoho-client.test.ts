@@ -353,6 +353,39 @@ describe('the contract error table, over HTTP', () => {
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', classification: 'transient', ambiguous: false });
   });
 
+  it('a link upload is a body too: a reset after it was sent is ambiguous', async () => {
+    const { client } = sharedClient();
+    fake.faults.add({ kind: 'resetAfterStore', match: { path: 'upload' } });
+    const error = await failure(client.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/reset' }));
+    expect(error).toMatchObject({ code: 'NETWORK_ERROR', classification: 'transient', ambiguous: true });
+    expect(fake.inspect().attachments).toHaveLength(1);
+  });
+
+  it('a delete whose connection is reset is ambiguous: its request is whole once sent', async () => {
+    const { client } = sharedClient();
+    const { attachmentId } = await client.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/del' });
+    fake.faults.add({ kind: 'resetAfterStore', match: { path: 'delete' } });
+    const error = await failure(client.deleteAttachments('Leads', '1', [attachmentId]));
+    expect(error).toMatchObject({ code: 'NETWORK_ERROR', classification: 'transient', ambiguous: true });
+    expect(fake.inspect().attachments).toHaveLength(0);
+  });
+
+  it('a delete aborted before it was handed over is not ambiguous, and reaches nothing', async () => {
+    const { client } = sharedClient();
+    const { attachmentId } = await client.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/kept' });
+    const error = await failure(client.deleteAttachments('Leads', '1', [attachmentId], { signal: AbortSignal.abort() }));
+    expect(error).toMatchObject({ code: 'ABORTED', classification: 'transient', ambiguous: false });
+    expect(fake.inspect().calls.delete).toBe(0);
+    expect(fake.inspect().attachments).toHaveLength(1);
+  });
+
+  it('a 500 on a read is transient, not ambiguous (reads never are)', async () => {
+    const { client } = sharedClient();
+    fake.faults.add({ kind: 'error500', match: { path: 'list' } });
+    const error = await failure(client.listAttachments('Leads', '1'));
+    expect(error).toMatchObject({ code: 'INTERNAL_ERROR', httpStatus: 500, classification: 'transient', ambiguous: false });
+  });
+
   it('a hung server is given up on after requestTimeoutMs: TIMEOUT, transient, ambiguous for an upload', async () => {
     const { client } = sharedClient({ requestTimeoutMs: 300 });
     await client.listAttachments('Leads', '1');

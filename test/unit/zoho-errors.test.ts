@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { NETWORK_FAILURE_TABLE, callPhase, errorFromNetwork, errorFromRefresh, errorFromResponse } from '../../src/zoho/errors.js';
+import { readFileSync } from 'node:fs';
+import {
+  answerFailure,
+  bodySizeMismatch,
+  callPhase,
+  errorFromNetwork,
+  errorFromRefresh,
+  errorFromResponse,
+  failureTableRows,
+  networkFailure,
+  unexpectedResponse,
+  type AnswerFailure,
+  type CallPhase,
+  type CallProgress,
+  type NetworkFailure,
+  type ZohoError,
+} from '../../src/zoho/errors.js';
 import { creditsRemaining, parseJson } from '../../src/zoho/response.js';
 
 const envelope = (code: string, message = 'm', details: Record<string, unknown> = {}) => ({ code, details, message, status: 'error' });
@@ -57,52 +73,137 @@ describe('errorFromRefresh', () => {
   });
 });
 
-describe('errorFromNetwork: the phase table', () => {
-  const err = (code: string, name = 'Error') => Object.assign(new Error(`${code} happened`), { code, name });
-  const withBody = (started: boolean) => ({ has: true, started });
-  const noBody = { has: false, started: false };
+describe('FAILURE_TABLE: phase × failure → classification and ambiguity', () => {
+  // The specification, written out: [phase, failure, classification, ambiguous, code].
+  const spec: Array<[CallPhase, NetworkFailure | AnswerFailure, string, boolean, string]> = [
+    ['before-connect', 'unreachable', 'transient', false, 'NETWORK_ERROR'],
+    ['before-connect', 'reset', 'transient', false, 'NETWORK_ERROR'],
+    ['before-connect', 'timeout', 'transient', false, 'TIMEOUT'],
+    ['before-connect', 'aborted', 'transient', false, 'ABORTED'],
+    ['connected', 'unreachable', 'transient', false, 'NETWORK_ERROR'],
+    ['connected', 'reset', 'transient', false, 'NETWORK_ERROR'],
+    ['connected', 'timeout', 'transient', false, 'TIMEOUT'],
+    ['connected', 'aborted', 'transient', false, 'ABORTED'],
+    ['body-started', 'unreachable', 'transient', true, 'NETWORK_ERROR'],
+    ['body-started', 'reset', 'transient', true, 'NETWORK_ERROR'],
+    ['body-started', 'timeout', 'transient', true, 'TIMEOUT'],
+    ['body-started', 'aborted', 'transient', true, 'ABORTED'],
+    ['answered', 'unreachable', 'transient', true, 'NETWORK_ERROR'],
+    ['answered', 'reset', 'transient', true, 'NETWORK_ERROR'],
+    ['answered', 'timeout', 'transient', true, 'TIMEOUT'],
+    ['answered', 'aborted', 'transient', true, 'ABORTED'],
+    ['answered', '5xx', 'transient', true, 'HTTP_SERVER_ERROR'],
+    ['answered', '2xx-unreadable', 'transient', true, 'UNEXPECTED_RESPONSE'],
+    ['answered', '429', 'rate_limited', false, 'TOO_MANY_REQUESTS'],
+    ['answered', '401-invalid-token', 'token_expired', false, 'INVALID_TOKEN'],
+    ['answered', 'auth-refused', 'systemic', false, 'AUTHENTICATION_FAILURE'],
+    ['answered', '4xx', 'permanent', false, 'HTTP_CLIENT_ERROR'],
+  ];
 
-  // [code, name, call has a body, body started, mutating] → [code, ambiguous]
-  it.each([
-    ['ECONNREFUSED', 'Error', true, false, true, 'NETWORK_ERROR', false],
-    ['EHOSTUNREACH', 'Error', true, false, true, 'NETWORK_ERROR', false],
-    ['ENETUNREACH', 'Error', true, false, true, 'NETWORK_ERROR', false],
-    ['UND_ERR_CONNECT_TIMEOUT', 'Error', true, false, true, 'TIMEOUT', false],
-    // Connected, not one body byte handed over: Zoho cannot have stored anything.
-    ['ECONNRESET', 'Error', true, false, true, 'NETWORK_ERROR', false],
-    ['UND_ERR_HEADERS_TIMEOUT', 'Error', true, false, true, 'TIMEOUT', false],
-    ['UND_ERR_ABORTED', 'AbortError', true, false, true, 'ABORTED', false],
-    // After the first body byte every failure is ambiguous, whatever its code.
-    ['EHOSTUNREACH', 'Error', true, true, true, 'NETWORK_ERROR', true],
-    ['ENETUNREACH', 'Error', true, true, true, 'NETWORK_ERROR', true],
-    ['ECONNREFUSED', 'Error', true, true, true, 'NETWORK_ERROR', true],
-    ['ECONNRESET', 'Error', true, true, true, 'NETWORK_ERROR', true],
-    ['UND_ERR_SOCKET', 'Error', true, true, true, 'NETWORK_ERROR', true],
-    ['UND_ERR_HEADERS_TIMEOUT', 'Error', true, true, true, 'TIMEOUT', true],
-    ['UND_ERR_BODY_TIMEOUT', 'Error', true, true, true, 'TIMEOUT', true],
-    ['UND_ERR_ABORTED', 'AbortError', true, true, true, 'ABORTED', true],
-    // A call without a body (a delete): past connecting, the request may have arrived.
-    ['ECONNREFUSED', 'Error', false, false, true, 'NETWORK_ERROR', false],
-    ['ECONNRESET', 'Error', false, false, true, 'NETWORK_ERROR', true],
-    ['UND_ERR_HEADERS_TIMEOUT', 'Error', false, false, true, 'TIMEOUT', true],
-    // Reads are never ambiguous.
-    ['ECONNRESET', 'Error', true, true, false, 'NETWORK_ERROR', false],
-    ['UND_ERR_HEADERS_TIMEOUT', 'Error', false, false, false, 'TIMEOUT', false],
-  ] as const)('%s (%s), body %s started %s, mutating %s: %s, ambiguous %s', (code, name, has, started, mutating, expectedCode, ambiguous) => {
-    expect(errorFromNetwork(err(code, name), { mutating, body: has ? withBody(started) : noBody })).toMatchObject({ code: expectedCode, classification: 'transient', ambiguous });
+  it('is exactly the specification', () => {
+    expect(failureTableRows().map((r) => [r.phase, r.failure, r.classification, r.ambiguous, r.code])).toEqual(spec);
   });
 
-  it('counts a failure whose phase is unknown (an answer being read) as sent', () => {
-    expect(callPhase('ECONNRESET', { has: false, started: true })).toBe('sent');
+  const err = (code: string | undefined, name = 'Error') => Object.assign(new Error(`${code ?? name} happened`), { code, name });
+  /** An error of each network failure kind. */
+  const networkErrors: Record<NetworkFailure, Error> = {
+    unreachable: err('EHOSTUNREACH'),
+    reset: err('ECONNRESET'),
+    timeout: err('UND_ERR_HEADERS_TIMEOUT'),
+    aborted: err('UND_ERR_ABORTED', 'AbortError'),
+  };
+  /** How far a call with a body got, for each phase (an unreachable code is itself "before connect" until the body starts). */
+  const progressIn: Record<CallPhase, CallProgress> = {
+    'before-connect': { answered: false, dispatched: false, hasBody: true, bodyStarted: false },
+    connected: { answered: false, dispatched: true, hasBody: true, bodyStarted: false },
+    'body-started': { answered: false, dispatched: true, hasBody: true, bodyStarted: true },
+    answered: { answered: true },
+  };
+  /** An answer of each kind: [status, Zoho's code]. */
+  const answers: Record<AnswerFailure, [number, string | undefined]> = {
+    '5xx': [502, undefined],
+    '2xx-unreadable': [200, undefined],
+    '429': [429, undefined],
+    '401-invalid-token': [401, 'INVALID_TOKEN'],
+    'auth-refused': [401, undefined],
+    '4xx': [418, undefined],
+  };
+
+  it.each(spec)('%s × %s → %s, ambiguous %s, %s', (phase, failure, classification, ambiguous, code) => {
+    let made: (mutating: boolean) => ZohoError;
+    if (failure in networkErrors) {
+      const error = networkErrors[failure as NetworkFailure];
+      expect(networkFailure(error)).toBe(failure);
+      made = (mutating) => errorFromNetwork(error, { mutating, progress: progressIn[phase] });
+    } else if (failure === '2xx-unreadable') {
+      made = (mutating) => unexpectedResponse('no id', { httpStatus: 200, mutating });
+    } else {
+      const [status, zohoCode] = answers[failure as AnswerFailure];
+      expect(answerFailure(status, zohoCode)).toBe(failure);
+      made = (mutating) => errorFromResponse(status, zohoCode ? envelope(zohoCode) : undefined, undefined, { mutating });
+    }
+    expect(made(true)).toMatchObject({ code, classification, ambiguous });
+    // Reads are never ambiguous.
+    expect(made(false)).toMatchObject({ code, classification, ambiguous: false });
+  });
+
+  it('is shown row for row in RELIABILITY.md', () => {
+    const doc = readFileSync(new URL('../../RELIABILITY.md', import.meta.url), 'utf8');
+    for (const [phase, failure, classification, ambiguous, code] of spec) {
+      expect(doc).toContain(`| \`${phase}\` | \`${failure}\` | ${classification} | ${ambiguous ? '**yes**' : 'no'} | \`${code}\` |`);
+    }
+  });
+});
+
+describe('callPhase and errorFromNetwork: how far a call got', () => {
+  const err = (code: string, name = 'Error') => Object.assign(new Error(`${code} happened`), { code, name });
+  const body = (bodyStarted: boolean): CallProgress => ({ answered: false, dispatched: true, hasBody: true, bodyStarted });
+  const noBody: CallProgress = { answered: false, dispatched: true, hasBody: false, bodyStarted: false };
+
+  // [code, name, progress, mutating] → [code, ambiguous]
+  it.each([
+    // Connect-phase codes before the first body byte: nothing left this machine.
+    ['ECONNREFUSED', 'Error', body(false), true, 'NETWORK_ERROR', false],
+    ['ENOTFOUND', 'Error', body(false), true, 'NETWORK_ERROR', false],
+    ['EHOSTUNREACH', 'Error', body(false), true, 'NETWORK_ERROR', false],
+    ['ENETUNREACH', 'Error', body(false), true, 'NETWORK_ERROR', false],
+    ['UND_ERR_CONNECT_TIMEOUT', 'Error', body(false), true, 'TIMEOUT', false],
+    // Connected, not one body byte handed over: Zoho cannot have stored anything.
+    ['ECONNRESET', 'Error', body(false), true, 'NETWORK_ERROR', false],
+    ['UND_ERR_HEADERS_TIMEOUT', 'Error', body(false), true, 'TIMEOUT', false],
+    ['UND_ERR_ABORTED', 'AbortError', body(false), true, 'ABORTED', false],
+    // After the first body byte every failure is ambiguous, whatever its code.
+    ['EHOSTUNREACH', 'Error', body(true), true, 'NETWORK_ERROR', true],
+    ['ENETUNREACH', 'Error', body(true), true, 'NETWORK_ERROR', true],
+    ['ECONNREFUSED', 'Error', body(true), true, 'NETWORK_ERROR', true],
+    ['ECONNRESET', 'Error', body(true), true, 'NETWORK_ERROR', true],
+    ['UND_ERR_SOCKET', 'Error', body(true), true, 'NETWORK_ERROR', true],
+    ['UND_ERR_HEADERS_TIMEOUT', 'Error', body(true), true, 'TIMEOUT', true],
+    ['UND_ERR_BODY_TIMEOUT', 'Error', body(true), true, 'TIMEOUT', true],
+    ['UND_ERR_ABORTED', 'AbortError', body(true), true, 'ABORTED', true],
+    // A call without a body (a delete): past connecting, its request may have arrived whole.
+    ['ECONNREFUSED', 'Error', noBody, true, 'NETWORK_ERROR', false],
+    ['ECONNRESET', 'Error', noBody, true, 'NETWORK_ERROR', true],
+    ['UND_ERR_HEADERS_TIMEOUT', 'Error', noBody, true, 'TIMEOUT', true],
+    // …but not when it was aborted before it was handed over at all.
+    ['ABORT_ERR', 'AbortError', { ...noBody, dispatched: false }, true, 'ABORTED', false],
+    // The answer's body broke off: it may have been a success.
+    ['ECONNRESET', 'Error', { answered: true }, true, 'NETWORK_ERROR', true],
+    // Reads are never ambiguous.
+    ['ECONNRESET', 'Error', body(true), false, 'NETWORK_ERROR', false],
+    ['UND_ERR_HEADERS_TIMEOUT', 'Error', noBody, false, 'TIMEOUT', false],
+  ] as const)('%s (%s), %j, mutating %s: %s, ambiguous %s', (code, name, progress, mutating, expectedCode, ambiguous) => {
+    expect(errorFromNetwork(err(code, name), { mutating, progress })).toMatchObject({ code: expectedCode, classification: 'transient', ambiguous });
+  });
+
+  it('counts a failure whose progress is unknown as sent: ambiguous for a call that changes data', () => {
+    expect(callPhase('ECONNRESET', { answered: false, dispatched: true, hasBody: false, bodyStarted: true })).toBe('body-started');
     expect(errorFromNetwork(err('ECONNRESET'), { mutating: true })).toMatchObject({ ambiguous: true });
   });
 
-  it('has one row per phase, and only "sent" may have been acted on', () => {
-    expect(Object.entries(NETWORK_FAILURE_TABLE).map(([phase, row]) => [phase, row.mayHaveActed])).toEqual([
-      ['connecting', false],
-      ['before-body', false],
-      ['sent', true],
-    ]);
+  it('returns a ZohoError (a body that changed size) as it is: never ambiguous', () => {
+    const mismatch = bodySizeMismatch(10, 12, false);
+    expect(errorFromNetwork(mismatch, { mutating: true, progress: body(true) })).toBe(mismatch);
   });
 });
 
