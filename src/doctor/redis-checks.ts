@@ -96,11 +96,14 @@ async function checkEvictionPolicy(redis: Redis, info: Map<string, string>): Pro
   return { name, status: 'pass', detail: `noeviction${source}` };
 }
 
-/** Without persistence a Redis restart forgets every queued job and the ledger of what was uploaded. */
+/**
+ * Without persistence a Redis restart forgets every queued job and the ledger of what was
+ * uploaded; with AOF fsynced only every second (or when the OS likes), a crash loses the last
+ * writes Redis acknowledged, and a lost "may already be stored" mark means a duplicate upload.
+ * RELIABILITY.md ("Persistence") recommends AOF with `appendfsync always`, as docker-compose.yml runs it.
+ */
 async function checkPersistence(redis: Redis, info: Map<string, string>): Promise<CheckResult> {
   const name = 'Redis persistence';
-  const fix =
-    "turn on AOF: `redis-cli CONFIG SET appendonly yes` now, and `appendonly yes` in redis.conf (or `--appendonly yes`; the docker-compose.yml here does so) so it survives a restart";
   const appendOnly = await configGet(redis, 'appendonly');
   const aofOn = appendOnly.refused ? info.get('aof_enabled') === '1' : appendOnly.value === 'yes';
   if (aofOn) {
@@ -115,19 +118,22 @@ async function checkPersistence(redis: Redis, info: Map<string, string>): Promis
     };
   }
 
+  const fix =
+    'turn on AOF with appendfsync always: `redis-cli CONFIG SET appendonly yes` and `redis-cli CONFIG SET appendfsync always` now, and `appendonly yes` and `appendfsync always` in redis.conf (or `--appendonly yes --appendfsync always`; the docker-compose.yml here does so) so it survives a restart';
+  const aofOff = appendOnly.refused ? 'AOF is off (INFO says aof_enabled:0)' : 'AOF is off (appendonly no)';
   const save = await configGet(redis, 'save');
   if (save.refused) {
-    return { name, status: 'warn', detail: `AOF is off, and whether RDB snapshots are on cannot be read: CONFIG is disabled on this server (${save.refused})`, fix };
+    return { name, status: 'warn', detail: `${aofOff}, and whether RDB snapshots are on cannot be read: CONFIG is disabled on this server (${save.refused})`, fix };
   }
   if (save.value) {
     return {
       name,
       status: 'warn',
-      detail: `AOF is off; only RDB snapshots (save ${save.value}): a crash loses what changed since the last snapshot, and the ledger with it`,
+      detail: `${aofOff}; only RDB snapshots (save ${save.value}): a crash loses what changed since the last snapshot, and the ledger with it`,
       fix,
     };
   }
-  return { name, status: 'warn', detail: 'off (no AOF, no RDB snapshots): a Redis restart loses every queued upload and the ledger', fix };
+  return { name, status: 'warn', detail: `${aofOff}, and no RDB snapshots: a Redis restart loses every queued upload and the ledger`, fix };
 }
 
 /** CONFIG GET of one setting; `refused` holds the server's refusal when CONFIG is disabled or not allowed. */

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from '../../src/demo/private-redis.js';
 import { FAKE_CREDENTIALS } from '../../src/fake-zoho/index.js';
@@ -115,6 +116,27 @@ describe('zoho-attach doctor', () => {
     expect(line(result.stdout, 'Redis maxmemory-policy')).toMatch(/^✗ maxmemory-policy is allkeys-lru/);
     expect(fixOf(result.stdout, 'Redis maxmemory-policy')).toContain('CONFIG SET maxmemory-policy noeviction');
     expect(line(result.stdout, 'Zoho OAuth')).toMatch(/^✓ /);
+  });
+
+  it('on a Redis with AOF off and an evicting policy, names both settings and both fixes, and changes neither', async () => {
+    world = await createPipelineWorld();
+    privateRedis = await startPrivateRedis({ extraArgs: ['--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'] });
+    const result = await runCli(['doctor'], { ...world.env, REDIS_URL: privateRedis.url }, world.dir);
+    expect(result.code).toBe(1);
+    expect(line(result.stdout, 'Redis maxmemory-policy')).toMatch(/^✗ maxmemory-policy is allkeys-lru: .*deletes keys/);
+    expect(fixOf(result.stdout, 'Redis maxmemory-policy')).toContain('CONFIG SET maxmemory-policy noeviction');
+    expect(line(result.stdout, 'Redis persistence')).toMatch(/^! AOF is off \(appendonly no\), and no RDB snapshots: .*loses every queued upload/);
+    const persistenceFix = fixOf(result.stdout, 'Redis persistence');
+    expect(persistenceFix).toContain('CONFIG SET appendonly yes');
+    expect(persistenceFix).toContain('CONFIG SET appendfsync always');
+    // doctor only reads: the server keeps the settings it was started with.
+    const redis = new Redis(privateRedis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'no']);
+      expect(await redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'allkeys-lru']);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('reads the policy from INFO where CONFIG is disabled, and warns that persistence cannot be read', async () => {

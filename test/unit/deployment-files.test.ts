@@ -63,6 +63,10 @@ describe('docker-compose.yml', () => {
     // What RELIABILITY.md recommends for a migration: no acknowledged write lost in a crash.
     expect(setting('--appendfsync')).toBe('always');
     expect(read('RELIABILITY.md')).toMatch(/run Redis with `appendfsync always`/);
+    expect(read('RELIABILITY.md')).toMatch(/`docker-compose\.yml` runs Redis\s+with `appendfsync always`/);
+    expect(read('README.md')).toMatch(/docker-compose\.yml` runs Redis 7 \(AOF with `appendfsync always`/);
+    // Nothing that documents the deployment still promises everysec is enough.
+    for (const file of ['RELIABILITY.md', 'README.md', '.env.example']) expect(read(file)).not.toMatch(/appendfsync everysec/);
     expect(setting('--maxmemory-policy')).toBe('noeviction');
     const dataVolume = asList(redis.volumes, 'redis.volumes').map(String).find((v) => v.endsWith(':/data'));
     expect(dataVolume).toBeDefined();
