@@ -6,17 +6,21 @@ import type { Express } from 'express';
 import type { UploadQueue } from '../queue/upload-queue.js';
 import { DASHBOARD_PATHS } from './paths.js';
 
-/** bull-board's UI and API for the upload queue. */
-export function createBullBoardApp(uploadQueue: UploadQueue, options: { readOnly: boolean }): Express {
+/**
+ * bull-board's UI and API for the upload queue, for looking only. Its writes (retry, add, edit,
+ * clean, promote, empty, pause) would bypass the ledger: a retried dead letter would stay
+ * "dead" in the batch counters, an added job would skip the manifest's checks. So it is always
+ * read-only (bull-board then refuses those API calls, whatever the UI sends); retrying, purging,
+ * pausing and resuming happen on the dashboard's own pages and in the CLI, which keep the ledger
+ * in step.
+ */
+export function createBullBoardApp(uploadQueue: UploadQueue): Express {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATHS.bullBoard);
   createBullBoard({
     queues: [
       new BullMQAdapter(uploadQueue.queue, {
-        readOnlyMode: options.readOnly,
-        // Dead letters are retried from our own page: it also moves the row back to "pending"
-        // in the ledger, which bull-board's retry knows nothing of (the batch counters would
-        // count the row as dead while it is queued again).
+        readOnlyMode: true,
         allowRetries: false,
         description: 'one job per manifest row; failed jobs are the dead letters',
       }),

@@ -48,9 +48,11 @@ export function createDashboardApp(options: { context: DashboardContext; policy:
     (req, res, next) => {
       // bull-board's UI sends this cookie back as an X-XSRF-TOKEN header on its writes (see csrf.ts).
       if (req.method === 'GET') res.cookie(CSRF_COOKIE, policy.csrfToken, { path: DASHBOARD_PATHS.bullBoard, sameSite: 'strict', httpOnly: false });
+      // Job data and dead letters are no one's to cache: not a browser's, not a proxy's.
+      res.setHeader('Cache-Control', 'no-store');
       next();
     },
-    createBullBoardApp(context.uploadQueue, { readOnly: context.readOnly }),
+    createBullBoardApp(context.uploadQueue),
   );
 
   app.use((_req, res) => void send(res, textResponse(404, 'not found')));

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { StoredRow } from '../ledger/ledger.js';
+import { validateRow } from '../manifest/index.js';
 import type { SuccessHow } from '../upload/attempt-upload.js';
 import type { UploadTarget } from '../upload/upload-target.js';
 
@@ -73,4 +74,25 @@ export function jobDataFromStoredRow(batch: string, line: number, row: StoredRow
     target: targetOfFields(row.file, row.link_url),
     ...(row.title ? { title: row.title } : {}),
   };
+}
+
+/**
+ * Checks a job's data with the same validator as a manifest row, whatever put the job in the
+ * queue (a manifest, the library, or anyone with access to Redis): the reason, or undefined
+ * when the row is valid.
+ */
+export function jobDataProblem(data: UploadJobData): string | undefined {
+  const target = data.target as { kind?: unknown; path?: unknown; url?: unknown } | undefined;
+  if (!target || !['file', 'url', 'link'].includes(target.kind as string)) return 'target: is not a file, URL or link';
+  const location = target.kind === 'file' ? target.path : target.url;
+  const raw: Record<string, unknown> = {
+    module: data.module,
+    record_id: data.recordId,
+    ...(target.kind === 'link' ? { link_url: location } : { file: location }),
+    ...(data.title === undefined ? {} : { title: data.title }),
+  };
+  const result = validateRow(raw, data.line, '/');
+  if (result.ok) return undefined;
+  const { field, reason } = result.rejection;
+  return field ? `${field}: ${reason}` : reason;
 }

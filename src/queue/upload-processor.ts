@@ -26,7 +26,7 @@ import type { ZohoClient } from '../zoho/index.js';
 import { isZohoError } from '../zoho/index.js';
 import type { PauseControl } from './pause-control.js';
 import type { RateControl } from './rate-control.js';
-import { VERIFY_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
+import { VERIFY_JOB_NAME, jobDataProblem, type UploadJobData, type UploadJobResult } from './upload-job.js';
 
 export { postingLeaseTiming, type PostingLeaseTiming } from '../upload/lease-keeper.js';
 
@@ -116,6 +116,11 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
         const verified = await verifyCopies(attemptDeps, { jobId: rowJobId, module, recordId, target: job.data.target });
         report({ result: 'verified', copiesRemoved: verified.removed.length, ...(verified.keptId ? { attachmentId: verified.keptId } : {}) });
         return { attachmentId: verified.keptId ?? '', how: 'already-uploaded' };
+      }
+      // A job that did not come through a manifest check (added to Redis by other means) gets one now.
+      const invalid = jobDataProblem(job.data);
+      if (invalid !== undefined) {
+        throw new ClassifiedError({ code: 'INVALID_JOB_DATA', classification: 'permanent', message: `the job's row is not valid: ${invalid}` });
       }
       // Names this run in the posting lease.
       const runToken = randomUUID();

@@ -91,6 +91,7 @@ export const ERROR_CODES = {
   MANIFEST_UNSUPPORTED_ENCODING: { origin: 'manifest', means: 'the manifest is not UTF-8' },
   MANIFEST_MALFORMED: { origin: 'manifest', means: 'the CSV breaks down so that rows cannot be told apart' },
   INVALID_ROW: { origin: 'manifest', means: 'a manifest row was rejected at enqueue (the report says which field and why)' },
+  INVALID_JOB_DATA: { origin: 'upload', means: 'a job put in the queue by other means than enqueue fails the manifest row checks: dead letter, never sent' },
 
   // The queue, the ledger and one row's upload.
   WORKER_ERROR: { origin: 'upload', means: 'an unexpected failure in a worker: retried a bounded number of times' },

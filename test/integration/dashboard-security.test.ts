@@ -226,9 +226,32 @@ describe('writes', () => {
     expect((await httpRequest(resume, { method: 'PUT', headers: { origin: dashboard.url }, json: {} })).status).toBe(403);
     expect((await httpRequest(resume, { method: 'PUT', headers: { origin: 'http://attacker.example', 'x-xsrf-token': token }, json: {} })).status).toBe(403);
     expect((await uploadQueue.pauseControl.status()).paused).toBe(true);
+    // With the token, bull-board still writes nothing: it is read-only (its writes would bypass the ledger).
     const cookieToken = await csrfTokenFromCookie(dashboard);
-    expect((await httpRequest(resume, { method: 'PUT', headers: { origin: dashboard.url, 'x-xsrf-token': cookieToken }, json: {} })).status).toBe(200);
-    expect((await uploadQueue.pauseControl.status()).paused).toBe(false);
+    expect((await httpRequest(resume, { method: 'PUT', headers: { origin: dashboard.url, 'x-xsrf-token': cookieToken }, json: {} })).status).toBeGreaterThanOrEqual(400);
+    expect((await uploadQueue.pauseControl.status()).paused).toBe(true);
+  });
+
+  it('bull-board cannot retry a dead letter or add a job behind the ledger\'s back, and its answers are never cached', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'a');
+    world.fake.faults.add({ match: { path: 'upload' }, kind: 'noPermission', times: 1 });
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
+    await enqueueManifest(world, manifest, 'b');
+    await runWorkerUntilIdle(world);
+    dashboard = await startTestDashboard(world);
+    uploadQueue = await UploadQueue.open(world.config);
+    const token = await csrfTokenFromCookie(dashboard);
+    const write = (path: string, method: 'PUT' | 'POST', json: unknown = {}) =>
+      httpRequest(`${dashboard!.url}${DASHBOARD_PATHS.bullBoard}/api/queues/uploads${path}`, { method, headers: { origin: dashboard!.url, 'x-xsrf-token': token }, json });
+    const [failed] = await uploadQueue.queue.getFailed();
+    expect((await write(`/${failed!.id}/retry/failed`, 'PUT')).status).toBeGreaterThanOrEqual(400);
+    expect((await write('/retry/failed', 'PUT')).status).toBeGreaterThanOrEqual(400);
+    expect((await write('/add', 'POST', { name: 'upload', data: { module: 'Leads', recordId: '2', target: { kind: 'link', url: 'javascript:alert(1)' } } })).status).toBeGreaterThanOrEqual(400);
+    expect(await uploadQueue.queue.getJobState(failed!.id!)).toBe('failed');
+    expect(await uploadQueue.queue.count()).toBe(0);
+    const api = await httpRequest(`${dashboard.url}${DASHBOARD_PATHS.bullBoard}/api/queues`);
+    expect(api.headers['cache-control']).toBe('no-store');
   });
 });
 

@@ -5,12 +5,31 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MANIFEST_LIMITS } from '../../src/manifest/limits.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
-import { enqueueManifest, withQueue } from '../helpers/queue-runs.js';
+import { UPLOAD_JOB_NAME } from '../../src/queue/upload-job.js';
+import { enqueueManifest, runWorkersUntilIdle, withQueue } from '../helpers/queue-runs.js';
 
 let world: PipelineWorld | undefined;
 afterEach(async () => {
   await world?.cleanup();
   world = undefined;
+});
+
+describe('jobs that did not come through enqueue', () => {
+  it('a job added straight to the queue with a javascript: link is checked like a manifest row: dead letter, never sent', async () => {
+    world = await createPipelineWorld();
+    await withQueue(world, (queue) =>
+      queue.queue.add(UPLOAD_JOB_NAME, { batch: 'rogue', line: 1, module: 'Leads', recordId: '1', target: { kind: 'link', url: 'javascript:alert(1)' } }, { jobId: 'rogue-1', attempts: 3 }),
+    );
+    await runWorkersUntilIdle(world);
+    expect(world.fake.inspect().calls.upload).toBe(0);
+    const { state, failedReason, attemptsMade } = await withQueue(world, async (queue) => {
+      const job = await queue.queue.getJob('rogue-1');
+      return { state: await job!.getState(), failedReason: job!.failedReason, attemptsMade: job!.attemptsMade };
+    });
+    expect(state).toBe('failed');
+    expect(failedReason).toMatch(/^\[INVALID_JOB_DATA\] the job's row is not valid: link_url: /);
+    expect(attemptsMade).toBe(1);
+  });
 });
 
 describe('hostile rows at enqueue', () => {
