@@ -209,12 +209,17 @@ describe('settle and verify (hole 2)', () => {
     let offsetMs = -10 * 60_000;
     world = await createPipelineWorld({ env: { ZOHO_ATTACH_SETTLE_MS: '1500' }, fake: { clock: () => Date.now() + offsetMs } });
     const file = await world.writeFile('files/scan.pdf', 'scan bytes');
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file,title\nLeads,1,files/scan.pdf,\nLeads,1,files/scan.pdf,other row\n');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file,title\nLeads,1,files/scan.pdf,\n');
+    const otherRow = await world.writeFile('other.csv', 'module,record_id,file,title\nLeads,1,files/scan.pdf,other row\n');
     const token = world.fake.issueAccessToken();
     // A person's identical copy, attached long before the migration: outside every attempt window.
     const personal = await uploadFile(world.fake, token, { fileName: 'scan.pdf', content: 'scan bytes' }, { module: 'Leads', recordId: '1' });
     const personalId = (personal.json?.data as Array<{ details: { id: string } }>)[0]!.details.id;
     offsetMs = 0;
+    // Another row of the same file on the same record, uploaded cleanly first: its copy is its own.
+    await enqueueManifest(world, otherRow, 'b');
+    await runWorkersUntilIdle(world);
+    // The row under test: its first POST answers 500 (the fault can only meet this row now).
     world.fake.faults.add({ match: { recordId: '1', path: 'upload' }, kind: 'error500', times: 1 });
     await enqueueManifest(world, manifest, 'b');
 
