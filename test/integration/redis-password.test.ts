@@ -93,9 +93,11 @@ describe('the Redis password', () => {
   it('is not shown by a worker that cannot log in (ioredis retries AUTH with it over and over)', async () => {
     world = await createPipelineWorld({ env: { REDIS_URL: redisUrl(WRONG, 'userinfo'), LOG_LEVEL: 'trace' } });
     const worker = start(['worker'], world.env);
-    await expect.poll(() => worker.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    // One clear line (the outage reporter), while ioredis retries AUTH behind it again and again.
+    await expect.poll(() => worker.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     worker.child.kill('SIGKILL');
-    expect(worker.output()).toContain("name: 'auth'");
+    expect(worker.output()).toContain('Redis unreachable at redis://:***@');
     expectNoPassword(worker.output(), 'the worker');
   });
 
@@ -112,7 +114,7 @@ describe('the Redis password', () => {
     const dashboardUrl = /dashboard listening at (http:\/\/\S+?)\/?\s/.exec(dashboard.output())![1]!;
 
     await rotatePassword();
-    await expect.poll(() => worker.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => worker.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
 
     // The dashboard's pages and API while its connection is locked out.
     const pages: string[] = [];
@@ -123,7 +125,7 @@ describe('the Redis password', () => {
       }));
       pages.push(`${page} ${response.statusCode}: ${await response.body.text()}`);
     }
-    await expect.poll(() => dashboard.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    // The dashboard's connection errors are no longer printed (no stack per reconnect); its pages above said what they could.
 
     // The operator's commands with the old password (now wrong), then with the new one.
     const outputs: string[] = [];
