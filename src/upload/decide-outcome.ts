@@ -41,7 +41,7 @@ export interface AttemptState {
   mayBeStored: boolean;
   /** No attempt is left after this one. */
   lastAttempt: boolean;
-  /** A link row: Zoho refuses the same link twice on a record, so it never holds a second copy. */
+  /** A link row (Zoho refuses a link already on the record, yet a POST stored late can race past that check). */
   link: boolean;
 }
 
@@ -83,7 +83,7 @@ export function decideOutcome(state: AttemptState, answer: AttemptAnswer): Decis
   if (answer.kind !== 'failed') {
     // A success after an attempt that may have stored a copy: that copy may still appear (late
     // store, listing lag), so the record is listed again once things have settled.
-    return { action: 'complete', next: 'uploaded', mark: 'clear', verify: state.mayBeStored && !state.link };
+    return { action: 'complete', next: 'uploaded', mark: 'clear', verify: state.mayBeStored };
   }
   // A failure leaves the mark as it was, unless this one may itself have stored a copy.
   const mark = answer.ambiguous || state.mayBeStored ? 'set' : 'clear';

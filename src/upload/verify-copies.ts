@@ -54,8 +54,8 @@ export async function verifyCopies(deps: VerifyDeps, row: RowToVerify): Promise<
   }
   const identity = identityOf(row.target, item);
   if (!identity) {
-    // A link cannot be on a record twice; nothing to look for.
-    await deps.ledger.finishVerification(row.jobId, { removed: 0 });
+    // A file row without what was sent on record (an old ledger entry): nothing can be compared.
+    await deps.ledger.finishVerification(row.jobId, { removed: 0, error: 'nothing recorded of what was sent: not verified' });
     return { removed: [], keptId: item.attachmentId };
   }
   const listed = await deps.client.listAllAttachments(row.module, row.recordId);
@@ -85,7 +85,9 @@ export async function giveUpVerification(deps: Pick<VerifyDeps, 'ledger'>, jobId
 
 /** The identity copies of this row have, for files; undefined for links. */
 function identityOf(target: UploadTarget, item: LedgerItem): CopyIdentity | undefined {
-  if (target.kind === 'link' || item.sentName === undefined || item.bytes === undefined) return undefined;
+  // Zoho refuses a link already on the record, but a POST it stores late can race past that check.
+  if (target.kind === 'link') return { kind: 'link', url: target.url };
+  if (item.sentName === undefined || item.bytes === undefined) return undefined;
   const sha256s = [...new Set([...(item.sha256 ? [item.sha256] : []), ...(item.sentSha256s ?? [])])];
   return { kind: 'file', fileName: item.sentName, size: item.bytes, sha256s: () => Promise.resolve(sha256s) };
 }

@@ -54,8 +54,9 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
       // Starting waits for Redis (the outage is logged meanwhile): a signal then ends it, nothing is in flight yet.
       const started = await Promise.race([starting, deps.stopSignal.then(() => undefined)]);
       if (!started) {
+        // A clean stop like any other (exit 0): nothing was in flight.
         logger.warn('stopped before the worker could start (Redis did not answer)');
-        return EXIT.INTERRUPTED;
+        return EXIT.OK;
       }
       const running = started;
       if (metrics) {
