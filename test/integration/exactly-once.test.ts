@@ -277,6 +277,24 @@ describe('settle and verify against a Zoho that stores late and lists late (hole
   });
 });
 
+describe('settle and verify for links', () => {
+  it('a link POST stored after the client gave up, racing past the duplicate-link check, is deleted', async () => {
+    // The first POST is stored 1.5 s after it arrived; the retry (within a second) posts the link again
+    // before that, so Zoho's duplicate check passes, then the late one lands too.
+    world = await createPipelineWorld({ fake: { listLagMs: 500 }, env: { ZOHO_REQUEST_TIMEOUT_MS: '300', ZOHO_ATTACH_SETTLE_MS: '2500' } });
+    const manifest = await world.writeFile('m.csv', 'module,record_id,link_url\nLeads,1,https://example.com/wiki\n');
+    world.fake.faults.add({ match: { path: 'upload' }, kind: 'lateStore', delayMs: 1_500 });
+    await enqueueManifest(world, manifest, 'b');
+    await runWorkersUntilIdle(world, { timeoutMs: 20_000 });
+    const stored = world.fake.inspect();
+    expect(stored.faultsFired.lateStore).toBe(1);
+    expect(stored.attachments).toHaveLength(1);
+    const jobId = uploadJobId({ module: 'Leads', recordId: '1', target: { kind: 'link', url: 'https://example.com/wiki' } });
+    const [item] = await withQueue(world, (queue) => queue.ledger.getItems([jobId]));
+    expect(item).toMatchObject({ status: 'uploaded', attachmentId: stored.attachments[0]!.id, copiesRemoved: 1 });
+  });
+});
+
 describe('a worker cut off from Redis stops posting (hole 4)', () => {
   it('aborts its POST before the lease can go stale; the worker that takes the row over lists before it posts', async () => {
     world = await createPipelineWorld({ env: { ZOHO_REQUEST_TIMEOUT_MS: '60000', ZOHO_ATTACH_LOCK_DURATION_MS: '2000' } });
