@@ -29,13 +29,14 @@ export class UsageError extends Error {
   readonly code = 'USAGE';
 }
 
-/** Exit codes shared by every command. */
+/** Exit codes shared by every command (the README and `--help` list them). */
 export const EXIT = {
+  /** Done. */
   OK: 0,
-  /** A fatal error: nothing (more) was done. */
+  /** Failed, or done only in part (some manifest rows rejected while the valid ones were enqueued). */
   FAILED: 1,
-  /** Partly done: e.g. some manifest rows were rejected while the valid ones were enqueued. */
-  PARTIAL: 2,
+  /** The command line was wrong: an unknown command or option, a missing argument. */
+  USAGE: 2,
   /** Stopped by SIGINT or SIGTERM before the end (128 + SIGINT's number, as shells report Ctrl-C). */
   INTERRUPTED: 130,
 } as const;

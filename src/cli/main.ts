@@ -2,6 +2,7 @@
 /**
  * The CLI entry point: argv → one command → exit code. The only process.exit in the code.
  */
+import { readFile } from 'node:fs/promises';
 import { safeErrorMessage } from '../shared/redact.js';
 import { EXIT, UsageError, println, type CliDeps, type Command } from './command.js';
 
@@ -34,20 +35,28 @@ Usage: zoho-attach <command> [options]     (zoho-attach <command> --help for a c
 Commands:
 ${lines.join('\n')}
 
-Configuration comes from environment variables; see the README.`;
+Configuration comes from environment variables; see the README.
+--version prints the version.
+
+Exit codes: 0 done; 1 failed (or done only in part: some manifest rows rejected); 2 a wrong command
+line; 130 interrupted (Ctrl-C or SIGTERM before the end).`;
 }
 
 /** Runs one command line and returns its exit code. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    println(deps.stdout, `zoho-attach ${await packageVersion()}`);
+    return EXIT.OK;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     println(deps.stdout, await helpText());
-    return name === undefined ? EXIT.FAILED : EXIT.OK;
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     println(deps.stderr, `zoho-attach: unknown command "${name}"\n\n${await helpText()}`);
-    return EXIT.FAILED;
+    return EXIT.USAGE;
   }
   const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -58,8 +67,14 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     return await command.run(rest, deps);
   } catch (error) {
     println(deps.stderr, describeFailure(error, name, command));
-    return EXIT.FAILED;
+    return error instanceof UsageError ? EXIT.USAGE : EXIT.FAILED;
   }
+}
+
+/** The installed package's version, from its package.json (dist/cli/ → ../../package.json). */
+async function packageVersion(): Promise<string> {
+  const raw = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(raw) as { version: string }).version;
 }
 
 /** The last line a failed command prints: its message, with no password of a URL and no Redis command arguments. */

@@ -3,6 +3,7 @@
  * and the fake Zoho.
  */
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,12 +18,16 @@ afterEach(async () => {
 });
 
 describe('zoho-attach CLI', () => {
-  it('prints help and exits 0; an unknown command exits 1', async () => {
+  it('prints help and exits 0; --version prints the version; an unknown command is a usage error (2)', async () => {
     const help = await runCli(['--help'], {}, os.tmpdir());
     expect(help.code).toBe(0);
     for (const command of ['enqueue', 'worker', 'status', 'report', 'dlq', 'resume', 'fake-zoho', 'demo']) expect(help.stdout).toContain(command);
+    expect(help.stdout).toMatch(/Exit codes: 0 done; 1 failed .* 2 a wrong command\s+line; 130 interrupted/);
+    const version = await runCli(['--version'], {}, os.tmpdir());
+    expect([version.code, version.stdout.trim()]).toEqual([0, `zoho-attach ${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}`]);
+    expect((await runCli([], {}, os.tmpdir())).code).toBe(2);
     const unknown = await runCli(['frobnicate'], {}, os.tmpdir());
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
   });
 
@@ -34,13 +39,13 @@ describe('zoho-attach CLI', () => {
     expect(result.stderr).toMatch(/ZOHO_CLIENT_SECRET.*ZOHO_REFRESH_TOKEN|ZOHO_REFRESH_TOKEN.*ZOHO_CLIENT_SECRET/);
   });
 
-  it('names the bad option of a command', async () => {
+  it('names the bad option of a command (a usage error: 2)', async () => {
     const result = await runCli(['worker', '--concurrency', 'many'], { REDIS_URL: TEST_REDIS_URL }, os.tmpdir());
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('--concurrency "many"');
   });
 
-  it('enqueue exits 0 when every row is valid, 2 when some are rejected (listing each line), 1 on a fatal error', async () => {
+  it('enqueue exits 0 when every row is valid, 1 when some are rejected (listing each line) or on a fatal error', async () => {
     world = await createPipelineWorld();
     await world.writeFile('a.txt', 'a');
     const good = await world.writeFile('good.csv', 'module,record_id,file\nLeads,1,a.txt\n');
@@ -50,7 +55,7 @@ describe('zoho-attach CLI', () => {
     const ok = await runCli(['enqueue', good], world.env, world.dir);
     expect([ok.code, ok.stdout]).toEqual([0, expect.stringContaining('batch good')]);
     const partial = await runCli(['enqueue', mixed, '--batch', 'mixed-run'], world.env, world.dir);
-    expect(partial.code).toBe(2);
+    expect(partial.code).toBe(1);
     expect(partial.stdout).toMatch(/enqueued:\s+1/);
     expect(partial.stdout).toMatch(/line 3: record_id/);
     expect(partial.stdout).toMatch(/line 4: file/);
@@ -62,7 +67,7 @@ describe('zoho-attach CLI', () => {
     expect(missing.stderr).toContain('nope.csv');
 
     const dry = await runCli(['enqueue', mixed, '--dry-run'], world.env, world.dir);
-    expect(dry.code).toBe(2);
+    expect(dry.code).toBe(1);
     expect(dry.stdout).toContain('nothing was enqueued');
   });
 
@@ -72,7 +77,7 @@ describe('zoho-attach CLI', () => {
     await world.writeFile('tool.exe', 'MZ');
     const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\nLeads,2,tool.exe\nLeads,3,gone.txt\n');
     const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
-    expect(dry.code).toBe(2);
+    expect(dry.code).toBe(1);
     expect(dry.stdout).toMatch(/line 3: file: \[SOURCE_FORBIDDEN_TYPE\]/);
     expect(dry.stdout).toMatch(/line 4: file: \[SOURCE_NOT_FOUND\]/);
     const status = await runCli(['status', '--json'], world.env, world.dir);
@@ -110,7 +115,7 @@ describe('zoho-attach CLI', () => {
     const exported = parseCsv(await readFile(path.join(world.dir, 'dlq.csv'), 'utf8'));
     expect(exported).toEqual([expect.objectContaining({ module: 'Widgets', record_id: '2', dlq_error_code: 'INVALID_MODULE', legacy: 'X2' })]);
 
-    expect((await runCli(['dlq', 'retry'], world.env, world.dir)).code).toBe(1);
+    expect((await runCli(['dlq', 'retry'], world.env, world.dir)).code).toBe(2);
     expect((await runCli(['dlq', 'retry', '--all'], world.env, world.dir)).stdout).toContain('re-enqueued 1');
     expect((await runCli(['worker', '--until-idle'], world.env, world.dir)).code).toBe(0);
     expect((await runCli(['dlq', 'purge', '--code', 'INVALID_MODULE'], world.env, world.dir)).stdout).toContain('purged 1');

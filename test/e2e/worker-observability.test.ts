@@ -130,7 +130,7 @@ describe('worker --metrics-port', () => {
 
   it('refuses --metrics-host without --metrics-port', async () => {
     const result = await runCli(['worker', '--metrics-host', '0.0.0.0'], {}, os.tmpdir());
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2); // a usage error
     expect(result.stderr).toContain('--metrics-host needs --metrics-port');
   });
 });

@@ -24,7 +24,8 @@ export const enqueueCommand: Command = {
   --reupload     also queue rows the ledger shows as uploaded: each gets a SECOND copy in Zoho (the
                  first one stays), costing one more API credit and its bytes again. Implies --force.
 
-Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueued); 1 fatal error.`,
+Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueued) or a fatal error;
+2 a wrong command line; 130 interrupted (Ctrl-C: the same command goes on where it stopped).`,
   async run(argv, deps) {
     const { values, positionals } = parseOptions(argv, { batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, reupload: { type: 'boolean' } }, true);
     if (positionals.length !== 1) throw new UsageError('enqueue takes exactly one manifest path');
@@ -64,7 +65,7 @@ Exit code: 0 all rows accepted; 2 some rows rejected (the valid ones are enqueue
         );
         return EXIT.INTERRUPTED;
       }
-      return summary.rejected > 0 ? EXIT.PARTIAL : EXIT.OK;
+      return summary.rejected > 0 ? EXIT.FAILED : EXIT.OK;
     } finally {
       progress.done();
       await uploadQueue.close();
@@ -91,7 +92,7 @@ async function dryRun(entries: ReturnType<typeof readManifest>, limits: SourceLi
   const { rows, ok, rejections } = await dryRunEntries(entries, limits);
   println(deps.stdout, `dry run: ${rows} rows read, ${ok} would be enqueued, ${rejections.length} rejected; nothing was enqueued`);
   printRejections(rejections, rejections.length, deps);
-  return rejections.length > 0 ? EXIT.PARTIAL : EXIT.OK;
+  return rejections.length > 0 ? EXIT.FAILED : EXIT.OK;
 }
 
 /** Quotes a path for a POSIX shell when it needs it. */
