@@ -21,7 +21,7 @@ export function startProgressTicker(uploadQueue: UploadQueue, out: NodeJS.Writab
       else finished.delete(progress.name);
       out.write(`${formatProgressLine(progress)}\n`);
     }
-    if (snapshot.paused) out.write(`queue PAUSED${snapshot.pauseReason ? `: [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}\n`);
+    if (snapshot.paused) out.write(`queue PAUSED${snapshot.pauseReason ? `: [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}; then \`zoho-attach resume\`\n`);
   };
   const timer = setInterval(() => void tick().catch(() => {}), intervalMs);
   timer.unref();

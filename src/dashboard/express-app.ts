@@ -18,6 +18,9 @@ import { securityHeaders } from './security/headers.js';
 const FORM_LIMIT = '16kb';
 
 /** Builds the dashboard's express app. */
+/** bull-board's web-font stylesheet link (see the bull-board mount below). */
+const THIRD_PARTY_FONT_LINK = /<link[^>]*fonts\.googleapis\.com[^>]*>/g;
+
 export function createDashboardApp(options: { context: DashboardContext; policy: AccessPolicy; logger?: Logger | undefined }): Express {
   const { context, policy, logger } = options;
   const app = express();
@@ -50,6 +53,10 @@ export function createDashboardApp(options: { context: DashboardContext; policy:
       if (req.method === 'GET') res.cookie(CSRF_COOKIE, policy.csrfToken, { path: DASHBOARD_PATHS.bullBoard, sameSite: 'strict', httpOnly: false });
       // Job data and dead letters are no one's to cache: not a browser's, not a proxy's.
       res.setHeader('Cache-Control', 'no-store');
+      // bull-board's page links a web font on fonts.googleapis.com, which our CSP refuses (no
+      // third-party requests): the link is taken out, so the browser neither asks nor complains.
+      const send = res.send.bind(res);
+      res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(THIRD_PARTY_FONT_LINK, '') : body);
       next();
     },
     createBullBoardApp(context.uploadQueue),

@@ -12,7 +12,7 @@ import { refreshFailureKey } from '../zoho/token-store.js';
 export interface PauseReason {
   code: string;
   message: string;
-  /** What the operator should fix before resuming. */
+  /** What the operator should fix before resuming (how to resume is each surface's to say). */
   hint: string;
   at: number;
 }
@@ -41,7 +41,7 @@ export class PauseControl {
 
   /** Pauses by hand (no error behind it). */
   async pauseByOperator(): Promise<void> {
-    await this.pause({ code: OPERATOR_PAUSE_CODE, message: 'paused by an operator', hint: 'run `zoho-attach resume` to go on' });
+    await this.pause({ code: OPERATOR_PAUSE_CODE, message: 'paused by an operator', hint: 'nothing to fix: resume when ready' });
   }
 
   /**

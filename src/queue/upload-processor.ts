@@ -172,7 +172,7 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
         case 'pause': {
           const hint = systemicHint(error.code);
           const pausedNow = await deps.pauseControl.pause({ code: error.code, message: error.reason, hint });
-          if (pausedNow) log.error({ errorCode: error.code, hint }, `queue paused: ${error.reason}. ${hint}`);
+          if (pausedNow) log.error({ errorCode: error.code, hint }, `queue paused: ${error.reason}. To fix: ${hint}; then run \`zoho-attach resume\``);
           report({ result: 'paused', errorCode: error.code });
           // Back to delayed without spending an attempt; it runs again once the queue is resumed.
           await job.moveToDelayed(now() + retry.systemicRequeueDelayMs, token);
@@ -217,20 +217,23 @@ function ledgerError(error: ClassifiedError, attempt: number): LedgerError {
   };
 }
 
-/** What to tell the operator for each systemic error. */
+/**
+ * What to fix for each systemic error. How to go on afterwards depends on where it is read
+ * (`zoho-attach resume`, or the dashboard's Resume button): each surface says that itself.
+ */
 function systemicHint(code: string): string {
   switch (code) {
     case 'OAUTH_SCOPE_MISMATCH':
-      return 'the token lacks the attachments scope: grant ZohoCRM.modules.ALL (or ZohoCRM.modules.attachments.ALL with the modules\' scopes), mint a new refresh token, then run `zoho-attach resume`';
+      return 'the token lacks the attachments scope: grant ZohoCRM.modules.ALL (or ZohoCRM.modules.attachments.ALL with the modules\' scopes), mint a new refresh token';
     case 'AUTHENTICATION_FAILURE':
-      return 'Zoho refused the credentials: check ZOHO_ACCESS_TOKEN or the refresh credentials, then run `zoho-attach resume`';
+      return 'Zoho refused the credentials: check ZOHO_ACCESS_TOKEN or the refresh credentials';
     case 'REFRESH_INVALID_CODE':
-      return 'the refresh token is revoked or invalid: set a valid ZOHO_REFRESH_TOKEN, then run `zoho-attach resume`';
+      return 'the refresh token is revoked or invalid: set a valid ZOHO_REFRESH_TOKEN';
     case 'REFRESH_INVALID_CLIENT':
-      return 'the client id/secret are wrong or belong to another data centre: check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_DC, then run `zoho-attach resume`';
+      return 'the client id/secret are wrong or belong to another data centre: check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_DC';
     case 'NO_CREDENTIALS':
-      return 'set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN (or ZOHO_ACCESS_TOKEN), then run `zoho-attach resume`';
+      return 'set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN (or ZOHO_ACCESS_TOKEN)';
     default:
-      return 'fix the cause, then run `zoho-attach resume`';
+      return 'fix the cause';
   }
 }

@@ -49,7 +49,7 @@ export const statusCommand: Command = {
 function printStatus(s: StatusSnapshot, deps: CliDeps): void {
   const q = s.queue;
   println(deps.stdout, `queue ${s.queueName}: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} dead letters${s.paused ? ' — PAUSED' : ''}`);
-  if (s.pauseReason) println(deps.stdout, `  paused because [${s.pauseReason.code}] ${s.pauseReason.message}\n  to fix: ${s.pauseReason.hint}`);
+  if (s.pauseReason) println(deps.stdout, `  paused because [${s.pauseReason.code}] ${s.pauseReason.message}\n  to fix: ${s.pauseReason.hint}; then run \`zoho-attach resume\``);
   if (s.credits) println(deps.stdout, `  Zoho API credits remaining: ${s.credits.remaining} (as of ${new Date(s.credits.at).toISOString()})`);
   if (s.concurrency.limit < s.concurrency.max) println(deps.stdout, `  uploads in flight: at most ${s.concurrency.limit} (Zoho refused more; ZOHO_CONCURRENCY is ${s.concurrency.max})`);
   if (s.batches.length === 0) println(deps.stdout, 'no batches yet');

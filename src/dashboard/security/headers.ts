@@ -25,9 +25,9 @@ const DASHBOARD_CSP = [
 
 /**
  * bull-board's single-page app: its own scripts and XHRs, and inline styles (its HTML shell
- * and React set them). Its web-font stylesheet on fonts.googleapis.com is deliberately not
- * allowed: the dashboard makes no third-party requests (operators' addresses stay private,
- * air-gapped hosts do not wait on it); the UI falls back to system fonts.
+ * and React set them). Its web-font stylesheet on fonts.googleapis.com is not allowed: the
+ * dashboard makes no third-party requests (operators' addresses stay private, air-gapped hosts
+ * do not wait on it). express-app.ts takes that link out of the page; the UI uses system fonts.
  */
 const BULL_BOARD_CSP = [
   "default-src 'self'",
