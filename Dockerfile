@@ -23,5 +23,7 @@ RUN mkdir -p /data/files
 # The image's unprivileged user (uid 1000). The code stays root-owned, so the process cannot change it;
 # the mounted files must be readable by uid 1000 (`zoho-attach doctor` checks).
 USER node
+# Healthy while the configuration is valid and Redis answers (no Zoho call: no credit spent).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 CMD ["node", "dist/cli/main.js", "health"]
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["worker"]

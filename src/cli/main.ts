@@ -15,6 +15,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   enqueue: async () => (await import('./commands/enqueue.js')).enqueueCommand,
   worker: async () => (await import('./commands/worker.js')).workerCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  health: async () => (await import('./commands/health.js')).healthCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
   dlq: async () => (await import('./commands/dlq.js')).dlqCommand,

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from '../../src/demo/private-redis.js';
-import { collect, createPipelineWorld, spawnCli, type PipelineWorld } from '../helpers/pipeline.js';
+import { collect, createPipelineWorld, runCli, spawnCli, type PipelineWorld } from '../helpers/pipeline.js';
 
 let world: PipelineWorld | undefined;
 let redis: PrivateRedis | undefined;
@@ -13,6 +13,21 @@ afterEach(async () => {
   await redis?.stop();
   await world?.cleanup();
   [world, redis] = [undefined, undefined];
+});
+
+describe('zoho-attach health (the Dockerfile HEALTHCHECK)', () => {
+  it('exits 0 while Redis answers, 1 with a one-line reason when it does not', async () => {
+    world = await createPipelineWorld();
+    redis = await startPrivateRedis();
+    const healthy = await runCli(['health'], { ...world.env, REDIS_URL: redis.url }, world.dir);
+    expect([healthy.code, healthy.stdout.trim()]).toEqual([0, 'healthy: configuration valid, Redis answers']);
+    await redis.kill('SIGTERM');
+    const sick = await runCli(['health'], { ...world.env, REDIS_URL: redis.url }, world.dir);
+    expect(sick.code).toBe(1);
+    expect(sick.stderr.trim().split('\n')).toHaveLength(1);
+    expect(sick.stderr).toContain('REDIS_UNREACHABLE');
+    expect(world.fake.inspect().calls).toEqual({ upload: 0, list: 0, download: 0, delete: 0 });
+  });
 });
 
 describe('Redis unreachable', () => {

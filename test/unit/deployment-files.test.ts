@@ -122,6 +122,11 @@ describe('Dockerfile', () => {
     expect(user!.slice(5).trim()).not.toMatch(/^(root|0)(:|$)/);
     expect(lines).toContain('ENTRYPOINT ["node", "dist/cli/main.js"]');
   });
+
+  it('has a HEALTHCHECK that runs `zoho-attach health` (tested in test/e2e/redis-outage.test.ts)', () => {
+    const healthcheck = lines.find((l) => l.startsWith('HEALTHCHECK '));
+    expect(healthcheck).toMatch(/CMD \["node", "dist\/cli\/main\.js", "health"\]$/);
+  });
 });
 
 describe('.env.example', () => {
