@@ -68,13 +68,18 @@ export interface DueVerification {
 /** Rows whose verification is due, with when (all of them: the list is short, one entry per ambiguous success). */
 export async function listDueVerifications(redis: Redis, keys: KeyNames): Promise<DueVerification[]> {
   const flat = await redis.zrange(keys.verifyDue, 0, -1, 'WITHSCORES');
-  const due: DueVerification[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const jobId = flat[i] as string;
-    const raw = await redis.hget(keys.ledgerItem(jobId), 'verifyRow');
-    due.push({ jobId, dueAt: Number(flat[i + 1]), row: raw ? (JSON.parse(raw) as unknown) : undefined });
-  }
-  return due;
+  const due: Array<{ jobId: string; dueAt: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) due.push({ jobId: flat[i] as string, dueAt: Number(flat[i + 1]) });
+  if (due.length === 0) return [];
+  // Every row's job data in one round trip, not one per row.
+  const pipeline = redis.pipeline();
+  for (const { jobId } of due) pipeline.hget(keys.ledgerItem(jobId), 'verifyRow');
+  const rows = (await pipeline.exec()) ?? [];
+  return due.map((entry, i) => {
+    const [error, raw] = rows[i] ?? [null, null];
+    if (error) throw error;
+    return { ...entry, row: typeof raw === 'string' ? (JSON.parse(raw) as unknown) : undefined };
+  });
 }
 
 /** How many verifications are due or running. */

@@ -178,7 +178,7 @@ async function enqueueChunk(
     }
     if (outcome === 'requeued') {
       // The row's old job (failed or completed) may still hold its id: remove it so the id can be reused.
-      await removeFinishedJob(uploadQueue, job.jobId);
+      await uploadQueue.removeFinishedJob(job.jobId);
       requeued.push(job.jobId);
       summary.requeued++;
     }
@@ -194,17 +194,6 @@ async function enqueueChunk(
   ]);
   // Only now is each requeue finished: killed before this line, the intent stays and the next enqueue or worker finishes it.
   await ledger.clearRequeueIntents(requeued);
-}
-
-/**
- * Removes a row's old job unless it will still run by itself. A job that is waiting or active
- * stays: a requeue finished by someone else already (a worker's recovery pass) must not be undone.
- */
-async function removeFinishedJob(uploadQueue: UploadQueue, jobId: string): Promise<void> {
-  const job = await uploadQueue.queue.getJob(jobId);
-  if (!job) return;
-  const state = await job.getState();
-  if (state === 'failed' || state === 'completed') await job.remove();
 }
 
 function storedRow(jobId: string, row: ManifestRow): StoredRow {

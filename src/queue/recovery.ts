@@ -9,13 +9,9 @@
  * its own intents as it goes. Each step is idempotent, so two workers running it at once
  * do no harm.
  */
-import type { Job } from 'bullmq';
 import type { Logger } from '../shared/logger.js';
-import { UPLOAD_JOB_NAME, jobDataFromStoredRow, verifyJobId, type UploadJobData, type UploadJobResult } from './upload-job.js';
+import { UPLOAD_JOB_NAME, jobDataFromStoredRow, verifyJobId, type UploadJobData } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
-
-/** Job states in which a job will still run by itself. */
-const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
 
 /** Options of {@link recoverUnfinishedWork}. */
 export interface RecoveryOptions {
@@ -43,11 +39,9 @@ export async function recoverUnfinishedWork(uploadQueue: UploadQueue, options: R
   for (const intent of await ledger.requeueIntents()) {
     if (now() - intent.at < graceMs) continue;
     const [item] = await ledger.getItems([intent.jobId]);
-    const job = (await queue.getJob(intent.jobId)) as Job<UploadJobData, UploadJobResult> | undefined;
-    const state = job ? await job.getState() : undefined;
-    if (item?.status === 'pending' && !(state && LIVE_STATES.has(state))) {
-      const data = job?.data ?? (await storedJobData(uploadQueue, intent.batch, intent.line));
-      if (job) await job.remove();
+    const old = item?.status === 'pending' ? await uploadQueue.removeFinishedJob(intent.jobId) : { live: true };
+    if (!old.live) {
+      const data = old.data ?? (await storedJobData(uploadQueue, intent.batch, intent.line));
       if (data) {
         await queue.add(UPLOAD_JOB_NAME, data, { ...uploadQueue.jobOptions, jobId: intent.jobId });
         result.requeued++;

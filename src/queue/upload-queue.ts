@@ -14,6 +14,9 @@ import { PauseControl } from './pause-control.js';
 import { RateControl } from './rate-control.js';
 import { VERIFY_JOB_NAME, verifyJobId, type UploadJobData, type UploadJobResult } from './upload-job.js';
 
+/** Job states in which a job will still run by itself. */
+const LIVE_JOB_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
+
 /** Finished jobs kept in Redis for the dashboard; the ledger keeps every row's outcome regardless. */
 const COMPLETED_JOBS_KEPT = 1_000;
 
@@ -79,6 +82,19 @@ export class UploadQueue {
   /** Counts of jobs per BullMQ state (all batches together). */
   async jobCounts(): Promise<Record<string, number>> {
     return this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed', 'waiting-children');
+  }
+
+  /**
+   * Removes a row's job so that its id can be used again, unless it will still run by itself
+   * (waiting, active, delayed, …): a requeue finished by someone else must not be undone.
+   * @returns `live` when the job stays; otherwise the removed job's data, if there was a job
+   */
+  async removeFinishedJob(jobId: string): Promise<{ live: boolean; data?: UploadJobData }> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return { live: false };
+    if (LIVE_JOB_STATES.has(await job.getState())) return { live: true };
+    await job.remove();
+    return { live: false, data: job.data };
   }
 
   /**

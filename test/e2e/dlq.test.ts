@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 describe('dlq list, and --group', () => {
-  it('puts rows whose messages differ only by their path in one group, says what it leaves out, and retries or purges one group', async () => {
+  it('puts rows whose messages differ only by their path in one group, says what it leaves out, and purges one group by its id', async () => {
     world = await createPipelineWorld();
     await world.writeFile('ok.txt', 'ok');
     const rows = ['module,record_id,file'];

@@ -112,16 +112,21 @@ describe('--force and --reupload (hole 6)', () => {
 });
 
 describe('an interrupted requeue is finished (hole 5)', () => {
+  /** A dead row whose `enqueue --force` was killed right after its claim: pending, its failed job still holding the id. */
+  async function interruptedForce(w: PipelineWorld) {
+    await w.writeFile('a.txt', 'a');
+    const manifest = await w.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
+    w.fake.faults.add({ match: { recordId: '1', path: 'upload' }, kind: 'noPermission', times: 1 });
+    await enqueueManifest(w, manifest, 'b');
+    await runWorkersUntilIdle(w);
+    const jobId = uploadJobId({ module: 'Leads', recordId: '1', target: { kind: 'file', path: `${w.dir}/a.txt` } });
+    await withQueue(w, (queue) => queue.ledger.claim('b', [{ jobId, line: 2 }], 'force'));
+    return { manifest, jobId };
+  }
+
   it('a row claimed for --force whose old job was never replaced is run by the next worker', async () => {
     world = await createPipelineWorld();
-    await world.writeFile('a.txt', 'a');
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
-    world.fake.faults.add({ match: { recordId: '1', path: 'upload' }, kind: 'noPermission', times: 1 });
-    await enqueueManifest(world, manifest, 'b');
-    await runWorkersUntilIdle(world);
-    const jobId = uploadJobId({ module: 'Leads', recordId: '1', target: { kind: 'file', path: `${world.dir}/a.txt` } });
-    // enqueue --force killed right after its claim: the row is pending, its failed job still holds the id.
-    await withQueue(world, (queue) => queue.ledger.claim('b', [{ jobId, line: 2 }], 'force'));
+    const { jobId } = await interruptedForce(world);
     await withQueue(world, async (queue) => {
       expect(await queue.queue.getJobState(jobId)).toBe('failed');
       // The worker's pass at start leaves intents younger than its grace alone (an enqueue may be finishing them); later it runs them.
@@ -134,13 +139,7 @@ describe('an interrupted requeue is finished (hole 5)', () => {
 
   it('enqueueing the same manifest again finishes it too', async () => {
     world = await createPipelineWorld();
-    await world.writeFile('a.txt', 'a');
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
-    world.fake.faults.add({ match: { recordId: '1', path: 'upload' }, kind: 'noPermission', times: 1 });
-    await enqueueManifest(world, manifest, 'b');
-    await runWorkersUntilIdle(world);
-    const jobId = uploadJobId({ module: 'Leads', recordId: '1', target: { kind: 'file', path: `${world.dir}/a.txt` } });
-    await withQueue(world, (queue) => queue.ledger.claim('b', [{ jobId, line: 2 }], 'force'));
+    const { manifest } = await interruptedForce(world);
     expect(await enqueueManifest(world, manifest, 'b')).toMatchObject({ enqueued: 1, requeued: 1 });
     await runWorkersUntilIdle(world);
     expect(world.fake.inspect().attachments).toHaveLength(1);
