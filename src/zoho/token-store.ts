@@ -90,6 +90,8 @@ interface StoredToken {
 
 /** The JSON kept at `${prefix}:refresh-error`. */
 interface StoredFailure {
+  /** Which credentials failed: another set (a fixed secret, another org) must ask Zoho itself. */
+  credentials: string;
   code: string;
   classification: ErrorClassification;
   message: string;
@@ -196,6 +198,22 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
     this.emit('invalidate', { deleted });
   }
 
+  /**
+   * Refreshes now, whatever Redis holds, and shares the new token: `doctor` uses it to test the
+   * credentials it is given rather than trust a token (or a failure) some earlier run left.
+   * Costs one of Zoho's 10 refreshes per 10 minutes; the token it mints is the one workers use next.
+   * @throws {ZohoError} what the refresh throws, or TOKEN_WAIT_TIMEOUT when the lock stays taken
+   */
+  async refreshNow(): Promise<AccessToken> {
+    const deadline = this.now() + this.waitTimeoutMs;
+    for (;;) {
+      const token = await this.underLock(() => this.refresh());
+      if (token) return token;
+      if (this.now() >= deadline) throw tokenWaitTimeout(this.waitTimeoutMs);
+      await this.pause();
+    }
+  }
+
   /** Waits for a fresh token in Redis, refreshing it when this process gets the lock first. */
   private async obtain(): Promise<AccessToken> {
     const deadline = this.now() + this.waitTimeoutMs;
@@ -204,20 +222,28 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
       if (fresh) return fresh;
       const failure = await this.readFailure();
       if (failure) throw failure;
-
-      const owner = randomUUID();
-      if ((await this.redis.set(this.lockKey, owner, 'PX', this.lockTtlMs, 'NX')) === 'OK') {
-        try {
-          // The previous holder may have stored a token between our read and our lock.
-          return (await this.readFresh()) ?? (await this.refresh());
-        } finally {
-          await this.redis.eval(RELEASE_LOCK, 1, this.lockKey, owner);
-        }
-      }
+      // The previous holder may have stored a token between our read and our lock.
+      const token = await this.underLock(async () => (await this.readFresh()) ?? (await this.refresh()));
+      if (token) return token;
       if (this.now() >= deadline) throw tokenWaitTimeout(this.waitTimeoutMs);
-      // Jitter keeps many waiting processes from polling Redis in lockstep.
-      await sleep(this.pollIntervalMs * (0.5 + Math.random()));
+      await this.pause();
     }
+  }
+
+  /** Runs `work` holding the refresh lock; `undefined` when another process holds it. */
+  private async underLock(work: () => Promise<AccessToken>): Promise<AccessToken | undefined> {
+    const owner = randomUUID();
+    if ((await this.redis.set(this.lockKey, owner, 'PX', this.lockTtlMs, 'NX')) !== 'OK') return undefined;
+    try {
+      return await work();
+    } finally {
+      await this.redis.eval(RELEASE_LOCK, 1, this.lockKey, owner);
+    }
+  }
+
+  /** Between two looks at the lock. Jitter keeps many waiting processes from polling Redis in lockstep. */
+  private async pause(): Promise<void> {
+    await sleep(this.pollIntervalMs * (0.5 + Math.random()));
   }
 
   /** Asks the accounts server for a token and shares it (or the failure) through Redis. Runs under the lock. */
@@ -234,6 +260,7 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
     } catch (error) {
       if (!(error instanceof ZohoError)) throw error;
       const failure: StoredFailure = {
+        credentials: this.fingerprint,
         code: error.code,
         classification: error.classification,
         message: error.reason,
@@ -283,7 +310,8 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
     const raw = await this.redis.get(this.failureKey);
     if (raw === null) return undefined;
     try {
-      const failure = JSON.parse(raw) as StoredFailure;
+      const { credentials, ...failure } = JSON.parse(raw) as StoredFailure;
+      if (credentials !== this.fingerprint) return undefined;
       return new ZohoError({ ...failure, message: `${failure.message} (a recent refresh failed; not retried yet)` });
     } catch {
       return undefined;
@@ -292,9 +320,11 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
 }
 
 /**
- * Identifies the credentials a stored token was minted with, without storing them: a hash of
- * accounts URL, client id and refresh token, cut to 16 hex digits.
+ * Identifies the credentials a stored token (or failure) belongs to, without storing them: a
+ * hash of all four, cut to 16 hex digits. The secret is in it: a token minted with the right
+ * secret must not vouch for a wrong one.
  */
-function credentialsFingerprint(config: { accountsUrl: string; clientId: string; refreshToken: string }): string {
-  return createHash('sha256').update(`${config.accountsUrl}\n${config.clientId}\n${config.refreshToken}`).digest('hex').slice(0, 16);
+function credentialsFingerprint(config: { accountsUrl: string; clientId: string; clientSecret: string; refreshToken: string }): string {
+  const { accountsUrl, clientId, clientSecret, refreshToken } = config;
+  return createHash('sha256').update([accountsUrl, clientId, clientSecret, refreshToken].join('\n')).digest('hex').slice(0, 16);
 }

@@ -49,7 +49,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe('zoho-attach doctor', () => {
-  it('passes a good set-up (warnings allowed), and a second run reuses the shared token instead of refreshing', async () => {
+  it('passes a good set-up (warnings allowed), and every run tests its credentials with a refresh of its own', async () => {
     world = await createPipelineWorld();
     const first = await runCli(['doctor'], world.env, world.dir);
     expect(first.code, first.stdout + first.stderr).toBe(0);
@@ -57,15 +57,32 @@ describe('zoho-attach doctor', () => {
       expect(line(first.stdout, name)).toMatch(/^✓ /);
     }
     expect(line(first.stdout, 'Redis persistence')).toMatch(/^[✓!] /);
-    expect(line(first.stdout, 'Zoho OAuth')).toContain('refreshed at');
+    expect(line(first.stdout, 'Zoho OAuth')).toMatch(/refreshed at .* with exactly these credentials/);
     expect(first.stdout).toMatch(/all checks passed/);
     expect(world.fake.inspect().tokens.refreshes).toBe(1);
 
     const second = await runCli(['doctor'], world.env, world.dir);
     expect(second.code).toBe(0);
-    expect(line(second.stdout, 'Zoho OAuth')).toMatch(/^✓ .*shared token in Redis is valid/);
-    expect(world.fake.inspect().tokens.refreshes).toBe(1);
+    expect(world.fake.inspect().tokens.refreshes).toBe(2);
     expect(second.stdout + second.stderr).not.toContain(FAKE_CREDENTIALS.clientSecret);
+  });
+
+  it('fails a wrong client secret even right after a good run left a valid token in Redis', async () => {
+    world = await createPipelineWorld();
+    expect((await runCli(['doctor'], world.env, world.dir)).code).toBe(0);
+    const result = await runCli(['doctor'], { ...world.env, ZOHO_CLIENT_SECRET: 'a-wrong-secret' }, world.dir);
+    expect(result.code).toBe(1);
+    expect(line(result.stdout, 'Zoho OAuth')).toMatch(/^✗ wrong client or wrong data centre .*invalid_client/);
+    expect(fixOf(result.stdout, 'Zoho OAuth')).toMatch(/ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET/);
+    expect(result.stdout + result.stderr).not.toContain('a-wrong-secret');
+  });
+
+  it('names invalid_client, not a failure an earlier run with a revoked refresh token left behind', async () => {
+    world = await createPipelineWorld();
+    world.fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
+    expect(line((await runCli(['doctor'], world.env, world.dir)).stdout, 'Zoho OAuth')).toMatch(/invalid_code/);
+    const result = await runCli(['doctor'], { ...world.env, ZOHO_CLIENT_SECRET: 'a-wrong-secret' }, world.dir);
+    expect(line(result.stdout, 'Zoho OAuth')).toMatch(/^✗ wrong client or wrong data centre .*invalid_client/);
   });
 
   it('fails on a revoked refresh token, naming ZOHO_REFRESH_TOKEN', async () => {

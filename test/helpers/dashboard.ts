@@ -91,7 +91,7 @@ export interface HttpResult {
 /** Sends a request and reads the whole answer (redirects are not followed). */
 export async function httpRequest(
   url: string,
-  options: { method?: 'GET' | 'POST' | 'PUT'; headers?: Record<string, string>; form?: Record<string, string>; json?: unknown } = {},
+  options: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH'; headers?: Record<string, string>; form?: Record<string, string>; json?: unknown } = {},
 ): Promise<HttpResult> {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined;

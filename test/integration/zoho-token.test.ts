@@ -149,6 +149,43 @@ describe('SharedTokenStore', () => {
     }
   });
 
+  it('a token minted with the right secret is not handed to a wrong secret: that one asks Zoho and is refused', async () => {
+    const prefix = newPrefix();
+    await store(prefix).getToken();
+    const wrongSecret = store(prefix, { env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } } });
+    const error = await failure(wrongSecret.getToken());
+    expect(error.code).toBe('REFRESH_INVALID_CLIENT');
+  });
+
+  it('a held refresh failure belongs to its credentials: another set asks Zoho and gets its own answer', async () => {
+    const prefix = newPrefix();
+    fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
+    try {
+      expect((await failure(store(prefix, { failureHoldMs: 60_000 }).getToken())).code).toBe('REFRESH_INVALID_CODE');
+      const wrongSecret = store(prefix, { env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } } });
+      expect((await failure(wrongSecret.getToken())).code).toBe('REFRESH_INVALID_CLIENT');
+    } finally {
+      fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
+    }
+  });
+
+  it('refreshNow refreshes even while the shared token is valid, ignores a held failure, and shares what it mints', async () => {
+    const prefix = newPrefix();
+    const tokens = store(prefix);
+    const first = await tokens.getToken();
+    const second = await tokens.refreshNow();
+    expect(second.accessToken).not.toBe(first.accessToken);
+    expect(fake.inspect().tokens.refreshes).toBe(2);
+    expect(JSON.parse((await redis.get(`${prefix}:token`)) ?? '{}')).toMatchObject({ accessToken: second.accessToken });
+
+    fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
+    await redis.del(`${prefix}:token`);
+    await failure(store(prefix, { failureHoldMs: 60_000 }).getToken());
+    fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
+    await expect(tokens.refreshNow()).resolves.toMatchObject({ apiDomain: fake.url });
+    expect(await redis.exists(`${prefix}:refresh-error`)).toBe(0);
+  });
+
   it('a revoked refresh token (HTTP 200 invalid_code) is systemic REFRESH_INVALID_CODE, held briefly for every process', async () => {
     const prefix = newPrefix();
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
