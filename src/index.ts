@@ -19,6 +19,7 @@ import { readManifest, validateRow } from './manifest/index.js';
 import { batchNameFor, enqueueRows, type EnqueueSummary, type ManifestEntry } from './queue/enqueue.js';
 import { exportDeadLetters, groupDeadLetters, purgeDeadLetters, retryDeadLetters, type DeadLetterFilter, type DeadLetterGroup } from './queue/dead-letters.js';
 import { dryRunEntries, type DryRunSummary } from './queue/dry-run.js';
+import type { RowCheckOptions } from './queue/row-checks.js';
 import { readStatus, type StatusSnapshot } from './queue/status.js';
 import { UploadQueue } from './queue/upload-queue.js';
 import { sourceLimitsOf } from './sources/index.js';
@@ -62,6 +63,17 @@ export interface EnqueueRowsOptions {
   baseDir?: string;
 }
 
+/** How rows are checked before they are queued: the same for enqueueing and for a dry run. */
+export interface RowCheckChoices {
+  /** Accept 0-byte files and downloads (refused by default). @defaultValue false */
+  allowEmpty?: boolean;
+  /**
+   * Open each row's file or URL first, as a worker will. Turn off only where the files are
+   * not visible from this machine: the workers still check. @defaultValue true
+   */
+  checkSources?: boolean;
+}
+
 /** Options for {@link ZohoAttach.waitForBatch}. */
 export interface WaitOptions {
   /** @defaultValue 1000 */
@@ -88,17 +100,22 @@ export class ZohoAttach {
    * Validates and enqueues rows. Invalid rows are reported in the summary (with their index
    * as `line`, counting from 1) and kept out; valid ones are enqueued.
    */
-  async enqueueRows(rows: Iterable<RowInput> | AsyncIterable<RowInput>, options: EnqueueRowsOptions): Promise<EnqueueSummary> {
-    return enqueueRows(this.uploadQueue, validatedEntries(rows, options.baseDir ?? process.cwd()), { batch: options.batch, mode: options.mode ?? 'normal' });
+  async enqueueRows(rows: Iterable<RowInput> | AsyncIterable<RowInput>, options: EnqueueRowsOptions & RowCheckChoices): Promise<EnqueueSummary> {
+    return enqueueRows(this.uploadQueue, validatedEntries(rows, options.baseDir ?? process.cwd()), {
+      batch: options.batch,
+      mode: options.mode ?? 'normal',
+      checks: this.rowChecks(options),
+    });
   }
 
   /** Enqueues a CSV/JSONL manifest, as `zoho-attach enqueue` does. */
-  async enqueueManifest(manifestPath: string, options: { batch?: string; mode?: ClaimMode } = {}): Promise<EnqueueSummary> {
+  async enqueueManifest(manifestPath: string, options: { batch?: string; mode?: ClaimMode } & RowCheckChoices = {}): Promise<EnqueueSummary> {
     const absolute = path.resolve(manifestPath);
     return enqueueRows(this.uploadQueue, readManifest(absolute, { baseDir: path.dirname(absolute) }), {
       batch: options.batch ?? batchNameFor(absolute),
       mode: options.mode ?? 'normal',
       source: absolute,
+      checks: this.rowChecks(options),
     });
   }
 
@@ -106,13 +123,16 @@ export class ZohoAttach {
    * Checks rows the way `enqueue` would, and their sources (files exist and may be read, URLs
    * answer), without enqueueing anything: `zoho-attach enqueue --dry-run`.
    */
-  async dryRun(rows: Iterable<RowInput> | AsyncIterable<RowInput> | string, options: { baseDir?: string } = {}): Promise<DryRunSummary> {
-    const limits = sourceLimitsOf(this.config.sources);
+  async dryRun(rows: Iterable<RowInput> | AsyncIterable<RowInput> | string, options: { baseDir?: string } & RowCheckChoices = {}): Promise<DryRunSummary> {
     if (typeof rows === 'string') {
       const absolute = path.resolve(rows);
-      return dryRunEntries(readManifest(absolute, { baseDir: path.dirname(absolute) }), limits);
+      return dryRunEntries(readManifest(absolute, { baseDir: path.dirname(absolute) }), this.rowChecks(options));
     }
-    return dryRunEntries(validatedEntries(rows, options.baseDir ?? process.cwd()), limits);
+    return dryRunEntries(validatedEntries(rows, options.baseDir ?? process.cwd()), this.rowChecks(options));
+  }
+
+  private rowChecks(choices: RowCheckChoices): RowCheckOptions {
+    return { sources: choices.checkSources === false ? false : { limits: sourceLimitsOf(this.config.sources), allowEmpty: choices.allowEmpty ?? false } };
   }
 
   /** Dead letters grouped by code and message signature, largest first (`zoho-attach dlq list`). */

@@ -3,18 +3,16 @@
  * interval, one line per batch that still has work, with a bar, rates and ETA. Plain lines,
  * not an in-place redraw, because log lines interleave with them.
  */
-import { formatProgressLine, ProgressTracker } from '../queue/progress.js';
+import { formatProgressLine, readProgress } from '../queue/progress.js';
 import { readStatus } from '../queue/status.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
 
 /** Starts printing progress to `out` every `intervalMs`; returns a function that stops it. */
 export function startProgressTicker(uploadQueue: UploadQueue, out: NodeJS.WritableStream, intervalMs = 5_000): () => void {
-  const tracker = new ProgressTracker();
   const finished = new Set<string>();
   const tick = async () => {
     const snapshot = await readStatus(uploadQueue);
-    tracker.add(Date.now(), snapshot.batches);
-    for (const progress of tracker.progress()) {
+    for (const progress of await readProgress(uploadQueue, snapshot.batches)) {
       // A batch is shown while it has work, and once more when it finishes.
       if (progress.pending === 0 && finished.has(progress.name)) continue;
       if (progress.pending === 0) finished.add(progress.name);

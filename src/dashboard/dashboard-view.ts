@@ -2,10 +2,10 @@
  * What the dashboard shows, as plain data: the overview's and health page's content, and the
  * body of `GET /api/status`. Pages render it; tests and scripts read it as JSON.
  */
-import type { BatchProgress } from '../queue/progress.js';
+import type { ProgressSample } from '../ledger/ledger.js';
+import { batchProgress, rateHistory, type BatchProgress, type RatePoint } from '../queue/progress.js';
 import { OPERATOR_PAUSE_CODE, type PauseReason } from '../queue/pause-control.js';
 import type { StatusSnapshot } from '../queue/status.js';
-import type { ProgressSampler, RatePoint } from './progress-sampler.js';
 
 /** One batch: its progress and what its enqueue rejected. */
 export interface BatchView extends BatchProgress {
@@ -43,29 +43,31 @@ export interface DashboardView {
   health: ZohoHealth;
   /** Newest batch first. */
   batches: BatchView[];
-  /** The overall upload rate since the dashboard started, oldest first. */
+  /** The rate of the charted batches over their whole life, oldest first. */
   rateHistory: readonly RatePoint[];
+  /** The batches the rate chart covers: those with rows pending, else the newest one. */
+  chartedBatches: string[];
 }
 
 /**
- * Builds the view.
- * @param snapshot the snapshot `sampler.sample()` just returned (so the sampler's rates cover its batches)
+ * Builds the view from a status snapshot and the batches' stored progress samples (so it
+ * shows the whole batch however late the page is opened).
  */
 export function buildDashboardView(
   snapshot: StatusSnapshot,
-  sampler: ProgressSampler,
+  samples: ReadonlyMap<string, readonly ProgressSample[]>,
   limits: { concurrency: number; creditsReserve: number },
   sampledAt: number,
 ): DashboardView {
-  const metas = new Map(snapshot.batches.map((meta) => [meta.name, meta]));
-  const batches = sampler
-    .progress()
-    .flatMap((progress): BatchView[] => {
-      const meta = metas.get(progress.name);
-      if (!meta) return [];
-      return [{ ...progress, rejected: meta.rejected, ...(meta.source === undefined ? {} : { source: meta.source }), createdAt: meta.createdAt }];
-    })
+  const batches = snapshot.batches
+    .map((meta): BatchView => ({
+      ...batchProgress(meta, samples.get(meta.name) ?? [], sampledAt),
+      rejected: meta.rejected,
+      ...(meta.source === undefined ? {} : { source: meta.source }),
+      createdAt: meta.createdAt,
+    }))
     .reverse();
+  const charted = chartedBatches(snapshot);
   return {
     queueName: snapshot.queueName,
     sampledAt,
@@ -81,6 +83,15 @@ export function buildDashboardView(
       systemicPause: snapshot.paused && snapshot.pauseReason !== undefined && snapshot.pauseReason.code !== OPERATOR_PAUSE_CODE,
     },
     batches,
-    rateHistory: sampler.rateHistory(),
+    rateHistory: rateHistory(new Map(charted.map((name) => [name, samples.get(name) ?? []])), sampledAt),
+    chartedBatches: charted,
   };
+}
+
+/** The batches still at work; when none is, the newest (the one just finished, most likely). */
+function chartedBatches(snapshot: StatusSnapshot): string[] {
+  const working = snapshot.batches.filter((b) => b.pending > 0).map((b) => b.name);
+  if (working.length > 0) return working;
+  const newest = snapshot.batches.reduce<StatusSnapshot['batches'][number] | undefined>((a, b) => (a === undefined || b.createdAt > a.createdAt ? b : a), undefined);
+  return newest ? [newest.name] : [];
 }

@@ -4,10 +4,10 @@
  * before they run, by the access guard; GET handlers never change anything.
  */
 import { exportDeadLetters, groupDeadLetters, retryDeadLetters, type DeadLetterFilter } from '../queue/dead-letters.js';
+import { readStatus } from '../queue/status.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
 import { buildDashboardView, type DashboardView } from './dashboard-view.js';
 import { DASHBOARD_PATHS, withQuery } from './paths.js';
-import type { ProgressSampler } from './progress-sampler.js';
 import { csvDownload, htmlResponse, jsonResponse, redirectResponse, textResponse, type DashboardRequest, type DashboardResponse } from './responses.js';
 import { renderDeadLettersPage } from './views/dead-letters-page.js';
 import { renderHealthPage } from './views/health-page.js';
@@ -17,7 +17,6 @@ import { DASHBOARD_CSS } from './views/stylesheet.js';
 /** What handlers work with. */
 export interface DashboardContext {
   uploadQueue: UploadQueue;
-  sampler: ProgressSampler;
   readOnly: boolean;
   /** Embedded in the pages' forms. */
   csrfToken: string;
@@ -98,9 +97,10 @@ export const stylesheet: DashboardHandler = async () => ({
 });
 
 async function readView(context: DashboardContext): Promise<DashboardView> {
-  const snapshot = await context.sampler.sample();
+  const snapshot = await readStatus(context.uploadQueue);
+  const samples = await context.uploadQueue.ledger.progressSamples(snapshot.batches.map((b) => b.name));
   const { concurrency, creditsReserve } = context.uploadQueue.config.queue;
-  return buildDashboardView(snapshot, context.sampler, { concurrency, creditsReserve }, context.now());
+  return buildDashboardView(snapshot, samples, { concurrency, creditsReserve }, context.now());
 }
 
 function filterOf(query: DashboardRequest['query']): DeadLetterFilter {

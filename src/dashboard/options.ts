@@ -29,8 +29,6 @@ export interface DashboardOptions {
   credentials?: DashboardCredentials | undefined;
   /** Refuse every write: retry, pause, resume and bull-board's actions answer 403. @defaultValue false */
   readOnly?: boolean;
-  /** Time between the samples the rates and the rate chart are computed from. @defaultValue 5000 */
-  sampleIntervalMs?: number;
   /** Where request failures are logged. */
   logger?: Logger;
 }
@@ -39,7 +37,7 @@ export interface DashboardOptions {
 export interface RunningDashboard {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string;
-  /** Stops the server, the sampler and the queue connection. Idempotent. */
+  /** Stops the server and the queue connection. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -53,4 +51,4 @@ export class DashboardStartError extends ZohoAttachError {
 }
 
 /** Defaults of {@link DashboardOptions}. */
-export const DASHBOARD_DEFAULTS = { host: '127.0.0.1', port: 3000, sampleIntervalMs: 5_000 } as const;
+export const DASHBOARD_DEFAULTS = { host: '127.0.0.1', port: 3000 } as const;

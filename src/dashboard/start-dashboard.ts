@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UploadQueue } from '../queue/upload-queue.js';
 import { createDashboardApp } from './express-app.js';
-import { ProgressSampler } from './progress-sampler.js';
 import { DASHBOARD_DEFAULTS, DASHBOARD_ENV, DashboardStartError, type DashboardOptions, type RunningDashboard } from './options.js';
 import { createCsrfToken } from './security/csrf.js';
 import { isLoopbackHost } from './security/loopback.js';
@@ -33,15 +32,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   }
   const readOnly = options.readOnly ?? false;
   const uploadQueue = await UploadQueue.open(options.config);
-  const sampler = new ProgressSampler(uploadQueue, {
-    intervalMs: options.sampleIntervalMs ?? DASHBOARD_DEFAULTS.sampleIntervalMs,
-    onError: (error) => options.logger?.warn({ err: error }, 'dashboard could not sample the queue status'),
-  });
   try {
-    await sampler.start();
     const csrfToken = createCsrfToken();
     const app = createDashboardApp({
-      context: { uploadQueue, sampler, readOnly, csrfToken, now: Date.now },
+      context: { uploadQueue, readOnly, csrfToken, now: Date.now },
       policy: { credentials: options.credentials, readOnly, csrfToken, loopbackHostsOnly: loopback && !options.credentials },
       logger: options.logger,
     });
@@ -53,7 +47,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       close() {
         closing ??= (async () => {
           await closeServer(server);
-          await sampler.stop();
           await uploadQueue.close();
         })();
         return closing;
@@ -61,7 +54,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     };
   } catch (error) {
     // Nothing listens when we get here (listening is the last step that can fail).
-    await sampler.stop();
     await uploadQueue.close();
     throw error;
   }

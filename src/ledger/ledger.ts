@@ -20,6 +20,7 @@ import { claimRows } from './claim-rows.js';
 import { errorFields, markDead } from './mark-dead.js';
 import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
 import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
+import { readProgressSamples, type ProgressSample } from './progress-samples.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import { clearRequeueIntents, listRequeueIntents, markPurged, reviveDead } from './requeue.js';
 import {
@@ -46,6 +47,7 @@ export type * from './types.js';
 export type { MarkUploadedResult, UploadedRow } from './mark-uploaded.js';
 export type { SentContent, StartedAttempt } from './posting-lease.js';
 export type { DueVerification, VerificationResult } from './verification.js';
+export type { ProgressSample } from './progress-samples.js';
 
 // KEYS[1] batch meta. ARGV: line. Two enqueues of one batch may race, and maxLine must only grow.
 const RAISE_MAX_LINE_SCRIPT: LedgerScript = {
@@ -75,13 +77,28 @@ export class Ledger {
   }
 
   /** Records a batch (idempotent) and the manifest it came from. */
-  async ensureBatch(batch: string, source?: string): Promise<void> {
+  async ensureBatch(batch: string, source?: string): Promise<boolean> {
     const now = this.now();
-    await this.redis
+    const results = await this.redis
       .multi()
       .zadd(this.keys.batches, 'NX', now, batch)
       .hsetnx(this.keys.batchMeta(batch), 'createdAt', now)
       .hset(this.keys.batchMeta(batch), ...(source ? ['source', source] : ['touchedAt', String(now)]))
+      .exec();
+    return results?.[0]?.[1] === 1;
+  }
+
+  /**
+   * Forgets a batch: its meta, rows, rejections and columns. The rows' outcomes are kept (they
+   * belong to the row identities, which other batches may share). For a batch that turned out
+   * to hold nothing new.
+   */
+  async dropBatch(batch: string): Promise<void> {
+    const { keys } = this;
+    await this.redis
+      .multi()
+      .zrem(keys.batches, batch)
+      .del(keys.batchMeta(batch), keys.batchRows(batch), keys.batchRejected(batch), keys.batchColumnOrder(batch), keys.batchColumns(batch), keys.batchProgress(batch))
       .exec();
   }
 
@@ -98,17 +115,15 @@ export class Ledger {
   async recordRows(batch: string, rows: Array<{ line: number; row: StoredRow }>): Promise<void> {
     if (rows.length === 0) return;
     const fields: string[] = [];
-    const columns = new Set<string>();
+    const columns = new ColumnOrder();
     let maxLine = 0;
     for (const { line, row } of rows) {
       fields.push(String(line), JSON.stringify(row));
-      for (const column of Object.keys(row.extra)) columns.add(column);
+      columns.see(line, Object.keys(row.extra));
       maxLine = Math.max(maxLine, line);
     }
     const multi = this.redis.multi();
-    // In slices: one SADD with a spread of 100,000 names would overflow the call stack.
-    const names = [...columns];
-    for (let i = 0; i < names.length; i += 1_000) multi.sadd(this.keys.batchColumns(batch), ...names.slice(i, i + 1_000));
+    columns.write(multi, this.keys.batchColumnOrder(batch));
     multi.hset(this.keys.batchRows(batch), ...fields);
     void runScript(multi, RAISE_MAX_LINE_SCRIPT, [this.keys.batchMeta(batch)], [maxLine]);
     await execOrThrow(multi);
@@ -118,12 +133,16 @@ export class Ledger {
   async recordRejections(batch: string, rejections: Array<{ line: number; rejection: StoredRejection }>): Promise<void> {
     if (rejections.length === 0) return;
     const fields: string[] = [];
+    const columns = new ColumnOrder();
     let maxLine = 0;
     for (const { line, rejection } of rejections) {
       fields.push(String(line), JSON.stringify(rejection));
+      // A rejected row's own columns show in the report too; the manifest's fields are columns already.
+      columns.see(line, Object.keys(rejection.extra ?? {}));
       maxLine = Math.max(maxLine, line);
     }
     const multi = this.redis.multi();
+    columns.write(multi, this.keys.batchColumnOrder(batch));
     multi.hset(this.keys.batchRejected(batch), ...fields);
     void runScript(multi, RAISE_MAX_LINE_SCRIPT, [this.keys.batchMeta(batch)], [maxLine]);
     await execOrThrow(multi);
@@ -293,13 +312,45 @@ export class Ledger {
 
   /** The pass-through column names of a batch, sorted. */
   async extraColumns(batch: string): Promise<string[]> {
-    return (await this.redis.smembers(this.keys.batchColumns(batch))).sort();
+    const [ordered, legacy] = await Promise.all([
+      this.redis.zrange(this.keys.batchColumnOrder(batch), 0, -1),
+      this.redis.smembers(this.keys.batchColumns(batch)),
+    ]);
+    const known = new Set(ordered);
+    return [...ordered, ...legacy.filter((name) => !known.has(name)).sort()];
+  }
+
+  /** Each batch's progress over time (see progress-samples.ts), oldest first. */
+  progressSamples(batches: readonly string[]): Promise<Map<string, ProgressSample[]>> {
+    return readProgressSamples(this.redis, this.keys, batches);
   }
 
   /** Reads one stored row of a batch. */
   async getRow(batch: string, line: number): Promise<StoredRow | undefined> {
     const raw = await this.redis.hget(this.keys.batchRows(batch), String(line));
     return raw ? (JSON.parse(raw) as StoredRow) : undefined;
+  }
+}
+
+/**
+ * Where pass-through columns were first seen: the score is line × 1024 + the column's place in
+ * its row (a row has at most a few hundred columns), and `ZADD LT` keeps the earliest, so the
+ * report's columns come in manifest order however the chunks and re-runs arrive.
+ */
+class ColumnOrder {
+  private readonly scores = new Map<string, number>();
+
+  see(line: number, names: readonly string[]): void {
+    names.forEach((name, index) => {
+      const score = line * 1024 + index;
+      if (!(this.scores.get(name)! <= score)) this.scores.set(name, score);
+    });
+  }
+
+  write(multi: ReturnType<Redis['multi']>, key: string): void {
+    const pairs = [...this.scores].flatMap(([name, score]) => [score, name]);
+    // In slices: one ZADD with a spread of 100,000 names would overflow the call stack.
+    for (let i = 0; i < pairs.length; i += 2_000) multi.zadd(key, 'LT', ...pairs.slice(i, i + 2_000));
   }
 }
 

@@ -2,21 +2,24 @@
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { splitAround } from './claim-rows.js';
+import { RECORD_PROGRESS_LUA } from './progress-samples.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import type { LedgerError } from './types.js';
 
-// KEYS[1] item. ARGV: code, message, httpStatus, detailsJson, attempts, now, metaPrefix, metaSuffix.
+// KEYS[1] item. ARGV: code, message, httpStatus, detailsJson, attempts, now, metaPrefix, metaSuffix, progressSuffix.
 // pendingSince stays: a dead row revived later must still look before it posts.
 export const MARK_DEAD_SCRIPT: LedgerScript = {
   name: 'zohoAttachMarkDead',
-  lua: `
+  lua: `${RECORD_PROGRESS_LUA}
 local item = KEYS[1]
 local status = redis.call('HGET', item, 'status')
 if status == 'uploaded' or not status then return 0 end
 redis.call('HSET', item, 'errorCode', ARGV[1], 'errorMessage', ARGV[2], 'errorHttpStatus', ARGV[3], 'errorDetails', ARGV[4], 'attempts', ARGV[5], 'updatedAt', ARGV[6])
 if status == 'dead' then return 0 end
 redis.call('HSET', item, 'status', 'dead')
-redis.call('HINCRBY', ARGV[7] .. redis.call('HGET', item, 'batch') .. ARGV[8], 'dead', 1)
+local batch = redis.call('HGET', item, 'batch')
+redis.call('HINCRBY', ARGV[7] .. batch .. ARGV[8], 'dead', 1)
+recordProgress(ARGV[7] .. batch .. ARGV[8], ARGV[7] .. batch .. ARGV[9], tonumber(ARGV[6]))
 return 1
 `,
 };
@@ -46,6 +49,7 @@ export async function markDead(redis: Redis, keys: KeyNames, jobId: string, erro
     now,
     metaPrefix,
     metaSuffix,
+    splitAround(keys.batchProgress)[1],
   ]);
   return changed === 1;
 }

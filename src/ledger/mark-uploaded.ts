@@ -6,17 +6,19 @@
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { splitAround } from './claim-rows.js';
+import { RECORD_PROGRESS_LUA } from './progress-samples.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import type { UploadHow } from './types.js';
 
 // KEYS: item, owners, verifyDue. ARGV: attachmentId, sha256, bytes, how, now, metaPrefix, metaSuffix, jobId,
-// attempts, verifyAt ('' for none), sentName, verifyRow (the row's job data, JSON, kept while a verification is due).
+// attempts, verifyAt ('' for none), sentName, verifyRow (the row's job data, JSON, kept while a verification is due),
+// progressSuffix (the batch's progress samples are at metaPrefix .. batch .. progressSuffix).
 // Returns 'ok'; 'same' (already uploaded with this attachment); 'other:<id>' (already uploaded with another
 // attachment: the caller's copy is an extra); 'owned' (another row owns the attachment: nothing changed);
 // 'missing' (no such item).
 export const MARK_UPLOADED_SCRIPT: LedgerScript = {
   name: 'zohoAttachMarkUploaded',
-  lua: `
+  lua: `${RECORD_PROGRESS_LUA}
 local item, owners, verifyDue = KEYS[1], KEYS[2], KEYS[3]
 local attachmentId, sha, bytes, how, now, metaPrefix, metaSuffix, jobId, attempts, verifyAt, sentName, verifyRow =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
@@ -29,10 +31,12 @@ if status == 'uploaded' then
 end
 local owner = redis.call('HGET', owners, attachmentId)
 if owner and owner ~= jobId then return 'owned' end
-local meta = metaPrefix .. redis.call('HGET', item, 'batch') .. metaSuffix
+local batch = redis.call('HGET', item, 'batch')
+local meta = metaPrefix .. batch .. metaSuffix
 if status == 'dead' then redis.call('HINCRBY', meta, 'dead', -1) end
 redis.call('HINCRBY', meta, 'uploaded', 1)
 if bytes ~= '' then redis.call('HINCRBY', meta, 'bytes', bytes) end
+recordProgress(meta, metaPrefix .. batch .. ARGV[13], tonumber(now))
 redis.call('HDEL', item, 'pendingSince', 'postingBy', 'postingAt', 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'purgedAt')
 redis.call('HSET', item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'attempts', attempts, 'uploadedAt', now, 'updatedAt', now)
 if sha ~= '' then redis.call('HSET', item, 'sha256', sha) end
@@ -88,6 +92,7 @@ export async function markUploaded(redis: Redis, keys: KeyNames, jobId: string, 
       row.verifyAt === undefined ? '' : String(row.verifyAt),
       row.fileName ?? '',
       row.verifyAt === undefined ? '' : JSON.stringify(row.verifyRow ?? null),
+      splitAround(keys.batchProgress)[1],
     ],
   );
   if (answer.startsWith('other:')) return { result: 'other', attachmentId: answer.slice('other:'.length) };

@@ -29,7 +29,7 @@ export type ReportRow = Record<(typeof REPORT_COLUMNS)[number], string> & { extr
 /** Report output formats. */
 export type ReportFormat = 'csv' | 'jsonl';
 
-/** Code given to rows the manifest reader rejected. */
+/** Code given to rows the manifest reader rejected (a row whose source was refused at enqueue has the source's code). */
 export const REJECTED_ROW_CODE = 'INVALID_ROW';
 
 /** A batch's report rows, in manifest order. */
@@ -37,21 +37,23 @@ export async function* reportRows(ledger: Ledger, batch: string): AsyncGenerator
   for await (const entry of ledger.readRows(batch)) {
     if ('rejection' in entry) {
       const { rejection } = entry;
+      // The row as it was written, so the report shows what to fix.
+      const written = rejection.fields ?? {};
       yield {
         line: String(entry.line),
-        module: '',
-        record_id: '',
-        file: '',
-        link_url: '',
-        title: '',
+        module: written.module ?? '',
+        record_id: written.record_id ?? '',
+        file: written.file ?? '',
+        link_url: written.link_url ?? '',
+        title: written.title ?? '',
         status: 'rejected',
         attachment_id: '',
-        error_code: REJECTED_ROW_CODE,
+        error_code: rejection.code ?? REJECTED_ROW_CODE,
         error_message: rejection.field ? `${rejection.field}: ${rejection.reason}` : rejection.reason,
         attempts: '0',
         sha256: '',
         copies_removed: '0',
-        extra: {},
+        extra: rejection.extra ?? {},
       };
       continue;
     }

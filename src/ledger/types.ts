@@ -139,8 +139,12 @@ export interface StoredRow {
 export interface StoredRejection {
   field?: string | undefined;
   reason: string;
-  /** The row's raw fields, as far as they could be read. */
-  raw?: Record<string, string> | undefined;
+  /** Why, as a stable code, when a source check refused the row; invalid rows have none. */
+  code?: string | undefined;
+  /** The row's manifest fields as written (`module`, `record_id`, `file`, `link_url`, `title`), as far as they could be read. */
+  fields?: Record<string, string> | undefined;
+  /** Its pass-through columns, as far as they could be read. */
+  extra?: Record<string, string> | undefined;
 }
 
 /** A requeue that must be finished: the row is pending again but its old job may still hold its id. */

@@ -89,3 +89,40 @@ export function quoteValue(value: string): string {
   if (value.length <= QUOTED_VALUE_MAX_LENGTH) return JSON.stringify(value);
   return `${JSON.stringify(value.slice(0, QUOTED_VALUE_MAX_LENGTH))}… (${value.length} characters)`;
 }
+
+/**
+ * The manifest field a pass-through column name was probably meant to be (`titel` → title,
+ * `recordid` is not asked: it already names record_id), for a "did you mean" warning. A typo
+ * in a column name is otherwise silent: the column is carried along and the field stays empty.
+ * @returns the field, or undefined when no field is close (one edit for short names, two for longer)
+ */
+export function likelyMisspelledField(name: string): ManifestField | undefined {
+  const comparable = comparableName(name);
+  if (comparable.length < 3 || FIELD_BY_COMPARABLE_NAME.has(comparable)) return undefined;
+  for (const [fieldName, field] of FIELD_BY_COMPARABLE_NAME) {
+    const allowed = fieldName.length <= 5 ? 1 : 2;
+    if (editDistance(comparable, fieldName, allowed) <= allowed) return field;
+  }
+  return undefined;
+}
+
+/**
+ * Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`: the optimal string
+ * alignment distance, so `titel` is one edit from `title`. Gives up above `limit`.
+ */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, (before[j - 2] as number) + 1);
+      current.push(best);
+    }
+    [before, previous] = [previous, current];
+  }
+  return previous[b.length] as number;
+}

@@ -3,7 +3,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { quoteValue, resolveColumns } from './columns.js';
+import { likelyMisspelledField, quoteValue, resolveColumns } from './columns.js';
 import { unguardCell } from '../shared/spreadsheet-guard.js';
 import { readCsvRecords, type CsvRecord } from './csv-records.js';
 import { readJsonlLines } from './jsonl-lines.js';
@@ -159,7 +159,9 @@ async function* readCsvRows(body: AsyncIterable<Buffer>, filePath: string, baseD
     if (header === undefined) {
       header = checkHeader({ ...record, fields }, filePath);
     } else if (fields.length !== header.length) {
-      yield { ok: false, rejection: { line: record.line, reason: fieldCountProblem(fields.length, header.length) } };
+      // The cells there are, under their columns' names: the report shows what the row holds.
+      const raw = Object.fromEntries(fields.slice(0, header.length).map((value, i) => [(header as string[])[i]?.trim() ?? '', value]));
+      yield { ok: false, rejection: { line: record.line, reason: fieldCountProblem(fields.length, header.length), raw } };
     } else {
       yield validateRow(toRawRow(header, fields), record.line, baseDir);
     }
@@ -182,9 +184,14 @@ function checkHeader(record: CsvRecord, filePath: string): string[] {
     const { columns, problems: nameProblems } = resolveColumns(names);
     problems.push(...nameProblems);
     const fields = new Set(columns.map((column) => column.field));
-    if (!fields.has('module')) problems.push('no module column');
-    if (!fields.has('record_id')) problems.push('no record_id column');
-    if (!fields.has('file') && !fields.has('link_url')) problems.push('no file or link_url column');
+    // "no title column" is no problem (title is optional), but "titel" is worth a question.
+    const meant = (field: string) => {
+      const typo = columns.find((column) => column.field === undefined && likelyMisspelledField(column.name) === field);
+      return typo ? ` (did you mean ${quoteValue(typo.name)} to be ${field}?)` : '';
+    };
+    if (!fields.has('module')) problems.push(`no module column${meant('module')}`);
+    if (!fields.has('record_id')) problems.push(`no record_id column${meant('record_id')}`);
+    if (!fields.has('file') && !fields.has('link_url')) problems.push(`no file or link_url column${meant('file') || meant('link_url')}`);
   }
   if (problems.length === 0) return names;
 

@@ -39,6 +39,13 @@ export interface RowRejection {
   /** The field at fault, as named in the manifest; absent when the row as a whole is. */
   field?: string;
   reason: string;
+  /** A stable code when a check beyond the manifest's refused the row (`SOURCE_NOT_FOUND`); absent for an invalid row. */
+  code?: string;
+  /**
+   * The row's fields as written (up to the pass-through limits), so the report of a rejected
+   * row shows the whole row to fix; absent when the row is not an object at all.
+   */
+  raw?: Record<string, string>;
 }
 
 /** One row of a manifest: valid, or rejected with the reason. */
@@ -86,7 +93,7 @@ class Invalid {
 export function validateRow(raw: Record<string, unknown>, line: number, baseDir: string): ManifestRowResult {
   const reject = (field: string | undefined, reason: string): ManifestRowResult => ({
     ok: false,
-    rejection: field === undefined ? { line, reason } : { line, field, reason },
+    rejection: { line, ...(field === undefined ? {} : { field }), reason, ...(isRecord(raw) ? { raw: writtenFields(raw) } : {}) },
   });
 
   // Library callers are not type-checked, and a JSONL line can hold any JSON value.
@@ -161,6 +168,34 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
   if (linkUrl !== undefined) row.linkUrl = linkUrl;
   if (title !== undefined) row.title = title;
   return { ok: true, row };
+}
+
+function isRecord(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+}
+
+/** Characters of one field a rejected row keeps for its report; longer values are cut. */
+const WRITTEN_FIELD_MAX_CHARACTERS = 4096;
+
+/**
+ * A rejected row's fields as text, for its report line: at most as many columns as a row may
+ * have, each cut at {@link WRITTEN_FIELD_MAX_CHARACTERS} and all of them at the pass-through
+ * byte limit, so a hostile row costs no more than a valid one. An object or array (JSONL) is
+ * named, not serialized: it may be nested 100,000 deep.
+ */
+function writtenFields(raw: Record<string, unknown>): Record<string, string> {
+  const fields: Array<[string, string]> = [];
+  let characters = 0;
+  for (const key in raw) {
+    if (fields.length >= MANIFEST_LIMITS.maxPassThroughColumns + MANIFEST_FIELDS.length || characters >= MANIFEST_LIMITS.maxPassThroughBytes) break;
+    const value = raw[key];
+    if (value === undefined || value === null) continue;
+    const text = typeof value === 'object' ? `(${describeType(value)})` : String(value);
+    const kept = text.length > WRITTEN_FIELD_MAX_CHARACTERS ? `${text.slice(0, WRITTEN_FIELD_MAX_CHARACTERS)}… (cut: ${text.length} characters)` : text;
+    characters += kept.length;
+    fields.push([key.trim(), kept]);
+  }
+  return Object.fromEntries(fields);
 }
 
 /** A value as text, undefined when not given, or why it cannot be text. */

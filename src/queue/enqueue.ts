@@ -4,11 +4,13 @@
  */
 import path from 'node:path';
 import type { ClaimMode, StoredRejection, StoredRow } from '../ledger/ledger.js';
-import type { ManifestRow, ManifestRowResult, RowRejection } from '../manifest/index.js';
+import { resolveColumns, type ManifestRow, type ManifestRowResult, type RowRejection } from '../manifest/index.js';
 import { ZohoAttachError } from '../shared/errors.js';
 import type { UploadJobData, UploadTarget } from './upload-job.js';
 import { UPLOAD_JOB_NAME, targetOfFields, uploadJobId } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
+import { sourceLimitsOf } from '../sources/index.js';
+import { checkRows, type RowCheckOptions } from './row-checks.js';
 
 /** Rows per `addBulk` call and ledger round trip. */
 const DEFAULT_CHUNK_SIZE = 1_000;
@@ -42,6 +44,11 @@ export interface EnqueueOptions {
    * where it stopped: rows already queued are recognised, none is queued twice.
    */
   signal?: AbortSignal;
+  /**
+   * The checks each row goes through besides the manifest's own; the dry run runs the same.
+   * @defaultValue the sources checked within the queue's configured limits, empty files refused
+   */
+  checks?: RowCheckOptions;
 }
 
 /** What an enqueue did. */
@@ -65,6 +72,15 @@ export interface EnqueueSummary {
   rejections: RowRejection[];
   /** True when `signal` stopped the enqueue before the end of the manifest. */
   interrupted?: boolean;
+  /** Columns that look like misspelt fields ("did you mean title?"). */
+  warnings: string[];
+  /**
+   * True when no row was new: every one was already queued, uploaded or a dead letter
+   * (perhaps under another batch). A batch this run would have created is then not kept.
+   */
+  nothingNew: boolean;
+  /** True when the batch was new and, holding nothing new, was not kept. */
+  batchDropped: boolean;
 }
 
 /** Batch names become part of Redis keys: keep them to a safe alphabet. */
@@ -101,8 +117,22 @@ export async function enqueueRows(
 ): Promise<EnqueueSummary> {
   assertBatchName(options.batch);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const summary: EnqueueSummary = { batch: options.batch, rows: 0, enqueued: 0, requeued: 0, skipped: 0, deadLetters: 0, alreadyQueued: 0, rejected: 0, rejections: [] };
-  await uploadQueue.ledger.ensureBatch(options.batch, options.source);
+  const summary: EnqueueSummary = {
+    batch: options.batch,
+    rows: 0,
+    enqueued: 0,
+    requeued: 0,
+    skipped: 0,
+    deadLetters: 0,
+    alreadyQueued: 0,
+    rejected: 0,
+    rejections: [],
+    warnings: [],
+    nothingNew: false,
+    batchDropped: false,
+  };
+  const created = await uploadQueue.ledger.ensureBatch(options.batch, options.source);
+  const checks = options.checks ?? { sources: { limits: sourceLimitsOf(uploadQueue.config.sources) } };
 
   let rows: ManifestRow[] = [];
   let rejections: RowRejection[] = [];
@@ -118,7 +148,7 @@ export async function enqueueRows(
     previous.catch(() => undefined);
   };
 
-  for await (const entry of entries) {
+  for await (const entry of checkRows(entries, checks, summary.warnings)) {
     if (options.signal?.aborted) {
       summary.interrupted = true;
       break;
@@ -130,6 +160,13 @@ export async function enqueueRows(
   }
   if (rows.length + rejections.length > 0 || summary.rows === 0) await flush();
   await previous;
+  summary.nothingNew = !summary.interrupted && summary.enqueued === 0 && summary.rejected === 0;
+  // A re-run under a new name (the manifest's, when the first run had --batch) must not leave
+  // an empty "0 of 0" batch behind: its rows belong to the batches that queued them.
+  if (summary.nothingNew && created) {
+    await uploadQueue.ledger.dropBatch(options.batch);
+    summary.batchDropped = true;
+  }
   return summary;
 }
 
@@ -208,6 +245,18 @@ function storedRow(jobId: string, row: ManifestRow): StoredRow {
   };
 }
 
+/** A rejection as the ledger keeps it: the row's fields split into manifest fields and pass-through columns. */
 function storedRejection(rejection: RowRejection): StoredRejection {
-  return { field: rejection.field, reason: rejection.reason };
+  const stored: StoredRejection = { field: rejection.field, reason: rejection.reason, code: rejection.code };
+  if (rejection.raw === undefined) return stored;
+  const names = Object.keys(rejection.raw);
+  const { columns } = resolveColumns(names);
+  stored.fields = {};
+  stored.extra = {};
+  columns.forEach((column, i) => {
+    const value = (rejection.raw as Record<string, string>)[names[i] as string] as string;
+    if (column.field === undefined) (stored.extra as Record<string, string>)[column.name] = value;
+    else (stored.fields as Record<string, string>)[column.field] = value;
+  });
+  return stored;
 }

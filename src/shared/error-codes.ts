@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   SOURCE_FORBIDDEN_TYPE: { origin: 'source', means: 'a file type Zoho refuses (.exe)' },
   SOURCE_UNREADABLE: { origin: 'source', means: 'the file cannot be read' },
   SOURCE_CHANGED: { origin: 'source', means: 'the file changed (or became a link) while it was opened' },
+  SOURCE_EMPTY: { origin: 'source', means: 'the file or download is empty (0 bytes); enqueue with --allow-empty if that is meant' },
   SOURCE_HARD_LINKED: { origin: 'source', means: 'the file has more than one hard link, and hard links are refused' },
   SOURCE_LENGTH_MISMATCH: { origin: 'source', means: 'the source gave more or fewer bytes than it announced' },
   SOURCE_SPOOL_FAILED: { origin: 'source', means: 'the temporary copy of a download could not be written' },

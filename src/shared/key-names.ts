@@ -39,7 +39,11 @@ export interface KeyNames {
   batchRows(batch: string): string;
   /** A batch's rejected rows, by manifest line. */
   batchRejected(batch: string): string;
-  /** The pass-through column names seen in a batch's rows. */
+  /** A batch's progress over time (see ledger/progress-samples.ts). */
+  batchProgress(batch: string): string;
+  /** The pass-through column names of a batch, scored by where each was first seen, so reports keep the manifest's order. */
+  batchColumnOrder(batch: string): string;
+  /** The same names as an unordered set: written by versions before the ordered key, still read for their batches. */
   batchColumns(batch: string): string;
 }
 
@@ -62,6 +66,8 @@ export function keyNames(queueName: string): KeyNames {
     batchMeta: (batch) => `${p}:ledger:batch:${batch}:meta`,
     batchRows: (batch) => `${p}:ledger:batch:${batch}:rows`,
     batchRejected: (batch) => `${p}:ledger:batch:${batch}:rejected`,
+    batchProgress: (batch) => `${p}:ledger:batch:${batch}:progress`,
+    batchColumnOrder: (batch) => `${p}:ledger:batch:${batch}:column-order`,
     batchColumns: (batch) => `${p}:ledger:batch:${batch}:columns`,
   };
 }

@@ -22,6 +22,8 @@ export const SourceErrorCode = {
   UNREADABLE: 'SOURCE_UNREADABLE',
   /** The file changed size (or was swapped) while it was being opened or read. Transient. */
   CHANGED: 'SOURCE_CHANGED',
+  /** 0 bytes, refused where the rows are checked before enqueueing unless empty files are allowed. */
+  EMPTY: 'SOURCE_EMPTY',
   /** A file has more than one hard link and `refuseHardLinks` is set. */
   HARD_LINKED: 'SOURCE_HARD_LINKED',
   /** The server sent fewer bytes than its Content-Length promised. Transient. */

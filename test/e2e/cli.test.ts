@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { CLI_PATH, collect, createPipelineWorld, parseCsv, runCli, type PipelineWorld } from '../helpers/pipeline.js';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
+import { UploadQueue } from '../../src/queue/upload-queue.js';
 
 let world: PipelineWorld | undefined;
 afterEach(async () => {
@@ -82,6 +83,77 @@ describe('zoho-attach CLI', () => {
     expect(dry.stdout).toMatch(/line 4: file: \[SOURCE_NOT_FOUND\]/);
     const status = await runCli(['status', '--json'], world.env, world.dir);
     expect(JSON.parse(status.stdout).batches).toEqual([]);
+  });
+
+  it('enqueue refuses exactly the rows --dry-run refuses (one validation path), and --allow-empty admits an empty file in both', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'a');
+    await world.writeFile('tool.exe', 'MZ');
+    await world.writeFile('empty.txt', '');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file,legacy\nLeads,1,a.txt,L1\nLeads,2,tool.exe,L2\nLeads,3,gone.txt,L3\nLeads,4,empty.txt,L4\n');
+    const refusals = (stdout: string) => stdout.split('\n').filter((l) => /^\s+line \d+:/.test(l)).map((l) => l.trim());
+
+    const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
+    const real = await runCli(['enqueue', manifest, '--batch', 'checked'], world.env, world.dir);
+    expect(real.code).toBe(1);
+    expect(refusals(real.stdout)).toEqual(refusals(dry.stdout));
+    expect(refusals(real.stdout)).toEqual([
+      expect.stringMatching(/^line 3: file: \[SOURCE_FORBIDDEN_TYPE\]/),
+      expect.stringMatching(/^line 4: file: \[SOURCE_NOT_FOUND\]/),
+      expect.stringMatching(/^line 5: file: \[SOURCE_EMPTY\] .*empty\.txt is empty \(0 bytes\).*--allow-empty/),
+    ]);
+    expect(real.stdout).toMatch(/enqueued:\s+1\b/);
+    const uploadQueue = await UploadQueue.open(world.config);
+    try {
+      expect((await uploadQueue.queue.getWaiting()).map((job) => job.data.line)).toEqual([2]);
+    } finally {
+      await uploadQueue.close();
+    }
+
+    // The report keeps a refused row whole: its fields and its pass-through columns.
+    const report = parseCsv((await runCli(['report', '--batch', 'checked'], world.env, world.dir)).stdout);
+    expect(report.find((r) => r.line === '4')).toMatchObject({ status: 'rejected', error_code: 'SOURCE_NOT_FOUND', module: 'Leads', record_id: '3', legacy: 'L3' });
+    expect(report.find((r) => r.line === '4')!.file).toMatch(/gone\.txt$/);
+
+    const allowDry = await runCli(['enqueue', manifest, '--dry-run', '--allow-empty'], world.env, world.dir);
+    expect(refusals(allowDry.stdout)).toHaveLength(2);
+    const allowed = await runCli(['enqueue', manifest, '--batch', 'checked', '--allow-empty'], world.env, world.dir);
+    expect(refusals(allowed.stdout)).toEqual(refusals(allowDry.stdout));
+    expect(allowed.stdout).toMatch(/enqueued:\s+1\b/);
+  });
+
+  it('--skip-source-checks leaves the files to the workers, which refuse a missing one as a dead letter', async () => {
+    world = await createPipelineWorld();
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,not-here-yet.txt\n');
+    const result = await runCli(['enqueue', manifest, '--skip-source-checks'], world.env, world.dir);
+    expect([result.code, result.stdout]).toEqual([0, expect.stringMatching(/enqueued:\s+1\b/)]);
+    expect((await runCli(['worker', '--until-idle'], world.env, world.dir)).code).toBe(0);
+    expect((await runCli(['dlq', 'list'], world.env, world.dir)).stdout).toContain('SOURCE_NOT_FOUND');
+  });
+
+  it('manifest conveniences: columns keep their order, "did you mean title?", rejected rows whole, no empty batch on a re-run', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'a');
+    await world.writeFile('b.txt', 'b');
+    const manifest = await world.writeFile('rows.csv', 'zeta,module,record_id,file,titel,alpha\nz1,Leads,1,a.txt,Hello,a1\nz2,Leads,x,b.txt,Bye,a2\n');
+    const first = await runCli(['enqueue', manifest, '--batch', 'first'], world.env, world.dir);
+    expect(first.stderr).toContain('warning: column "titel" is not a manifest field, so it is passed through as it is: did you mean title?');
+    expect(first.stderr.match(/did you mean/g)).toHaveLength(1);
+    const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
+    expect(dry.stderr).toContain('did you mean title?');
+
+    const report = (await runCli(['report', '--batch', 'first'], world.env, world.dir)).stdout;
+    expect(report.split(/\r?\n/)[0]).toMatch(/,copies_removed,zeta,titel,alpha$/);
+    expect(parseCsv(report).find((r) => r.line === '3')).toMatchObject({ status: 'rejected', module: 'Leads', record_id: 'x', zeta: 'z2', titel: 'Bye', alpha: 'a2' });
+
+    // The valid row again, without --batch: it is queued already (in "first"), so no batch "rows" appears.
+    const fixed = await world.writeFile('rows.csv', 'zeta,module,record_id,file,titel,alpha\nz1,Leads,1,a.txt,Hello,a1\n');
+    const rerun = await runCli(['enqueue', fixed], world.env, world.dir);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toMatch(/already queued:\s+1 /);
+    expect(rerun.stdout).toMatch(/^nothing new: each of the 1 rows is already uploaded, queued or a dead letter\n  so no batch rows was created/m);
+    const status = JSON.parse((await runCli(['status', '--json'], world.env, world.dir)).stdout);
+    expect(status.batches.map((b: { name: string }) => b.name)).toEqual(['first']);
   });
 
   it('runs the operator flow: enqueue → worker --until-idle → status → report → dlq list/export/retry/purge → pause/resume', async () => {
@@ -201,13 +273,16 @@ describe('zoho-attach demo', () => {
         'ACME-001': ['uploaded', ''],
         'GLOBEX-17': ['uploaded', ''],
         'WIDGET-1': ['dead', 'INVALID_MODULE'],
-        'EXE-1': ['dead', 'SOURCE_FORBIDDEN_TYPE'],
-        'MISSING-1': ['dead', 'SOURCE_NOT_FOUND'],
-        'line 8': ['rejected', 'INVALID_ROW'],
+        // Refused at enqueue, by the same checks as the dry run, with the source's code.
+        'EXE-1': ['rejected', 'SOURCE_FORBIDDEN_TYPE'],
+        'MISSING-1': ['rejected', 'SOURCE_NOT_FOUND'],
+        // A rejected row keeps its fields in the report, its legacy id included.
+        'SCAN-BAD': ['rejected', 'INVALID_ROW'],
+        'BOTH-1': ['rejected', 'INVALID_ROW'],
       });
       const remote = parseCsv(await readFile(path.join(runsDir, runDir!, 'remote-files-report.csv'), 'utf8'));
       expect(remote.filter((r) => r.status === 'uploaded').length).toBe(remote.length - 1);
-      expect(remote.find((r) => r.legacy_id === 'R-404')).toMatchObject({ status: 'dead', error_code: 'SOURCE_URL_HTTP_ERROR' });
+      expect(remote.find((r) => r.legacy_id === 'R-404')).toMatchObject({ status: 'rejected', error_code: 'SOURCE_URL_HTTP_ERROR' });
     } finally {
       await rm(runsDir, { recursive: true, force: true });
     }

@@ -21,7 +21,8 @@ describe('dlq list, and --group', () => {
     for (let i = 1; i <= 12; i++) rows.push(`Leads,${100 + i},scans ${i}/missing file ${i}.pdf`);
     rows.push('Widgets,200,ok.txt', 'Gadgets,201,ok.txt');
     const manifest = await world.writeFile('m.csv', `${rows.join('\n')}\n`);
-    await enqueueManifest(world, manifest, 'b');
+    // Missing files must reach the workers to become dead letters: enqueue's own check is off.
+    await enqueueManifest(world, manifest, 'b', { checks: { sources: false } });
     await runWorkersUntilIdle(world);
 
     const listed = await runCli(['dlq', 'list', '--json'], world.env, world.dir);

@@ -10,6 +10,7 @@ import { startDashboard, type DashboardOptions, type RunningDashboard } from '..
 import { readManifest } from '../../src/manifest/index.js';
 import { enqueueRows, type EnqueueSummary } from '../../src/queue/enqueue.js';
 import { startUploadWorker, type UploadWorker } from '../../src/queue/upload-worker.js';
+import { enqueueManifest as enqueueWithQueue, startWorkers } from './queue-runs.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createLogger } from '../../src/shared/logger.js';
 import type { PipelineWorld } from './pipeline.js';
@@ -21,21 +22,16 @@ export const HOSTILE_TITLE = '<script>alert("title")</script>';
 /** A file name that would run script if a page put it in unescaped (it does not exist: a dead letter). */
 export const HOSTILE_FILE = 'scans/<img src=x onerror=alert(1)>.pdf';
 
-/** Enqueues a manifest file of the world into `batch`. */
-export async function enqueueManifest(world: PipelineWorld, manifestPath: string, batch: string): Promise<EnqueueSummary> {
-  const uploadQueue = await UploadQueue.open(world.config);
-  try {
-    return await enqueueRows(uploadQueue, readManifest(manifestPath, { baseDir: path.dirname(manifestPath) }), { batch, source: manifestPath });
-  } finally {
-    await uploadQueue.close();
-  }
+/**
+ * Enqueues a manifest file of the world into `batch`. The mixed manifest's missing scan must
+ * reach the workers and become a dead letter for the pages to show, so enqueue's source
+ * checks are off here.
+ */
+export function enqueueManifest(world: PipelineWorld, manifestPath: string, batch: string): Promise<EnqueueSummary> {
+  return enqueueWithQueue(world, manifestPath, batch, { checks: { sources: false } });
 }
 
-/** Starts in-process upload workers for the world. */
-export async function startWorkers(world: PipelineWorld, count = 1, env: Record<string, string> = {}): Promise<UploadWorker[]> {
-  const config = loadConfig({ ...world.env, ...env }, world.dir);
-  return Promise.all(Array.from({ length: count }, () => startUploadWorker({ config, logger: silentLogger })));
-}
+export { startWorkers };
 
 /** Waits until nothing is waiting, delayed or active. */
 export function waitUntilIdle(uploadQueue: UploadQueue, timeoutMs = 30_000): Promise<void> {

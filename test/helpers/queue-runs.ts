@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/config.js';
 import type { ClaimMode } from '../../src/ledger/ledger.js';
 import { readManifest } from '../../src/manifest/index.js';
+import type { RowCheckOptions } from '../../src/queue/row-checks.js';
 import { enqueueRows } from '../../src/queue/enqueue.js';
 import { startUploadWorker, type UploadWorker } from '../../src/queue/upload-worker.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
@@ -25,9 +26,11 @@ export async function withQueue<T>(world: PipelineWorld, use: (queue: UploadQueu
   }
 }
 
-/** Enqueues a manifest file of the world into `batch`. */
-export function enqueueManifest(world: PipelineWorld, manifest: string, batch: string, mode: ClaimMode = 'normal') {
-  return withQueue(world, (queue) => enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest, mode }));
+/** Enqueues a manifest file of the world into `batch`, as `zoho-attach enqueue` does (`checks` default to its own). */
+export function enqueueManifest(world: PipelineWorld, manifest: string, batch: string, options: { mode?: ClaimMode; checks?: RowCheckOptions } = {}) {
+  return withQueue(world, (queue) =>
+    enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest, mode: options.mode ?? 'normal', ...(options.checks ? { checks: options.checks } : {}) }),
+  );
 }
 
 /** Starts in-process workers for the world. */

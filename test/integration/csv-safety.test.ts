@@ -88,7 +88,7 @@ describe('round trips', () => {
       expect(header.split(',').filter((c) => c === 'dlq_error_code')).toHaveLength(1);
       const [row] = await rowsOf(exportFile);
       expect(row).toMatchObject({ title, extra: { legacy: '+cmd', dlq_error_code: 'NO_PERMISSION' } });
-      const summary = await enqueueManifest(world, exportFile, `round-${round}`, 'force');
+      const summary = await enqueueManifest(world, exportFile, `round-${round}`, { mode: 'force' });
       expect(summary, `round ${round}`).toMatchObject({ rejected: 0, enqueued: 1 });
       await runWorkersUntilIdle(world);
     }

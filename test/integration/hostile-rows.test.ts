@@ -47,7 +47,7 @@ describe('hostile rows at enqueue', () => {
     const manifest = await world.writeFile('rows.jsonl', `${lines.join('\n')}\n`);
     const summary = await enqueueManifest(world, manifest, 'hostile');
     expect(summary).toMatchObject({ rows: 4, enqueued: 2, rejected: 2 });
-    expect(summary.rejections).toEqual([
+    expect(summary.rejections).toMatchObject([
       { line: 2, reason: expect.stringMatching(/70003 columns; a row may carry at most 200 pass-through columns/) },
       { line: 3, reason: expect.stringMatching(/pass-through columns hold \d+ bytes; at most 65536/) },
     ]);

@@ -29,7 +29,7 @@ describe('ZohoAttach (library API)', () => {
         { batch: 'script', baseDir: world.dir },
       );
       expect(summary).toMatchObject({ enqueued: 3, rejected: 1 });
-      expect(summary.rejections).toEqual([{ line: 3, field: 'record_id', reason: expect.stringContaining('digits') }]);
+      expect(summary.rejections).toMatchObject([{ line: 3, field: 'record_id', reason: expect.stringContaining('digits') }]);
 
       const done = await za.waitForBatch('script', { pollMs: 100, timeoutMs: 20_000 });
       expect(done).toMatchObject({ uploaded: 3, dead: 0, pending: 0 });
@@ -43,7 +43,8 @@ describe('ZohoAttach (library API)', () => {
         const attachment = stored.find((a) => a.id === attachmentId);
         expect(attachment, legacy).toBeDefined();
       }
-      expect(rows.find((r) => r.extra.legacy_id === undefined && r.status === 'rejected')).toBeDefined();
+      // A rejected row keeps its fields and pass-through columns in the report.
+      expect(rows.find((r) => r.status === 'rejected')).toMatchObject({ record_id: 'x13', error_code: 'INVALID_ROW', extra: { legacy_id: 'OLD-3' } });
       expect((await za.status('script')).batches[0]!.uploaded).toBe(3);
     } finally {
       await worker.close();
@@ -78,13 +79,20 @@ describe('ZohoAttach (library API)', () => {
       const dry = await za.dryRun(rows, { baseDir: world.dir });
       expect(dry).toMatchObject({ rows: 2, ok: 1, rejections: [{ line: 2, field: 'file', reason: expect.stringContaining('SOURCE_NOT_FOUND') }] });
       expect(await za.batch('dry')).toBeUndefined();
+      // Enqueueing runs the very same checks.
+      expect(await za.enqueueRows(rows, { batch: 'checked', baseDir: world.dir })).toMatchObject({
+        enqueued: 1,
+        rejected: 1,
+        rejections: [{ line: 2, field: 'file', reason: expect.stringContaining('SOURCE_NOT_FOUND') }],
+      });
 
       await za.pause();
       expect((await za.status()).paused).toBe(true);
       await za.resume();
       expect((await za.status()).paused).toBe(false);
 
-      await za.enqueueRows(rows, { batch: 'dl', baseDir: world.dir });
+      // The workers' refusal of a missing file is under test here: enqueue's own check is turned off.
+      await za.enqueueRows(rows, { batch: 'dl', baseDir: world.dir, checkSources: false });
       // A worker with no logger at all: the library's default writes nothing.
       const worker = await startUploadWorker({ config: world.config });
       try {

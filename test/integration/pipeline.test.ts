@@ -11,6 +11,7 @@ import { reportRows, type ReportRow } from '../../src/ledger/report.js';
 import { readManifest } from '../../src/manifest/index.js';
 import { groupDeadLetters, retryDeadLetters } from '../../src/queue/dead-letters.js';
 import { enqueueRows } from '../../src/queue/enqueue.js';
+import type { RowCheckOptions } from '../../src/queue/row-checks.js';
 import { uploadJobId } from '../../src/queue/upload-job.js';
 import { startUploadWorker } from '../../src/queue/upload-worker.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
@@ -29,9 +30,12 @@ afterEach(async () => {
 });
 
 /** Enqueues a manifest file of the world (with `configEnv` added to its environment). */
-function enqueue(w: PipelineWorld, manifest: string, batch: string, configEnv: Record<string, string> = {}) {
-  return withQueue(w, (queue) => enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest }), configEnv);
+function enqueue(w: PipelineWorld, manifest: string, batch: string, configEnv: Record<string, string> = {}, checks?: RowCheckOptions) {
+  return withQueue(w, (queue) => enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest, ...(checks ? { checks } : {}) }), configEnv);
 }
+
+/** For tests of the workers' own refusals: enqueue's source checks would keep those rows out of the queue. */
+const WORKERS_CHECK_SOURCES: RowCheckOptions = { sources: false };
 
 /** The batch's report rows. */
 async function report(w: PipelineWorld, batch: string): Promise<ReportRow[]> {
@@ -119,11 +123,13 @@ describe('the upload pipeline', () => {
     await runWorkersUntilIdle(world);
     expect(world.fake.inspect().attachments).toHaveLength(2);
 
-    expect(await enqueue(world, manifest, 'first')).toMatchObject({ enqueued: 0, skipped: 2 });
-    expect(await enqueue(world, manifest, 'second')).toMatchObject({ enqueued: 0, skipped: 2 });
+    expect(await enqueue(world, manifest, 'first')).toMatchObject({ enqueued: 0, skipped: 2, nothingNew: true, batchDropped: false });
+    // A new batch that would hold nothing new is not kept: no empty "0 of 0" batch.
+    expect(await enqueue(world, manifest, 'second')).toMatchObject({ enqueued: 0, skipped: 2, nothingNew: true, batchDropped: true });
     await runWorkersUntilIdle(world);
     expect(world.fake.inspect().attachments).toHaveLength(2);
-    expect((await report(world, 'second')).map((r) => r.status)).toEqual(['uploaded', 'uploaded']);
+    expect((await report(world, 'first')).map((r) => r.status)).toEqual(['uploaded', 'uploaded']);
+    expect(await report(world, 'second')).toEqual([]);
   });
 
   it('the same row twice in one manifest is uploaded once', async () => {
@@ -156,7 +162,7 @@ describe('the upload pipeline', () => {
       ].join('\n'),
     );
     world.fake.faults.add({ match: { recordId: '6', path: 'upload' }, kind: 'noPermission', times: 1 });
-    await enqueue(world, manifest, 'dl');
+    await enqueue(world, manifest, 'dl', {}, WORKERS_CHECK_SOURCES);
     await runWorkersUntilIdle(world);
 
     const rows = await report(world, 'dl');
@@ -342,7 +348,7 @@ describe('the upload pipeline', () => {
     world = await createPipelineWorld();
     const base = await serveFiles({ 'x.pdf': 'x' });
     const manifest = await world.writeFile('m.csv', `module,record_id,file\nLeads,1,${base}/x.pdf\nLeads,2,http://169.254.169.254/latest/meta-data\n`);
-    await enqueue(world, manifest, 'ssrf');
+    await enqueue(world, manifest, 'ssrf', {}, WORKERS_CHECK_SOURCES);
     await runWorkersUntilIdle(world);
     const rows = await report(world, 'ssrf');
     expect(rows.map((r) => [r.status, r.error_code])).toEqual([

@@ -1,12 +1,12 @@
-/** Live progress: the tracker's rates and ETA, and the worker's terminal ticker on a real queue. */
+/** Progress: rates, ETA and the rate chart from stored samples; the samples the ledger writes; the worker's terminal ticker on a real queue. */
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startProgressTicker } from '../../src/cli/progress-ticker.js';
-import type { BatchMeta } from '../../src/ledger/ledger.js';
+import type { BatchMeta, ProgressSample } from '../../src/ledger/ledger.js';
 import { readManifest } from '../../src/manifest/index.js';
 import { enqueueRows } from '../../src/queue/enqueue.js';
-import { ProgressTracker, formatDuration, formatProgressLine } from '../../src/queue/progress.js';
+import { batchProgress, formatDuration, formatProgressLine, rateHistory } from '../../src/queue/progress.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
 
@@ -14,25 +14,51 @@ function meta(name: string, uploaded: number, dead: number, owned: number, bytes
   return { name, createdAt: 0, maxLine: owned, accepted: owned, rejected: 0, owned, uploaded, dead, pending: owned - uploaded - dead, bytes, retries: 2, rateLimited: 1, verifying: 0, copiesRemoved: 0 };
 }
 
-describe('ProgressTracker', () => {
-  it('derives uploads/s, bytes/s and the ETA from successive samples', () => {
-    const tracker = new ProgressTracker(30_000);
-    tracker.add(0, [meta('b', 0, 0, 100, 0)]);
-    tracker.add(10_000, [meta('b', 18, 2, 100, 20_480)]);
-    const [p] = tracker.progress();
-    expect(p).toMatchObject({ name: 'b', total: 100, done: 20, pending: 80, uploadsPerSecond: 2, bytesPerSecond: 2048, etaSeconds: 40 });
-    expect(formatProgressLine(p!)).toMatch(/^b \[#####\.+\] 20\/100 \(20%\)\s+2\.0 uploads\/s\s+2\.0 KB\/s\s+ETA 40s\s+retries 2\s+429s 1\s+dead 2$/);
+/** A stored sample: the counters at the end of the 5 s slot starting at `at`. */
+function sample(at: number, uploaded: number, dead = 0, bytes = 0, slotMs = 5_000): ProgressSample {
+  return { at, slotMs, uploaded, dead, bytes };
+}
+
+describe('progress from stored samples', () => {
+  it('derives uploads/s, bytes/s and the ETA over the last 30 s', () => {
+    // 2 rows a second since t=0, 1 KiB each: at t=40 s, 80 done.
+    const samples = Array.from({ length: 8 }, (_, i) => sample(i * 5_000, (i + 1) * 10, 0, (i + 1) * 10_240));
+    const p = batchProgress(meta('b', 78, 2, 180, 81_920), samples, 40_000);
+    expect(p).toMatchObject({ name: 'b', total: 180, done: 80, pending: 100, uploadsPerSecond: 2, bytesPerSecond: 2048, etaSeconds: 50 });
+    expect(formatProgressLine(p)).toMatch(/^b \[#+\.+\] 80\/180 \(44%\)\s+2\.0 uploads\/s\s+2\.0 KB\/s\s+ETA 50s\s+retries 2\s+429s 1\s+dead 2$/);
   });
 
-  it('forgets samples older than its window, and has no ETA while nothing moves', () => {
-    const tracker = new ProgressTracker(10_000);
-    tracker.add(0, [meta('b', 0, 0, 100, 0)]);
-    tracker.add(5_000, [meta('b', 50, 0, 100, 0)]);
-    tracker.add(60_000, [meta('b', 50, 0, 100, 0)]);
-    tracker.add(65_000, [meta('b', 50, 0, 100, 0)]);
-    expect(tracker.progress()[0]).toMatchObject({ uploadsPerSecond: 0, etaSeconds: undefined });
+  it('a batch that started less than 30 s ago is measured from its first finish, not diluted', () => {
+    const p = batchProgress(meta('b', 20, 0, 100, 0), [sample(100_000, 10), sample(105_000, 20)], 110_000);
+    expect(p.uploadsPerSecond).toBe(2);
+    expect(p.etaSeconds).toBe(40);
+  });
+
+  it('has no rate and no ETA while nothing finishes (slots nobody wrote are idle), and none before the first finish', () => {
+    const p = batchProgress(meta('b', 50, 0, 100, 0), [sample(0, 25), sample(5_000, 50)], 65_000);
+    expect(p).toMatchObject({ uploadsPerSecond: 0, etaSeconds: undefined });
+    expect(batchProgress(meta('b', 0, 0, 100, 0), [], 65_000)).toMatchObject({ uploadsPerSecond: 0, etaSeconds: undefined });
+    expect(batchProgress(meta('b', 100, 0, 100, 0), [sample(0, 100)], 65_000).etaSeconds).toBe(0);
     expect(formatDuration(undefined)).toBe('--');
     expect(formatDuration(3725)).toBe('1h02m05s');
+  });
+
+  it('charts the whole life of the batches: busy stretches at their rate, idle ones at zero', () => {
+    // 1 row/s for 60 s, idle for 60 s, then 3 rows/s for 60 s (the later ones in 1-minute slots).
+    const busy = Array.from({ length: 12 }, (_, i) => sample(i * 5_000, (i + 1) * 5));
+    const later = [sample(120_000, 60 + 180, 0, 0, 60_000)];
+    const points = rateHistory(new Map([['b', [...busy, ...later]]]), 180_000);
+    expect(points).toHaveLength(120);
+    expect(points[0]!.at).toBeGreaterThan(0);
+    expect(points.at(-1)!.at).toBe(180_000);
+    const rateAround = (seconds: number) => points.find((p) => p.at >= seconds * 1000)!.uploadsPerSecond;
+    expect(rateAround(30)).toBeCloseTo(1, 5);
+    expect(rateAround(90)).toBeCloseTo(0, 5);
+    expect(rateAround(150)).toBeCloseTo(3, 5);
+    // Two batches add up.
+    const both = rateHistory(new Map([['a', busy], ['b', busy]]), 60_000);
+    expect(both[60]!.uploadsPerSecond).toBeCloseTo(2, 5);
+    expect(rateHistory(new Map([['b', []]]), 60_000)).toEqual([]);
   });
 });
 

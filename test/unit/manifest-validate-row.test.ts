@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MANIFEST_LIMITS, validateRow, type ManifestRow, type RowRejection } from '../../src/manifest/index.js';
+import { likelyMisspelledField, MANIFEST_LIMITS, validateRow, type ManifestRow, type RowRejection } from '../../src/manifest/index.js';
 
 const BASE_DIR = '/data/manifests';
 const VALID = { module: 'Accounts', record_id: '4150868000000224001', file: 'files/contract.pdf' };
@@ -11,10 +11,12 @@ function accepted(raw: Record<string, unknown>): ManifestRow {
   return result.row;
 }
 
+/** The rejection without the row's fields (one test below checks those). */
 function rejected(raw: Record<string, unknown>): RowRejection {
   const result = validateRow(raw, 7, BASE_DIR);
   if (result.ok) throw new Error(`expected a rejection, got ${JSON.stringify(result.row)}`);
-  return result.rejection;
+  const { raw: _fields, ...rejection } = result.rejection;
+  return rejection;
 }
 
 describe('validateRow: a valid row', () => {
@@ -99,6 +101,14 @@ describe('validateRow: value types (JSONL and library rows)', () => {
 });
 
 describe('validateRow: rejections', () => {
+  it('keep the row\'s fields as written, for the report: values as text, nested values named, long ones cut', () => {
+    const result = validateRow({ module: 'Leads', record_id: 'x1', file: 'a.pdf', Legacy: 42, deep: { a: [1] }, long: 'y'.repeat(5000) }, 7, BASE_DIR);
+    expect(result.ok).toBe(false);
+    const { raw } = (result as { rejection: RowRejection }).rejection;
+    expect(raw).toMatchObject({ module: 'Leads', record_id: 'x1', file: 'a.pdf', Legacy: '42', deep: '(an object)' });
+    expect(raw!.long).toMatch(/^y{4096}… \(cut: 5000 characters\)$/);
+  });
+
   it.each([
     ['missing', {}, 'is required'],
     ['empty', { module: '' }, 'is required'],
@@ -210,5 +220,23 @@ describe('validateRow: hostile input', () => {
     expect(Object.getPrototypeOf(row.extra)).toBe(Object.prototype);
     expect(Object.keys(row.extra)).toEqual(['__proto__', 'constructor']);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
+
+describe('likelyMisspelledField', () => {
+  it.each([
+    ['titel', 'title'],
+    ['Tilte', 'title'],
+    ['moduel', 'module'],
+    ['record_idd', 'record_id'],
+    ['recrod id', 'record_id'],
+    ['link-ulr', 'link_url'],
+    ['files', 'file'],
+  ] as const)('"%s" is probably %s', (name, field) => {
+    expect(likelyMisspelledField(name)).toBe(field);
+  });
+
+  it.each(['title', 'Record ID', 'notes', 'name', 'time', 'legacy_id', 'owner', 'id', 'modules_list'])('"%s" is not a misspelt field', (name) => {
+    expect(likelyMisspelledField(name)).toBeUndefined();
   });
 });

@@ -1,11 +1,12 @@
-/** `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force] [--reupload]` */
+/** `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force] [--reupload] [--allow-empty] [--skip-source-checks]` */
 import path from 'node:path';
 import { loadConfig } from '../../config/config.js';
 import { readManifest, type RowRejection } from '../../manifest/index.js';
 import { assertBatchName, batchNameFor, enqueueRows, type EnqueueSummary } from '../../queue/enqueue.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
-import { sourceLimitsOf, type SourceLimits } from '../../sources/index.js';
+import { sourceLimitsOf } from '../../sources/index.js';
 import { dryRunEntries } from '../../queue/dry-run.js';
+import type { RowCheckOptions } from '../../queue/row-checks.js';
 import { EXIT, UsageError, abortOnStop, parseOptions, println, type CliDeps, type Command } from '../command.js';
 import { ProgressLine } from '../progress-line.js';
 
@@ -14,31 +15,53 @@ const REJECTIONS_PRINTED = 200;
 
 export const enqueueCommand: Command = {
   summary: 'validate a CSV/JSONL manifest and enqueue its rows as upload jobs',
-  usage: `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force] [--reupload]
+  usage: `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force] [--reupload] [--allow-empty] [--skip-source-checks]
 
   <manifest>     CSV (with a header row) or JSONL: module, record_id, file | link_url, title, and pass-through columns
   --batch NAME   name of the run (default: the manifest's file name without extension)
-  --dry-run      validate every row and check that files exist and are readable (size, 100 MB, .exe); enqueue nothing
+  --dry-run      run every check enqueue runs, and enqueue nothing
   --force        also queue rows that are dead letters (after fixing the manifest); rows the ledger
                  shows as uploaded are still skipped. Dead letters removed with \`dlq purge\` need no flag.
   --reupload     also queue rows the ledger shows as uploaded: each gets a SECOND copy in Zoho (the
                  first one stays), costing one more API credit and its bytes again. Implies --force.
+  --allow-empty  accept 0-byte files (refused by default: usually a failed export or a truncated copy)
+  --skip-source-checks
+                 do not open each file or URL before queueing it (when this machine cannot see the
+                 files the workers will read; the workers still check)
+
+Each row is validated, then its source is checked as a worker will open it: the file exists, is
+readable, lies under ZOHO_ATTACH_FILE_ROOTS, is at most 100 MB, not empty, not .exe; a URL passes the
+address guard and answers. A refused row is listed with its line and reason and kept out; the rest
+are enqueued. --dry-run runs exactly these checks.
 
 Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueued) or a fatal error;
 2 a wrong command line; 130 interrupted (Ctrl-C: the same command goes on where it stopped).`,
   async run(argv, deps) {
-    const { values, positionals } = parseOptions(argv, { batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, reupload: { type: 'boolean' } }, true);
+    const { values, positionals } = parseOptions(
+      argv,
+      {
+        batch: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        force: { type: 'boolean' },
+        reupload: { type: 'boolean' },
+        'allow-empty': { type: 'boolean' },
+        'skip-source-checks': { type: 'boolean' },
+      },
+      true,
+    );
     if (positionals.length !== 1) throw new UsageError('enqueue takes exactly one manifest path');
     const manifestPath = path.resolve(deps.cwd, positionals[0] as string);
     const batch = values.batch ?? batchNameFor(manifestPath);
     assertBatchName(batch);
     const config = loadConfig(deps.env, deps.cwd);
     const entries = readManifest(manifestPath, { baseDir: path.dirname(manifestPath) });
+    const checks: RowCheckOptions = {
+      sources: values['skip-source-checks'] ? false : { limits: sourceLimitsOf(config.sources), allowEmpty: values['allow-empty'] ?? false },
+      // Said at once: a misspelt column leaves its field empty in every row from here on.
+      onWarning: (warning) => println(deps.stderr, `warning: ${warning}`),
+    };
 
-    if (values['dry-run']) {
-      const limits: SourceLimits = sourceLimitsOf(config.sources);
-      return dryRun(entries, limits, deps);
-    }
+    if (values['dry-run']) return dryRun(entries, checks, deps);
 
     const uploadQueue = await UploadQueue.open(config);
     const progress = new ProgressLine(deps.stderr);
@@ -47,6 +70,7 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
         batch,
         mode: values.reupload ? 'reupload' : values.force ? 'force' : 'normal',
         source: manifestPath,
+        checks,
         // The first Ctrl-C stops after the chunk in flight (a second one ends the process at once).
         signal: abortOnStop(deps.stopSignal),
         onProgress: (s) => progress.update(`enqueue ${batch}: ${s.rows} rows read, ${s.enqueued} enqueued, ${s.skipped} skipped, ${s.rejected} rejected`),
@@ -81,6 +105,10 @@ function printSummary(summary: EnqueueSummary, deps: CliDeps): void {
   if (summary.alreadyQueued > 0) println(deps.stdout, `  already queued:            ${summary.alreadyQueued} (the same row is waiting already)`);
   println(deps.stdout, `  rejected:                  ${summary.rejected}`);
   printRejections(summary.rejections, summary.rejected, deps);
+  if (summary.nothingNew && summary.rows > 0) {
+    println(deps.stdout, `nothing new: each of the ${summary.rows} rows is already uploaded, queued or a dead letter`);
+    if (summary.batchDropped) println(deps.stdout, `  so no batch ${summary.batch} was created; \`zoho-attach status\` shows the batches that queued these rows`);
+  }
 }
 
 function printRejections(rejections: RowRejection[], total: number, deps: CliDeps): void {
@@ -88,8 +116,8 @@ function printRejections(rejections: RowRejection[], total: number, deps: CliDep
   if (total > REJECTIONS_PRINTED) println(deps.stdout, `    … and ${total - REJECTIONS_PRINTED} more (\`zoho-attach report\` lists every row)`);
 }
 
-async function dryRun(entries: ReturnType<typeof readManifest>, limits: SourceLimits, deps: CliDeps): Promise<number> {
-  const { rows, ok, rejections } = await dryRunEntries(entries, limits);
+async function dryRun(entries: ReturnType<typeof readManifest>, checks: RowCheckOptions, deps: CliDeps): Promise<number> {
+  const { rows, ok, rejections } = await dryRunEntries(entries, checks);
   println(deps.stdout, `dry run: ${rows} rows read, ${ok} would be enqueued, ${rejections.length} rejected; nothing was enqueued`);
   printRejections(rejections, rejections.length, deps);
   return rejections.length > 0 ? EXIT.FAILED : EXIT.OK;

@@ -1,6 +1,6 @@
 /** `zoho-attach status [--batch NAME] [--json] [--watch [--interval S] [--until-done]]` */
 import { loadConfig } from '../../config/config.js';
-import { formatProgressLine, ProgressTracker } from '../../queue/progress.js';
+import { formatProgressLine, readProgress, type BatchProgress } from '../../queue/progress.js';
 import { readStatus, type StatusSnapshot } from '../../queue/status.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
 import { safeErrorMessage } from '../../shared/redact.js';
@@ -69,7 +69,6 @@ interface WatchOptions {
 
 /** Samples the status every interval and shows progress until stopped (or done). */
 async function watch(uploadQueue: UploadQueue, batch: string | undefined, options: WatchOptions, deps: CliDeps): Promise<void> {
-  const tracker = new ProgressTracker();
   const inPlace = deps.stdout.isTTY === true && !options.json;
   let linesDrawn = 0;
   let stopped = false;
@@ -84,8 +83,10 @@ async function watch(uploadQueue: UploadQueue, batch: string | undefined, option
 
   while (!stopped) {
     let snapshot: StatusSnapshot;
+    let progress: BatchProgress[];
     try {
       snapshot = await readStatus(uploadQueue, batch);
+      progress = await readProgress(uploadQueue, snapshot.batches);
       unreachableSince = undefined;
     } catch (error) {
       // Redis went away: say so and keep watching; the connection comes back by itself.
@@ -96,8 +97,6 @@ async function watch(uploadQueue: UploadQueue, batch: string | undefined, option
       await Promise.race([new Promise((resolve) => setTimeout(resolve, options.intervalMs)), deps.stopSignal]);
       continue;
     }
-    tracker.add(Date.now(), snapshot.batches);
-    const progress = tracker.progress();
     if (options.json) {
       println(deps.stdout, JSON.stringify({ at: new Date().toISOString(), queue: snapshot.queue, paused: snapshot.paused, pauseReason: snapshot.pauseReason, credits: snapshot.credits, batches: progress }));
     } else {

@@ -24,7 +24,7 @@ ${renderPauseBanner(health, true)}
   ${tile('Queue', health.paused ? html`<span class="badge bad">paused</span>` : html`<span class="badge ok">running</span>`, DASHBOARD_PATHS.health)}
 </div>
 <section>
-  <h2>Upload rate</h2>
+  <h2>Upload rate${view.chartedBatches.length > 0 && html` <small class="muted">${view.chartedBatches.join(', ')}, since the first upload finished</small>`}</h2>
   ${renderRateChart(view.rateHistory)}
 </section>
 <section>

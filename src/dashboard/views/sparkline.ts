@@ -1,5 +1,5 @@
-/** The overview's rate chart: an inline SVG of uploads per second since the dashboard started. */
-import type { RatePoint } from '../progress-sampler.js';
+/** The overview's rate chart: an inline SVG of uploads per second over the charted batches' life. */
+import type { RatePoint } from '../../queue/progress.js';
 import { formatDuration, formatRate } from './format.js';
 import { html, type SafeHtml } from './html.js';
 
@@ -12,7 +12,7 @@ export function renderRateChart(points: readonly RatePoint[]): SafeHtml {
   const first = points[0];
   const last = points[points.length - 1];
   if (!first || !last || last.at === first.at) {
-    return html`<p class="muted">Collecting samples: the rate chart starts a few seconds after the dashboard does.</p>`;
+    return html`<p class="muted">No upload has finished yet: the chart starts with the first.</p>`;
   }
   const peak = Math.max(...points.map((p) => p.uploadsPerSecond));
   // A flat line at zero still needs a scale; 1/s keeps an idle queue's line on the floor.
@@ -25,7 +25,7 @@ export function renderRateChart(points: readonly RatePoint[]): SafeHtml {
   });
   const line = coordinates.join(' ');
   const area = `0,${HEIGHT} ${line} ${WIDTH},${HEIGHT}`;
-  const summary = `uploads per second over the last ${formatDuration(span / 1000)}: now ${formatRate(last.uploadsPerSecond)}, peak ${formatRate(peak)}`;
+  const summary = `uploads per second over the ${formatDuration(span / 1000)} since the first finished: now ${formatRate(last.uploadsPerSecond)}, peak ${formatRate(peak)}`;
   return html`<div class="chart">
   <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" preserveAspectRatio="none" role="img" aria-label="${summary}">
     <title>${summary}</title>
