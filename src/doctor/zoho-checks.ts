@@ -40,7 +40,7 @@ export async function checkOAuth(config: Config, redis: Redis): Promise<{ result
   const zoho = config.zoho;
   let tokens: TokenProvider;
   try {
-    tokens = createTokenProvider(zoho, redis, keyNames(config.queue.name).oauthPrefix);
+    tokens = createTokenProvider(zoho, redis, keyNames(config.queue.name).oauth);
   } catch {
     return {
       result: {

@@ -6,7 +6,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
-import { refreshFailureKey } from '../zoho/token-store.js';
 
 /** Why the queue is paused. */
 export interface PauseReason {
@@ -50,7 +49,7 @@ export class PauseControl {
    * next job raise that stale failure and pause the queue again, though the token was fixed.
    */
   async resume(): Promise<void> {
-    await this.redis.del(this.keys.pauseReason, refreshFailureKey(this.keys.oauthPrefix));
+    await this.redis.del(this.keys.pauseReason, this.keys.oauth.refreshFailure);
     await this.queue.resume();
   }
 

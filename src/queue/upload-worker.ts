@@ -79,7 +79,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   await uploadQueue.rateControl.concurrency.init();
 
   const tokenRedis: Redis = createWorkerConnection(config.redisUrl, `${config.queue.name}:oauth`);
-  const tokens = createTokenProvider(config.zoho, tokenRedis, uploadQueue.keys.oauthPrefix);
+  const tokens = createTokenProvider(config.zoho, tokenRedis, uploadQueue.keys.oauth);
   if (tokens instanceof SharedTokenStore) {
     if (options.onTokenRefresh) tokens.on('refresh', options.onTokenRefresh);
     if (options.onTokenRefreshFailed) tokens.on('refreshFailed', options.onTokenRefreshFailed);

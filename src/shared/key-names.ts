@@ -7,12 +7,22 @@
 /** The BullMQ queue that holds upload jobs, under the configured prefix. */
 export const UPLOAD_QUEUE_NAME = 'uploads';
 
+/** Where the shared OAuth token store keeps its state (zoho/token-store.ts reads these, and names none). */
+export interface OAuthKeys {
+  /** The access token every process uses, as JSON, expiring with the token. */
+  token: string;
+  /** The refresh lock: whoever holds it refreshes, the others wait for the new token. */
+  lock: string;
+  /** A recent refresh failure, held briefly so N processes make one failed refresh; `resume` deletes it. */
+  refreshFailure: string;
+}
+
 /** Key names for one deployment of the tool (one `ZOHO_ATTACH_QUEUE`). */
 export interface KeyNames {
   /** BullMQ's `prefix` option. */
   prefix: string;
-  /** The shared OAuth access token and its refresh lock live under this prefix. */
-  oauthPrefix: string;
+  /** The shared OAuth access token, its refresh lock and a held refresh failure. */
+  oauth: OAuthKeys;
   /** Why the queue was paused (set when a systemic error paused it). */
   pauseReason: string;
   /** The escalating 429 pause: rounds of 429s in a row and when the current pause ends (a hash). */
@@ -52,7 +62,7 @@ export function keyNames(queueName: string): KeyNames {
   const p = queueName;
   return {
     prefix: p,
-    oauthPrefix: `${p}:oauth`,
+    oauth: { token: `${p}:oauth:token`, lock: `${p}:oauth:lock`, refreshFailure: `${p}:oauth:refresh-error` },
     pauseReason: `${p}:control:pause-reason`,
     rateLimitStreak: `${p}:control:429-streak`,
     credits: `${p}:control:credits`,

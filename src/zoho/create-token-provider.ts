@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { ZohoConfig } from '../config/config.js';
 import { noCredentials } from './errors.js';
 import { StaticTokenProvider } from './static-token-provider.js';
-import { SharedTokenStore, type SharedTokenStoreOptions } from './token-store.js';
+import { SharedTokenStore, type SharedTokenStoreOptions, type TokenStoreKeys } from './token-store.js';
 import type { TokenProvider } from './token-provider.js';
 
 /**
@@ -13,19 +13,19 @@ import type { TokenProvider } from './token-provider.js';
  * refreshing"), else a {@link SharedTokenStore} when the refresh credentials are.
  * @param config the Zoho configuration
  * @param redis the connection the shared token lives on (unused for a fixed token)
- * @param prefix namespace of the OAuth keys, shared by every process of the deployment, e.g. `${queueName}:oauth`
+ * @param keys where the shared token lives, the same for every process of the deployment
  * @param options tuning for the shared store
  * @throws {ZohoError} NO_CREDENTIALS (systemic) when neither is configured
  */
 export function createTokenProvider(
   config: ZohoConfig,
   redis: Redis,
-  prefix: string,
-  options: Omit<SharedTokenStoreOptions, 'config' | 'redis' | 'prefix'> = {},
+  keys: TokenStoreKeys,
+  options: Omit<SharedTokenStoreOptions, 'config' | 'redis' | 'keys'> = {},
 ): TokenProvider {
   if (config.accessToken) return new StaticTokenProvider(config.accessToken);
   if (config.clientId && config.clientSecret && config.refreshToken) {
-    return new SharedTokenStore({ ...options, config, redis, prefix });
+    return new SharedTokenStore({ ...options, config, redis, keys });
   }
   throw noCredentials();
 }

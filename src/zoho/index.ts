@@ -22,5 +22,5 @@ export { MAX_FILE_NAME_LENGTH, parseContentDispositionFileName, sanitizeFileName
 export { StaticTokenProvider } from './static-token-provider.js';
 export { MAX_TITLE_LENGTH, sanitizeTitle } from './title.js';
 export type { AccessToken, TokenProvider } from './token-provider.js';
-export { SharedTokenStore, refreshFailureKey } from './token-store.js';
+export { SharedTokenStore, type TokenStoreKeys } from './token-store.js';
 export type { SharedTokenStoreEvents, SharedTokenStoreOptions } from './token-store.js';

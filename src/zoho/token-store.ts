@@ -22,11 +22,8 @@ export interface SharedTokenStoreOptions {
   config: ZohoConfig;
   /** A connection of the caller's; the store never closes it. */
   redis: Redis;
-  /**
-   * Namespace of the OAuth keys, shared by every process of one deployment, e.g.
-   * `${queueName}:oauth` (the token is then at `${queueName}:oauth:token`).
-   */
-  prefix: string;
+  /** Where the token, the refresh lock and a held failure live: the same for every process of one deployment (see shared/key-names.ts). */
+  keys: TokenStoreKeys;
   /**
    * Refresh this long before the token expires, so no call goes out with a token about to
    * die. Capped at half the token's lifetime, so a short-lived token is not refreshed on every call.
@@ -67,6 +64,14 @@ export interface SharedTokenStoreOptions {
   now?: () => number;
 }
 
+/** The Redis keys of one shared token (`keyNames(queue).oauth` in the tool). */
+export interface TokenStoreKeys {
+  token: string;
+  lock: string;
+  /** A held refresh failure (see {@link SharedTokenStoreOptions.failureHoldMs}); deleting it lets the next call ask Zoho again. */
+  refreshFailure: string;
+}
+
 /** What {@link SharedTokenStore} emits, for metrics (libraries emit, the application logs). */
 export interface SharedTokenStoreEvents {
   /** This process refreshed the shared token. */
@@ -99,14 +104,6 @@ interface StoredFailure {
   zohoCode?: string;
 }
 
-/**
- * Where a failed refresh is held (see {@link SharedTokenStoreOptions.failureHoldMs}) for the
- * store with this `prefix`. `zoho-attach resume` deletes it: the operator says the cause is fixed.
- */
-export function refreshFailureKey(prefix: string): string {
-  return `${prefix}:refresh-error`;
-}
-
 /** Deletes the lock only if this process still owns it (its TTL may have run out and another taken it). */
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -130,7 +127,7 @@ const LOCAL_REUSE_MS = 1_000;
  * while the token is fresh; when it is not, exactly one process in the deployment refreshes it.
  */
 export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> implements TokenProvider {
-  /** Where the token lives: `${prefix}:token`, e.g. `zoho-attach:oauth:token`. */
+  /** Where the token lives. */
   readonly tokenKey: string;
   /** The refresh lock. */
   readonly lockKey: string;
@@ -165,9 +162,9 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
       refreshToken: config.refreshToken,
     };
     this.redis = options.redis;
-    this.tokenKey = `${options.prefix}:token`;
-    this.lockKey = `${options.prefix}:lock`;
-    this.failureKey = refreshFailureKey(options.prefix);
+    this.tokenKey = options.keys.token;
+    this.lockKey = options.keys.lock;
+    this.failureKey = options.keys.refreshFailure;
     this.fingerprint = credentialsFingerprint(this.#credentials);
     this.refreshSkewMs = options.refreshSkewMs ?? 60_000;
     this.refreshTimeoutMs = options.refreshTimeoutMs ?? Math.min(config.requestTimeoutMs, 30_000);

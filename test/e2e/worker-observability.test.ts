@@ -34,7 +34,7 @@ function jsonLines(stderr: string): Array<Record<string, unknown>> {
 async function sharedAccessToken(w: PipelineWorld): Promise<string> {
   const redis = testRedis();
   try {
-    const stored = JSON.parse((await redis.get(`${keyNames(w.queueName).oauthPrefix}:token`)) ?? '{}') as { accessToken?: string };
+    const stored = JSON.parse((await redis.get(keyNames(w.queueName).oauth.token)) ?? '{}') as { accessToken?: string };
     expect(stored.accessToken).toMatch(/\S{10,}/);
     return stored.accessToken!;
   } finally {

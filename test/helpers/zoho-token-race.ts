@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
+import { keyNames } from '../../src/shared/key-names.js';
 import { SharedTokenStore } from '../../src/zoho/token-store.js';
 import { zohoTestConfig } from './zoho.js';
 
@@ -17,7 +18,7 @@ const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const store = new SharedTokenStore({
   config: zohoTestConfig(fakeUrl),
   redis,
-  prefix,
+  keys: keyNames(prefix).oauth,
   now: () => Date.now() + Number(clockOffsetMs),
 });
 await redis.ping();

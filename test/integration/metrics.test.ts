@@ -129,7 +129,7 @@ describe('worker metrics', () => {
 
     // No row data (record ids, batch, file names) in any label, and no secret anywhere.
     const redis = testRedis();
-    const storedToken = await redis.get(`${keyNames(world.queueName).oauthPrefix}:token`);
+    const storedToken = await redis.get(keyNames(world.queueName).oauth.token);
     redis.disconnect();
     const accessToken = (JSON.parse(storedToken ?? '{}') as { accessToken?: string }).accessToken;
     expect(accessToken).toMatch(/\S{10,}/);

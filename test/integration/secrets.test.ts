@@ -198,7 +198,7 @@ describe('secrets', () => {
     let expired = false;
     while (!done) {
       // Every access token the run uses (one before and one after the forced expiry).
-      const raw = await admin.get(`${keys.oauthPrefix}:token`);
+      const raw = await admin.get(keys.oauth.token);
       if (raw) accessTokens.add((JSON.parse(raw) as { accessToken: string }).accessToken);
       if (!expired && w.fake.inspect().attachments.length >= 5) {
         w.fake.expireAllTokens();
@@ -238,7 +238,7 @@ describe('secrets', () => {
     const dump = await dumpKeys(admin, w.queueName);
     admin.disconnect();
     const stored = [...dump].flat().join('\n');
-    const storedButTheToken = [...dump].filter(([key]) => key !== `${keys.oauthPrefix}:token`).flat().join('\n');
+    const storedButTheToken = [...dump].filter(([key]) => key !== keys.oauth.token).flat().join('\n');
     expect(stored).toContain('recordId'); // the dump did read the job data
     expect(pages.join('\n')).toContain('INVALID_MODULE'); // the pages did show the dead letters
     const files = await readAllFiles(w.dir);

@@ -4,6 +4,7 @@
  * code or a generic message, never by what it said: not in the error's message or JSON, not
  * in the failure shared through Redis, not in a log line.
  */
+import { keyNames } from '../../src/shared/key-names.js';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/shared/logger.js';
@@ -48,7 +49,7 @@ describe('a token endpoint that echoes the request', () => {
     echo.shape = shape;
     const prefix = uniqueName('echo');
     prefixes.push(prefix);
-    const store = new SharedTokenStore({ config: zohoTestConfig(echo.url, { credentials: SECRETS }), redis, prefix: `${prefix}:oauth` });
+    const store = new SharedTokenStore({ config: zohoTestConfig(echo.url, { credentials: SECRETS }), redis, keys: keyNames(prefix).oauth });
 
     const first = await store.getToken().catch((error: unknown) => error);
     expect(first).toBeInstanceOf(ZohoError);

@@ -1,6 +1,7 @@
 /**
  * The Zoho client over real HTTP against the fake Zoho, with the token shared through a real Redis.
  */
+import { keyNames } from '../../src/shared/key-names.js';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,7 +43,7 @@ afterAll(async () => {
 /** A client whose token comes from the Redis-shared store, like a worker's. */
 function sharedClient(env: TestZohoEnv = {}, target: Fake = fake, dispatcher?: Agent): { client: ZohoClient; store: SharedTokenStore } {
   const config = zohoTestConfig(target.url, env);
-  const store = new SharedTokenStore({ config, redis, prefix: target === fake ? prefix : `${prefix}:${target.url}` });
+  const store = new SharedTokenStore({ config, redis, keys: keyNames(target === fake ? prefix : `${prefix}:${target.url}`).oauth });
   const client = new ZohoClient({ config, tokens: store, dispatcher });
   clients.push(client);
   return { client, store };

@@ -12,6 +12,7 @@ import { ZohoClient } from '../../src/zoho/client.js';
 import { createTokenProvider } from '../../src/zoho/create-token-provider.js';
 import { ZohoError } from '../../src/zoho/errors.js';
 import { StaticTokenProvider } from '../../src/zoho/static-token-provider.js';
+import { keyNames } from '../../src/shared/key-names.js';
 import { SharedTokenStore, type SharedTokenStoreOptions } from '../../src/zoho/token-store.js';
 import { deleteKeysContaining, TEST_REDIS_URL, testRedis, uniqueName } from '../helpers/redis.js';
 import { zohoTestConfig, type TestZohoEnv } from '../helpers/zoho.js';
@@ -45,7 +46,7 @@ function newPrefix(): string {
 
 function store(prefix: string, options: Partial<SharedTokenStoreOptions> & { env?: TestZohoEnv; target?: Fake } = {}): SharedTokenStore {
   const { env, target, ...rest } = options;
-  return new SharedTokenStore({ config: zohoTestConfig((target ?? fake).url, env), redis, prefix, ...rest });
+  return new SharedTokenStore({ config: zohoTestConfig((target ?? fake).url, env), redis, keys: keyNames(prefix).oauth, ...rest });
 }
 
 async function failure(promise: Promise<unknown>): Promise<ZohoError> {
@@ -70,9 +71,9 @@ describe('SharedTokenStore', () => {
     expect(first.expiresAt).toBeGreaterThan(Date.now() + HOUR - 10_000);
     expect(fake.inspect().tokens.refreshes).toBe(1);
     expect(refreshes).toHaveLength(1);
-    const raw = await redis.get(`${prefix}:token`);
+    const raw = await redis.get(keyNames(prefix).oauth.token);
     expect(JSON.parse(raw ?? '{}')).toMatchObject({ accessToken: first.accessToken });
-    expect(await redis.pttl(`${prefix}:token`)).toBeGreaterThan(HOUR - 10_000);
+    expect(await redis.pttl(keyNames(prefix).oauth.token)).toBeGreaterThan(HOUR - 10_000);
   });
 
   it('ten concurrent callers in one process make one refresh', async () => {
@@ -176,14 +177,14 @@ describe('SharedTokenStore', () => {
     const second = await tokens.refreshNow();
     expect(second.accessToken).not.toBe(first.accessToken);
     expect(fake.inspect().tokens.refreshes).toBe(2);
-    expect(JSON.parse((await redis.get(`${prefix}:token`)) ?? '{}')).toMatchObject({ accessToken: second.accessToken });
+    expect(JSON.parse((await redis.get(keyNames(prefix).oauth.token)) ?? '{}')).toMatchObject({ accessToken: second.accessToken });
 
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
-    await redis.del(`${prefix}:token`);
+    await redis.del(keyNames(prefix).oauth.token);
     await failure(store(prefix, { failureHoldMs: 60_000 }).getToken());
     fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
     await expect(tokens.refreshNow()).resolves.toMatchObject({ apiDomain: fake.url });
-    expect(await redis.exists(`${prefix}:refresh-error`)).toBe(0);
+    expect(await redis.exists(keyNames(prefix).oauth.refreshFailure)).toBe(0);
   });
 
   it('a revoked refresh token (HTTP 200 invalid_code) is systemic REFRESH_INVALID_CODE, held briefly for every process', async () => {
@@ -244,7 +245,7 @@ describe('SharedTokenStore', () => {
 
   it("a crashed holder's lock expires and the next process refreshes", async () => {
     const prefix = newPrefix();
-    await redis.set(`${prefix}:lock`, 'crashed-process', 'PX', 300);
+    await redis.set(keyNames(prefix).oauth.lock, 'crashed-process', 'PX', 300);
     const started = Date.now();
     await store(prefix).getToken();
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
@@ -253,7 +254,7 @@ describe('SharedTokenStore', () => {
 
   it('gives up with TOKEN_WAIT_TIMEOUT (transient) when the lock holder never delivers', async () => {
     const prefix = newPrefix();
-    await redis.set(`${prefix}:lock`, 'stuck-process', 'PX', 10_000);
+    await redis.set(keyNames(prefix).oauth.lock, 'stuck-process', 'PX', 10_000);
     const error = await failure(store(prefix, { waitTimeoutMs: 200 }).getToken());
     expect(error).toMatchObject({ code: 'TOKEN_WAIT_TIMEOUT', classification: 'transient' });
     expect(fake.inspect().tokens.refreshes).toBe(0);
@@ -310,11 +311,11 @@ describe('StaticTokenProvider and createTokenProvider', () => {
 
   it('picks the provider the configuration asks for', () => {
     const prefix = newPrefix();
-    expect(createTokenProvider(zohoTestConfig(fake.url), redis, prefix)).toBeInstanceOf(SharedTokenStore);
-    expect(createTokenProvider(zohoTestConfig(fake.url, { credentials: false, accessToken: 't' }), redis, prefix)).toBeInstanceOf(StaticTokenProvider);
+    expect(createTokenProvider(zohoTestConfig(fake.url), redis, keyNames(prefix).oauth)).toBeInstanceOf(SharedTokenStore);
+    expect(createTokenProvider(zohoTestConfig(fake.url, { credentials: false, accessToken: 't' }), redis, keyNames(prefix).oauth)).toBeInstanceOf(StaticTokenProvider);
     let error: unknown;
     try {
-      createTokenProvider(zohoTestConfig(fake.url, { credentials: false }), redis, prefix);
+      createTokenProvider(zohoTestConfig(fake.url, { credentials: false }), redis, keyNames(prefix).oauth);
     } catch (e) {
       error = e;
     }
@@ -341,7 +342,7 @@ describe('secrets', () => {
       withSecrets.restoreRefreshToken(refreshToken);
       // The accounts server unreachable.
       const unreachable = zohoTestConfig('http://127.0.0.1:9', { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken } });
-      await collect(new SharedTokenStore({ config: unreachable, redis, prefix: newPrefix() }).getToken());
+      await collect(new SharedTokenStore({ config: unreachable, redis, keys: keyNames(newPrefix()).oauth }).getToken());
       // API answers to a real token: expired, scope mismatch, refused connection.
       const tokens = store(prefix, { target: withSecrets, env: { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken } } });
       accessTokens.push((await tokens.getToken()).accessToken);
