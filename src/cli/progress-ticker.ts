@@ -3,7 +3,8 @@
  * interval, one line per batch that still has work, with a bar, rates and ETA. Plain lines,
  * not an in-place redraw, because log lines interleave with them.
  */
-import { formatProgressLine, readProgress } from '../queue/progress.js';
+import { readProgress } from '../queue/progress.js';
+import { formatProgressLine } from './progress-format.js';
 import { readStatus } from '../queue/status.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
 

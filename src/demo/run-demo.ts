@@ -18,7 +18,7 @@ import { csvLine } from '../report/csv.js';
 import { readManifest } from '../manifest/index.js';
 import { groupDeadLetters } from '../queue/dead-letters.js';
 import { enqueueRows, type EnqueueSummary } from '../queue/enqueue.js';
-import { progressBar } from '../queue/progress.js';
+import { readProgress, type BatchProgress } from '../queue/progress.js';
 import { startUploadWorker } from '../queue/upload-worker.js';
 import { UploadQueue } from '../queue/upload-queue.js';
 import { createLogger } from '../shared/logger.js';
@@ -40,6 +40,8 @@ export interface DemoOptions {
    * (Ctrl-C); undefined: finish right after the reports.
    */
   dashboardUntil?: Promise<unknown>;
+  /** Called every quarter second while the workers run, with each batch's progress (the CLI draws it). */
+  onProgress?: (progress: BatchProgress[]) => void;
 }
 
 /** What a demo run produced. */
@@ -110,7 +112,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const workers = await Promise.all(Array.from({ length: workerCount }, () => startUploadWorker({ config, logger, concurrency: DEMO_CONCURRENCY })));
     cleanups.push(() => Promise.all(workers.map((w) => w.close())));
     say(`workers: ${workerCount} in this process, ${DEMO_CONCURRENCY} uploads in flight at most across all of them`);
-    await watchUntilIdle(uploadQueue, summaries.map((s) => s.batch), options.out);
+    await watchUntilIdle(uploadQueue, summaries.map((s) => s.batch), options.onProgress);
     await Promise.all(workers.map((w) => w.close()));
 
     const result: DemoResult = { batches: [], stored: 0, duplicates: 0, runDir };
@@ -222,28 +224,16 @@ async function serveFolder(root: string): Promise<{ url: string; close(): Promis
   };
 }
 
-/** Prints progress until the queue is idle. */
-async function watchUntilIdle(uploadQueue: UploadQueue, batches: string[], out: NodeJS.WritableStream & { isTTY?: boolean }): Promise<void> {
-  const started = Date.now();
+/** Reports the batches' progress every quarter second until the queue is idle (twice in a row). */
+async function watchUntilIdle(uploadQueue: UploadQueue, batches: string[], onProgress: ((progress: BatchProgress[]) => void) | undefined): Promise<void> {
   let idleSeen = 0;
-  let lastPlain = 0;
   while (idleSeen < 2) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     idleSeen = (await uploadQueue.isIdle()) ? idleSeen + 1 : 0;
-    const metas = await Promise.all(batches.map((b) => uploadQueue.ledger.getBatch(b)));
-    const total = metas.reduce((n, m) => n + (m?.owned ?? 0), 0);
-    const done = metas.reduce((n, m) => n + (m?.uploaded ?? 0) + (m?.dead ?? 0), 0);
-    const retries = metas.reduce((n, m) => n + (m?.retries ?? 0), 0);
-    const limited = metas.reduce((n, m) => n + (m?.rateLimited ?? 0), 0);
-    const seconds = (Date.now() - started) / 1000;
-    const line = `${progressBar(done, total)} ${done}/${total} rows, ${(done / Math.max(seconds, 0.001)).toFixed(1)}/s, ${retries} retries, ${limited} × 429`;
-    if (out.isTTY) out.write(`\r\u001b[2K${line}`);
-    else if (Date.now() - lastPlain > 2_000 || idleSeen >= 2) {
-      out.write(`${line}\n`);
-      lastPlain = Date.now();
-    }
+    if (onProgress === undefined) continue;
+    const metas = (await Promise.all(batches.map((b) => uploadQueue.ledger.getBatch(b)))).filter((meta) => meta !== undefined);
+    onProgress(await readProgress(uploadQueue, metas));
   }
-  if (out.isTTY) out.write('\n');
 }
 
 function describeCounters(counters: Record<string, number>): string {

@@ -6,7 +6,9 @@ import { startProgressTicker } from '../../src/cli/progress-ticker.js';
 import type { BatchMeta, ProgressSample } from '../../src/ledger/ledger.js';
 import { readManifest } from '../../src/manifest/index.js';
 import { enqueueRows } from '../../src/queue/enqueue.js';
-import { batchProgress, formatDuration, formatProgressLine, rateHistory } from '../../src/queue/progress.js';
+import { formatProgressLine } from '../../src/cli/progress-format.js';
+import { batchProgress, rateHistory } from '../../src/queue/progress.js';
+import { formatDuration } from '../../src/shared/units.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
 

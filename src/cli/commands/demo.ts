@@ -1,6 +1,8 @@
 /** `zoho-attach demo [--runs-dir DIR] [--no-dashboard]` */
 import path from 'node:path';
 import { runDemo } from '../../demo/run-demo.js';
+import type { BatchProgress } from '../../queue/progress.js';
+import { formatProgressLine } from '../progress-format.js';
 import { EXIT, parseOptions, println, type Command } from '../command.js';
 
 export const demoCommand: Command = {
@@ -18,9 +20,39 @@ Ctrl-C, unless --no-dashboard is given; run from a script (no terminal), it ends
     const runsDir = path.resolve(deps.cwd, values['runs-dir'] ?? 'jobs/runs');
     // Waiting for Ctrl-C only makes sense with someone at a terminal; a script expects the demo to end.
     const keepDashboard = !values['no-dashboard'] && deps.stdout.isTTY === true;
-    const result = await runDemo({ env: deps.env, runsDir, out: deps.stdout, ...(keepDashboard ? { dashboardUntil: deps.stopSignal } : {}) });
+    const progress = new DemoProgress(deps.stdout);
+    const result = await runDemo({
+      env: deps.env,
+      runsDir,
+      out: deps.stdout,
+      onProgress: (batches) => progress.show(batches),
+      ...(keepDashboard ? { dashboardUntil: deps.stopSignal } : {}),
+    });
     println(deps.stdout, '');
     println(deps.stdout, result.duplicates === 0 ? 'demo finished: every row is accounted for, nothing was uploaded twice.' : `demo finished with ${result.duplicates} duplicate(s)!`);
     return result.duplicates === 0 ? EXIT.OK : EXIT.FAILED;
   },
 };
+
+/** The demo's batches while the workers run: redrawn in place on a terminal, a block of lines every 2 s elsewhere. */
+class DemoProgress {
+  private linesDrawn = 0;
+  private lastPlain = 0;
+  private finishedShown = false;
+
+  constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean }) {}
+
+  show(batches: BatchProgress[]): void {
+    const lines = batches.map((batch) => formatProgressLine(batch));
+    const finished = batches.every((batch) => batch.pending === 0);
+    if (this.out.isTTY) {
+      if (this.linesDrawn > 0) this.out.write(`\u001b[${this.linesDrawn}A`);
+      for (const line of lines) this.out.write(`\u001b[2K${line}\n`);
+      this.linesDrawn = lines.length;
+    } else if (!this.finishedShown && (Date.now() - this.lastPlain > 2_000 || finished)) {
+      for (const line of lines) this.out.write(`${line}\n`);
+      this.lastPlain = Date.now();
+      this.finishedShown = finished;
+    }
+  }
+}

@@ -1,6 +1,7 @@
 /** `zoho-attach status [--batch NAME] [--json] [--watch [--interval S] [--until-done]]` */
 import { loadConfig } from '../../config/config.js';
-import { formatProgressLine, readProgress, type BatchProgress } from '../../queue/progress.js';
+import { readProgress, type BatchProgress } from '../../queue/progress.js';
+import { formatProgressLine } from '../progress-format.js';
 import { readStatus, type StatusSnapshot } from '../../queue/status.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
 import { safeErrorMessage } from '../../shared/redact.js';

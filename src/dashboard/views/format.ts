@@ -1,5 +1,5 @@
-/** Small formatters for the pages (sizes and durations come from the queue's progress module). */
-export { formatBytes, formatDuration } from '../../queue/progress.js';
+/** Small formatters for the pages (sizes and durations are the terminal's too: shared/units.ts). */
+export { formatBytes, formatDuration } from '../../shared/units.js';
 
 /** Epoch ms → `2024-05-01 14:03:07 UTC`. */
 export function formatTime(at: number): string {
