@@ -12,6 +12,9 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectSource, openSource, SourceError, type SourceLimits } from '../../src/sources/index.js';
 
+/** The unprivileged user (and group) Debian calls nobody. */
+const NOBODY = 65534;
+
 let base: string;
 let root: string;
 let outside: string;
@@ -221,10 +224,24 @@ describe('file sources: what is not a readable regular file', () => {
     await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'setup.EXE') }, limits), 'SOURCE_FORBIDDEN_TYPE');
   });
 
-  it.skipIf(process.getuid?.() === 0)('reports a file without read permission as unreadable', async () => {
+  it('reports a file without read permission as unreadable (as root: from a child that drops to nobody)', async () => {
     const filePath = path.join(root, 'locked.txt');
     await fs.writeFile(filePath, 'locked', { mode: 0o000 });
-    await expectSourceError(openSource({ kind: 'file', path: filePath }, limits), 'SOURCE_UNREADABLE');
+    if (process.getuid?.() !== 0) {
+      await expectSourceError(openSource({ kind: 'file', path: filePath }, limits), 'SOURCE_UNREADABLE');
+      return;
+    }
+    // Root reads any file whatever its mode: the same open, by an unprivileged user.
+    const opensAs = (file: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', 'test/helpers/open-file-as-user.ts', String(NOBODY), String(NOBODY), file, root], { encoding: 'utf8' }),
+      ) as { opened?: true; code?: string };
+    await fs.chmod(base, 0o755);
+    await fs.chmod(root, 0o755);
+    // The control: nobody may open a readable file here, so the refusal below is the mode's doing.
+    await fs.writeFile(path.join(root, 'open.txt'), 'open', { mode: 0o644 });
+    expect(opensAs(path.join(root, 'open.txt'))).toEqual({ opened: true });
+    expect(opensAs(filePath)).toEqual({ code: 'SOURCE_UNREADABLE' });
   });
 });
 
