@@ -69,7 +69,8 @@ describe('signals to a worker', () => {
     await expect.poll(() => world!.fake.inspect().inFlight, { timeout: 20_000 }).toBe(1);
 
     child.kill('SIGINT');
-    // Still draining: the process waits for its upload.
+    // Still draining: the process waits for its upload. (A deliberate window: this checks that
+    // nothing happens for a while, which no poll can show.)
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(child.exitCode).toBeNull();
     const secondAt = Date.now();

@@ -11,6 +11,7 @@ import { openSource, SourceError } from '../../src/sources/index.js';
 const [uid, gid, filePath, root] = process.argv.slice(2);
 if (!uid || !gid || !filePath || !root) throw new Error('usage: <uid> <gid> <file> <root>');
 
+if (!process.setgid || !process.setuid) throw new Error('dropping privileges needs a POSIX system');
 process.setgid(Number(gid));
 process.setuid(Number(uid));
 try {

@@ -264,10 +264,9 @@ describe('secrets', () => {
     const worker = spawnCli(['worker'], world.env, world.dir);
     const finished = collect(worker, 30_000);
     let status = '';
-    for (let i = 0; i < 100 && !status.includes('REFRESH_INVALID_CLIENT'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      status = (await runCli(['status'], world.env, world.dir)).stdout;
-    }
+    await expect
+      .poll(async () => (status = (await runCli(['status'], world!.env, world!.dir)).stdout), { timeout: 10_000, interval: 100 })
+      .toContain('REFRESH_INVALID_CLIENT');
     worker.kill('SIGTERM');
     const result = await finished;
     expect(status).toContain('REFRESH_INVALID_CLIENT');

@@ -220,7 +220,7 @@ describe('SharedTokenStore', () => {
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
     await failure(store(prefix, { failureHoldMs: 100 }).getToken());
     fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await expect.poll(() => redis.exists(keyNames(prefix).oauth.refreshFailure), { timeout: 2_000, interval: 20 }).toBe(0);
     await expect(store(prefix).getToken()).resolves.toMatchObject({ apiDomain: fake.url });
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   ManifestError,
   readManifest,
@@ -292,7 +292,6 @@ describe('readManifest: files', () => {
       break;
     }
     // The stream closes its descriptor asynchronously.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(openFiles()).toBe(before);
+    await vi.waitFor(() => expect(openFiles()).toBe(before), { timeout: 2_000, interval: 10 });
   });
 });
