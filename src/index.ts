@@ -204,5 +204,5 @@ export class ZohoAttach {
 /** Rows as a script gives them, validated like manifest rows (numbered from 1 as their `line`). */
 async function* validatedEntries(rows: Iterable<RowInput> | AsyncIterable<RowInput>, baseDir: string): AsyncGenerator<ManifestEntry> {
   let line = 0;
-  for await (const row of rows) yield validateRow(row as Record<string, unknown>, ++line, baseDir);
+  for await (const row of rows) yield validateRow(row, ++line, baseDir);
 }

@@ -562,7 +562,7 @@ function countOutcomes(lines: Array<Record<string, unknown>>): OutcomeCounts {
     counts.attempts++;
     counts.byResult[result] = (counts.byResult[result] ?? 0) + 1;
     if (line.errorCode !== undefined) {
-      const key = `${result}:${String(line.errorCode)}`;
+      const key = `${result}:${typeof line.errorCode === 'string' ? line.errorCode : JSON.stringify(line.errorCode)}`;
       counts.byResultAndCode[key] = (counts.byResultAndCode[key] ?? 0) + 1;
     }
   }

@@ -181,7 +181,7 @@ try {
   phase = 'end';
   const end = await sample();
 
-  const uploadedJobId = (await uploadQueue.queue.getCompleted(0, 0))[0]?.id as string | undefined;
+  const uploadedJobId = (await uploadQueue.queue.getCompleted(0, 0))[0]?.id;
   const perFinishedKey = {
     ledgerItemUploaded: uploadedJobId ? await usage(keys.ledgerItem(uploadedJobId)) : Number.NaN,
     attachmentOwnersPerRow: (await usage(keys.attachmentOwners)) / Math.max(1, await observer.hlen(keys.attachmentOwners)),

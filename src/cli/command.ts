@@ -56,6 +56,8 @@ export type ParsedOptions<T extends OptionsConfig> = ReturnType<typeof parseArgs
 /** node:util's parseArgs, with its errors turned into {@link UsageError}s that name the option. */
 export function parseOptions<T extends OptionsConfig>(argv: string[], options: T, allowPositionals = false): ParsedOptions<T> {
   try {
+    // parseArgs types positionals by a literal `allowPositionals`; ours is a parameter, so the result is named here.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the assertion picks the overload's result type
     return parseArgs({ args: argv, options, allowPositionals, strict: true }) as ParsedOptions<T>;
   } catch (error) {
     throw new UsageError((error as Error).message);

@@ -58,13 +58,13 @@ export const deadLettersApi: DashboardHandler = async (request, context) =>
   jsonResponse({ groups: await groupDeadLetters(context.uploadQueue, filterOf(request.query)) });
 
 /** GET /dead-letters/export[?batch=NAME][&code=CODE]: a CSV manifest of the dead letters, streamed. */
-export const exportDeadLettersCsv: DashboardHandler = async (request, context) => {
+export const exportDeadLettersCsv: DashboardHandler = (request, context) => {
   const filter = filterOf(request.query);
   const name = ['dead-letters', filter.code, filter.batch].filter((part) => part !== undefined).join('-');
   // The name goes into a header: keep it to characters that need no quoting.
-  return csvDownload(`${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`, async (out) => {
+  return Promise.resolve(csvDownload(`${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`, async (out) => {
     await exportDeadLetters(context.uploadQueue, filter, out);
-  });
+  }));
 };
 
 /** POST /dead-letters/retry (form: code, optional batch): re-enqueues one group, then shows the page again. */
@@ -90,11 +90,12 @@ export const resumeQueue: DashboardHandler = async (_request, context) => {
 };
 
 /** GET /assets/dashboard.css */
-export const stylesheet: DashboardHandler = async () => ({
-  status: 200,
-  headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' },
-  body: DASHBOARD_CSS,
-});
+export const stylesheet: DashboardHandler = () =>
+  Promise.resolve({
+    status: 200,
+    headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' },
+    body: DASHBOARD_CSS,
+  });
 
 async function readView(context: DashboardContext): Promise<DashboardView> {
   const snapshot = await readStatus(context.uploadQueue);

@@ -20,7 +20,7 @@ export const FAKE_CREDENTIALS = Object.freeze({
   clientId: 'fake-client-id',
   clientSecret: 'fake-client-secret',
   refreshToken: 'fake-refresh-token',
-  scopes: Object.freeze(['ZohoCRM.modules.ALL']) as readonly string[],
+  scopes: Object.freeze<string[]>(['ZohoCRM.modules.ALL']),
 });
 
 /** A fixed delay, or a delay drawn uniformly from `[min, max]` for every answer. */

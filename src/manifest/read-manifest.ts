@@ -215,7 +215,7 @@ function fieldCountProblem(found: number, expected: number): string {
 
 /** A CSV record keyed by its header. No prototype: a `__proto__` column stays a column. */
 function toRawRow(header: readonly string[], fields: readonly string[]): Record<string, unknown> {
-  const raw: Record<string, unknown> = Object.create(null);
+  const raw = Object.create(null) as Record<string, unknown>;
   header.forEach((name, index) => {
     raw[name] = fields[index];
   });

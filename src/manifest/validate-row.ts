@@ -190,7 +190,8 @@ function writtenFields(raw: Record<string, unknown>): Record<string, string> {
     if (fields.length >= MANIFEST_LIMITS.maxPassThroughColumns + MANIFEST_FIELDS.length || characters >= MANIFEST_LIMITS.maxPassThroughBytes) break;
     const value = raw[key];
     if (value === undefined || value === null) continue;
-    const text = typeof value === 'object' ? `(${describeType(value)})` : String(value);
+    const text =
+      typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : `(${describeType(value)})`;
     const kept = text.length > WRITTEN_FIELD_MAX_CHARACTERS ? `${text.slice(0, WRITTEN_FIELD_MAX_CHARACTERS)}… (cut: ${text.length} characters)` : text;
     characters += kept.length;
     fields.push([key.trim(), kept]);

@@ -6,7 +6,7 @@
  * and never a token or secret.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { UPLOAD_OUTCOME_RESULTS, type UploadOutcome } from '../queue/upload-processor.js';
+import { UPLOAD_OUTCOME_RESULTS } from '../queue/upload-processor.js';
 import type { UploadWorkerOptions } from '../queue/upload-worker.js';
 
 /**

@@ -36,7 +36,7 @@ export interface KeyNames {
   /** All batches, scored by creation time. */
   batches: string;
   /** One row identity's outcome (shared by every batch that enqueued the row). */
-  ledgerItem(jobId: string): string;
+  ledgerItem: (jobId: string) => string;
   /** Attachment id → the job id that owns it, so an adoption never claims another row's attachment. */
   attachmentOwners: string;
   /** Rows queued again whose old job may still hold their id: job id → batch, line, time (finished by enqueue or a worker's start). */
@@ -44,17 +44,17 @@ export interface KeyNames {
   /** Uploaded rows whose settle-and-verify listing is due, scored by when. */
   verifyDue: string;
   /** A batch's summary and counters. */
-  batchMeta(batch: string): string;
+  batchMeta: (batch: string) => string;
   /** A batch's accepted rows, by manifest line. */
-  batchRows(batch: string): string;
+  batchRows: (batch: string) => string;
   /** A batch's rejected rows, by manifest line. */
-  batchRejected(batch: string): string;
+  batchRejected: (batch: string) => string;
   /** A batch's progress over time (see ledger/progress-samples.ts). */
-  batchProgress(batch: string): string;
+  batchProgress: (batch: string) => string;
   /** The pass-through column names of a batch, scored by where each was first seen, so reports keep the manifest's order. */
-  batchColumnOrder(batch: string): string;
+  batchColumnOrder: (batch: string) => string;
   /** The same names as an unordered set: written by versions before the ordered key, still read for their batches. */
-  batchColumns(batch: string): string;
+  batchColumns: (batch: string) => string;
 }
 
 /** Derives every key name from the configured queue name. */

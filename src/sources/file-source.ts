@@ -220,7 +220,7 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
     // at it are made side by side, and judged in order.
     const [stats, openedPath] = await Promise.all([handle.stat(), openedPathOf(handle)]);
     checkStats(stats, filePath, maxBytes, limits.refuseHardLinks ?? false);
-    checkOpenedWithinRoots(openedPath, roots, filePath, limits.fileRoots);
+    checkOpenedWithinRoots(openedPath, roots, filePath);
     return { handle, fileName, size: stats.size };
   } catch (error) {
     await handle.close();
@@ -273,7 +273,7 @@ function describeType(stats: Stats): string {
  * window between realpath and open in which a folder on the path could be swapped for a
  * symlink. Where /proc is missing the checks before the open have to do.
  */
-function checkOpenedWithinRoots(openedPath: string | undefined, roots: Root[], filePath: string, fileRoots: readonly string[]): void {
+function checkOpenedWithinRoots(openedPath: string | undefined, roots: Root[], filePath: string): void {
   if (openedPath === undefined) return;
   if (!roots.some((root) => root.real !== undefined && isWithin(openedPath, root.real))) {
     // A folder on the path became a link between the check and the open.

@@ -25,14 +25,15 @@ export class StaticTokenProvider implements TokenProvider {
    * {@inheritDoc TokenProvider.getToken}
    * @throws {ZohoError} ACCESS_TOKEN_REJECTED (systemic) once the token was invalidated
    */
-  async getToken(): Promise<AccessToken> {
-    if (this.rejected) throw accessTokenRejected();
+  getToken(): Promise<AccessToken> {
+    if (this.rejected) return Promise.reject(accessTokenRejected());
     // Its real expiry is unknown; Zoho's 401 is what ends it.
-    return { accessToken: this.#accessToken, apiDomain: this.apiDomain, expiresAt: Number.MAX_SAFE_INTEGER };
+    return Promise.resolve({ accessToken: this.#accessToken, apiDomain: this.apiDomain, expiresAt: Number.MAX_SAFE_INTEGER });
   }
 
   /** {@inheritDoc TokenProvider.invalidate} */
-  async invalidate(failedToken: string): Promise<void> {
+  invalidate(failedToken: string): Promise<void> {
     if (failedToken === this.#accessToken) this.rejected = true;
+    return Promise.resolve();
   }
 }

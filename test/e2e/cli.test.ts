@@ -1,16 +1,15 @@
 /**
  * The CLI as a user runs it: the built `zoho-attach` as a subprocess, against a real Redis
- * and the fake Zoho.
+ * and the fake Zoho. Help, configuration errors, the operator's flow and `status --watch`
+ * (enqueue has enqueue.test.ts, the demo demo.test.ts).
  */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { CLI_PATH, collect, createPipelineWorld, parseCsv, runCli, type PipelineWorld } from '../helpers/pipeline.js';
+import { createPipelineWorld, parseCsv, runCli, type PipelineWorld } from '../helpers/pipeline.js';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
-import { UploadQueue } from '../../src/queue/upload-queue.js';
 
 let world: PipelineWorld | undefined;
 afterEach(async () => {
@@ -44,116 +43,6 @@ describe('zoho-attach CLI', () => {
     const result = await runCli(['worker', '--concurrency', 'many'], { REDIS_URL: TEST_REDIS_URL }, os.tmpdir());
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--concurrency "many"');
-  });
-
-  it('enqueue exits 0 when every row is valid, 1 when some are rejected (listing each line) or on a fatal error', async () => {
-    world = await createPipelineWorld();
-    await world.writeFile('a.txt', 'a');
-    const good = await world.writeFile('good.csv', 'module,record_id,file\nLeads,1,a.txt\n');
-    const mixed = await world.writeFile('mixed.csv', 'module,record_id,file\nLeads,2,a.txt\nLeads,abc,a.txt\nLeads,3,\n');
-    const broken = await world.writeFile('broken.csv', 'modul,record,file\nLeads,1,a.txt\n');
-
-    const ok = await runCli(['enqueue', good], world.env, world.dir);
-    expect([ok.code, ok.stdout]).toEqual([0, expect.stringContaining('batch good')]);
-    const partial = await runCli(['enqueue', mixed, '--batch', 'mixed-run'], world.env, world.dir);
-    expect(partial.code).toBe(1);
-    expect(partial.stdout).toMatch(/enqueued:\s+1/);
-    expect(partial.stdout).toMatch(/line 3: record_id/);
-    expect(partial.stdout).toMatch(/line 4: file/);
-    const fatal = await runCli(['enqueue', broken], world.env, world.dir);
-    expect(fatal.code).toBe(1);
-    expect(fatal.stderr).toMatch(/module/);
-    const missing = await runCli(['enqueue', 'nope.csv'], world.env, world.dir);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('nope.csv');
-
-    const dry = await runCli(['enqueue', mixed, '--dry-run'], world.env, world.dir);
-    expect(dry.code).toBe(1);
-    expect(dry.stdout).toContain('nothing was enqueued');
-  });
-
-  it('--dry-run checks that files exist, fit and are allowed, and enqueues nothing', async () => {
-    world = await createPipelineWorld();
-    await world.writeFile('a.txt', 'a');
-    await world.writeFile('tool.exe', 'MZ');
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\nLeads,2,tool.exe\nLeads,3,gone.txt\n');
-    const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
-    expect(dry.code).toBe(1);
-    expect(dry.stdout).toMatch(/line 3: file: \[SOURCE_FORBIDDEN_TYPE\]/);
-    expect(dry.stdout).toMatch(/line 4: file: \[SOURCE_NOT_FOUND\]/);
-    const status = await runCli(['status', '--json'], world.env, world.dir);
-    expect(JSON.parse(status.stdout).batches).toEqual([]);
-  });
-
-  it('enqueue refuses exactly the rows --dry-run refuses (one validation path), and --allow-empty admits an empty file in both', async () => {
-    world = await createPipelineWorld();
-    await world.writeFile('a.txt', 'a');
-    await world.writeFile('tool.exe', 'MZ');
-    await world.writeFile('empty.txt', '');
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file,legacy\nLeads,1,a.txt,L1\nLeads,2,tool.exe,L2\nLeads,3,gone.txt,L3\nLeads,4,empty.txt,L4\n');
-    const refusals = (stdout: string) => stdout.split('\n').filter((l) => /^\s+line \d+:/.test(l)).map((l) => l.trim());
-
-    const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
-    const real = await runCli(['enqueue', manifest, '--batch', 'checked'], world.env, world.dir);
-    expect(real.code).toBe(1);
-    expect(refusals(real.stdout)).toEqual(refusals(dry.stdout));
-    expect(refusals(real.stdout)).toEqual([
-      expect.stringMatching(/^line 3: file: \[SOURCE_FORBIDDEN_TYPE\]/),
-      expect.stringMatching(/^line 4: file: \[SOURCE_NOT_FOUND\]/),
-      expect.stringMatching(/^line 5: file: \[SOURCE_EMPTY\] .*empty\.txt is empty \(0 bytes\).*--allow-empty/),
-    ]);
-    expect(real.stdout).toMatch(/enqueued:\s+1\b/);
-    const uploadQueue = await UploadQueue.open(world.config);
-    try {
-      expect((await uploadQueue.queue.getWaiting()).map((job) => job.data.line)).toEqual([2]);
-    } finally {
-      await uploadQueue.close();
-    }
-
-    // The report keeps a refused row whole: its fields and its pass-through columns.
-    const report = parseCsv((await runCli(['report', '--batch', 'checked'], world.env, world.dir)).stdout);
-    expect(report.find((r) => r.line === '4')).toMatchObject({ status: 'rejected', error_code: 'SOURCE_NOT_FOUND', module: 'Leads', record_id: '3', legacy: 'L3' });
-    expect(report.find((r) => r.line === '4')!.file).toMatch(/gone\.txt$/);
-
-    const allowDry = await runCli(['enqueue', manifest, '--dry-run', '--allow-empty'], world.env, world.dir);
-    expect(refusals(allowDry.stdout)).toHaveLength(2);
-    const allowed = await runCli(['enqueue', manifest, '--batch', 'checked', '--allow-empty'], world.env, world.dir);
-    expect(refusals(allowed.stdout)).toEqual(refusals(allowDry.stdout));
-    expect(allowed.stdout).toMatch(/enqueued:\s+1\b/);
-  });
-
-  it('--skip-source-checks leaves the files to the workers, which refuse a missing one as a dead letter', async () => {
-    world = await createPipelineWorld();
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,not-here-yet.txt\n');
-    const result = await runCli(['enqueue', manifest, '--skip-source-checks'], world.env, world.dir);
-    expect([result.code, result.stdout]).toEqual([0, expect.stringMatching(/enqueued:\s+1\b/)]);
-    expect((await runCli(['worker', '--until-idle'], world.env, world.dir)).code).toBe(0);
-    expect((await runCli(['dlq', 'list'], world.env, world.dir)).stdout).toContain('SOURCE_NOT_FOUND');
-  });
-
-  it('manifest conveniences: columns keep their order, "did you mean title?", rejected rows whole, no empty batch on a re-run', async () => {
-    world = await createPipelineWorld();
-    await world.writeFile('a.txt', 'a');
-    await world.writeFile('b.txt', 'b');
-    const manifest = await world.writeFile('rows.csv', 'zeta,module,record_id,file,titel,alpha\nz1,Leads,1,a.txt,Hello,a1\nz2,Leads,x,b.txt,Bye,a2\n');
-    const first = await runCli(['enqueue', manifest, '--batch', 'first'], world.env, world.dir);
-    expect(first.stderr).toContain('warning: column "titel" is not a manifest field, so it is passed through as it is: did you mean title?');
-    expect(first.stderr.match(/did you mean/g)).toHaveLength(1);
-    const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
-    expect(dry.stderr).toContain('did you mean title?');
-
-    const report = (await runCli(['report', '--batch', 'first'], world.env, world.dir)).stdout;
-    expect(report.split(/\r?\n/)[0]).toMatch(/,copies_removed,zeta,titel,alpha$/);
-    expect(parseCsv(report).find((r) => r.line === '3')).toMatchObject({ status: 'rejected', module: 'Leads', record_id: 'x', zeta: 'z2', titel: 'Bye', alpha: 'a2' });
-
-    // The valid row again, without --batch: it is queued already (in "first"), so no batch "rows" appears.
-    const fixed = await world.writeFile('rows.csv', 'zeta,module,record_id,file,titel,alpha\nz1,Leads,1,a.txt,Hello,a1\n');
-    const rerun = await runCli(['enqueue', fixed], world.env, world.dir);
-    expect(rerun.code).toBe(0);
-    expect(rerun.stdout).toMatch(/already queued:\s+1 /);
-    expect(rerun.stdout).toMatch(/^nothing new: each of the 1 rows is already uploaded, queued or a dead letter\n  so no batch rows was created/m);
-    const status = JSON.parse((await runCli(['status', '--json'], world.env, world.dir)).stdout);
-    expect(status.batches.map((b: { name: string }) => b.name)).toEqual(['first']);
   });
 
   it('runs the operator flow: enqueue → worker --until-idle → status → report → dlq list/export/retry/purge → pause/resume', async () => {
@@ -228,63 +117,5 @@ describe('zoho-attach status --watch', () => {
     expect(plain.stdout).toMatch(/watched \[#+\] 40\/40 \(100%\)/);
     expect(plain.stdout).toContain('uploads/s');
     expect(plain.stdout).not.toContain('\u001b[');
-  });
-});
-
-describe('zoho-attach demo', () => {
-  it('on a terminal, leaves the dashboard running on the demo\'s queue until Ctrl-C', async () => {
-    const runsDir = await mkdtemp(path.join(os.tmpdir(), 'za-demo-'));
-    // `script` gives the demo a terminal; Ctrl-C typed into it reaches the demo as SIGINT.
-    const child = spawn('script', ['-qfec', `exec ${process.execPath} ${CLI_PATH} demo --runs-dir ${runsDir}`, '/dev/null'], {
-      env: { PATH: process.env.PATH ?? '', REDIS_URL: TEST_REDIS_URL, TERM: 'dumb' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const finished = collect(child, 90_000);
-    let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    try {
-      let url: string | undefined;
-      for (let deadline = Date.now() + 60_000; !url && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-        url = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout)?.[1];
-      }
-      expect(url, stdout).toBeDefined();
-      const status = (await (await fetch(`${url}/api/status`)).json()) as unknown;
-      expect(JSON.stringify(status)).toContain('remote-files');
-      child.stdin!.write('\u0003');
-      const result = await finished;
-      expect(result.code, result.stdout).toBe(0);
-      await expect(fetch(`${url}/api/status`)).rejects.toThrow();
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await rm(runsDir, { recursive: true, force: true });
-    }
-  });
-
-  it('runs end to end against the fake and writes correct reports', async () => {
-    const runsDir = await mkdtemp(path.join(os.tmpdir(), 'za-demo-'));
-    try {
-      const result = await runCli(['demo', '--runs-dir', runsDir, '--no-dashboard'], { REDIS_URL: TEST_REDIS_URL }, process.cwd(), 90_000);
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toContain('nothing was uploaded twice');
-      const [runDir] = await readdir(runsDir);
-      const accounts = parseCsv(await readFile(path.join(runsDir, runDir!, 'accounts-report.csv'), 'utf8'));
-      const byLegacy = Object.fromEntries(accounts.map((r) => [r.legacy_id || `line ${r.line}`, [r.status, r.error_code]]));
-      expect(byLegacy).toMatchObject({
-        'ACME-001': ['uploaded', ''],
-        'GLOBEX-17': ['uploaded', ''],
-        'WIDGET-1': ['dead', 'INVALID_MODULE'],
-        // Refused at enqueue, by the same checks as the dry run, with the source's code.
-        'EXE-1': ['rejected', 'SOURCE_FORBIDDEN_TYPE'],
-        'MISSING-1': ['rejected', 'SOURCE_NOT_FOUND'],
-        // A rejected row keeps its fields in the report, its legacy id included.
-        'SCAN-BAD': ['rejected', 'INVALID_ROW'],
-        'BOTH-1': ['rejected', 'INVALID_ROW'],
-      });
-      const remote = parseCsv(await readFile(path.join(runsDir, runDir!, 'remote-files-report.csv'), 'utf8'));
-      expect(remote.filter((r) => r.status === 'uploaded').length).toBe(remote.length - 1);
-      expect(remote.find((r) => r.legacy_id === 'R-404')).toMatchObject({ status: 'rejected', error_code: 'SOURCE_URL_HTTP_ERROR' });
-    } finally {
-      await rm(runsDir, { recursive: true, force: true });
-    }
   });
 });

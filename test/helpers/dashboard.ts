@@ -3,13 +3,9 @@
  * queue is idle, a manifest whose rows end as dead letters with hostile names, and starting
  * the dashboard on a free port.
  */
-import path from 'node:path';
 import { request } from 'undici';
-import { loadConfig } from '../../src/config/config.js';
 import { startDashboard, type DashboardOptions, type RunningDashboard } from '../../src/dashboard/index.js';
-import { readManifest } from '../../src/manifest/index.js';
-import { enqueueRows, type EnqueueSummary } from '../../src/queue/enqueue.js';
-import { startUploadWorker, type UploadWorker } from '../../src/queue/upload-worker.js';
+import type { EnqueueSummary } from '../../src/queue/enqueue.js';
 import { enqueueManifest as enqueueWithQueue, startWorkers } from './queue-runs.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createLogger } from '../../src/shared/logger.js';

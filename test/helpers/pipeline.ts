@@ -3,6 +3,7 @@
  * unique queue name in the shared Redis, a scratch folder for manifests and files, and
  * worker processes run from the built CLI.
  */
+import { parse as parseCsvSync } from 'csv-parse/sync';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -116,25 +117,7 @@ export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<CliRes
   });
 }
 
-/** Parses a CSV report written by `zoho-attach report` (RFC 4180, CRLF). */
+/** A CSV text (a report, an export) as records keyed by its header row. */
 export function parseCsv(text: string): Array<Record<string, string>> {
-  const rows: string[][] = [];
-  let field = '';
-  let row: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\r') continue;
-    else if (c === '\n') row.push(field), rows.push(row), (row = []), (field = '');
-    else field += c;
-  }
-  if (field.length > 0 || row.length > 0) row.push(field), rows.push(row);
-  const [header, ...body] = rows;
-  return body.map((values) => Object.fromEntries((header ?? []).map((h, i) => [h, values[i] ?? ''])));
+  return parseCsvSync(text, { columns: true, skip_empty_lines: true, relax_column_count: true });
 }

@@ -142,13 +142,13 @@ describe('upload a link', () => {
 
   it('takes them as query parameters on a body-less POST (as Zoho’s SDK sends them)', async () => {
     const query = new URLSearchParams({ attachmentUrl: linkUrl });
-    const reply = await send(attachmentsUrl(fake, {}, `?${query}`), { method: 'POST', headers: auth(token) });
+    const reply = await send(attachmentsUrl(fake, {}, `?${query.toString()}`), { method: 'POST', headers: auth(token) });
     expect(reply.status).toBe(200);
     expect(fake.inspect().attachments[0]).toMatchObject({ type: 'Link URL', linkUrl, fileName: linkUrl });
   });
 
   it('refuses the same link twice on one record with 400 DUPLICATE_DATA naming the existing id', async () => {
-    const query = `?${new URLSearchParams({ attachmentUrl: linkUrl })}`;
+    const query = `?${new URLSearchParams({ attachmentUrl: linkUrl }).toString()}`;
     const first = await send(attachmentsUrl(fake, {}, query), { method: 'POST', headers: auth(token) });
     const second = await send(attachmentsUrl(fake, {}, query), { method: 'POST', headers: auth(token) });
     const otherRecord = await send(attachmentsUrl(fake, { recordId: '42' }, query), {
@@ -190,7 +190,7 @@ describe('upload a link', () => {
 
   it('refuses a link longer than 3000 characters, a non-web link, and a title outside 1-255', async () => {
     const post = (params: Record<string, string>) =>
-      send(attachmentsUrl(fake, {}, `?${new URLSearchParams(params)}`), { method: 'POST', headers: auth(token) });
+      send(attachmentsUrl(fake, {}, `?${new URLSearchParams(params).toString()}`), { method: 'POST', headers: auth(token) });
 
     const tooLong = await post({ attachmentUrl: `https://example.com/${'a'.repeat(2981)}` });
     const longest = await post({ attachmentUrl: `https://example.com/${'a'.repeat(2980)}` });
@@ -508,7 +508,7 @@ describe('list', () => {
   });
 
   it('shows links with their $link_url and $type', async () => {
-    const query = `?${new URLSearchParams({ attachmentUrl: 'https://example.com/a', title: 'A' })}`;
+    const query = `?${new URLSearchParams({ attachmentUrl: 'https://example.com/a', title: 'A' }).toString()}`;
     await send(attachmentsUrl(fake, {}, query), { method: 'POST', headers: auth(token) });
     const reply = await send(attachmentsUrl(fake), { headers: auth(token) });
     expect(reply.json.data[0]).toMatchObject({ File_Name: 'A', $link_url: 'https://example.com/a', $type: 'Link URL' });

@@ -71,7 +71,7 @@ describe('worker metrics', () => {
     server = await startMetricsServer({ port: 0, registry });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     running = await startUploadWorker({ config, logger: silentLogger, ...uploadMetrics.workerHooks });
-    uploadMetrics.trackInFlight(running.inFlight);
+    uploadMetrics.trackInFlight(() => running!.inFlight());
     createQueueMetrics(running.uploadQueue, registry);
 
     // While uploads run: in flight for this process and for the queue.

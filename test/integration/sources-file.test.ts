@@ -268,7 +268,8 @@ describe('file sources: size', () => {
 describe('file sources: files that change while being read', () => {
   const fourMegabytes = Buffer.alloc(4 * 1024 * 1024, 7);
 
-  async function readWhile(filePath: string, change: () => void): Promise<unknown> {
+  /** Reads the file, changing it after the first chunk; resolves to what the read failed with. */
+  async function readWhile(filePath: string, change: () => void): Promise<Error | undefined> {
     const source = await openSource({ kind: 'file', path: filePath }, limits);
     let changed = false;
     try {
@@ -281,7 +282,7 @@ describe('file sources: files that change while being read', () => {
       }
       return undefined;
     } catch (error) {
-      return error;
+      return error instanceof Error ? error : new Error('the read failed with something that is not an Error');
     } finally {
       await source.close();
     }
@@ -291,13 +292,13 @@ describe('file sources: files that change while being read', () => {
     const filePath = path.join(root, 'growing.bin');
     await fs.writeFile(filePath, fourMegabytes);
     const error = await readWhile(filePath, () => fsSync.appendFileSync(filePath, Buffer.alloc(1024 * 1024, 1)));
-    await expectSourceError(Promise.reject(error), 'SOURCE_CHANGED', 'transient');
+    await expectSourceError(Promise.reject(error ?? new Error('the read did not fail')), 'SOURCE_CHANGED', 'transient');
   });
 
   it('fails with SOURCE_CHANGED (transient) when the file shrinks', async () => {
     const filePath = path.join(root, 'shrinking.bin');
     await fs.writeFile(filePath, fourMegabytes);
     const error = await readWhile(filePath, () => fsSync.truncateSync(filePath, 1024 * 1024));
-    await expectSourceError(Promise.reject(error), 'SOURCE_CHANGED', 'transient');
+    await expectSourceError(Promise.reject(error ?? new Error('the read did not fail')), 'SOURCE_CHANGED', 'transient');
   });
 });

@@ -84,6 +84,8 @@ function isLoopback(address: string): boolean {
  */
 export function installLoopbackTripwire(): { violations: string[]; uninstall: () => void } {
   const violations: string[] = [];
+  // Called below with the socket as `this` (Reflect.apply), so taking the method off its prototype is safe.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- see above
   const original = net.Socket.prototype.connect;
   const patched = function (this: net.Socket, ...args: unknown[]): net.Socket {
     // net.connect() hands over its normalized arguments as an array: [options, callback].
@@ -117,6 +119,6 @@ export function installLoopbackTripwire(): { violations: string[]; uninstall: ()
     }
     return original.apply(this, args as Parameters<typeof original>);
   };
-  net.Socket.prototype.connect = patched as typeof original;
+  net.Socket.prototype.connect = patched;
   return { violations, uninstall: () => void (net.Socket.prototype.connect = original) };
 }

@@ -273,14 +273,14 @@ describe('SharedTokenStore', () => {
       { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] },
     );
     try {
-      const lines = createInterface({ input: child.stdout! });
+      const lines = createInterface({ input: child.stdout });
       const output: string[] = [];
       const nextLine = () => new Promise<string>((resolve) => lines.once('line', resolve));
       expect(await nextLine()).toBe('ready');
       const childResult = nextLine();
 
       const here = store(prefix, { now: () => Date.now() + offset });
-      child.stdin!.write('go\n');
+      child.stdin.write('go\n');
       const mine = await Promise.all(Array.from({ length: 10 }, () => here.getToken()));
       output.push(await childResult);
       const theirs = JSON.parse(output[0]!) as string[];

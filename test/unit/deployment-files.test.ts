@@ -41,17 +41,23 @@ const envExample = new Map(
 /** The variables src/config/config.ts reads: every `read('NAME')`. */
 const configVariables = [...new Set([...read('src/config/config.ts').matchAll(/\bread\('([A-Z][A-Z0-9_]*)'\)/g)].map((m) => m[1]!))];
 
+/** A scalar as text; a list or map (which would print as [object Object]) says what it is. */
+function scalar(value: YamlValue | undefined): string {
+  if (value !== null && typeof value === 'object') return Array.isArray(value) ? '(a list)' : '(a map)';
+  return String(value);
+}
+
 /** Seconds of a compose duration such as `90s` or `2m`. */
 function durationSeconds(value: YamlValue | undefined): number {
-  const match = /^(\d+)(s|m)$/.exec(String(value));
-  if (!match) throw new Error(`"${String(value)}" is not a duration like 90s or 2m`);
+  const match = /^(\d+)(s|m)$/.exec(scalar(value));
+  if (!match) throw new Error(`"${scalar(value)}" is not a duration like 90s or 2m`);
   return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
 }
 
 describe('docker-compose.yml', () => {
   it('runs Redis 7 with AOF (appendfsync always, as RELIABILITY.md says) and noeviction, on a named volume', () => {
     const redis = service('redis');
-    expect(String(redis.image)).toMatch(/^redis:7(\.|-|$)/);
+    expect(scalar(redis.image)).toMatch(/^redis:7(\.|-|$)/);
     const command = asList(redis.command, 'redis.command').map(String);
     const setting = (name: string) => command[command.indexOf(name) + 1];
     expect(command[0]).toBe('redis-server');
@@ -78,7 +84,7 @@ describe('docker-compose.yml', () => {
     expect(asList(worker.env_file, 'worker.env_file')).toContain('.env');
     const environment = asMap(worker.environment, 'worker.environment');
     expect(environment.REDIS_URL).toBe('redis://redis:6379');
-    const filesRoot = String(environment.ZOHO_ATTACH_FILE_ROOTS);
+    const filesRoot = scalar(environment.ZOHO_ATTACH_FILE_ROOTS);
     expect(filesRoot).toMatch(/^\//);
     expect(asList(worker.volumes, 'worker.volumes').map(String)).toContainEqual(expect.stringMatching(new RegExp(`:${filesRoot}:ro$`)));
     expect(asMap(asMap(worker.depends_on, 'worker.depends_on').redis, 'depends_on.redis').condition).toBe('service_healthy');

@@ -238,7 +238,7 @@ async function checkFuzzCase(label: string, content: Buffer, extension: string):
   try {
     const { results, error } = await Promise.race([read(filePath), deadline]);
     if (error !== undefined) {
-      expect(error, `${label}: ${String(error)}`).toBeInstanceOf(ManifestError);
+      expect(error, `${label}: ${error instanceof Error ? error.message : 'not an Error'}`).toBeInstanceOf(ManifestError);
       expect(FATAL_CODES).toContain((error as ManifestError).code);
       expect((error as ManifestError).message).toMatch(/^\[MANIFEST_[A-Z_]+\] /);
     }

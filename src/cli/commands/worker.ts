@@ -60,7 +60,7 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
       }
       const running = started;
       if (metrics) {
-        metrics.uploadMetrics.trackInFlight(running.inFlight);
+        metrics.uploadMetrics.trackInFlight(() => running.inFlight());
         createQueueMetrics(running.uploadQueue, metrics.registry);
       }
       // On a terminal, a progress line per batch every few seconds (logs and pipes get the log lines only).

@@ -98,7 +98,7 @@ function issueOptions(body: unknown): IssueTokenOptions {
   if (ttlSeconds !== undefined && !(typeof ttlSeconds === 'number' && ttlSeconds > 0)) {
     throw new BadControlRequest('ttlSeconds must be a positive number');
   }
-  return { scopes: scopes as string[] | undefined, ttlSeconds: ttlSeconds as number | undefined };
+  return { scopes, ttlSeconds };
 }
 
 function objectBody(body: unknown): Record<string, unknown> {
