@@ -1,6 +1,6 @@
 /** Starting and stopping the dashboard's HTTP server. */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { listen } from '../shared/http-server.js';
 import { UploadQueue } from '../queue/upload-queue.js';
 import { createDashboardApp } from './express-app.js';
 import { DASHBOARD_DEFAULTS, DASHBOARD_ENV, DashboardStartError, type DashboardOptions, type RunningDashboard } from './options.js';
@@ -40,13 +40,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       logger: options.logger,
     });
     const server = createServer(app);
-    const port = await listen(server, options.port ?? DASHBOARD_DEFAULTS.port, host);
+    const port = options.port ?? DASHBOARD_DEFAULTS.port;
+    const listening = await listen(server, port, host).catch((error: NodeJS.ErrnoException) => {
+      throw new DashboardStartError('DASHBOARD_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, { cause: error });
+    });
     let closing: Promise<void> | undefined;
     return {
-      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url: listening.origin,
       close() {
         closing ??= (async () => {
-          await closeServer(server);
+          await listening.close();
           await uploadQueue.close();
         })();
         return closing;
@@ -57,21 +60,4 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     await uploadQueue.close();
     throw error;
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new DashboardStartError('DASHBOARD_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, { cause: error }));
-    });
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-/** Stops accepting connections and ends the open ones (a browser's keep-alive, a download in progress). */
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

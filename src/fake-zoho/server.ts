@@ -3,7 +3,7 @@
  * lives in the dispatcher; this file only knows sockets.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen as listenOn } from '../shared/http-server.js';
 import { pipeline } from 'node:stream/promises';
 import type { FakeRequest, Outcome } from './exchange.js';
 
@@ -27,28 +27,8 @@ export async function listen(
       response.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  const { port } = server.address() as AddressInfo;
-  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  const listening = await listenOn(server, address.port, address.host);
+  return { url: listening.origin, port: listening.port, close: listening.close };
 }
 
 async function serve(

@@ -3,7 +3,7 @@
  * can mount on its own server, and a small server of its own for `zoho-attach worker --metrics-port`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../shared/http-server.js';
 import type { Registry } from 'prom-client';
 
 /** The path {@link startMetricsServer} serves metrics on. */
@@ -63,27 +63,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (path === METRICS_PATH) serveMetrics(request, response);
     else response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics are at ${METRICS_PATH}\n`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${urlHost}:${port}${METRICS_PATH}`,
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Prometheus keeps its scrape connection alive; without this, close() would wait for it.
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  // Prometheus keeps its scrape connection alive: close() ends it rather than wait for it.
+  const listening = await listen(server, options.port, host);
+  return { url: `${listening.origin}${METRICS_PATH}`, port: listening.port, close: listening.close };
 }

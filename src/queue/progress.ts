@@ -139,7 +139,7 @@ export function rateHistory(samplesByBatch: ReadonlyMap<string, readonly Progres
   for (let i = 1; i <= HISTORY_POINTS; i++) {
     const current = total(start + i * step);
     const seconds = step / 1000;
-    points.push({ at: Math.round(current.at), uploadsPerSecond: (current.done - previous.done) / seconds, bytesPerSecond: (current.bytes - previous.bytes) / seconds });
+    points.push({ at: current.at, uploadsPerSecond: (current.done - previous.done) / seconds, bytesPerSecond: (current.bytes - previous.bytes) / seconds });
     previous = current;
   }
   return points;
