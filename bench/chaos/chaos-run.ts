@@ -155,8 +155,8 @@ export async function runChaos(
     log(`enqueued ${manifest.rows.length} rows in ${elapsed()} ms`);
     const fixableRules = installFaults(fake, manifest, options);
 
-    const observer = createWorkerConnection(redis.url, 'chaos-observer');
-    const admin = createWorkerConnection(redis.url, 'chaos-admin');
+    const observer = createWorkerConnection({ url: redis.url }, 'chaos-observer');
+    const admin = createWorkerConnection({ url: redis.url }, 'chaos-admin');
     for (const connection of [observer, admin]) connection.on('error', () => {});
     cleanups.push(async () => Promise.all([observer, admin].map((r) => r.quit().catch(() => r.disconnect()))));
     const uploadQueue = await UploadQueue.open(loadConfig(env, runDir), observer);

@@ -111,7 +111,7 @@ const env: Record<string, string> = {
   ZOHO_CONCURRENCY: String(WORKERS * CONCURRENCY),
   LOG_LEVEL: 'warn',
 };
-const observer = createWorkerConnection(redis.url, 'soak-observer');
+const observer = createWorkerConnection({ url: redis.url }, 'soak-observer');
 const uploadQueue = await UploadQueue.open(loadConfig(env, runDir), observer);
 const samples: Sample[] = [];
 let enqueued = 0;

@@ -84,10 +84,31 @@ export interface SourcesConfig {
   urlDeadlineMs: number | undefined;
 }
 
+/** A Redis node's address. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: one server, a Redis Cluster, or a primary that Sentinel watches. */
+export interface RedisConfig {
+  /**
+   * `REDIS_URL`: the server; with a cluster or Sentinel, it still gives the user, password,
+   * database and TLS (`rediss://`) for every node it leads to.
+   */
+  url: string;
+  /** `REDIS_CLUSTER_NODES` (`host:port,host:port,…`): seed nodes of a Redis Cluster. */
+  clusterNodes?: RedisNode[] | undefined;
+  /** `REDIS_SENTINELS` (`host:port,…`) and `REDIS_SENTINEL_NAME`: the Sentinels, and the name of the primary they watch. */
+  sentinel?: { nodes: RedisNode[]; name: string } | undefined;
+  /** `REDIS_TLS_CA`: a PEM file with the certificate authority that signed the servers' certificates (a private CA). */
+  tlsCaFile?: string | undefined;
+}
+
 /** Everything the tool reads from the environment. */
 export interface Config {
   zoho: ZohoConfig;
-  redisUrl: string;
+  redis: RedisConfig;
   queue: QueueConfig;
   sources: SourcesConfig;
   logLevel: string;
@@ -165,8 +186,19 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 
   const redisUrl = read('REDIS_URL') ?? CONFIG_DEFAULTS.REDIS_URL;
   if (!/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL: "${redactUrl(redisUrl)}" must start with redis:// or rediss://`);
+  const clusterNodes = readNodes('REDIS_CLUSTER_NODES', read('REDIS_CLUSTER_NODES'), problems);
+  const sentinelNodes = readNodes('REDIS_SENTINELS', read('REDIS_SENTINELS'), problems);
+  const sentinelName = read('REDIS_SENTINEL_NAME');
+  if (sentinelNodes !== undefined && sentinelName === undefined) problems.push('REDIS_SENTINEL_NAME: missing; with REDIS_SENTINELS it names the primary the Sentinels watch');
+  if (sentinelNodes === undefined && sentinelName !== undefined) problems.push('REDIS_SENTINELS: missing; REDIS_SENTINEL_NAME needs the Sentinels (host:port,…)');
+  if (clusterNodes !== undefined && sentinelNodes !== undefined) problems.push('REDIS_CLUSTER_NODES and REDIS_SENTINELS: set one or the other (a cluster fails over by itself)');
+  const tlsCaFile = read('REDIS_TLS_CA');
+  if (tlsCaFile !== undefined && !redisUrl.startsWith('rediss://')) problems.push('REDIS_TLS_CA: set, but REDIS_URL does not start with rediss:// (TLS)');
 
-  const queueName = read('ZOHO_ATTACH_QUEUE') ?? CONFIG_DEFAULTS.ZOHO_ATTACH_QUEUE;
+  const queueNameRead = read('ZOHO_ATTACH_QUEUE') ?? CONFIG_DEFAULTS.ZOHO_ATTACH_QUEUE;
+  // In a cluster, every key of the tool (BullMQ's and the ledger's) must hash to one slot, so that
+  // every script's keys live on one node: the queue name, the prefix of every key, is a {hash tag}.
+  const queueName = clusterNodes !== undefined && !/\{[^}]+\}/.test(queueNameRead) ? `{${queueNameRead}}` : queueNameRead;
   // BullMQ joins key parts with ':'; a name containing one would collide with its own keys.
   if (!/^[A-Za-z0-9_.{}-]+$/.test(queueName)) {
     problems.push(`ZOHO_ATTACH_QUEUE: "${queueName}" may hold only letters, digits, _ . - and a {hash-tag}`);
@@ -211,7 +243,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       accessToken,
       requestTimeoutMs,
     },
-    redisUrl,
+    redis: {
+      url: redisUrl,
+      clusterNodes,
+      sentinel: sentinelNodes === undefined || sentinelName === undefined ? undefined : { nodes: sentinelNodes, name: sentinelName },
+      tlsCaFile: tlsCaFile === undefined ? undefined : path.resolve(cwd, tlsCaFile),
+    },
     queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve, rateLimitPauseMs, settleMs, clockSkewMs },
     sources: { fileRoots, allowPrivateUrls, allowDotfiles, refuseHardLinks, urlDeadlineMs },
     logLevel,
@@ -228,6 +265,23 @@ function readUrl(name: string, value: string | undefined, problems: string[]): s
     problems.push(`${name}: "${redactUrl(value)}" is not an http(s) URL`);
     return undefined;
   }
+}
+
+/** `host:port,host:port` → nodes; undefined when unset. */
+function readNodes(name: string, value: string | undefined, problems: string[]): RedisNode[] | undefined {
+  if (value === undefined) return undefined;
+  const nodes: RedisNode[] = [];
+  for (const part of value.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(part);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65535) {
+      problems.push(`${name}: "${part}" is not host:port`);
+      continue;
+    }
+    nodes.push({ host: (match[1] as string).replace(/^\[|\]$/g, ''), port });
+  }
+  if (nodes.length === 0 && !problems.some((p) => p.startsWith(name))) problems.push(`${name}: names no node (host:port,host:port,…)`);
+  return nodes;
 }
 
 function readInt(name: string, value: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {

@@ -2,7 +2,9 @@
  * Is the Redis every worker shares fit for BullMQ: reachable, recent enough, never evicting
  * keys, and persisting them.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { RedisConfig } from '../config/config.js';
+import { createProbeConnection } from '../queue/connections.js';
 import { redactUrl, safeErrorMessage } from '../shared/redact.js';
 import type { CheckResult } from './check-result.js';
 
@@ -18,15 +20,10 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * instead of waiting for it. Closing the connection is the caller's.
  * @returns the connection and a passed check, or a failed check naming REDIS_URL
  */
-export async function connectToRedis(redisUrl: string): Promise<{ redis?: Redis; result: CheckResult }> {
+export async function connectToRedis(target: RedisConfig): Promise<{ redis?: Redis; result: CheckResult }> {
   const name = 'Redis reachable';
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    retryStrategy: () => null,
-  });
+  const redisUrl = target.url;
+  const redis = createProbeConnection(target, CONNECT_TIMEOUT_MS);
   // ioredis rejects connect() with a bare "Connection is closed."; the cause arrives as an 'error' event.
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error));

@@ -12,12 +12,12 @@ import { checkApiDomain, checkOAuth } from './zoho-checks.js';
 export type { CheckResult, CheckStatus } from './check-result.js';
 
 /**
- * Runs every check against `config`. Costs at most one token refresh (none while the shared
- * token in Redis is valid) and one Zoho API call (a read); changes nothing else.
+ * Runs every check against `config`. Costs one token refresh (the credentials are tested every
+ * run; the token it mints is the one workers use next) and one Zoho API call (a read); changes nothing else.
  */
 export async function runDoctor(config: Config): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const { redis, result: reachable } = await connectToRedis(config.redisUrl);
+  const { redis, result: reachable } = await connectToRedis(config.redis);
   results.push(reachable);
   if (redis) {
     try {

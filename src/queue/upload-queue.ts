@@ -75,7 +75,7 @@ export class UploadQueue {
    * caller then keeps owning).
    */
   static async open(config: Config, redis?: Redis): Promise<UploadQueue> {
-    const connection = redis ?? (await connectOrExplain(createProducerConnection(config.redisUrl), config.redisUrl));
+    const connection = redis ?? (await connectOrExplain(createProducerConnection(config.redis), config.redis));
     return new UploadQueue(config, connection, redis === undefined);
   }
 

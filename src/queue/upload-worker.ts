@@ -71,14 +71,14 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? config.queue.concurrency;
   // The ledger writes of a worker wait through a Redis blip instead of failing an upload that succeeded.
-  const producer = createWorkerConnection(config.redisUrl, `${config.queue.name}:ledger`);
-  const outage = new RedisOutageReporter(config.redisUrl, logger).watch(producer);
+  const producer = createWorkerConnection(config.redis, `${config.queue.name}:ledger`);
+  const outage = new RedisOutageReporter(config.redis.url, logger).watch(producer);
   const uploadQueue = await UploadQueue.open(config, producer);
   // The global cap bounds in-flight uploads across every worker process and machine. It adapts
   // to Zoho's 429s (never above ZOHO_CONCURRENCY), so a worker starting keeps what was learnt.
   await uploadQueue.rateControl.concurrency.init();
 
-  const tokenRedis: Redis = createWorkerConnection(config.redisUrl, `${config.queue.name}:oauth`);
+  const tokenRedis: Redis = createWorkerConnection(config.redis, `${config.queue.name}:oauth`);
   const tokens = createTokenProvider(config.zoho, tokenRedis, uploadQueue.keys.oauth);
   if (tokens instanceof SharedTokenStore) {
     if (options.onTokenRefresh) tokens.on('refresh', options.onTokenRefresh);
@@ -87,7 +87,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const client = new ZohoClient({ config: config.zoho, tokens });
   const sourceLimits: SourceLimits = sourceLimitsOf(config.sources);
 
-  const workerConnection = createWorkerConnection(config.redisUrl, `${config.queue.name}:worker`);
+  const workerConnection = createWorkerConnection(config.redis, `${config.queue.name}:worker`);
   const processor = createUploadProcessor({
     client,
     ledger: uploadQueue.ledger,

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
       apiVersion: 'v2.1',
       requestTimeoutMs: 120_000,
     });
-    expect(config.redisUrl).toBe(CONFIG_DEFAULTS.REDIS_URL);
+    expect(config.redis).toEqual({ url: CONFIG_DEFAULTS.REDIS_URL, clusterNodes: undefined, sentinel: undefined, tlsCaFile: undefined });
     expect(config.queue).toMatchObject({ name: 'zoho-attach', concurrency: 10, attempts: 8, backoffMs: 2000 });
     // ./files, never the working directory itself (it holds .env, .git and the manifests).
     expect(config.sources).toEqual({ fileRoots: ['/work/here/files'], allowPrivateUrls: false, allowDotfiles: false, refuseHardLinks: false, urlDeadlineMs: undefined });

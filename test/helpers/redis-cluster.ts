@@ -1,0 +1,90 @@
+/**
+ * A private 3-node Redis Cluster on loopback (no Docker): three `redis-server --cluster-enabled
+ * yes`, joined by `redis-cli --cluster create`, masters only. Its keys are its own: stop() kills
+ * the servers and removes their folders.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { startPrivateRedis, type PrivateRedis } from '../../src/demo/private-redis.js';
+
+const run = promisify(execFile);
+
+/** A running cluster. */
+export interface RedisCluster {
+  /** `127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3`, as REDIS_CLUSTER_NODES takes it. */
+  nodesList: string;
+  nodes: PrivateRedis[];
+  stop(): Promise<void>;
+}
+
+/** Starts the cluster and waits until every node reports `cluster_state:ok`. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'za-redis-cluster-'));
+  const nodes: PrivateRedis[] = [];
+  try {
+    for (const port of await clusterPorts(3)) {
+      const nodeDir = path.join(dir, String(port));
+      await mkdir(nodeDir);
+      nodes.push(
+        await startPrivateRedis({
+          port,
+          dir: nodeDir,
+          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'],
+        }),
+      );
+    }
+    const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    for (const node of nodes) await waitForClusterOk(node.port);
+    return {
+      nodesList: addresses.join(','),
+      nodes,
+      async stop() {
+        await Promise.all(nodes.map((node) => node.kill()));
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.kill()));
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** `count` ports that are free, each with its cluster bus port (+10000) free too. */
+async function clusterPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    if (ports.includes(port) || ports.includes(port + 10_000) || ports.includes(port - 10_000)) continue;
+    if ((await isFree(port)) && (await isFree(port + 10_000))) ports.push(port);
+  }
+  return ports;
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+async function waitForClusterOk(port: number): Promise<void> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for (let i = 0; i < 200; i++) {
+      if (String(await redis.cluster('INFO')).includes('cluster_state:ok')) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`the cluster node on port ${port} never reported cluster_state:ok`);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * zoho-attach on a Redis Cluster: a private 3-node cluster on loopback, the CLI as a user runs
+ * it with REDIS_CLUSTER_NODES, and the fake Zoho. Every key lands in one slot (the queue name's
+ * hash tag), so BullMQ's scripts and the ledger's run on one node.
+ */
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPipelineWorld, parseCsv, runCli, spawnCli, collect, type PipelineWorld } from '../helpers/pipeline.js';
+import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
+
+let world: PipelineWorld | undefined;
+let cluster: RedisCluster | undefined;
+afterEach(async () => {
+  await world?.cleanup();
+  await cluster?.stop();
+  [world, cluster] = [undefined, undefined];
+});
+
+describe('on a Redis Cluster', () => {
+  it('enqueues, uploads every row exactly once with two worker processes, and reports, with every key in one slot', async () => {
+    cluster = await startRedisCluster();
+    world = await createPipelineWorld({ env: { REDIS_CLUSTER_NODES: cluster.nodesList, REDIS_URL: `redis://127.0.0.1:${cluster.nodes[0]!.port}` } });
+    const lines = ['module,record_id,file,link_url'];
+    for (let i = 1; i <= 30; i++) {
+      await world.writeFile(`f${i}.txt`, `file ${i}`);
+      lines.push(`Leads,${i},f${i}.txt,`);
+    }
+    lines.push('Leads,99,,https://example.com/wiki', 'Widgets,100,f1.txt,');
+    const manifest = await world.writeFile('m.csv', lines.join('\n'));
+    world.fake.faults.add({ match: { path: 'upload' }, kind: 'error500', times: 3 });
+
+    expect((await runCli(['enqueue', manifest, '--batch', 'clustered'], world.env, world.dir)).code).toBe(0);
+    const workers = [spawnCli(['worker', '--until-idle'], world.env, world.dir), spawnCli(['worker', '--until-idle'], world.env, world.dir)];
+    for (const exit of await Promise.all(workers.map((w) => collect(w, 60_000)))) expect(exit.code, exit.stderr).toBe(0);
+
+    const status = JSON.parse((await runCli(['status', '--batch', 'clustered', '--json'], world.env, world.dir)).stdout);
+    expect(status.batches[0]).toMatchObject({ uploaded: 31, dead: 1, pending: 0 });
+    const stored = world.fake.inspect().attachments;
+    expect(stored).toHaveLength(31);
+    expect(new Set(stored.map((a) => `${a.recordId}`)).size).toBe(31);
+    const report = parseCsv((await runCli(['report', '--batch', 'clustered'], world.env, world.dir)).stdout);
+    expect(report.filter((r) => r.status === 'uploaded').map((r) => r.attachment_id).sort()).toEqual(stored.map((a) => a.id).sort());
+    expect((await runCli(['dlq', 'list', '--json'], world.env, world.dir)).stdout).toContain('INVALID_MODULE');
+
+    // Every key the run wrote is on one node, under the queue name's hash tag.
+    const keysByNode = await Promise.all(
+      cluster.nodes.map(async (node) => {
+        const redis = new Redis({ host: '127.0.0.1', port: node.port, lazyConnect: true });
+        try {
+          await redis.connect();
+          return await redis.keys('*');
+        } finally {
+          redis.disconnect();
+        }
+      }),
+    );
+    const holding = keysByNode.filter((keys) => keys.length > 0);
+    expect(holding).toHaveLength(1);
+    expect(holding[0]!.every((key) => key.startsWith(`{${world!.queueName}}:`))).toBe(true);
+
+    const doctor = await runCli(['doctor'], world.env, world.dir);
+    expect(doctor.stdout).toMatch(/✓ Redis reachable/);
+  });
+});
