@@ -129,7 +129,8 @@ export async function ensureRedis(url: string): Promise<AvailableRedis> {
   return startPrivateRedis();
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on right now, on loopback. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
