@@ -103,6 +103,13 @@ export interface RedisConfig {
   sentinel?: { nodes: RedisNode[]; name: string } | undefined;
   /** `REDIS_TLS_CA`: a PEM file with the certificate authority that signed the servers' certificates (a private CA). */
   tlsCaFile?: string | undefined;
+  /**
+   * `REDIS_WAIT_REPLICAS`: replicas that must hold a posting lease before the upload it guards
+   * is sent (Redis `WAIT`). A primary that fails over loses what it had not yet passed on; a lost
+   * lease would let the row be posted again without looking first.
+   * @defaultValue 1 with Sentinel, else 0
+   */
+  waitReplicas: number;
 }
 
 /** Everything the tool reads from the environment. */
@@ -192,6 +199,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (sentinelNodes !== undefined && sentinelName === undefined) problems.push('REDIS_SENTINEL_NAME: missing; with REDIS_SENTINELS it names the primary the Sentinels watch');
   if (sentinelNodes === undefined && sentinelName !== undefined) problems.push('REDIS_SENTINELS: missing; REDIS_SENTINEL_NAME needs the Sentinels (host:port,…)');
   if (clusterNodes !== undefined && sentinelNodes !== undefined) problems.push('REDIS_CLUSTER_NODES and REDIS_SENTINELS: set one or the other (a cluster fails over by itself)');
+  const waitReplicas = readInt('REDIS_WAIT_REPLICAS', read('REDIS_WAIT_REPLICAS'), sentinelNodes === undefined ? 0 : 1, 0, 100, problems);
+  // WAIT on a cluster would go to whichever node ioredis picks, not the one that owns the queue's slot.
+  if (clusterNodes !== undefined && waitReplicas > 0) problems.push('REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES yet (leave it empty or 0)');
   const tlsCaFile = read('REDIS_TLS_CA');
   if (tlsCaFile !== undefined && !redisUrl.startsWith('rediss://')) problems.push('REDIS_TLS_CA: set, but REDIS_URL does not start with rediss:// (TLS)');
 
@@ -248,6 +258,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       clusterNodes,
       sentinel: sentinelNodes === undefined || sentinelName === undefined ? undefined : { nodes: sentinelNodes, name: sentinelName },
       tlsCaFile: tlsCaFile === undefined ? undefined : path.resolve(cwd, tlsCaFile),
+      waitReplicas,
     },
     queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve, rateLimitPauseMs, settleMs, clockSkewMs },
     sources: { fileRoots, allowPrivateUrls, allowDotfiles, refuseHardLinks, urlDeadlineMs },

@@ -3,8 +3,7 @@
  * keys, and persisting them.
  */
 import type { Redis } from 'ioredis';
-import type { RedisConfig } from '../config/config.js';
-import { createProbeConnection } from '../queue/connections.js';
+import { createProbeConnection, type RedisTarget } from '../queue/connections.js';
 import { redactUrl, safeErrorMessage } from '../shared/redact.js';
 import type { CheckResult } from './check-result.js';
 
@@ -20,7 +19,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * instead of waiting for it. Closing the connection is the caller's.
  * @returns the connection and a passed check, or a failed check naming REDIS_URL
  */
-export async function connectToRedis(target: RedisConfig): Promise<{ redis?: Redis; result: CheckResult }> {
+export async function connectToRedis(target: RedisTarget): Promise<{ redis?: Redis; result: CheckResult }> {
   const name = 'Redis reachable';
   const redisUrl = target.url;
   const redis = createProbeConnection(target, CONNECT_TIMEOUT_MS);

@@ -15,6 +15,7 @@
  * its batch counters move together. Every key comes from `shared/key-names.ts`.
  */
 import type { Redis } from 'ioredis';
+import { ClassifiedError } from '../shared/errors.js';
 import type { KeyNames } from '../shared/key-names.js';
 import { claimRows } from './claim-rows.js';
 import { errorFields, markDead } from './mark-dead.js';
@@ -61,6 +62,9 @@ return 0
 };
 
 /** Reads and writes the ledger. One instance per Redis connection. */
+/** How long a posting lease may take to reach the replicas (see {@link Ledger.startAttempt}). */
+const REPLICA_WAIT_MS = 2_000;
+
 export class Ledger {
   /**
    * @param redis a connection the ledger may define its scripts on
@@ -71,6 +75,8 @@ export class Ledger {
     private readonly redis: Redis,
     private readonly keys: KeyNames,
     private readonly now: () => number = Date.now,
+    /** Replicas that must hold a posting lease before {@link startAttempt} returns (Redis `WAIT`); 0: none. */
+    private readonly waitReplicas = 0,
   ) {
     // MULTIs run this script, and only a connection can define it for them.
     redis.defineCommand(RAISE_MAX_LINE_SCRIPT.name, { lua: RAISE_MAX_LINE_SCRIPT.lua });
@@ -161,8 +167,27 @@ export class Ledger {
   }
 
   /** See {@link startAttempt}: notes an attempt and takes the posting lease, in one round trip. */
-  startAttempt(jobId: string, attempt: number, lease: { token: string; staleMs: number; takeOverAt?: number | undefined }): Promise<StartedAttempt> {
-    return startAttempt(this.redis, this.keys, jobId, attempt, lease, this.now());
+  async startAttempt(jobId: string, attempt: number, lease: { token: string; staleMs: number; takeOverAt?: number | undefined }): Promise<StartedAttempt> {
+    const started = await startAttempt(this.redis, this.keys, jobId, attempt, lease, this.now());
+    if (this.waitReplicas > 0 && started.verdict === 'go' && !(await this.replicated())) {
+      // Give the lease back (keeping the "may already be stored" mark): the retry should not wait for it to go stale.
+      await endPosting(this.redis, this.keys, jobId, lease.token, { notStored: false });
+      throw new ClassifiedError({
+        code: 'REDIS_NOT_REPLICATED',
+        classification: 'transient',
+        message: `the posting lease did not reach ${this.waitReplicas} replica(s) within ${REPLICA_WAIT_MS} ms (REDIS_WAIT_REPLICAS): not posting until it does`,
+      });
+    }
+    return started;
+  }
+
+  /**
+   * Whether `waitReplicas` replicas hold every write this connection made (Redis `WAIT`). A
+   * primary that fails over loses what it had not yet passed on: a posting lease it lost would
+   * let the row be posted again without looking first, so without the replicas' word nothing is posted.
+   */
+  private async replicated(): Promise<boolean> {
+    return (await this.redis.wait(this.waitReplicas, REPLICA_WAIT_MS)) >= this.waitReplicas;
   }
 
   /** Renews this run's posting lease; false when it is no longer ours. */

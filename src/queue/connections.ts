@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/config.js';
+
+/** Where to connect: the parts of {@link RedisConfig} a connection needs. */
+export type RedisTarget = Omit<RedisConfig, 'waitReplicas'>;
 import { ZohoAttachError } from '../shared/errors.js';
 import { redactUrl, safeErrorMessage, scrubError } from '../shared/redact.js';
 
@@ -14,7 +17,7 @@ import { redactUrl, safeErrorMessage, scrubError } from '../shared/redact.js';
  * A connection for BullMQ workers and other long-lived consumers. `maxRetriesPerRequest: null`
  * makes commands wait through a Redis outage instead of failing, which BullMQ workers require.
  */
-export function createWorkerConnection(target: RedisConfig, connectionName?: string): Redis {
+export function createWorkerConnection(target: RedisTarget, connectionName?: string): Redis {
   return scrubbing(connect(target, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...named(connectionName) }));
 }
 
@@ -22,7 +25,7 @@ export function createWorkerConnection(target: RedisConfig, connectionName?: str
  * A connection for producers and one-shot commands (enqueue, report, dlq): with no offline
  * queue, a Redis outage fails fast with an error instead of piling commands up in memory.
  */
-export function createProducerConnection(target: RedisConfig, connectionName?: string): Redis {
+export function createProducerConnection(target: RedisTarget, connectionName?: string): Redis {
   return scrubbing(connect(target, { maxRetriesPerRequest: 3, enableOfflineQueue: false, lazyConnect: true, ...named(connectionName) }));
 }
 
@@ -30,14 +33,14 @@ export function createProducerConnection(target: RedisConfig, connectionName?: s
  * A connection that tries once and gives up (the doctor, the health check): it reports a Redis
  * that is not there instead of waiting for it.
  */
-export function createProbeConnection(target: RedisConfig, connectTimeoutMs: number): Redis {
+export function createProbeConnection(target: RedisTarget, connectTimeoutMs: number): Redis {
   return scrubbing(
     connect(target, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: connectTimeoutMs, retryStrategy: () => null }),
   );
 }
 
 /** One server, a cluster or a Sentinel-watched primary, with `options`. */
-function connect(target: RedisConfig, options: RedisOptions): Redis {
+function connect(target: RedisTarget, options: RedisOptions): Redis {
   const tls = tlsOptions(target);
   if (target.clusterNodes !== undefined) {
     const { lazyConnect, enableOfflineQueue, ...nodeOptions } = options;
@@ -62,6 +65,10 @@ function connect(target: RedisConfig, options: RedisOptions): Redis {
       ...options,
       sentinels: target.sentinel.nodes,
       name: target.sentinel.name,
+      // After a failover the old primary may live on as a replica: drop connections to it when
+      // Sentinel announces the switch, and resend a write it refused (READONLY) once reconnected.
+      failoverDetector: true,
+      reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
       ...(tls ? { tls, enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
     });
   }
@@ -69,7 +76,7 @@ function connect(target: RedisConfig, options: RedisOptions): Redis {
 }
 
 /** TLS for `rediss://`, trusting `REDIS_TLS_CA` when set; undefined for plain `redis://`. */
-function tlsOptions(target: RedisConfig): TlsOptions | undefined {
+function tlsOptions(target: RedisTarget): TlsOptions | undefined {
   if (!target.url.startsWith('rediss://')) return undefined;
   return target.tlsCaFile === undefined ? {} : { ca: readFileSync(target.tlsCaFile) };
 }
@@ -106,7 +113,7 @@ function named(connectionName: string | undefined): { connectionName?: string } 
  * Connects a lazy connection, turning "Redis is not there" (or "refuses the password") into a
  * clear message that names the URL without its password and carries no command arguments.
  */
-export async function connectOrExplain(redis: Redis, target: RedisConfig): Promise<Redis> {
+export async function connectOrExplain(redis: Redis, target: RedisTarget): Promise<Redis> {
   const redisUrl = target.url;
   if (redis.status === 'wait') {
     // ioredis rejects connect() with a bare "Connection is closed."; the cause (WRONGPASS, ECONNREFUSED) arrives as an 'error' event.

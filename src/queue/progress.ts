@@ -128,12 +128,13 @@ export function rateHistory(samplesByBatch: ReadonlyMap<string, readonly Progres
   const starts = batches.flatMap((b) => (b.start === undefined ? [] : [b.start]));
   if (starts.length === 0) return [];
   const start = Math.min(...starts);
-  if (now - start < 1_000) return [];
+  // At least a second, so a batch that finished a moment ago has a chart, not a spike over a few ms.
+  const end = Math.max(now, start + 1_000);
   const total = (at: number): Reading => {
     const readings = batches.map((b) => b.at(at));
     return { at, done: readings.reduce((n, r) => n + r.done, 0), bytes: readings.reduce((n, r) => n + r.bytes, 0) };
   };
-  const step = (now - start) / HISTORY_POINTS;
+  const step = (end - start) / HISTORY_POINTS;
   const points: RatePoint[] = [];
   let previous = total(start);
   for (let i = 1; i <= HISTORY_POINTS; i++) {

@@ -53,7 +53,7 @@ export class UploadQueue {
       prefix: this.keys.prefix,
       defaultJobOptions: uploadJobOptions(config),
     });
-    this.ledger = new Ledger(redis, this.keys);
+    this.ledger = new Ledger(redis, this.keys, Date.now, config.redis.waitReplicas);
     this.pauseControl = new PauseControl(this.queue, redis, this.keys);
     this.rateControl = new RateControl(redis, this.keys, {
       maxConcurrency: config.queue.concurrency,

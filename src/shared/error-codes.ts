@@ -111,6 +111,10 @@ export const ERROR_CODES = {
   NO_SUCH_BATCH: { origin: 'setup', means: 'no batch has that name' },
   WAIT_TIMEOUT: { origin: 'setup', means: 'waitForBatch gave up before the batch finished' },
   REDIS_UNREACHABLE: { origin: 'setup', means: 'Redis does not answer at REDIS_URL' },
+  REDIS_NOT_REPLICATED: {
+    origin: 'upload',
+    means: 'the posting lease did not reach REDIS_WAIT_REPLICAS replicas in time (a failover under way, or too few replicas): not posted, retried later',
+  },
   REDIS_UNAVAILABLE: { origin: 'setup', means: 'no redis-server could be started for the demo' },
   DASHBOARD_CREDENTIALS_REQUIRED: { origin: 'setup', means: 'the dashboard listens beyond loopback without credentials' },
   DASHBOARD_LISTEN_FAILED: { origin: 'setup', means: 'the dashboard could not listen on its port' },

@@ -61,6 +61,10 @@ describe('progress from stored samples', () => {
     const both = rateHistory(new Map([['a', busy], ['b', busy]]), 60_000);
     expect(both[60]!.uploadsPerSecond).toBeCloseTo(2, 5);
     expect(rateHistory(new Map([['b', []]]), 60_000)).toEqual([]);
+    // A batch whose first rows finished a moment ago is charted over a second, not left out.
+    const fresh = rateHistory(new Map([['b', [sample(0, 6)]]]), 100);
+    expect(fresh).toHaveLength(120);
+    expect(fresh.reduce((sum, p) => sum + (p.uploadsPerSecond * 1_000) / 120 / 1_000, 0)).toBeCloseTo(6, 5);
   });
 });
 
