@@ -4,7 +4,7 @@
  * arrive, and the body is read only as fast as the sinks accept it.
  */
 import type { Readable } from 'node:stream';
-import { extendedParam, parseHeaderValue } from './header-params.js';
+import { extendedParameter, parseHeaderValue } from '../shared/content-disposition.js';
 
 /** What a part's headers say about it. */
 export interface PartInfo {
@@ -159,5 +159,5 @@ function parsePartHeaders(block: string): PartInfo {
   }
   if (disposition === undefined) return { name: undefined, fileName: undefined, contentType };
   const { params } = parseHeaderValue(disposition);
-  return { name: params.get('name'), fileName: extendedParam(params, 'filename'), contentType };
+  return { name: params.get('name'), fileName: extendedParameter(params, 'filename'), contentType };
 }

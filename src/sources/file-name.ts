@@ -1,5 +1,5 @@
 /**
- * File names as Zoho will see them: one clean path segment, and never a type Zoho refuses.
+ * Never a type Zoho refuses (the cleaning of a name is shared/file-name.ts's).
  */
 import { effectiveFileName } from '../shared/invisible-characters.js';
 
@@ -14,16 +14,4 @@ export function isForbiddenFileName(fileName: string): boolean {
   const name = effectiveFileName(fileName);
   const dot = name.lastIndexOf('.');
   return dot >= 0 && FORBIDDEN_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
-}
-
-/**
- * Reduces a name taken from a server (Content-Disposition, URL path) to one usable path
- * segment: a server must not be able to name a file `../../x` or smuggle control
- * characters into reports.
- * @returns the cleaned name, or undefined when nothing usable is left
- */
-export function sanitizeFileName(raw: string): string | undefined {
-  const lastSegment = raw.replace(/[\u0000-\u001f\u007f]/g, '').split(/[/\\]/).pop() ?? '';
-  const name = lastSegment.trim();
-  return name === '' || name === '.' || name === '..' ? undefined : name;
 }

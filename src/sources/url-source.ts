@@ -16,9 +16,10 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { addressPolicy, resolveAllowedAddress, systemLookup, type GuardContext, type ResolvedAddress } from './address-guard.js';
-import { fileNameFromContentDisposition } from './content-disposition.js';
+import { fileNameFromContentDisposition } from '../shared/content-disposition.js';
+import { cleanFileName } from '../shared/file-name.js';
 import { SourceError, SourceErrorCode } from './errors.js';
-import { isForbiddenFileName, sanitizeFileName } from './file-name.js';
+import { isForbiddenFileName } from './file-name.js';
 import { hashSource, type HashingStream } from './hashing-stream.js';
 import { SpoolFile } from './spool-file.js';
 import { defaultUrlDeadlineMs, SOURCE_DEFAULTS, type OpenedSource, type SourceInfo, type SourceLimits } from './types.js';
@@ -194,8 +195,8 @@ function checkHeaders(
   label: string,
   maxBytes: number,
 ): Pick<Fetched, 'label' | 'fileName' | 'declaredSize'> {
-  const fileName =
-    fileNameFromContentDisposition(firstHeader(response.headers, 'content-disposition')) ?? fileNameFromUrl(url) ?? 'download';
+  const suggested = fileNameFromContentDisposition(firstHeader(response.headers, 'content-disposition'));
+  const fileName = (suggested === undefined ? undefined : cleanFileName(suggested)) ?? fileNameFromUrl(url) ?? 'download';
   if (isForbiddenFileName(fileName)) {
     throw new SourceError(SourceErrorCode.FORBIDDEN_TYPE, `${label} serves "${fileName}"; Zoho refuses .exe attachments`);
   }
@@ -216,16 +217,7 @@ function streamDirectly(fetched: Fetched, size: number): OpenedSource {
       ),
     sourceError: (error, bytes) => bodyError(error, fetched.label, bytes, size),
   });
-  return {
-    fileName: fetched.fileName,
-    size,
-    stream,
-    sha256: () => stream.digest(),
-    close: once(async () => {
-      stream.destroy();
-      await fetched.agent.destroy();
-    }),
-  };
+  return openedSource(fetched.fileName, size, stream, () => fetched.agent.destroy());
 }
 
 /**
@@ -250,14 +242,19 @@ async function spoolToTempFile(fetched: Fetched, settings: UrlSettings): Promise
     lengthError: () => new SourceError(SourceErrorCode.SPOOL_FAILED, `the temporary copy of ${fetched.label} changed size`),
     sourceError: (error) => spoolError(error, fetched.label),
   });
+  return openedSource(fetched.fileName, size, stream, () => spool.close());
+}
+
+/** A download ready to stream, its hash read off the stream, closed once (the stream, then `release`). */
+function openedSource(fileName: string, size: number, stream: HashingStream, release: () => Promise<void>): OpenedSource {
   return {
-    fileName: fetched.fileName,
+    fileName,
     size,
     stream,
     sha256: () => stream.digest(),
     close: once(async () => {
       stream.destroy();
-      await spool.close();
+      await release();
     }),
   };
 }
@@ -322,7 +319,7 @@ function fileNameFromUrl(url: URL): string | undefined {
   } catch {
     // A malformed escape: the raw segment is still a better name than none.
   }
-  return sanitizeFileName(decoded);
+  return cleanFileName(decoded);
 }
 
 function firstHeader(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {

@@ -14,7 +14,8 @@ import {
   invalidArgument,
   unexpectedResponse,
 } from './errors.js';
-import { parseContentDispositionFileName, sanitizeFileName } from './filename.js';
+import { fileNameFromContentDisposition } from '../shared/content-disposition.js';
+import { sanitizeFileName } from './filename.js';
 import { MultipartBody, type MultipartField } from './multipart.js';
 import { creditsRemaining, discardBody, parseJson, readBodyText } from './response.js';
 import { sanitizeTitle } from './title.js';
@@ -177,22 +178,12 @@ export class ZohoClient {
    */
   async uploadFile(params: UploadFileParams): Promise<UploadResult> {
     const fields = titleField(params.title);
-    return this.call(
-      {
-        method: 'POST',
-        module: params.module,
-        recordId: params.recordId,
-        mutating: true,
-        signal: params.signal,
-        body: async () => {
-          const source = await params.open();
-          const file = { name: 'file', fileName: source.fileName, size: source.size, stream: source.stream };
-          // Destroying an ended stream is harmless; destroying an abandoned one closes its file.
-          return { body: new MultipartBody({ fields, file }), release: () => source.stream.destroy() };
-        },
-      },
-      (response) => this.readUpload(response),
-    );
+    return this.postAttachment(params, async () => {
+      const source = await params.open();
+      const file = { name: 'file', fileName: source.fileName, size: source.size, stream: source.stream };
+      // Destroying an ended stream is harmless; destroying an abandoned one closes its file.
+      return { body: new MultipartBody({ fields, file }), release: () => source.stream.destroy() };
+    });
   }
 
   /**
@@ -202,15 +193,16 @@ export class ZohoClient {
    */
   async uploadLink(params: UploadLinkParams): Promise<UploadResult> {
     const fields = [{ name: 'attachmentUrl', value: params.url }, ...titleField(params.title)];
+    return this.postAttachment(params, () => Promise.resolve({ body: new MultipartBody({ fields }), release: () => undefined }));
+  }
+
+  /** The upload POST both kinds of attachment share: not idempotent, so a failure after sending is ambiguous. */
+  private postAttachment(
+    params: { module: string; recordId: string; signal?: AbortSignal | undefined },
+    body: () => Promise<{ body: MultipartBody; release: () => void }>,
+  ): Promise<UploadResult> {
     return this.call(
-      {
-        method: 'POST',
-        module: params.module,
-        recordId: params.recordId,
-        mutating: true,
-        signal: params.signal,
-        body: async () => ({ body: new MultipartBody({ fields }), release: () => undefined }),
-      },
+      { method: 'POST', module: params.module, recordId: params.recordId, mutating: true, signal: params.signal, body },
       (response) => this.readUpload(response),
     );
   }
@@ -269,7 +261,7 @@ export class ZohoClient {
         throw unexpectedResponse(`download answered HTTP ${response.statusCode} without a file`, { httpStatus: response.statusCode, mutating: false });
       }
       const disposition = firstHeader(response.headers['content-disposition']);
-      const fileName = sanitizeFileName(parseContentDispositionFileName(disposition) ?? `attachment-${attachmentId}`);
+      const fileName = sanitizeFileName(fileNameFromContentDisposition(disposition) ?? `attachment-${attachmentId}`);
       return { fileName, stream: response.body };
     });
   }
@@ -414,7 +406,8 @@ function toAttachmentInfo(row: unknown): AttachmentInfo {
   const fields = row && typeof row === 'object' ? (row as Record<string, unknown>) : {};
   const size = (typeof fields.Size === 'string' && fields.Size.trim() !== '') || typeof fields.Size === 'number' ? Number(fields.Size) : Number.NaN;
   const info: AttachmentInfo = {
-    id: String(fields.id ?? ''),
+    // Zoho sends ids as strings (19 digits do not fit a JSON number); anything else is no id.
+    id: typeof fields.id === 'string' || typeof fields.id === 'number' ? String(fields.id) : '',
     fileName: typeof fields.File_Name === 'string' ? fields.File_Name : '',
     size: Number.isFinite(size) ? size : undefined,
     createdTime: typeof fields.Created_Time === 'string' ? fields.Created_Time : '',

@@ -18,7 +18,8 @@ export type {
 export { createTokenProvider } from './create-token-provider.js';
 export { ZohoError, LocalErrorCode, errorFromResponse, findErrorEnvelope, isZohoError } from './errors.js';
 export type { ErrorClassification, ZohoErrorInit } from './errors.js';
-export { MAX_FILE_NAME_LENGTH, parseContentDispositionFileName, sanitizeFileName } from './filename.js';
+export { MAX_FILE_NAME_LENGTH, sanitizeFileName } from './filename.js';
+export { fileNameFromContentDisposition } from '../shared/content-disposition.js';
 export { StaticTokenProvider } from './static-token-provider.js';
 export { MAX_TITLE_LENGTH, sanitizeTitle } from './title.js';
 export type { AccessToken, TokenProvider } from './token-provider.js';

@@ -4,7 +4,7 @@
  */
 import type { StoredAttachment } from '../attachment-store.js';
 import type { ApiAnswer, FakeRequest } from '../exchange.js';
-import { contentDispositionAttachment } from '../header-params.js';
+import { contentDispositionAttachment } from '../content-disposition.js';
 import type { AttachmentsTarget } from '../router.js';
 import type { FakeZohoState } from '../state.js';
 import { ZOHO_ERRORS, successEntry, zohoError, zohoSuccess } from '../zoho-answers.js';
