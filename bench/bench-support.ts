@@ -82,11 +82,20 @@ export interface CliRun {
 
 /** Starts the built CLI (or the copy at `cliPath`) with exactly `env` (plus PATH). */
 export function spawnCli(args: string[], env: Record<string, string>, cwd: string, cliPath = CLI_PATH): ChildProcess {
-  return spawn(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [cliPath, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs the built CLI (or the copy at `cliPath`) to completion (killed after `timeoutMs`). */
-export function runCli(args: string[], env: Record<string, string>, cwd: string, options: { timeoutMs?: number; cliPath?: string } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  options: { timeoutMs?: number; cliPath?: string } = {},
+): Promise<CliRun> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const child = spawnCli(args, env, cwd, options.cliPath);
   let stdout = '';

@@ -63,7 +63,9 @@ for (const id of chosen) if (!SCENARIOS[id]) throw new Error(`--only: no scenari
 if (values.keep) process.env.BENCH_KEEP_SCRATCH = '1';
 if (values.cli) process.env.BENCH_ZOHO_ATTACH_CLI = path.resolve(values.cli);
 if (values.env) {
-  const env = Object.fromEntries(values.env.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  const env = Object.fromEntries(
+    values.env.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
   process.env.BENCH_ZOHO_ATTACH_ENV = JSON.stringify(env);
 }
 if (values['cpu-prof']) {
@@ -88,7 +90,12 @@ const machine = {
   free: execFileSync('free', ['-h'], { encoding: 'utf8' }).trim(),
 };
 if (values.cli) log(`zoho-attach under test: ${process.env.BENCH_ZOHO_ATTACH_CLI}`);
-log(`bench (${sizes.label}) on ${machine.nproc} cores, node ${machine.node}, redis ${machine.redis}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+log(
+  `bench (${sizes.label}) on ${machine.nproc} cores, node ${machine.node}, redis ${machine.redis}; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 // The zoho-attach processes run a copy of dist/: a rebuild meanwhile (a colleague's `npm test`) cannot hand them half-written modules.
 const snapshot = values.cli ? undefined : await snapshotCli();
@@ -110,7 +117,13 @@ try {
 }
 
 console.log(`\n${formatTable(results)}`);
-const file = await writeResults('bench', { machine, sizes, zohoAttachCli: values.cli ?? 'dist/ (a copy)', loadAtScenarioStart: loads, results });
+const file = await writeResults('bench', {
+  machine,
+  sizes,
+  zohoAttachCli: values.cli ?? 'dist/ (a copy)',
+  loadAtScenarioStart: loads,
+  results,
+});
 const markdown = file.replace(/\.json$/, '.md');
 await writeFile(markdown, `${formatMarkdown(results)}\n`);
 console.log(`figures written to ${file} (tables for BENCHMARKS.md: ${markdown})`);

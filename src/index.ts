@@ -17,7 +17,14 @@ import type { BatchMeta, ClaimMode } from './ledger/ledger.js';
 import { reportRows, type ReportRow } from './ledger/report.js';
 import { readManifest, validateRow } from './manifest/index.js';
 import { batchNameFor, enqueueRows, type EnqueueSummary, type ManifestEntry } from './queue/enqueue.js';
-import { exportDeadLetters, groupDeadLetters, purgeDeadLetters, retryDeadLetters, type DeadLetterFilter, type DeadLetterGroup } from './queue/dead-letters.js';
+import {
+  exportDeadLetters,
+  groupDeadLetters,
+  purgeDeadLetters,
+  retryDeadLetters,
+  type DeadLetterFilter,
+  type DeadLetterGroup,
+} from './queue/dead-letters.js';
 import { dryRunEntries, type DryRunSummary } from './queue/dry-run.js';
 import type { RowCheckOptions } from './queue/row-checks.js';
 import { readStatus, type StatusSnapshot } from './queue/status.js';
@@ -100,7 +107,10 @@ export class ZohoAttach {
    * Validates and enqueues rows. Invalid rows are reported in the summary (with their index
    * as `line`, counting from 1) and kept out; valid ones are enqueued.
    */
-  async enqueueRows(rows: Iterable<RowInput> | AsyncIterable<RowInput>, options: EnqueueRowsOptions & RowCheckChoices): Promise<EnqueueSummary> {
+  async enqueueRows(
+    rows: Iterable<RowInput> | AsyncIterable<RowInput>,
+    options: EnqueueRowsOptions & RowCheckChoices,
+  ): Promise<EnqueueSummary> {
     return enqueueRows(this.uploadQueue, validatedEntries(rows, options.baseDir ?? process.cwd()), {
       batch: options.batch,
       mode: options.mode ?? 'normal',
@@ -109,7 +119,10 @@ export class ZohoAttach {
   }
 
   /** Enqueues a CSV/JSONL manifest, as `zoho-attach enqueue` does. */
-  async enqueueManifest(manifestPath: string, options: { batch?: string; mode?: ClaimMode } & RowCheckChoices = {}): Promise<EnqueueSummary> {
+  async enqueueManifest(
+    manifestPath: string,
+    options: { batch?: string; mode?: ClaimMode } & RowCheckChoices = {},
+  ): Promise<EnqueueSummary> {
     const absolute = path.resolve(manifestPath);
     return enqueueRows(this.uploadQueue, readManifest(absolute, { baseDir: path.dirname(absolute) }), {
       batch: options.batch ?? batchNameFor(absolute),
@@ -123,7 +136,10 @@ export class ZohoAttach {
    * Checks rows the way `enqueue` would, and their sources (files exist and may be read, URLs
    * answer), without enqueueing anything: `zoho-attach enqueue --dry-run`.
    */
-  async dryRun(rows: Iterable<RowInput> | AsyncIterable<RowInput> | string, options: { baseDir?: string } & RowCheckChoices = {}): Promise<DryRunSummary> {
+  async dryRun(
+    rows: Iterable<RowInput> | AsyncIterable<RowInput> | string,
+    options: { baseDir?: string } & RowCheckChoices = {},
+  ): Promise<DryRunSummary> {
     if (typeof rows === 'string') {
       const absolute = path.resolve(rows);
       return dryRunEntries(readManifest(absolute, { baseDir: path.dirname(absolute) }), this.rowChecks(options));
@@ -132,7 +148,12 @@ export class ZohoAttach {
   }
 
   private rowChecks(choices: RowCheckChoices): RowCheckOptions {
-    return { sources: choices.checkSources === false ? false : { limits: sourceLimitsOf(this.config.sources), allowEmpty: choices.allowEmpty ?? false } };
+    return {
+      sources:
+        choices.checkSources === false
+          ? false
+          : { limits: sourceLimitsOf(this.config.sources), allowEmpty: choices.allowEmpty ?? false },
+    };
   }
 
   /** Dead letters grouped by code and message signature, largest first (`zoho-attach dlq list`). */
@@ -189,7 +210,10 @@ export class ZohoAttach {
       if (!meta) throw new ZohoAttachError('NO_SUCH_BATCH', `no batch named "${name}"`);
       if (meta.pending === 0) return meta;
       if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
-        throw new ZohoAttachError('WAIT_TIMEOUT', `batch "${name}" still has ${meta.pending} pending row(s) after ${options.timeoutMs} ms`);
+        throw new ZohoAttachError(
+          'WAIT_TIMEOUT',
+          `batch "${name}" still has ${meta.pending} pending row(s) after ${options.timeoutMs} ms`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
     }
@@ -202,7 +226,10 @@ export class ZohoAttach {
 }
 
 /** Rows as a script gives them, validated like manifest rows (numbered from 1 as their `line`). */
-async function* validatedEntries(rows: Iterable<RowInput> | AsyncIterable<RowInput>, baseDir: string): AsyncGenerator<ManifestEntry> {
+async function* validatedEntries(
+  rows: Iterable<RowInput> | AsyncIterable<RowInput>,
+  baseDir: string,
+): AsyncGenerator<ManifestEntry> {
   let line = 0;
   for await (const row of rows) yield validateRow(row, ++line, baseDir);
 }

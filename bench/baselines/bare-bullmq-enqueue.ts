@@ -11,7 +11,13 @@ import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { measure, readSpec } from './spec.js';
 
-const spec = readSpec<{ redisUrl: string; queueName: string; prefix: string; manifest: string; jobOptions: JobsOptions }>();
+const spec = readSpec<{
+  redisUrl: string;
+  queueName: string;
+  prefix: string;
+  manifest: string;
+  jobOptions: JobsOptions;
+}>();
 const CHUNK = 1_000;
 
 const connection = new Redis(spec.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: false, lazyConnect: true });
@@ -31,8 +37,17 @@ await measure(async () => {
     }
     const row = Object.fromEntries(header.map((name, i) => [name, fields[i] ?? '']));
     rows++;
-    const data = { batch: 'bare', line: rows + 1, module: row.module, recordId: row.record_id, target: { kind: 'file', path: row.file } };
-    const jobId = `u-${createHash('sha256').update(JSON.stringify([data.module, data.recordId, 'file', row.file, ''])).digest('hex').slice(0, 32)}`;
+    const data = {
+      batch: 'bare',
+      line: rows + 1,
+      module: row.module,
+      recordId: row.record_id,
+      target: { kind: 'file', path: row.file },
+    };
+    const jobId = `u-${createHash('sha256')
+      .update(JSON.stringify([data.module, data.recordId, 'file', row.file, '']))
+      .digest('hex')
+      .slice(0, 32)}`;
     chunk.push({ name: 'upload', data, opts: { ...spec.jobOptions, jobId } });
     if (chunk.length >= CHUNK) {
       await queue.addBulk(chunk);

@@ -38,7 +38,11 @@ const worker = new Worker<BaselineUpload>(
     if (status !== 200) throw new Error(`HTTP ${status}`);
     bytes += job.data.size;
   },
-  { connection: new Redis(spec.redisUrl, { maxRetriesPerRequest: null }), prefix: spec.prefix, concurrency: spec.concurrency },
+  {
+    connection: new Redis(spec.redisUrl, { maxRetriesPerRequest: null }),
+    prefix: spec.prefix,
+    concurrency: spec.concurrency,
+  },
 );
 await worker.waitUntilReady();
 process.stdout.write('READY\n');
@@ -49,7 +53,9 @@ process.once('SIGTERM', () => {
     await queue.close();
     queueConnection.disconnect();
     const cpu = process.cpuUsage();
-    process.stdout.write(`RESULT ${JSON.stringify({ statuses, bytes, cpuMs: (cpu.user + cpu.system) / 1000, peakRssKiB: process.resourceUsage().maxRSS })}\n`);
+    process.stdout.write(
+      `RESULT ${JSON.stringify({ statuses, bytes, cpuMs: (cpu.user + cpu.system) / 1000, peakRssKiB: process.resourceUsage().maxRSS })}\n`,
+    );
     process.exit(0);
   })();
 });

@@ -8,7 +8,8 @@ export type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
 /** Creates a limiter that runs at most `concurrency` tasks at once. */
 export function createLimit(concurrency: number): Limit {
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a whole number ≥ 1, not ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error(`concurrency must be a whole number ≥ 1, not ${concurrency}`);
   const waiting: Array<() => void> = [];
   let active = 0;
   const next = () => {

@@ -46,7 +46,9 @@ export function readSpec<T>(): T {
 }
 
 /** Measures `run` and prints its result line. */
-export async function measure(run: () => Promise<{ uploads: number; statuses: Record<string, number>; bytes: number }>): Promise<void> {
+export async function measure(
+  run: () => Promise<{ uploads: number; statuses: Record<string, number>; bytes: number }>,
+): Promise<void> {
   const cpuBefore = process.cpuUsage();
   const startedAt = Date.now();
   const done = await run();

@@ -17,7 +17,11 @@ export async function postAttachment(zoho: BaselineZoho, upload: BaselineUpload)
   form.pipe(body);
   const response = await request(`${zoho.apiDomain}/crm/v2.1/${upload.module}/${upload.recordId}/Attachments`, {
     method: 'POST',
-    headers: { ...form.getHeaders(), 'content-length': String(form.getLengthSync()), authorization: `Zoho-oauthtoken ${zoho.accessToken}` },
+    headers: {
+      ...form.getHeaders(),
+      'content-length': String(form.getLengthSync()),
+      authorization: `Zoho-oauthtoken ${zoho.accessToken}`,
+    },
     body,
   });
   await response.body.text();

@@ -54,13 +54,29 @@ export async function writeChaosManifest(dir: string, options: ChaosOptions): Pr
     const fileName = `doc-${serial}.txt`;
     const relative = `files/${recordId}/${fileName}`;
     // Sizes vary so that adoption (same name and size) is tested on real figures.
-    const content = Buffer.from(`document ${serial} of record ${recordId}\n`.repeat(3 + (serial * 7919) % 120));
+    const content = Buffer.from(`document ${serial} of record ${recordId}\n`.repeat(3 + ((serial * 7919) % 120)));
     files.push({ relative, content });
-    return { module, recordId, kind: 'file', file: relative, fileName, title: `Doc ${serial}`, sha256: sha256(content), expected };
+    return {
+      module,
+      recordId,
+      kind: 'file',
+      file: relative,
+      fileName,
+      title: `Doc ${serial}`,
+      sha256: sha256(content),
+      expected,
+    };
   };
   const linkRow = (module: string, recordId: string, expected: ExpectedOutcome): Omit<ExpectedRow, 'line'> => {
     serial++;
-    return { module, recordId, kind: 'link', linkUrl: `https://intranet.example.com/wiki/page-${serial}`, title: `Wiki ${serial}`, expected };
+    return {
+      module,
+      recordId,
+      kind: 'link',
+      linkUrl: `https://intranet.example.com/wiki/page-${serial}`,
+      title: `Wiki ${serial}`,
+      expected,
+    };
   };
   const anyRow = (module: string, recordId: string, expected: ExpectedOutcome) =>
     Math.random() < options.linkShare ? linkRow(module, recordId, expected) : fileRow(module, recordId, expected);
@@ -70,13 +86,16 @@ export async function writeChaosManifest(dir: string, options: ChaosOptions): Pr
     rows.push(anyRow('Accounts', recordId, { status: 'uploaded' }));
   }
   for (let i = 0; i < options.invalidModuleRows; i++) {
-    rows.push(anyRow(INVALID_MODULE, `41508680002${String(i).padStart(8, '0')}`, { status: 'dead', code: 'INVALID_MODULE' }));
+    rows.push(
+      anyRow(INVALID_MODULE, `41508680002${String(i).padStart(8, '0')}`, { status: 'dead', code: 'INVALID_MODULE' }),
+    );
   }
   const noPermissionRecordIds: string[] = [];
   for (let r = 0; r < options.noPermissionRecords; r++) {
     const recordId = `41508680003${String(r).padStart(8, '0')}`;
     noPermissionRecordIds.push(recordId);
-    for (let i = 0; i < options.rowsPerNoPermissionRecord; i++) rows.push(anyRow('Contacts', recordId, { status: 'dead', code: 'NO_PERMISSION' }));
+    for (let i = 0; i < options.rowsPerNoPermissionRecord; i++)
+      rows.push(anyRow('Contacts', recordId, { status: 'dead', code: 'NO_PERMISSION' }));
   }
   const fixedRecords = (prefix: string, plan: ChaosOptions['fixedByRetry']) =>
     Array.from({ length: plan.records }, (_, r) => {
@@ -95,7 +114,8 @@ export async function writeChaosManifest(dir: string, options: ChaosOptions): Pr
   }
   const lines = ['module,record_id,file,link_url,title,legacy_id'];
   const numbered = rows.map((row, i) => ({ ...row, line: i + 2 }));
-  for (const row of numbered) lines.push([row.module, row.recordId, row.file ?? '', row.linkUrl ?? '', row.title, `L-${row.line}`].join(','));
+  for (const row of numbered)
+    lines.push([row.module, row.recordId, row.file ?? '', row.linkUrl ?? '', row.title, `L-${row.line}`].join(','));
   const manifestPath = path.join(dir, 'chaos-manifest.csv');
   await writeFile(manifestPath, `${lines.join('\n')}\n`);
   return { path: manifestPath, rows: numbered, noPermissionRecordIds, fixedByRetryRecordIds, fixedByPurgeRecordIds };

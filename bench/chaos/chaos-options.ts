@@ -122,7 +122,15 @@ export const FULL_CHAOS: ChaosOptions = {
   lockDurationMs: 4000,
   backoffMs: 200,
   rateLimitPauseMs: 1000,
-  faultRates: { error500: 0.03, storeThen500: 0.015, resetAfterStore: 0.01, reset: 0.01, hang: 0.005, listError500: 0.03, lateStore: 0.01 },
+  faultRates: {
+    error500: 0.03,
+    storeThen500: 0.015,
+    resetAfterStore: 0.01,
+    reset: 0.01,
+    hang: 0.005,
+    listError500: 0.03,
+    lateStore: 0.01,
+  },
   burst429: { everyMs: [4000, 9000], size: 8, lastsMs: 1000 },
   tokenExpiryEveryMs: 5000,
   refreshLimit: { max: 10, windowMs: 60_000 },
@@ -163,7 +171,15 @@ export const SHORT_CHAOS: ChaosOptions = {
   backoffMs: 100,
   // Time runs faster here: the first 429 pause is a quarter of the default.
   rateLimitPauseMs: 250,
-  faultRates: { error500: 0.04, storeThen500: 0.02, resetAfterStore: 0.015, reset: 0.015, hang: 0.01, listError500: 0.03, lateStore: 0.03 },
+  faultRates: {
+    error500: 0.04,
+    storeThen500: 0.02,
+    resetAfterStore: 0.015,
+    reset: 0.015,
+    hang: 0.01,
+    listError500: 0.03,
+    lateStore: 0.03,
+  },
   burst429: { everyMs: [4000, 7000], size: 4, lastsMs: 1000 },
   tokenExpiryEveryMs: 4000,
   // Compressed harder than the full run's: the short run's verdict must not depend on how long

@@ -67,7 +67,11 @@ export interface ChaosResult {
   queueName: string;
   options: ChaosOptions;
   rows: { total: number; toUpload: number; files: number; links: number; invalidModule: number; noPermission: number };
-  faultsInjected: FakeZohoSnapshot['faultsFired'] & { bursts429Scheduled: number; tokenExpiries: number; refreshTokenRevocations: number };
+  faultsInjected: FakeZohoSnapshot['faultsFired'] & {
+    bursts429Scheduled: number;
+    tokenExpiries: number;
+    refreshTokenRevocations: number;
+  };
   /** Issue 10's faults: late stores and listing lag, operators reviving rows mid-run, a worker cut off from Redis. */
   exactlyOnce: {
     lateStores: number;
@@ -146,11 +150,16 @@ export async function runChaos(
       onInternalError: (error) => failures.push(`the fake failed internally: ${(error as Error).message}`),
     });
     cleanups.push(() => fake.close());
-    log(`chaos ${options.label}: private redis ${redis.url} (AOF, appendfsync always), fake Zoho ${fake.url}, queue ${queueName}, run dir ${runDir}`);
+    log(
+      `chaos ${options.label}: private redis ${redis.url} (AOF, appendfsync always), fake Zoho ${fake.url}, queue ${queueName}, run dir ${runDir}`,
+    );
 
     const manifest = await writeChaosManifest(runDir, options);
     const env = workerEnv(options, redis.url, fake.url, queueName, runDir);
-    const enqueue = await runCli(['enqueue', manifest.path, '--batch', BATCH], env, runDir, { timeoutMs: 120_000, cliPath });
+    const enqueue = await runCli(['enqueue', manifest.path, '--batch', BATCH], env, runDir, {
+      timeoutMs: 120_000,
+      cliPath,
+    });
     if (enqueue.code !== 0) throw new Error(`enqueue failed (exit ${enqueue.code}): ${enqueue.stderr}`);
     log(`enqueued ${manifest.rows.length} rows in ${elapsed()} ms`);
     const fixableRules = installFaults(fake, manifest, options);
@@ -169,14 +178,28 @@ export async function runChaos(
     };
     const total = (await progress()).owned;
 
-    const pool = new WorkerPool({ count: options.workers, args: ['worker', '--concurrency', String(options.concurrencyLimit)], env, cwd: runDir, logDir, cliPath });
+    const pool = new WorkerPool({
+      count: options.workers,
+      args: ['worker', '--concurrency', String(options.concurrencyLimit)],
+      env,
+      cwd: runDir,
+      logDir,
+      cliPath,
+    });
     cleanups.push(() => pool.stopAll(1_000));
     pool.startAll();
     // One more worker reaches Redis through a proxy the scenario cuts: a worker cut off from Redis while it posts.
     const redisAddress = new URL(redis.url);
     const proxy = await startTcpProxy(redisAddress.hostname, Number(redisAddress.port));
     cleanups.push(() => proxy.close());
-    const cutOffPool = new WorkerPool({ count: 1, args: ['worker', '--concurrency', String(options.concurrencyLimit)], env: { ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` }, cwd: runDir, logDir: path.join(logDir, 'cut-off'), cliPath });
+    const cutOffPool = new WorkerPool({
+      count: 1,
+      args: ['worker', '--concurrency', String(options.concurrencyLimit)],
+      env: { ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` },
+      cwd: runDir,
+      logDir: path.join(logDir, 'cut-off'),
+      cliPath,
+    });
     await mkdir(path.join(logDir, 'cut-off'), { recursive: true });
     cleanups.push(() => cutOffPool.stopAll(1_000));
     cutOffPool.startAll();
@@ -184,7 +207,23 @@ export async function runChaos(
     const deadline = started + options.deadlineMs;
 
     const samplers = startSamplers(fake, progress, started);
-    const scenario = runScenario({ options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log, disruptors, proxy, fixableRules, manifestPath: manifest.path });
+    const scenario = runScenario({
+      options,
+      redis,
+      fake,
+      uploadQueue,
+      progress,
+      total,
+      env,
+      runDir,
+      cliPath,
+      deadline,
+      log,
+      disruptors,
+      proxy,
+      fixableRules,
+      manifestPath: manifest.path,
+    });
 
     // Done: every row has its final outcome in the ledger, nothing left in the queue, and the scenario played out.
     let scenarioDone = false;
@@ -201,9 +240,15 @@ export async function runChaos(
     const counts: DisruptionCounts = await disruptors.stop();
     const scenarioRecord = await Promise.race([scenario, sleep(1_000).then(() => undefined)]);
     samplers.stop();
-    if (!finished) failures.push(`the run did not finish within ${options.deadlineMs} ms: ${JSON.stringify(await progress())}, queue ${JSON.stringify(await uploadQueue.jobCounts())}`);
+    if (!finished)
+      failures.push(
+        `the run did not finish within ${options.deadlineMs} ms: ${JSON.stringify(await progress())}, queue ${JSON.stringify(await uploadQueue.jobCounts())}`,
+      );
     log(`${finished ? 'finished' : 'gave up'} after ${elapsed()} ms; stopping workers`);
-    await Promise.all([pool.stopAll(options.lockDurationMs + 15_000), cutOffPool.stopAll(options.lockDurationMs + 15_000)]);
+    await Promise.all([
+      pool.stopAll(options.lockDurationMs + 15_000),
+      cutOffPool.stopAll(options.lockDurationMs + 15_000),
+    ]);
 
     const snapshot = fake.inspect();
     const report = await readReport(env, runDir, cliPath);
@@ -212,38 +257,59 @@ export async function runChaos(
     const deadLetters = dlq.code === 0 ? (JSON.parse(dlq.stdout) as DeadLetterGroupLine[]) : [];
     const data = judgeData(manifest.rows, report, snapshot.attachments, deadLetters);
     failures.push(...data.failures);
-    if (deadLetters.some((g) => g.code === 'REFRESH_THROTTLED')) failures.push('rows were dead-lettered for REFRESH_THROTTLED');
+    if (deadLetters.some((g) => g.code === 'REFRESH_THROTTLED'))
+      failures.push('rows were dead-lettered for REFRESH_THROTTLED');
 
     const queueAtEnd = await uploadQueue.jobCounts();
     for (const state of ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const) {
       if ((queueAtEnd[state] ?? 0) > 0) failures.push(`${queueAtEnd[state]} job(s) left ${state}`);
     }
     const expectedDead = Object.values(data.expectedDeadByCode).reduce((a, b) => a + b, 0);
-    if ((queueAtEnd.failed ?? 0) !== expectedDead) failures.push(`${queueAtEnd.failed} failed jobs in the queue, ${expectedDead} expected`);
+    if ((queueAtEnd.failed ?? 0) !== expectedDead)
+      failures.push(`${queueAtEnd.failed} failed jobs in the queue, ${expectedDead} expected`);
 
     const outcomes = countOutcomes([...(await pool.logLines()), ...(await cutOffPool.logLines())]);
     const batchAtEnd = await uploadQueue.ledger.getBatch(BATCH);
     const refusedOverLimit = (snapshot.counters['429 TOO_MANY_REQUESTS'] ?? 0) - snapshot.faultsFired.error429;
-    if (snapshot.peakInFlight > options.concurrencyLimit) failures.push(`peak in flight ${snapshot.peakInFlight} > limit ${options.concurrencyLimit}`);
+    if (snapshot.peakInFlight > options.concurrencyLimit)
+      failures.push(`peak in flight ${snapshot.peakInFlight} > limit ${options.concurrencyLimit}`);
 
     const crashes = pool.exits.filter((e) => e.cause === 'crashed');
-    if (crashes.length > 0) failures.push(`${crashes.length} worker process(es) exited unasked: ${crashes.map((c) => `${c.name} code ${c.code} signal ${c.signal}`).join(', ')}`);
+    if (crashes.length > 0)
+      failures.push(
+        `${crashes.length} worker process(es) exited unasked: ${crashes.map((c) => `${c.name} code ${c.code} signal ${c.signal}`).join(', ')}`,
+      );
     // A process still loading when SIGTERM came dies of the signal: it had taken no job.
-    const badStops = pool.exits.filter((e) => e.cause === 'stopped' && e.code !== 0 && !(e.signal === 'SIGTERM' && !e.started));
-    if (badStops.length > 0) failures.push(`worker(s) did not stop cleanly on SIGTERM: ${badStops.map((c) => `${c.name} code ${c.code} signal ${c.signal}`).join(', ')}`);
+    const badStops = pool.exits.filter(
+      (e) => e.cause === 'stopped' && e.code !== 0 && !(e.signal === 'SIGTERM' && !e.started),
+    );
+    if (badStops.length > 0)
+      failures.push(
+        `worker(s) did not stop cleanly on SIGTERM: ${badStops.map((c) => `${c.name} code ${c.code} signal ${c.signal}`).join(', ')}`,
+      );
 
-    const scenarioResult = scenarioRecord ?? { restarts: [], revocation: undefined, operatorActions: [], failures: ['the scenario did not finish'] };
+    const scenarioResult = scenarioRecord ?? {
+      restarts: [],
+      revocation: undefined,
+      operatorActions: [],
+      failures: ['the scenario did not finish'],
+    };
     failures.push(...scenarioResult.failures);
-    if (scenarioResult.restarts.length < options.redisRestarts.length) failures.push(`${scenarioResult.restarts.length} of ${options.redisRestarts.length} Redis restarts happened`);
+    if (scenarioResult.restarts.length < options.redisRestarts.length)
+      failures.push(`${scenarioResult.restarts.length} of ${options.redisRestarts.length} Redis restarts happened`);
     if (counts.workerKills < 1) failures.push('no worker was killed');
     if (counts.connectionsKilled < 1) failures.push('no Redis connection was killed');
     // Single flight: one refresh at the start, one per expiry (the scheduled ones and the revocation's), no more.
     const refreshesAllowed = counts.tokenExpiries + 2;
-    if (snapshot.tokens.refreshes > refreshesAllowed) failures.push(`${snapshot.tokens.refreshes} token refreshes for ${counts.tokenExpiries} expiries (at most ${refreshesAllowed}: not single-flight)`);
+    if (snapshot.tokens.refreshes > refreshesAllowed)
+      failures.push(
+        `${snapshot.tokens.refreshes} token refreshes for ${counts.tokenExpiries} expiries (at most ${refreshesAllowed}: not single-flight)`,
+      );
     const maxRefreshesInWindow = samplers.maxRefreshesIn(options.refreshLimit.windowMs);
     // What the throttle lets through in the whole run (the fake enforces it; the tool must live with it).
     const refreshesThrottleAllows = options.refreshLimit.max * Math.ceil(elapsed() / options.refreshLimit.windowMs);
-    if (snapshot.tokens.refreshes > refreshesThrottleAllows) failures.push(`${snapshot.tokens.refreshes} refreshes, the throttle allows ${refreshesThrottleAllows}`);
+    if (snapshot.tokens.refreshes > refreshesThrottleAllows)
+      failures.push(`${snapshot.tokens.refreshes} refreshes, the throttle allows ${refreshesThrottleAllows}`);
 
     const result: ChaosResult = {
       label: options.label,
@@ -259,13 +325,20 @@ export async function runChaos(
         invalidModule: data.expectedDeadByCode.INVALID_MODULE ?? 0,
         noPermission: data.expectedDeadByCode.NO_PERMISSION ?? 0,
       },
-      faultsInjected: { ...snapshot.faultsFired, bursts429Scheduled: counts.bursts429, tokenExpiries: counts.tokenExpiries, refreshTokenRevocations: scenarioResult.revocation ? 1 : 0 },
+      faultsInjected: {
+        ...snapshot.faultsFired,
+        bursts429Scheduled: counts.bursts429,
+        tokenExpiries: counts.tokenExpiries,
+        refreshTokenRevocations: scenarioResult.revocation ? 1 : 0,
+      },
       exactlyOnce: {
         lateStores: snapshot.faultsFired.lateStore,
         listLagMs: options.listLagMs,
         copiesRemoved: batchAtEnd?.copiesRemoved ?? 0,
         verificationsDue: batchAtEnd?.verifying ?? 0,
-        leaseLostAborts: Object.entries(outcomes.byResultAndCode).filter(([key]) => key.endsWith(':LEASE_LOST')).reduce((n, [, v]) => n + v, 0),
+        leaseLostAborts: Object.entries(outcomes.byResultAndCode)
+          .filter(([key]) => key.endsWith(':LEASE_LOST'))
+          .reduce((n, [, v]) => n + v, 0),
         operatorActions: scenarioResult.operatorActions,
       },
       disruptions: {
@@ -301,12 +374,19 @@ export async function runChaos(
     return result;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-    if (failures.length === 0 && !io.keepRunDir && io.runDir === undefined) await rm(runDir, { recursive: true, force: true });
+    if (failures.length === 0 && !io.keepRunDir && io.runDir === undefined)
+      await rm(runDir, { recursive: true, force: true });
   }
 }
 
 /** The environment of every CLI process of the run. */
-function workerEnv(options: ChaosOptions, redisUrl: string, fakeUrl: string, queueName: string, runDir: string): Record<string, string> {
+function workerEnv(
+  options: ChaosOptions,
+  redisUrl: string,
+  fakeUrl: string,
+  queueName: string,
+  runDir: string,
+): Record<string, string> {
   return {
     REDIS_URL: redisUrl,
     ZOHO_ACCOUNTS_URL: fakeUrl,
@@ -333,7 +413,11 @@ function workerEnv(options: ChaosOptions, redisUrl: string, fakeUrl: string, que
  * first that fires decides, so a NO_PERMISSION record is refused on every upload, never
  * "stored then 500" — its expected outcome is certain.
  */
-function installFaults(fake: FakeZoho, manifest: ChaosManifest, options: ChaosOptions): { retry: string[]; purge: string[] } {
+function installFaults(
+  fake: FakeZoho,
+  manifest: ChaosManifest,
+  options: ChaosOptions,
+): { retry: string[]; purge: string[] } {
   for (const recordId of manifest.noPermissionRecordIds) {
     fake.faults.add({ match: { path: 'upload', recordId }, kind: 'noPermission', times: Infinity });
   }
@@ -353,7 +437,13 @@ function installFaults(fake: FakeZoho, manifest: ChaosManifest, options: ChaosOp
   fake.faults.add({ match: upload, kind: 'resetAfterStore', probability: rates.resetAfterStore, times: Infinity });
   fake.faults.add({ match: upload, kind: 'reset', probability: rates.reset, times: Infinity });
   fake.faults.add({ match: upload, kind: 'hang', probability: rates.hang, times: Infinity });
-  fake.faults.add({ match: upload, kind: 'lateStore', probability: rates.lateStore, times: Infinity, delayMs: options.lateStoreMs });
+  fake.faults.add({
+    match: upload,
+    kind: 'lateStore',
+    probability: rates.lateStore,
+    times: Infinity,
+    delayMs: options.lateStoreMs,
+  });
   fake.faults.add({ match: { path: 'list' }, kind: 'error500', probability: rates.listError500, times: Infinity });
   return { retry, purge };
 }
@@ -380,8 +470,28 @@ async function runScenario(deps: {
   proxy: TcpProxy;
   fixableRules: { retry: string[]; purge: string[] };
   manifestPath: string;
-}): Promise<{ restarts: RedisRestartRecord[]; revocation: RevocationRecord | undefined; operatorActions: string[]; failures: string[] }> {
-  const { options, redis, fake, uploadQueue, progress, total, env, runDir, cliPath, deadline, log, disruptors, proxy, fixableRules } = deps;
+}): Promise<{
+  restarts: RedisRestartRecord[];
+  revocation: RevocationRecord | undefined;
+  operatorActions: string[];
+  failures: string[];
+}> {
+  const {
+    options,
+    redis,
+    fake,
+    uploadQueue,
+    progress,
+    total,
+    env,
+    runDir,
+    cliPath,
+    deadline,
+    log,
+    disruptors,
+    proxy,
+    fixableRules,
+  } = deps;
   const failures: string[] = [];
   const restarts: RedisRestartRecord[] = [];
   const operatorActions: string[] = [];
@@ -420,7 +530,9 @@ async function runScenario(deps: {
   const cutOff = async () => {
     const before = await progress();
     proxy.cut();
-    log(`cut the extra worker off from Redis for ${options.cutOff.forMs} ms (${before.done} done, ${before.pending} pending)`);
+    log(
+      `cut the extra worker off from Redis for ${options.cutOff.forMs} ms (${before.done} done, ${before.pending} pending)`,
+    );
     await sleep(options.cutOff.forMs);
     proxy.restore();
     if (before.pending === 0) failures.push('the worker was cut off after every row was done');
@@ -432,9 +544,16 @@ async function runScenario(deps: {
     await redis.kill(plan.signal);
     await sleep(plan.downMs);
     await redis.restart();
-    const record = { signal: plan.signal, rowsDone: before.done, rowsPending: before.pending, downMs: Date.now() - down };
+    const record = {
+      signal: plan.signal,
+      rowsDone: before.done,
+      rowsPending: before.pending,
+      downMs: Date.now() - down,
+    };
     restarts.push(record);
-    log(`redis restarted (${plan.signal}, down ${record.downMs} ms) with ${before.done} rows done, ${before.pending} pending`);
+    log(
+      `redis restarted (${plan.signal}, down ${record.downMs} ms) with ${before.done} rows done, ${before.pending} pending`,
+    );
     if (before.pending === 0) failures.push('a Redis restart happened after every row was done');
   };
 
@@ -460,7 +579,10 @@ async function runScenario(deps: {
     record.pauseCode = status.reason?.code;
     record.pauseHint = status.reason?.hint;
     record.pausedAfterMs = paused ? Date.now() - revokedAt : undefined;
-    if (!paused || status.reason?.code !== 'REFRESH_INVALID_CODE') failures.push(`the revoked refresh token did not pause the queue with REFRESH_INVALID_CODE (paused ${paused}, reason ${status.reason?.code})`);
+    if (!paused || status.reason?.code !== 'REFRESH_INVALID_CODE')
+      failures.push(
+        `the revoked refresh token did not pause the queue with REFRESH_INVALID_CODE (paused ${paused}, reason ${status.reason?.code})`,
+      );
     log(`queue paused after ${record.pausedAfterMs} ms: [${record.pauseCode}] ${record.pauseHint}`);
 
     // The operator fixes the token, then resumes with one command.
@@ -486,13 +608,20 @@ async function runScenario(deps: {
       }
       await sleep(100);
     }
-    if (record.resumeCommands !== 1) failures.push(`resuming took ${record.resumeCommands} \`zoho-attach resume\` commands (paused again with ${record.pausedAgainWith.join(', ')})`);
+    if (record.resumeCommands !== 1)
+      failures.push(
+        `resuming took ${record.resumeCommands} \`zoho-attach resume\` commands (paused again with ${record.pausedAgainWith.join(', ')})`,
+      );
     if (before.pending === 0) failures.push('the revocation happened after every row was done');
     log(`resumed with ${record.resumeCommands} command(s)`);
   };
 
   for (const event of events) {
-    const reached = await waitUntil(async () => (await progress()).done >= event.at * total, deadline - Date.now(), 100);
+    const reached = await waitUntil(
+      async () => (await progress()).done >= event.at * total,
+      deadline - Date.now(),
+      100,
+    );
     if (!reached) {
       failures.push(`the run never reached ${Math.round(event.at * 100)} % of rows done`);
       break;
@@ -545,7 +674,10 @@ function startSamplers(fake: FakeZoho, progress: Progress, started: number) {
 /** The batch's report, through the CLI as an operator would get it. */
 async function readReport(env: Record<string, string>, runDir: string, cliPath: string): Promise<ReportLine[]> {
   const out = path.join(runDir, 'report.jsonl');
-  const run = await runCli(['report', '--batch', BATCH, '--format', 'jsonl', '--out', out], env, runDir, { timeoutMs: 120_000, cliPath });
+  const run = await runCli(['report', '--batch', BATCH, '--format', 'jsonl', '--out', out], env, runDir, {
+    timeoutMs: 120_000,
+    cliPath,
+  });
   if (run.code !== 0) throw new Error(`report failed (exit ${run.code}): ${run.stderr}`);
   return (await readFile(out, 'utf8'))
     .split('\n')
@@ -572,24 +704,50 @@ function countOutcomes(lines: Array<Record<string, unknown>>): OutcomeCounts {
 /** The figures of a run as a plain-text table. */
 export function formatChaosSummary(result: ChaosResult): string {
   const rows: Array<[string, string]> = [];
-  const add = (label: string, value: unknown) => rows.push([label, typeof value === 'string' ? value : JSON.stringify(value)]);
-  add('run', `${result.label}, ${(result.durationMs / 1000).toFixed(1)} s, ${result.machine.cores} cores, ${result.machine.date}`);
-  add('rows', `${result.rows.total} (${result.rows.files} files, ${result.rows.links} links; ${result.rows.invalidModule} in an unknown module, ${result.rows.noPermission} on records without permission)`);
+  const add = (label: string, value: unknown) =>
+    rows.push([label, typeof value === 'string' ? value : JSON.stringify(value)]);
+  add(
+    'run',
+    `${result.label}, ${(result.durationMs / 1000).toFixed(1)} s, ${result.machine.cores} cores, ${result.machine.date}`,
+  );
+  add(
+    'rows',
+    `${result.rows.total} (${result.rows.files} files, ${result.rows.links} links; ${result.rows.invalidModule} in an unknown module, ${result.rows.noPermission} on records without permission)`,
+  );
   const f = result.faultsInjected;
   add(
     'faults injected',
     `500 ${f.error500}, stored-then-500 ${f.storeThen500}, reset ${f.reset}, stored-then-reset ${f.resetAfterStore}, hang ${f.hang}, 429 ${f.error429} (${f.bursts429Scheduled} bursts), 403 ${f.noPermission}, token expiries ${f.tokenExpiries}, refresh token revoked ${f.refreshTokenRevocations}`,
   );
   const e = result.exactlyOnce;
-  add('late stores, listing lag', `${e.lateStores} uploads stored ${result.options.lateStoreMs} ms after the client gave up; list lags ${e.listLagMs} ms; ${e.copiesRemoved} extra copies removed by settle-and-verify (${e.verificationsDue} still due)`);
+  add(
+    'late stores, listing lag',
+    `${e.lateStores} uploads stored ${result.options.lateStoreMs} ms after the client gave up; list lags ${e.listLagMs} ms; ${e.copiesRemoved} extra copies removed by settle-and-verify (${e.verificationsDue} still due)`,
+  );
   add('cut-off worker', `${e.leaseLostAborts} posts aborted by their own worker (LEASE_LOST)`);
   add('operator mid-run', e.operatorActions.join(' | ') || 'none');
   const d = result.disruptions;
-  add('worker kills (SIGKILL)', `${d.workerKills} (${d.workerProcessesStarted} processes started, ${d.workerCrashes} crashed)`);
-  add('Redis connections killed', `${d.connectionsKilled} in ${d.connectionKillRounds} rounds ${JSON.stringify(d.connectionsKilledByKind)}`);
-  add('Redis restarts', d.redisRestarts.map((r) => `${r.signal} at ${r.rowsDone} done/${r.rowsPending} pending, down ${r.downMs} ms`).join('; ') || 'none');
+  add(
+    'worker kills (SIGKILL)',
+    `${d.workerKills} (${d.workerProcessesStarted} processes started, ${d.workerCrashes} crashed)`,
+  );
+  add(
+    'Redis connections killed',
+    `${d.connectionsKilled} in ${d.connectionKillRounds} rounds ${JSON.stringify(d.connectionsKilledByKind)}`,
+  );
+  add(
+    'Redis restarts',
+    d.redisRestarts
+      .map((r) => `${r.signal} at ${r.rowsDone} done/${r.rowsPending} pending, down ${r.downMs} ms`)
+      .join('; ') || 'none',
+  );
   const r = result.revocation;
-  add('revoked refresh token', r ? `paused [${r.pauseCode}] after ${r.pausedAfterMs} ms; resume commands ${r.resumeCommands}${r.pausedAgainWith.length ? `, paused again: ${r.pausedAgainWith.join(',')}` : ''}` : 'not done');
+  add(
+    'revoked refresh token',
+    r
+      ? `paused [${r.pauseCode}] after ${r.pausedAfterMs} ms; resume commands ${r.resumeCommands}${r.pausedAgainWith.length ? `, paused again: ${r.pausedAgainWith.join(',')}` : ''}`
+      : 'not done',
+  );
   if (result.data) {
     add('uploaded exactly once', `${result.data.uploadedExactlyOnce} of ${result.data.rowsToUpload}`);
     add('duplicates', result.data.duplicates);
@@ -598,7 +756,10 @@ export function formatChaosSummary(result: ChaosResult): string {
     add('dead letters by code', result.data.deadLettersByCode);
     add('expected dead letters', result.data.expectedDeadByCode);
   }
-  add('peak in flight / limit', `${result.concurrency.peakInFlight} / ${result.concurrency.limit} (calls refused for exceeding it: ${result.concurrency.refusedOverLimit})`);
+  add(
+    'peak in flight / limit',
+    `${result.concurrency.peakInFlight} / ${result.concurrency.limit} (calls refused for exceeding it: ${result.concurrency.refusedOverLimit})`,
+  );
   const t = result.tokens;
   add(
     'token refreshes',

@@ -61,7 +61,10 @@ export async function killRunConnections(admin: Redis, queueName: string): Promi
   const killed: Record<string, number> = {};
   for (const { id, name } of chosen) {
     if (Number(await admin.client('KILL', 'ID', id)) === 1) {
-      const kind = name.endsWith(':ledger') || name.endsWith(':oauth') || name.endsWith(':worker') ? name.slice(name.lastIndexOf(':') + 1) : 'bullmq';
+      const kind =
+        name.endsWith(':ledger') || name.endsWith(':oauth') || name.endsWith(':worker')
+          ? name.slice(name.lastIndexOf(':') + 1)
+          : 'bullmq';
       killed[kind] = (killed[kind] ?? 0) + 1;
     }
   }
@@ -76,9 +79,21 @@ export function startDisruptors(deps: {
   admin: Redis;
   queueName: string;
   log: (line: string) => void;
-}): { counts: DisruptionCounts; killWorker(): Promise<void>; killConnections(): Promise<void>; stop(): Promise<DisruptionCounts> } {
+}): {
+  counts: DisruptionCounts;
+  killWorker(): Promise<void>;
+  killConnections(): Promise<void>;
+  stop(): Promise<DisruptionCounts>;
+} {
   const { options, fake, pool, admin, queueName, log } = deps;
-  const counts: DisruptionCounts = { workerKills: 0, connectionKillRounds: 0, connectionsKilled: 0, connectionsKilledByKind: {}, tokenExpiries: 0, bursts429: 0 };
+  const counts: DisruptionCounts = {
+    workerKills: 0,
+    connectionKillRounds: 0,
+    connectionsKilled: 0,
+    connectionsKilledByKind: {},
+    tokenExpiries: 0,
+    bursts429: 0,
+  };
   const onError = (what: string) => (error: unknown) => log(`${what} failed: ${(error as Error).message}`);
   const killWorker = async () => {
     const name = await pool.killAndRestart();

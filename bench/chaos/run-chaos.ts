@@ -12,13 +12,16 @@ import { writeResults } from '../bench-support.js';
 import { formatChaosSummary, runChaos } from './chaos-run.js';
 import { FULL_CHAOS, SHORT_CHAOS } from './chaos-options.js';
 
-const { values } = parseArgs({ options: { rows: { type: 'string' }, short: { type: 'boolean' }, keep: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string' }, short: { type: 'boolean' }, keep: { type: 'boolean' } },
+});
 const options = { ...(values.short ? SHORT_CHAOS : FULL_CHAOS), ...(values.rows ? { rows: Number(values.rows) } : {}) };
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const result = await runChaos(options, { log, keepRunDir: values.keep ?? false });
 console.log(`\n${formatChaosSummary(result)}\n`);
-if (result.data && result.data.mismatches.length > 0) console.log(`first mismatches:\n  ${result.data.mismatches.join('\n  ')}\n`);
+if (result.data && result.data.mismatches.length > 0)
+  console.log(`first mismatches:\n  ${result.data.mismatches.join('\n  ')}\n`);
 const file = await writeResults('chaos', result);
 console.log(`figures written to ${file}`);
 if (!result.passed) console.log(`worker logs kept in ${result.runDir}/logs`);

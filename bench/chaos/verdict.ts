@@ -39,7 +39,12 @@ export interface DataVerdict {
 }
 
 /** Compares what was asked, what the ledger says, and what Zoho holds. */
-export function judgeData(expected: ExpectedRow[], report: ReportLine[], attachments: AttachmentRecord[], deadLetters: DeadLetterGroupLine[]): DataVerdict {
+export function judgeData(
+  expected: ExpectedRow[],
+  report: ReportLine[],
+  attachments: AttachmentRecord[],
+  deadLetters: DeadLetterGroupLine[],
+): DataVerdict {
   const mismatches: string[] = [];
   const reportByLine = new Map(report.map((r) => [Number(r.line), r]));
   const attachmentById = new Map(attachments.map((a) => [a.id, a]));
@@ -57,7 +62,11 @@ export function judgeData(expected: ExpectedRow[], report: ReportLine[], attachm
   let losses = 0;
   let duplicates = 0;
   for (const row of expected) {
-    const key = identity(row.module, row.recordId, row.kind === 'link' ? `link:${row.linkUrl}` : `file:${row.fileName}`);
+    const key = identity(
+      row.module,
+      row.recordId,
+      row.kind === 'link' ? `link:${row.linkUrl}` : `file:${row.fileName}`,
+    );
     expectedKeys.add(key);
     const stored = storedPerIdentity.get(key) ?? 0;
     const line = reportByLine.get(row.line);
@@ -65,7 +74,9 @@ export function judgeData(expected: ExpectedRow[], report: ReportLine[], attachm
     if (row.expected.status === 'dead') {
       expectedDeadByCode[row.expected.code] = (expectedDeadByCode[row.expected.code] ?? 0) + 1;
       if (line?.status !== 'dead' || line.error_code !== row.expected.code) {
-        mismatches.push(`${where}: expected dead ${row.expected.code}, report says ${line?.status ?? 'nothing'} ${line?.error_code ?? ''}`);
+        mismatches.push(
+          `${where}: expected dead ${row.expected.code}, report says ${line?.status ?? 'nothing'} ${line?.error_code ?? ''}`,
+        );
       }
       if (stored > 0) mismatches.push(`${where}: Zoho refused it, yet holds ${stored} attachment(s) for it`);
       continue;
@@ -75,17 +86,23 @@ export function judgeData(expected: ExpectedRow[], report: ReportLine[], attachm
     const attachment = line?.attachment_id ? attachmentById.get(line.attachment_id) : undefined;
     if (line?.status !== 'uploaded' || !attachment) {
       losses++;
-      mismatches.push(`${where}: not in Zoho as the report says: status ${line?.status ?? 'missing'} ${line?.error_code ?? ''} ${line?.error_message ?? ''}, attachment ${line?.attachment_id || 'none'}`);
+      mismatches.push(
+        `${where}: not in Zoho as the report says: status ${line?.status ?? 'missing'} ${line?.error_code ?? ''} ${line?.error_message ?? ''}, attachment ${line?.attachment_id || 'none'}`,
+      );
       continue;
     }
     const problems: string[] = [];
-    if (attachment.module !== row.module || attachment.recordId !== row.recordId) problems.push(`attachment is on ${attachment.module}/${attachment.recordId}`);
-    if (row.kind === 'link' && attachment.linkUrl !== row.linkUrl) problems.push(`link ${attachment.linkUrl ?? 'none'}`);
+    if (attachment.module !== row.module || attachment.recordId !== row.recordId)
+      problems.push(`attachment is on ${attachment.module}/${attachment.recordId}`);
+    if (row.kind === 'link' && attachment.linkUrl !== row.linkUrl)
+      problems.push(`link ${attachment.linkUrl ?? 'none'}`);
     if (row.kind === 'file') {
       if (attachment.fileName !== row.fileName) problems.push(`file name ${attachment.fileName}`);
-      if (attachment.sha256 !== row.sha256 || line.sha256 !== row.sha256) problems.push(`sha256 Zoho ${attachment.sha256.slice(0, 12)}, ledger ${(line.sha256 ?? "").slice(0, 12)}`);
+      if (attachment.sha256 !== row.sha256 || line.sha256 !== row.sha256)
+        problems.push(`sha256 Zoho ${attachment.sha256.slice(0, 12)}, ledger ${(line.sha256 ?? '').slice(0, 12)}`);
     }
-    if ((attachment.title ?? '') !== row.title || line.title !== row.title) problems.push(`title ${attachment.title ?? ''}`);
+    if ((attachment.title ?? '') !== row.title || line.title !== row.title)
+      problems.push(`title ${attachment.title ?? ''}`);
     if (problems.length > 0) {
       losses++;
       mismatches.push(`${where}: ledger and Zoho disagree: ${problems.join('; ')}`);
@@ -104,16 +121,21 @@ export function judgeData(expected: ExpectedRow[], report: ReportLine[], attachm
   for (const g of deadLetters) deadLettersByCode[g.code] = (deadLettersByCode[g.code] ?? 0) + g.count;
 
   const failures: string[] = [];
-  if (report.length !== expected.length) failures.push(`the report has ${report.length} rows, the manifest ${expected.length}`);
+  if (report.length !== expected.length)
+    failures.push(`the report has ${report.length} rows, the manifest ${expected.length}`);
   if (duplicates > 0) failures.push(`${duplicates} duplicate attachment(s) in Zoho`);
   if (losses > 0) failures.push(`${losses} row(s) lost or mis-recorded`);
   if (orphans > 0) failures.push(`${orphans} attachment(s) in Zoho belong to no row`);
   if (sharedAttachmentIds > 0) failures.push(`${sharedAttachmentIds} attachment id(s) claimed by several rows`);
-  if (mismatches.length > 0) failures.push(`${mismatches.length} row(s) differ from the expected outcome (see mismatches)`);
+  if (mismatches.length > 0)
+    failures.push(`${mismatches.length} row(s) differ from the expected outcome (see mismatches)`);
   if (JSON.stringify(sortKeys(deadLettersByCode)) !== JSON.stringify(sortKeys(expectedDeadByCode))) {
-    failures.push(`dead letters ${JSON.stringify(sortKeys(deadLettersByCode))} differ from the injected refusals ${JSON.stringify(sortKeys(expectedDeadByCode))}`);
+    failures.push(
+      `dead letters ${JSON.stringify(sortKeys(deadLettersByCode))} differ from the injected refusals ${JSON.stringify(sortKeys(expectedDeadByCode))}`,
+    );
   }
-  if (uploadedExactlyOnce !== rowsToUpload) failures.push(`${uploadedExactlyOnce} of ${rowsToUpload} rows uploaded exactly once`);
+  if (uploadedExactlyOnce !== rowsToUpload)
+    failures.push(`${uploadedExactlyOnce} of ${rowsToUpload} rows uploaded exactly once`);
 
   return {
     rows: expected.length,

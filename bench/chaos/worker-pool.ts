@@ -38,7 +38,14 @@ export class WorkerPool {
   private closed = false;
 
   constructor(
-    private readonly options: { count: number; args: string[]; env: Record<string, string>; cwd: string; logDir: string; cliPath: string },
+    private readonly options: {
+      count: number;
+      args: string[];
+      env: Record<string, string>;
+      cwd: string;
+      logDir: string;
+      cliPath: string;
+    },
   ) {
     this.slots = Array.from({ length: options.count }, () => undefined);
   }

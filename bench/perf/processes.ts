@@ -30,11 +30,19 @@ export interface BenchProcess {
 }
 
 /** Starts `node <args>` with exactly `env` (plus PATH), output to `logFile`. */
-export function startNode(name: string, args: string[], options: { env: Record<string, string>; cwd: string; logFile: string }): BenchProcess {
+export function startNode(
+  name: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd: string; logFile: string },
+): BenchProcess {
   const fd = openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...options.env }, cwd: options.cwd, stdio: ['ignore', fd, fd] });
+    child = spawn(process.execPath, args, {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', fd, fd],
+    });
   } finally {
     closeSync(fd);
   }
@@ -55,7 +63,8 @@ export function startNode(name: string, args: string[], options: { env: Record<s
         const line = (await log()).split('\n').find((l) => pattern.test(l));
         if (line !== undefined) return line;
         if (done) throw new Error(`${name} exited before printing ${pattern}; see ${options.logFile}`);
-        if (Date.now() > deadline) throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms; see ${options.logFile}`);
+        if (Date.now() > deadline)
+          throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms; see ${options.logFile}`);
         await sleep(25);
       }
     },
@@ -81,14 +90,26 @@ function profileFlags(name: string): string[] {
 }
 
 /** Starts the built `zoho-attach` CLI. */
-export function startCli(name: string, cliArgs: string[], options: { env: Record<string, string>; cwd: string; logDir: string }): BenchProcess {
+export function startCli(
+  name: string,
+  cliArgs: string[],
+  options: { env: Record<string, string>; cwd: string; logDir: string },
+): BenchProcess {
   // `npm run bench -- --cli /other/checkout/dist/cli/main.js`: measure another build (a before/after comparison).
   const cli = process.env.BENCH_ZOHO_ATTACH_CLI ?? CLI_PATH;
-  return startNode(name, [...profileFlags(name), cli, ...cliArgs], { env: options.env, cwd: options.cwd, logFile: path.join(options.logDir, `${slug(name)}.log`) });
+  return startNode(name, [...profileFlags(name), cli, ...cliArgs], {
+    env: options.env,
+    cwd: options.cwd,
+    logFile: path.join(options.logDir, `${slug(name)}.log`),
+  });
 }
 
 /** Starts a TypeScript script of bench/ (through tsx), with its spec file (if any) in `BENCH_SPEC`. */
-export function startScript(name: string, script: string, options: { specFile?: string; logDir: string; env?: Record<string, string> }): BenchProcess {
+export function startScript(
+  name: string,
+  script: string,
+  options: { specFile?: string; logDir: string; env?: Record<string, string> },
+): BenchProcess {
   return startNode(name, [...profileFlags(name), '--import', 'tsx', path.join(REPO_ROOT, 'bench', script)], {
     env: { ...(options.specFile ? { BENCH_SPEC: options.specFile } : {}), ...options.env },
     cwd: REPO_ROOT,
@@ -104,7 +125,11 @@ export async function resultOf<T>(process: BenchProcess): Promise<T> {
 }
 
 /** Runs a baseline script to its end and returns its result (throws when it failed). */
-export async function runScript<T>(name: string, script: string, options: { specFile: string; logDir: string; timeoutMs: number }): Promise<T> {
+export async function runScript<T>(
+  name: string,
+  script: string,
+  options: { specFile: string; logDir: string; timeoutMs: number },
+): Promise<T> {
   const child = startScript(name, script, options);
   const timer = setTimeout(() => void child.stop(1_000), options.timeoutMs);
   const exit = await child.exited;

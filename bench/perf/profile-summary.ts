@@ -38,13 +38,19 @@ function area(url: string): string {
   if (url.startsWith('node:')) return url;
   return url;
 }
-const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${area(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const label = (n: ProfileNode) =>
+  `${n.callFrame.functionName || '(anonymous)'} ${area(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-const idle = [...selfUs.entries()].filter(([id]) => /^\((idle|program|garbage collector)\)$/.test(byId.get(id)?.callFrame.functionName ?? '')).reduce((a, [, us]) => a + us, 0);
+const idle = [...selfUs.entries()]
+  .filter(([id]) => /^\((idle|program|garbage collector)\)$/.test(byId.get(id)?.callFrame.functionName ?? ''))
+  .reduce((a, [, us]) => a + us, 0);
 const print = (title: string, map: Map<string, number>) => {
   console.log(`\n${title}`);
-  for (const [key, us] of [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / (total - idle)).toFixed(1).padStart(5)}%  ${key}`);
+  for (const [key, us] of [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(
+      `${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / (total - idle)).toFixed(1).padStart(5)}%  ${key}`,
+    );
 };
 
 const selfByFunction = new Map<string, number>();
@@ -65,7 +71,9 @@ for (const [id, us] of selfUs) {
     inclusive.set(key, (inclusive.get(key) ?? 0) + us);
   }
 }
-console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled, ${(idle / 1000).toFixed(0)} ms idle/program/GC (percentages are of the rest)`);
+console.log(
+  `${file}: ${(total / 1000).toFixed(0)} ms sampled, ${(idle / 1000).toFixed(0)} ms idle/program/GC (percentages are of the rest)`,
+);
 print('self time by package / folder', selfByArea);
 print('self time by function', selfByFunction);
 print('inclusive time of the product’s functions', inclusive);

@@ -18,12 +18,14 @@ const COLUMNS: Array<{ title: string; width: number; value: (v: VariantFigures) 
 /** The results as a plain-text table. */
 export function formatTable(results: ScenarioResult[]): string {
   const lines: string[] = [];
-  const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]?.width ?? 0) : c.padStart(COLUMNS[i]?.width ?? 0))).join(' ');
+  const row = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]?.width ?? 0) : c.padStart(COLUMNS[i]?.width ?? 0))).join(' ');
   for (const result of results) {
     lines.push(`${result.id}. ${result.title}  ${JSON.stringify(result.parameters)}`);
     lines.push(`   ${row(COLUMNS.map((c) => c.title))}`);
     for (const variant of result.variants) lines.push(`   ${row(COLUMNS.map((c) => c.value(variant)))}`);
-    for (const goal of result.goals) lines.push(`   ${goal.met ? 'MET    ' : 'NOT MET'}  ${goal.goal}: ${goal.measured}`);
+    for (const goal of result.goals)
+      lines.push(`   ${goal.met ? 'MET    ' : 'NOT MET'}  ${goal.goal}: ${goal.measured}`);
     if (result.extra) lines.push(`   ${JSON.stringify(result.extra)}`);
     lines.push('');
   }
@@ -32,13 +34,20 @@ export function formatTable(results: ScenarioResult[]): string {
 
 /** The results as a Markdown table (for BENCHMARKS.md). */
 export function formatMarkdown(results: ScenarioResult[]): string {
-  const lines = [`| scenario | ${COLUMNS.map((c) => c.title).join(' | ')} |`, `|---|${COLUMNS.map(() => '---').join('|')}|`];
+  const lines = [
+    `| scenario | ${COLUMNS.map((c) => c.title).join(' | ')} |`,
+    `|---|${COLUMNS.map(() => '---').join('|')}|`,
+  ];
   for (const result of results) {
-    for (const variant of result.variants) lines.push(`| ${result.id}. ${result.title} | ${COLUMNS.map((c) => c.value(variant)).join(' | ')} |`);
+    for (const variant of result.variants)
+      lines.push(`| ${result.id}. ${result.title} | ${COLUMNS.map((c) => c.value(variant)).join(' | ')} |`);
   }
   lines.push('', '| scenario | goal | measured | met |', '|---|---|---|---|');
   for (const result of results) {
-    for (const goal of result.goals) lines.push(`| ${result.id}. ${result.title} | ${goal.goal} | ${goal.measured} | ${goal.met ? 'yes' : '**no**'} |`);
+    for (const goal of result.goals)
+      lines.push(
+        `| ${result.id}. ${result.title} | ${goal.goal} | ${goal.measured} | ${goal.met ? 'yes' : '**no**'} |`,
+      );
   }
   return lines.join('\n');
 }

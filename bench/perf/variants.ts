@@ -19,7 +19,14 @@ import { sleep } from '../bench-support.js';
 import type { BaselineResult, BaselineUpload, BaselineZoho } from '../baselines/spec.js';
 import { resultOf, runScript, slug, startCli, startScript, type BenchProcess } from './processes.js';
 import { contextSwitchesOf, cpuMark, cpuSince, PeakMemory } from './proc.js';
-import { fakeFigures, writeManifest, zohoAttachEnv, type BenchRedis, type Scratch, type VariantFigures } from './world.js';
+import {
+  fakeFigures,
+  writeManifest,
+  zohoAttachEnv,
+  type BenchRedis,
+  type Scratch,
+  type VariantFigures,
+} from './world.js';
 
 /** The batch name zoho-attach variants enqueue under. */
 const BATCH = 'bench';
@@ -46,7 +53,14 @@ export interface QueueVariantOptions {
 export async function runZohoAttach(options: QueueVariantOptions): Promise<VariantFigures> {
   const { redis, fake, scratch, uploads } = options;
   const queueName = `bench-${slug(options.variant)}-${randomBytes(3).toString('hex')}`;
-  const env = zohoAttachEnv({ redis, fake, queueName, fileRoot: scratch.dir, concurrency: options.concurrency, extra: options.env });
+  const env = zohoAttachEnv({
+    redis,
+    fake,
+    queueName,
+    fileRoot: scratch.dir,
+    concurrency: options.concurrency,
+    extra: options.env,
+  });
   const manifest = path.join(scratch.dir, `${queueName}.csv`);
   await writeManifest(manifest, uploads);
 
@@ -56,17 +70,26 @@ export async function runZohoAttach(options: QueueVariantOptions): Promise<Varia
     await uploadQueue.queue.pause();
     const memoryBefore = await redis.usedMemory();
     const enqueueStarted = performance.now();
-    const enqueue = startCli(`${options.variant}-enqueue`, ['enqueue', manifest, '--batch', BATCH], { env, cwd: scratch.dir, logDir: scratch.logDir });
+    const enqueue = startCli(`${options.variant}-enqueue`, ['enqueue', manifest, '--batch', BATCH], {
+      env,
+      cwd: scratch.dir,
+      logDir: scratch.logDir,
+    });
     const enqueueExit = await enqueue.exited;
-    if (enqueueExit.code !== 0) throw new Error(`zoho-attach enqueue failed (${enqueueExit.code ?? enqueueExit.signal}); see ${enqueue.logFile}`);
+    if (enqueueExit.code !== 0)
+      throw new Error(`zoho-attach enqueue failed (${enqueueExit.code ?? enqueueExit.signal}); see ${enqueue.logFile}`);
     const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
     const memoryEnqueued = await redis.usedMemory();
 
     for (let i = 1; i <= options.workers; i++) {
-      workers.push(startCli(`${options.variant}-worker-${i}`, ['worker'], { env, cwd: scratch.dir, logDir: scratch.logDir }));
+      workers.push(
+        startCli(`${options.variant}-worker-${i}`, ['worker'], { env, cwd: scratch.dir, logDir: scratch.logDir }),
+      );
     }
     await waitForWorkers(uploadQueue.queue, workers);
-    options.log(`  ${options.variant}: ${uploads.length} rows enqueued in ${enqueueSeconds.toFixed(1)} s, ${options.workers} workers ready`);
+    options.log(
+      `  ${options.variant}: ${uploads.length} rows enqueued in ${enqueueSeconds.toFixed(1)} s, ${options.workers} workers ready`,
+    );
 
     const measured = await measureQueueRun(uploadQueue.queue, workers, options);
     const batch = await uploadQueue.ledger.getBatch(BATCH);
@@ -84,7 +107,12 @@ export async function runZohoAttach(options: QueueVariantOptions): Promise<Varia
       rate: (batch?.uploaded ?? 0) / measured.figures.seconds,
       extra: {
         ...measured.figures.extra,
-        ledger: { uploaded: batch?.uploaded, dead: batch?.dead, retries: batch?.retries, rateLimited: batch?.rateLimited },
+        ledger: {
+          uploaded: batch?.uploaded,
+          dead: batch?.dead,
+          retries: batch?.retries,
+          rateLimited: batch?.rateLimited,
+        },
         enqueueSeconds,
         redisMemory: {
           before: memoryBefore,
@@ -115,15 +143,31 @@ export async function runBareBullmq(options: QueueVariantOptions & { zoho: Basel
     // The same job options as zoho-attach's (attempts, backoff, completed jobs kept).
     const jobOptions = uploadJobOptions(loadConfig({}, scratch.dir));
     for (let start = 0; start < uploads.length; start += 1_000) {
-      await queue.addBulk(uploads.slice(start, start + 1_000).map((u, i) => ({ name: 'upload', data: u, opts: { ...jobOptions, jobId: `j-${start + i}` } })));
+      await queue.addBulk(
+        uploads
+          .slice(start, start + 1_000)
+          .map((u, i) => ({ name: 'upload', data: u, opts: { ...jobOptions, jobId: `j-${start + i}` } })),
+      );
     }
     const specFile = path.join(scratch.dir, `${prefix}.json`);
     await writeFile(
       specFile,
-      JSON.stringify({ zoho: options.zoho, redisUrl: redis.url, queueName, prefix, concurrency: options.concurrency, globalConcurrency: options.concurrency }),
+      JSON.stringify({
+        zoho: options.zoho,
+        redisUrl: redis.url,
+        queueName,
+        prefix,
+        concurrency: options.concurrency,
+        globalConcurrency: options.concurrency,
+      }),
     );
     for (let i = 1; i <= options.workers; i++) {
-      workers.push(startScript(`${options.variant}-worker-${i}`, 'baselines/bare-bullmq-worker.ts', { specFile, logDir: scratch.logDir }));
+      workers.push(
+        startScript(`${options.variant}-worker-${i}`, 'baselines/bare-bullmq-worker.ts', {
+          specFile,
+          logDir: scratch.logDir,
+        }),
+      );
     }
     await Promise.all(workers.map((w) => w.waitForLine(/^READY/)));
     options.log(`  ${options.variant}: ${uploads.length} jobs added, ${options.workers} workers ready`);
@@ -131,10 +175,16 @@ export async function runBareBullmq(options: QueueVariantOptions & { zoho: Basel
     await stopAll(workers);
     const statuses: Record<string, number> = {};
     for (const w of workers) {
-      for (const [status, n] of Object.entries((await resultOf<{ statuses: Record<string, number> }>(w)).statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+      for (const [status, n] of Object.entries((await resultOf<{ statuses: Record<string, number> }>(w)).statuses))
+        statuses[status] = (statuses[status] ?? 0) + n;
     }
     const succeeded = statuses['200'] ?? 0;
-    return { ...measured.figures, uploads: succeeded, rate: succeeded / measured.figures.seconds, extra: { ...measured.figures.extra, statuses } };
+    return {
+      ...measured.figures,
+      uploads: succeeded,
+      rate: succeeded / measured.figures.seconds,
+      extra: { ...measured.figures.extra, statuses },
+    };
   } finally {
     await stopAll(workers);
     await queue.obliterate({ force: true }).catch(() => undefined);
@@ -186,7 +236,9 @@ async function measureQueueRun(
         contextSwitchesPerUpload: contextSwitches / Math.max(1, seen.succeeded),
         // The orchestrator's own polling (a few commands every 20 ms) is counted too.
         redisCommandsPerUpload: perUpload(commandsBefore, commandsAfter, seen.succeeded),
-        failedJobs: failed, peakRssMBPerWorker: [...peaks.values()].map((kib) => Math.round((kib * 1024) / 1e6)) },
+        failedJobs: failed,
+        peakRssMBPerWorker: [...peaks.values()].map((kib) => Math.round((kib * 1024) / 1e6)),
+      },
     },
   };
 }
@@ -214,14 +266,19 @@ async function waitForWorkers(queue: Queue, workers: BenchProcess[], timeoutMs =
   while ((await queue.getWorkersCount()) < workers.length) {
     const exited = await Promise.race([...workers.map((w) => w.exited.then(() => w)), sleep(50).then(() => undefined)]);
     if (exited) throw new Error(`${exited.name} exited before it was ready; see ${exited.logFile}`);
-    if (performance.now() > deadline) throw new Error(`the workers were not ready within ${timeoutMs} ms; see ${workers[0]?.logFile}`);
+    if (performance.now() > deadline)
+      throw new Error(`the workers were not ready within ${timeoutMs} ms; see ${workers[0]?.logFile}`);
   }
   // Registered comes just before the first wait for jobs.
   await sleep(200);
 }
 
 /** Redis commands run per upload, by name, the most frequent first. */
-function perUpload(before: Record<string, number>, after: Record<string, number>, uploads: number): Record<string, number> {
+function perUpload(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  uploads: number,
+): Record<string, number> {
   const rows = Object.entries(after)
     .map(([name, calls]) => [name, (calls - (before[name] ?? 0)) / Math.max(1, uploads)] as const)
     .filter(([, n]) => n >= 0.01)
@@ -251,7 +308,11 @@ export async function runBaselineScript(options: {
   const specFile = path.join(options.scratch.dir, `${slug(options.variant)}-${randomBytes(3).toString('hex')}.json`);
   await writeFile(specFile, JSON.stringify(options.spec));
   await options.fake.reset();
-  const result = await runScript<BaselineResult>(options.variant, options.script, { specFile, logDir: options.scratch.logDir, timeoutMs: options.timeoutMs });
+  const result = await runScript<BaselineResult>(options.variant, options.script, {
+    specFile,
+    logDir: options.scratch.logDir,
+    timeoutMs: options.timeoutMs,
+  });
   const seconds = (result.endedAt - result.startedAt) / 1000;
   const succeeded = result.statuses['200'] ?? 0;
   return {

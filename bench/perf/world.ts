@@ -48,7 +48,9 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     },
     async commandCounts() {
       const stats = await client.info('commandstats');
-      return Object.fromEntries([...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]));
+      return Object.fromEntries(
+        [...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]),
+      );
     },
     async stop() {
       client.disconnect();
@@ -71,7 +73,11 @@ export async function makeScratch(name: string): Promise<Scratch> {
   await mkdir(logDir);
   // `npm run bench -- --keep`: scratch folders (and the worker logs in them) are left for a look.
   const keep = process.env.BENCH_KEEP_SCRATCH === '1';
-  return { dir, logDir, remove: async () => (keep ? console.log(`kept ${dir}`) : rm(dir, { recursive: true, force: true })) };
+  return {
+    dir,
+    logDir,
+    remove: async () => (keep ? console.log(`kept ${dir}`) : rm(dir, { recursive: true, force: true })),
+  };
 }
 
 /** A record id for row `i`: 19 digits, unique per row. */
@@ -136,7 +142,14 @@ export function baselineZoho(fake: FakeZoho): BaselineZoho {
 }
 
 /** The environment of `zoho-attach` processes pointed at the fake and the bench Redis. */
-export function zohoAttachEnv(options: { redis: BenchRedis; fake: FakeZoho; queueName: string; fileRoot: string; concurrency: number; extra?: Record<string, string> }): Record<string, string> {
+export function zohoAttachEnv(options: {
+  redis: BenchRedis;
+  fake: FakeZoho;
+  queueName: string;
+  fileRoot: string;
+  concurrency: number;
+  extra?: Record<string, string>;
+}): Record<string, string> {
   return {
     REDIS_URL: options.redis.url,
     ZOHO_ACCOUNTS_URL: options.fake.url,
@@ -150,7 +163,9 @@ export function zohoAttachEnv(options: { redis: BenchRedis; fake: FakeZoho; queu
     LOG_LEVEL: 'info',
     ...options.extra,
     // `npm run bench -- --env NAME=VALUE`: for experiments (e.g. LOG_LEVEL=warn).
-    ...(process.env.BENCH_ZOHO_ATTACH_ENV ? (JSON.parse(process.env.BENCH_ZOHO_ATTACH_ENV) as Record<string, string>) : {}),
+    ...(process.env.BENCH_ZOHO_ATTACH_ENV
+      ? (JSON.parse(process.env.BENCH_ZOHO_ATTACH_ENV) as Record<string, string>)
+      : {}),
   };
 }
 

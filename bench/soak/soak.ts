@@ -81,7 +81,11 @@ async function* rows(count: number): AsyncGenerator<ManifestEntry> {
 async function memoryInfo(redis: Redis): Promise<Pick<Sample, 'usedMemory' | 'usedMemoryDataset' | 'usedMemoryRss'>> {
   const info = await redis.info('memory');
   const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
-  return { usedMemory: field('used_memory'), usedMemoryDataset: field('used_memory_dataset'), usedMemoryRss: field('used_memory_rss') };
+  return {
+    usedMemory: field('used_memory'),
+    usedMemoryDataset: field('used_memory_dataset'),
+    usedMemoryRss: field('used_memory_rss'),
+  };
 }
 
 /** Least-squares slope of y over x. */
@@ -118,7 +122,11 @@ let enqueued = 0;
 let phase: Sample['phase'] = 'empty';
 
 const sample = async () => {
-  const [memory, meta, completed] = await Promise.all([memoryInfo(observer), uploadQueue.ledger.getBatch(BATCH), uploadQueue.queue.getCompletedCount()]);
+  const [memory, meta, completed] = await Promise.all([
+    memoryInfo(observer),
+    uploadQueue.ledger.getBatch(BATCH),
+    uploadQueue.queue.getCompletedCount(),
+  ]);
   const s: Sample = {
     t: Date.now() - started,
     phase,
@@ -134,7 +142,9 @@ const sample = async () => {
 
 let pool: WorkerPool | undefined;
 try {
-  log(`soak: ${ROWS.toLocaleString('en')} rows, private redis ${redis.url} (no persistence), fake Zoho ${fake.url} (no latency, no limit)`);
+  log(
+    `soak: ${ROWS.toLocaleString('en')} rows, private redis ${redis.url} (no persistence), fake Zoho ${fake.url} (no latency, no limit)`,
+  );
   const empty = await sample();
 
   // 1. Enqueue, sampling memory as the backlog grows.
@@ -151,7 +161,9 @@ try {
   enqueued = summary.enqueued;
   const enqueueMs = Date.now() - enqueueStarted;
   const afterEnqueue = await sample();
-  log(`enqueued ${summary.enqueued.toLocaleString('en')} rows in ${(enqueueMs / 1000).toFixed(1)} s (${Math.round(summary.enqueued / (enqueueMs / 1000))}/s); used_memory ${formatBytes(afterEnqueue.usedMemory)}`);
+  log(
+    `enqueued ${summary.enqueued.toLocaleString('en')} rows in ${(enqueueMs / 1000).toFixed(1)} s (${Math.round(summary.enqueued / (enqueueMs / 1000))}/s); used_memory ${formatBytes(afterEnqueue.usedMemory)}`,
+  );
 
   // What one row costs, key by key (MEMORY USAGE samples a few elements of big hashes).
   const jobId = (await uploadQueue.queue.getWaiting(0, 0))[0]?.id as string;
@@ -166,14 +178,23 @@ try {
 
   // 2. Process for the time budget (or until done), sampling memory as the backlog drains.
   phase = 'process';
-  pool = new WorkerPool({ count: WORKERS, args: ['worker', '--concurrency', String(CONCURRENCY)], env, cwd: runDir, logDir: runDir, cliPath: cli.cliPath });
+  pool = new WorkerPool({
+    count: WORKERS,
+    args: ['worker', '--concurrency', String(CONCURRENCY)],
+    env,
+    cwd: runDir,
+    logDir: runDir,
+    cliPath: cli.cliPath,
+  });
   const processStarted = Date.now();
   pool.startAll();
   let last = afterEnqueue;
   while (Date.now() - processStarted < PROCESS_MS) {
     await sleep(5_000);
     last = await sample();
-    log(`processing: ${last.finished.toLocaleString('en')} finished, ${last.pending.toLocaleString('en')} pending, used_memory ${formatBytes(last.usedMemory)}, completed jobs kept ${last.completedJobsKept}`);
+    log(
+      `processing: ${last.finished.toLocaleString('en')} finished, ${last.pending.toLocaleString('en')} pending, used_memory ${formatBytes(last.usedMemory)}, completed jobs kept ${last.completedJobsKept}`,
+    );
     if (last.pending === 0) break;
   }
   await pool.stopAll(30_000);
@@ -184,14 +205,19 @@ try {
   const uploadedJobId = (await uploadQueue.queue.getCompleted(0, 0))[0]?.id;
   const perFinishedKey = {
     ledgerItemUploaded: uploadedJobId ? await usage(keys.ledgerItem(uploadedJobId)) : Number.NaN,
-    attachmentOwnersPerRow: (await usage(keys.attachmentOwners)) / Math.max(1, await observer.hlen(keys.attachmentOwners)),
+    attachmentOwnersPerRow:
+      (await usage(keys.attachmentOwners)) / Math.max(1, await observer.hlen(keys.attachmentOwners)),
   };
 
   // 3. The figures.
-  const enqueueSamples = samples.filter((s) => s.phase === 'enqueue' || s === empty || s === afterEnqueue).map((s) => ({ x: s.enqueued, y: s.usedMemory }));
+  const enqueueSamples = samples
+    .filter((s) => s.phase === 'enqueue' || s === empty || s === afterEnqueue)
+    .map((s) => ({ x: s.enqueued, y: s.usedMemory }));
   const perPendingRow = slope(enqueueSamples);
   // While draining, each finished row turns a pending row (job + ledger) into a finished one (ledger only).
-  const processSamples = samples.filter((s) => s.phase === 'process' && s.completedJobsKept >= 1_000).map((s) => ({ x: s.finished, y: s.usedMemory }));
+  const processSamples = samples
+    .filter((s) => s.phase === 'process' && s.completedJobsKept >= 1_000)
+    .map((s) => ({ x: s.finished, y: s.usedMemory }));
   const changePerFinishedRow = processSamples.length >= 3 ? slope(processSamples) : Number.NaN;
   const perFinishedRow = perPendingRow + changePerFinishedRow;
   const processed = end.finished;
@@ -223,21 +249,46 @@ try {
           usedMemoryWhenAllFinished: Math.round(empty.usedMemory + summary.enqueued * perFinishedRow),
         },
   };
-  const result = { kind: 'soak', machine: machineInfo(), options: { rows: ROWS, processSeconds: PROCESS_MS / 1000, workers: WORKERS, concurrencyPerWorker: CONCURRENCY }, figures, samples, workerExits: pool.exits };
+  const result = {
+    kind: 'soak',
+    machine: machineInfo(),
+    options: { rows: ROWS, processSeconds: PROCESS_MS / 1000, workers: WORKERS, concurrencyPerWorker: CONCURRENCY },
+    figures,
+    samples,
+    workerExits: pool.exits,
+  };
   const file = await writeResults('soak', result);
 
   const table: Array<[string, string]> = [
-    ['rows enqueued', `${summary.enqueued.toLocaleString('en')} in ${figures.enqueueSeconds.toFixed(0)} s (${figures.enqueueRowsPerSecond}/s)`],
-    ['rows processed', `${processed.toLocaleString('en')} in ${figures.processSeconds.toFixed(0)} s (${figures.processRowsPerSecond}/s, ${WORKERS} workers × ${CONCURRENCY})${allProcessed ? '' : ' — time budget over, the rest not processed'}`],
+    [
+      'rows enqueued',
+      `${summary.enqueued.toLocaleString('en')} in ${figures.enqueueSeconds.toFixed(0)} s (${figures.enqueueRowsPerSecond}/s)`,
+    ],
+    [
+      'rows processed',
+      `${processed.toLocaleString('en')} in ${figures.processSeconds.toFixed(0)} s (${figures.processRowsPerSecond}/s, ${WORKERS} workers × ${CONCURRENCY})${allProcessed ? '' : ' — time budget over, the rest not processed'}`,
+    ],
     ['used_memory empty', formatBytes(empty.usedMemory)],
-    ['used_memory after enqueue', `${formatBytes(afterEnqueue.usedMemory)} (peak ${formatBytes(figures.usedMemoryPeak)})`],
+    [
+      'used_memory after enqueue',
+      `${formatBytes(afterEnqueue.usedMemory)} (peak ${formatBytes(figures.usedMemoryPeak)})`,
+    ],
     ['used_memory at end', formatBytes(end.usedMemory)],
-    ['per pending row', `${figures.bytesPerPendingRow} B (slope over the enqueue; job hash ${perPendingKey.bullmqJobHash} B + ledger item ${perPendingKey.ledgerItemPending} B + batch row ${Math.round(perPendingKey.batchRowsPerRow)} B + wait list ${Math.round(perPendingKey.waitListPerJob)} B, by MEMORY USAGE)`],
-    ['per finished row', `${figures.ledgerBytesPerFinishedRow} B: the ledger's cost per row (each finished row changed used_memory by ${figures.bytesPerFinishedRowChange} B; ledger item ${perFinishedKey.ledgerItemUploaded} B + batch row + attachment owner ${Math.round(perFinishedKey.attachmentOwnersPerRow)} B)`],
+    [
+      'per pending row',
+      `${figures.bytesPerPendingRow} B (slope over the enqueue; job hash ${perPendingKey.bullmqJobHash} B + ledger item ${perPendingKey.ledgerItemPending} B + batch row ${Math.round(perPendingKey.batchRowsPerRow)} B + wait list ${Math.round(perPendingKey.waitListPerJob)} B, by MEMORY USAGE)`,
+    ],
+    [
+      'per finished row',
+      `${figures.ledgerBytesPerFinishedRow} B: the ledger's cost per row (each finished row changed used_memory by ${figures.bytesPerFinishedRowChange} B; ledger item ${perFinishedKey.ledgerItemUploaded} B + batch row + attachment owner ${Math.round(perFinishedKey.attachmentOwnersPerRow)} B)`,
+    ],
     ['completed jobs kept', `${end.completedJobsKept} (removeOnComplete keeps 1,000; the rest are removed)`],
   ];
   if (figures.extrapolated) {
-    table.push(['EXTRAPOLATED: all rows', `${(figures.extrapolated.secondsToProcessAll / 60).toFixed(0)} min to process at the measured rate; used_memory ≈ ${formatBytes(figures.extrapolated.usedMemoryWhenAllFinished)} when all are finished (ledger only)`]);
+    table.push([
+      'EXTRAPOLATED: all rows',
+      `${(figures.extrapolated.secondsToProcessAll / 60).toFixed(0)} min to process at the measured rate; used_memory ≈ ${formatBytes(figures.extrapolated.usedMemoryWhenAllFinished)} when all are finished (ledger only)`,
+    ]);
   }
   const width = Math.max(...table.map(([k]) => k.length));
   console.log(`\n${table.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n\nfigures written to ${file}`);

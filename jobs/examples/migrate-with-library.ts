@@ -23,10 +23,30 @@ interface LegacyDocument {
 
 const filesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'files');
 const legacyDocuments: LegacyDocument[] = [
-  { id: 'DOC-1', zohoAccountId: '4150868000000224001', path: path.join(filesDir, 'contracts/acme-master-agreement.pdf'), title: 'Master agreement' },
-  { id: 'DOC-2', zohoAccountId: '4150868000000224002', path: path.join(filesDir, 'contracts/globex-nda.pdf'), title: 'NDA' },
-  { id: 'DOC-3', zohoAccountId: '4150868000000224003', path: path.join(filesDir, 'contracts/initech renewal 2024.pdf'), title: 'Renewal 2024' },
-  { id: 'DOC-4', zohoAccountId: '4150868000000224003', path: path.join(filesDir, 'call-notes.txt'), title: 'Call notes' },
+  {
+    id: 'DOC-1',
+    zohoAccountId: '4150868000000224001',
+    path: path.join(filesDir, 'contracts/acme-master-agreement.pdf'),
+    title: 'Master agreement',
+  },
+  {
+    id: 'DOC-2',
+    zohoAccountId: '4150868000000224002',
+    path: path.join(filesDir, 'contracts/globex-nda.pdf'),
+    title: 'NDA',
+  },
+  {
+    id: 'DOC-3',
+    zohoAccountId: '4150868000000224003',
+    path: path.join(filesDir, 'contracts/initech renewal 2024.pdf'),
+    title: 'Renewal 2024',
+  },
+  {
+    id: 'DOC-4',
+    zohoAccountId: '4150868000000224003',
+    path: path.join(filesDir, 'call-notes.txt'),
+    title: 'Call notes',
+  },
 ];
 
 // Any logger with pino's methods will do; this one writes warnings and errors to stderr.
@@ -55,7 +75,8 @@ try {
     if (row.status === 'uploaded') console.log(`mapping ${row.extra.legacy_id} -> ${row.attachment_id}`);
     else console.log(`problem ${row.extra.legacy_id}: [${row.error_code}] ${row.error_message}`);
   }
-  for (const group of await za.deadLetters({ batch })) console.log(`dead letters [${group.id}] ${group.code}: ${group.count}`);
+  for (const group of await za.deadLetters({ batch }))
+    console.log(`dead letters [${group.id}] ${group.code}: ${group.count}`);
   process.exitCode = done.dead === 0 && done.uploaded === legacyDocuments.length ? 0 : 1;
 } catch (error) {
   // Every error the library throws on purpose has a stable code to branch on.

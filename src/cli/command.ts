@@ -51,10 +51,16 @@ export function abortOnStop(stopSignal: Promise<string>): AbortSignal {
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 /** What {@link parseOptions} returns for the options `T`. */
-export type ParsedOptions<T extends OptionsConfig> = ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>;
+export type ParsedOptions<T extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>
+>;
 
 /** node:util's parseArgs, with its errors turned into {@link UsageError}s that name the option. */
-export function parseOptions<T extends OptionsConfig>(argv: string[], options: T, allowPositionals = false): ParsedOptions<T> {
+export function parseOptions<T extends OptionsConfig>(
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+): ParsedOptions<T> {
   try {
     // parseArgs types positionals by a literal `allowPositionals`; ours is a parameter, so the result is named here.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the assertion picks the overload's result type

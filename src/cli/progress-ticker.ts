@@ -9,7 +9,11 @@ import { readStatus } from '../queue/status.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
 
 /** Starts printing progress to `out` every `intervalMs`; returns a function that stops it. */
-export function startProgressTicker(uploadQueue: UploadQueue, out: NodeJS.WritableStream, intervalMs = 5_000): () => void {
+export function startProgressTicker(
+  uploadQueue: UploadQueue,
+  out: NodeJS.WritableStream,
+  intervalMs = 5_000,
+): () => void {
   const finished = new Set<string>();
   const tick = async () => {
     const snapshot = await readStatus(uploadQueue);
@@ -20,7 +24,10 @@ export function startProgressTicker(uploadQueue: UploadQueue, out: NodeJS.Writab
       else finished.delete(progress.name);
       out.write(`${formatProgressLine(progress)}\n`);
     }
-    if (snapshot.paused) out.write(`queue PAUSED${snapshot.pauseReason ? `: [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}; then \`zoho-attach resume\`\n`);
+    if (snapshot.paused)
+      out.write(
+        `queue PAUSED${snapshot.pauseReason ? `: [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}; then \`zoho-attach resume\`\n`,
+      );
   };
   const timer = setInterval(() => void tick().catch(() => {}), intervalMs);
   timer.unref();

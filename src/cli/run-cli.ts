@@ -28,7 +28,9 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
 
 async function helpText(): Promise<string> {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = await Promise.all(Object.entries(COMMANDS).map(async ([name, load]) => `  ${name.padEnd(width)}  ${(await load()).summary}`));
+  const lines = await Promise.all(
+    Object.entries(COMMANDS).map(async ([name, load]) => `  ${name.padEnd(width)}  ${(await load()).summary}`),
+  );
   return `zoho-attach: move files into Zoho CRM as record attachments, in bulk, through a queue
 
 Usage: zoho-attach <command> [options]     (zoho-attach <command> --help for a command's options)
@@ -86,7 +88,13 @@ function describeFailure(error: unknown, name: string, command: Command): string
 
 /** The process's streams, environment and stop signal, for {@link runCli}. */
 export function processDeps(): CliDeps {
-  return { env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, stopSignal: stopSignal() };
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stopSignal: stopSignal(),
+  };
 }
 
 /** Exits with `code` once stdout has drained, so piped output is never cut short. */

@@ -172,11 +172,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (dcRaw in DATA_CENTRES) dataCentre = dcRaw as DataCentre;
   else problems.push(`ZOHO_DC: "${dcRaw}" is not a data centre; use one of ${Object.keys(DATA_CENTRES).join('|')}`);
 
-  const accountsUrl = readUrl('ZOHO_ACCOUNTS_URL', read('ZOHO_ACCOUNTS_URL'), problems) ?? DATA_CENTRES[dataCentre].accountsUrl;
+  const accountsUrl =
+    readUrl('ZOHO_ACCOUNTS_URL', read('ZOHO_ACCOUNTS_URL'), problems) ?? DATA_CENTRES[dataCentre].accountsUrl;
   const apiDomainOverride = readUrl('ZOHO_API_DOMAIN', read('ZOHO_API_DOMAIN'), problems);
 
   const apiVersion = read('ZOHO_API_VERSION') ?? CONFIG_DEFAULTS.ZOHO_API_VERSION;
-  if (!/^v\d+(\.\d+)?$/.test(apiVersion)) problems.push(`ZOHO_API_VERSION: "${apiVersion}" is not a version like v2.1 or v8`);
+  if (!/^v\d+(\.\d+)?$/.test(apiVersion))
+    problems.push(`ZOHO_API_VERSION: "${apiVersion}" is not a version like v2.1 or v8`);
 
   const clientId = read('ZOHO_CLIENT_ID');
   const clientSecret = read('ZOHO_CLIENT_SECRET');
@@ -185,53 +187,161 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const refreshParts = { ZOHO_CLIENT_ID: clientId, ZOHO_CLIENT_SECRET: clientSecret, ZOHO_REFRESH_TOKEN: refreshToken };
   const given = Object.entries(refreshParts).filter(([, v]) => v !== undefined);
   if (given.length > 0 && given.length < 3) {
-    const missing = Object.entries(refreshParts).filter(([, v]) => v === undefined).map(([k]) => k);
-    problems.push(`${missing.join(', ')}: missing; a refresh needs ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN together`);
+    const missing = Object.entries(refreshParts)
+      .filter(([, v]) => v === undefined)
+      .map(([k]) => k);
+    problems.push(
+      `${missing.join(', ')}: missing; a refresh needs ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN together`,
+    );
   }
 
-  const requestTimeoutMs = readInt('ZOHO_REQUEST_TIMEOUT_MS', read('ZOHO_REQUEST_TIMEOUT_MS'), CONFIG_DEFAULTS.ZOHO_REQUEST_TIMEOUT_MS, 1, 3_600_000, problems);
+  const requestTimeoutMs = readInt(
+    'ZOHO_REQUEST_TIMEOUT_MS',
+    read('ZOHO_REQUEST_TIMEOUT_MS'),
+    CONFIG_DEFAULTS.ZOHO_REQUEST_TIMEOUT_MS,
+    1,
+    3_600_000,
+    problems,
+  );
 
   const redisUrl = read('REDIS_URL') ?? CONFIG_DEFAULTS.REDIS_URL;
-  if (!/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL: "${redactUrl(redisUrl)}" must start with redis:// or rediss://`);
+  if (!/^rediss?:\/\//.test(redisUrl))
+    problems.push(`REDIS_URL: "${redactUrl(redisUrl)}" must start with redis:// or rediss://`);
   const clusterNodes = readNodes('REDIS_CLUSTER_NODES', read('REDIS_CLUSTER_NODES'), problems);
   const sentinelNodes = readNodes('REDIS_SENTINELS', read('REDIS_SENTINELS'), problems);
   const sentinelName = read('REDIS_SENTINEL_NAME');
-  if (sentinelNodes !== undefined && sentinelName === undefined) problems.push('REDIS_SENTINEL_NAME: missing; with REDIS_SENTINELS it names the primary the Sentinels watch');
-  if (sentinelNodes === undefined && sentinelName !== undefined) problems.push('REDIS_SENTINELS: missing; REDIS_SENTINEL_NAME needs the Sentinels (host:port,…)');
-  if (clusterNodes !== undefined && sentinelNodes !== undefined) problems.push('REDIS_CLUSTER_NODES and REDIS_SENTINELS: set one or the other (a cluster fails over by itself)');
-  const waitReplicas = readInt('REDIS_WAIT_REPLICAS', read('REDIS_WAIT_REPLICAS'), sentinelNodes === undefined ? 0 : 1, 0, 100, problems);
+  if (sentinelNodes !== undefined && sentinelName === undefined)
+    problems.push('REDIS_SENTINEL_NAME: missing; with REDIS_SENTINELS it names the primary the Sentinels watch');
+  if (sentinelNodes === undefined && sentinelName !== undefined)
+    problems.push('REDIS_SENTINELS: missing; REDIS_SENTINEL_NAME needs the Sentinels (host:port,…)');
+  if (clusterNodes !== undefined && sentinelNodes !== undefined)
+    problems.push('REDIS_CLUSTER_NODES and REDIS_SENTINELS: set one or the other (a cluster fails over by itself)');
+  const waitReplicas = readInt(
+    'REDIS_WAIT_REPLICAS',
+    read('REDIS_WAIT_REPLICAS'),
+    sentinelNodes === undefined ? 0 : 1,
+    0,
+    100,
+    problems,
+  );
   // WAIT on a cluster would go to whichever node ioredis picks, not the one that owns the queue's slot.
-  if (clusterNodes !== undefined && waitReplicas > 0) problems.push('REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES yet (leave it empty or 0)');
+  if (clusterNodes !== undefined && waitReplicas > 0)
+    problems.push('REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES yet (leave it empty or 0)');
   const tlsCaFile = read('REDIS_TLS_CA');
-  if (tlsCaFile !== undefined && !redisUrl.startsWith('rediss://')) problems.push('REDIS_TLS_CA: set, but REDIS_URL does not start with rediss:// (TLS)');
+  if (tlsCaFile !== undefined && !redisUrl.startsWith('rediss://'))
+    problems.push('REDIS_TLS_CA: set, but REDIS_URL does not start with rediss:// (TLS)');
 
   const queueNameRead = read('ZOHO_ATTACH_QUEUE') ?? CONFIG_DEFAULTS.ZOHO_ATTACH_QUEUE;
   // In a cluster, every key of the tool (BullMQ's and the ledger's) must hash to one slot, so that
   // every script's keys live on one node: the queue name, the prefix of every key, is a {hash tag}.
-  const queueName = clusterNodes !== undefined && !/\{[^}]+\}/.test(queueNameRead) ? `{${queueNameRead}}` : queueNameRead;
+  const queueName =
+    clusterNodes !== undefined && !/\{[^}]+\}/.test(queueNameRead) ? `{${queueNameRead}}` : queueNameRead;
   // BullMQ joins key parts with ':'; a name containing one would collide with its own keys.
   if (!/^[A-Za-z0-9_.{}-]+$/.test(queueName)) {
     problems.push(`ZOHO_ATTACH_QUEUE: "${queueName}" may hold only letters, digits, _ . - and a {hash-tag}`);
   }
-  const concurrency = readInt('ZOHO_CONCURRENCY', read('ZOHO_CONCURRENCY'), CONFIG_DEFAULTS.ZOHO_CONCURRENCY, 1, 1000, problems);
-  const attempts = readInt('ZOHO_ATTACH_ATTEMPTS', read('ZOHO_ATTACH_ATTEMPTS'), CONFIG_DEFAULTS.ZOHO_ATTACH_ATTEMPTS, 1, 100, problems);
-  const backoffMs = readInt('ZOHO_ATTACH_BACKOFF_MS', read('ZOHO_ATTACH_BACKOFF_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_BACKOFF_MS, 0, 3_600_000, problems);
-  const lockDurationMs = readInt('ZOHO_ATTACH_LOCK_DURATION_MS', read('ZOHO_ATTACH_LOCK_DURATION_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_LOCK_DURATION_MS, 1_000, 3_600_000, problems);
-  const shutdownTimeoutMs = readInt('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS', read('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS, 0, 3_600_000, problems);
-  const rateLimitPauseMs = readInt('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS', read('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS, 1, 60_000, problems);
+  const concurrency = readInt(
+    'ZOHO_CONCURRENCY',
+    read('ZOHO_CONCURRENCY'),
+    CONFIG_DEFAULTS.ZOHO_CONCURRENCY,
+    1,
+    1000,
+    problems,
+  );
+  const attempts = readInt(
+    'ZOHO_ATTACH_ATTEMPTS',
+    read('ZOHO_ATTACH_ATTEMPTS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_ATTEMPTS,
+    1,
+    100,
+    problems,
+  );
+  const backoffMs = readInt(
+    'ZOHO_ATTACH_BACKOFF_MS',
+    read('ZOHO_ATTACH_BACKOFF_MS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_BACKOFF_MS,
+    0,
+    3_600_000,
+    problems,
+  );
+  const lockDurationMs = readInt(
+    'ZOHO_ATTACH_LOCK_DURATION_MS',
+    read('ZOHO_ATTACH_LOCK_DURATION_MS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_LOCK_DURATION_MS,
+    1_000,
+    3_600_000,
+    problems,
+  );
+  const shutdownTimeoutMs = readInt(
+    'ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS',
+    read('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS,
+    0,
+    3_600_000,
+    problems,
+  );
+  const rateLimitPauseMs = readInt(
+    'ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS',
+    read('ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS,
+    1,
+    60_000,
+    problems,
+  );
   const urlDeadlineRaw = read('ZOHO_ATTACH_URL_DEADLINE_MS');
-  const urlDeadlineMs = urlDeadlineRaw === undefined ? undefined : readInt('ZOHO_ATTACH_URL_DEADLINE_MS', urlDeadlineRaw, 0, 1_000, 86_400_000, problems);
-  const settleMs = readInt('ZOHO_ATTACH_SETTLE_MS', read('ZOHO_ATTACH_SETTLE_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_SETTLE_MS, 0, 86_400_000, problems);
-  const clockSkewMs = readInt('ZOHO_ATTACH_CLOCK_SKEW_MS', read('ZOHO_ATTACH_CLOCK_SKEW_MS'), CONFIG_DEFAULTS.ZOHO_ATTACH_CLOCK_SKEW_MS, 0, 3_600_000, problems);
-  const creditsReserve = readInt('ZOHO_ATTACH_CREDITS_RESERVE', read('ZOHO_ATTACH_CREDITS_RESERVE'), CONFIG_DEFAULTS.ZOHO_ATTACH_CREDITS_RESERVE, 0, 10_000_000, problems);
+  const urlDeadlineMs =
+    urlDeadlineRaw === undefined
+      ? undefined
+      : readInt('ZOHO_ATTACH_URL_DEADLINE_MS', urlDeadlineRaw, 0, 1_000, 86_400_000, problems);
+  const settleMs = readInt(
+    'ZOHO_ATTACH_SETTLE_MS',
+    read('ZOHO_ATTACH_SETTLE_MS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_SETTLE_MS,
+    0,
+    86_400_000,
+    problems,
+  );
+  const clockSkewMs = readInt(
+    'ZOHO_ATTACH_CLOCK_SKEW_MS',
+    read('ZOHO_ATTACH_CLOCK_SKEW_MS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_CLOCK_SKEW_MS,
+    0,
+    3_600_000,
+    problems,
+  );
+  const creditsReserve = readInt(
+    'ZOHO_ATTACH_CREDITS_RESERVE',
+    read('ZOHO_ATTACH_CREDITS_RESERVE'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_CREDITS_RESERVE,
+    0,
+    10_000_000,
+    problems,
+  );
 
   const rootsRaw = read('ZOHO_ATTACH_FILE_ROOTS');
   // No roots configured: ./files, never the working directory (it holds .env, .git and the manifests).
-  const fileRoots = (rootsRaw ? rootsRaw.split(':').filter((r) => r.length > 0) : [CONFIG_DEFAULTS.ZOHO_ATTACH_FILE_ROOTS]).map((r) => path.resolve(cwd, r));
+  const fileRoots = (
+    rootsRaw ? rootsRaw.split(':').filter((r) => r.length > 0) : [CONFIG_DEFAULTS.ZOHO_ATTACH_FILE_ROOTS]
+  ).map((r) => path.resolve(cwd, r));
   if (rootsRaw !== undefined && fileRoots.length === 0) problems.push('ZOHO_ATTACH_FILE_ROOTS: names no folder');
-  const allowPrivateUrls = readBool('ZOHO_ATTACH_ALLOW_PRIVATE_URLS', read('ZOHO_ATTACH_ALLOW_PRIVATE_URLS'), CONFIG_DEFAULTS.ZOHO_ATTACH_ALLOW_PRIVATE_URLS, problems);
-  const allowDotfiles = readBool('ZOHO_ATTACH_ALLOW_DOTFILES', read('ZOHO_ATTACH_ALLOW_DOTFILES'), CONFIG_DEFAULTS.ZOHO_ATTACH_ALLOW_DOTFILES, problems);
-  const refuseHardLinks = readBool('ZOHO_ATTACH_REFUSE_HARD_LINKS', read('ZOHO_ATTACH_REFUSE_HARD_LINKS'), CONFIG_DEFAULTS.ZOHO_ATTACH_REFUSE_HARD_LINKS, problems);
+  const allowPrivateUrls = readBool(
+    'ZOHO_ATTACH_ALLOW_PRIVATE_URLS',
+    read('ZOHO_ATTACH_ALLOW_PRIVATE_URLS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_ALLOW_PRIVATE_URLS,
+    problems,
+  );
+  const allowDotfiles = readBool(
+    'ZOHO_ATTACH_ALLOW_DOTFILES',
+    read('ZOHO_ATTACH_ALLOW_DOTFILES'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_ALLOW_DOTFILES,
+    problems,
+  );
+  const refuseHardLinks = readBool(
+    'ZOHO_ATTACH_REFUSE_HARD_LINKS',
+    read('ZOHO_ATTACH_REFUSE_HARD_LINKS'),
+    CONFIG_DEFAULTS.ZOHO_ATTACH_REFUSE_HARD_LINKS,
+    problems,
+  );
 
   const logLevel = (read('LOG_LEVEL') ?? CONFIG_DEFAULTS.LOG_LEVEL).toLowerCase();
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -256,11 +366,25 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     redis: {
       url: redisUrl,
       clusterNodes,
-      sentinel: sentinelNodes === undefined || sentinelName === undefined ? undefined : { nodes: sentinelNodes, name: sentinelName },
+      sentinel:
+        sentinelNodes === undefined || sentinelName === undefined
+          ? undefined
+          : { nodes: sentinelNodes, name: sentinelName },
       tlsCaFile: tlsCaFile === undefined ? undefined : path.resolve(cwd, tlsCaFile),
       waitReplicas,
     },
-    queue: { name: queueName, concurrency, attempts, backoffMs, lockDurationMs, shutdownTimeoutMs, creditsReserve, rateLimitPauseMs, settleMs, clockSkewMs },
+    queue: {
+      name: queueName,
+      concurrency,
+      attempts,
+      backoffMs,
+      lockDurationMs,
+      shutdownTimeoutMs,
+      creditsReserve,
+      rateLimitPauseMs,
+      settleMs,
+      clockSkewMs,
+    },
     sources: { fileRoots, allowPrivateUrls, allowDotfiles, refuseHardLinks, urlDeadlineMs },
     logLevel,
   });
@@ -282,7 +406,10 @@ function readUrl(name: string, value: string | undefined, problems: string[]): s
 function readNodes(name: string, value: string | undefined, problems: string[]): RedisNode[] | undefined {
   if (value === undefined) return undefined;
   const nodes: RedisNode[] = [];
-  for (const part of value.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(part);
     const port = match ? Number(match[2]) : NaN;
     if (!match || port < 1 || port > 65535) {
@@ -291,11 +418,19 @@ function readNodes(name: string, value: string | undefined, problems: string[]):
     }
     nodes.push({ host: (match[1] as string).replace(/^\[|\]$/g, ''), port });
   }
-  if (nodes.length === 0 && !problems.some((p) => p.startsWith(name))) problems.push(`${name}: names no node (host:port,host:port,…)`);
+  if (nodes.length === 0 && !problems.some((p) => p.startsWith(name)))
+    problems.push(`${name}: names no node (host:port,host:port,…)`);
   return nodes;
 }
 
-function readInt(name: string, value: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+function readInt(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     problems.push(`${name}: "${value}" must be a whole number from ${min} to ${max}`);

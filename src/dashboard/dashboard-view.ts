@@ -80,7 +80,8 @@ export function buildDashboardView(
       creditsReserve: limits.creditsReserve,
       paused: snapshot.paused,
       ...(snapshot.pauseReason ? { pauseReason: snapshot.pauseReason } : {}),
-      systemicPause: snapshot.paused && snapshot.pauseReason !== undefined && snapshot.pauseReason.code !== OPERATOR_PAUSE_CODE,
+      systemicPause:
+        snapshot.paused && snapshot.pauseReason !== undefined && snapshot.pauseReason.code !== OPERATOR_PAUSE_CODE,
     },
     batches,
     rateHistory: rateHistory(new Map(charted.map((name) => [name, samples.get(name) ?? []])), sampledAt),
@@ -92,6 +93,9 @@ export function buildDashboardView(
 function chartedBatches(snapshot: StatusSnapshot): string[] {
   const working = snapshot.batches.filter((b) => b.pending > 0).map((b) => b.name);
   if (working.length > 0) return working;
-  const newest = snapshot.batches.reduce<StatusSnapshot['batches'][number] | undefined>((a, b) => (a === undefined || b.createdAt > a.createdAt ? b : a), undefined);
+  const newest = snapshot.batches.reduce<StatusSnapshot['batches'][number] | undefined>(
+    (a, b) => (a === undefined || b.createdAt > a.createdAt ? b : a),
+    undefined,
+  );
   return newest ? [newest.name] : [];
 }

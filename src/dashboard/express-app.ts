@@ -21,7 +21,11 @@ const FORM_LIMIT = '16kb';
 /** bull-board's web-font stylesheet link (see the bull-board mount below). */
 const THIRD_PARTY_FONT_LINK = /<link[^>]*fonts\.googleapis\.com[^>]*>/g;
 
-export function createDashboardApp(options: { context: DashboardContext; policy: AccessPolicy; logger?: Logger | undefined }): Express {
+export function createDashboardApp(options: {
+  context: DashboardContext;
+  policy: AccessPolicy;
+  logger?: Logger | undefined;
+}): Express {
   const { context, policy, logger } = options;
   const app = express();
   app.disable('x-powered-by');
@@ -35,7 +39,14 @@ export function createDashboardApp(options: { context: DashboardContext; policy:
   // Parsed only after the caller is known, and only for urlencoded bodies (our forms).
   app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT }));
   app.use((req, res, next) => {
-    const denial = checkWrite({ method: req.method, headers: req.headers, formToken: firstString((req.body as Record<string, unknown> | undefined)?.[CSRF_FORM_FIELD]) }, policy);
+    const denial = checkWrite(
+      {
+        method: req.method,
+        headers: req.headers,
+        formToken: firstString((req.body as Record<string, unknown> | undefined)?.[CSRF_FORM_FIELD]),
+      },
+      policy,
+    );
     if (denial) return void sendDenial(res, denial);
     next();
   });
@@ -50,7 +61,12 @@ export function createDashboardApp(options: { context: DashboardContext; policy:
     DASHBOARD_PATHS.bullBoard,
     (req, res, next) => {
       // bull-board's UI sends this cookie back as an X-XSRF-TOKEN header on its writes (see csrf.ts).
-      if (req.method === 'GET') res.cookie(CSRF_COOKIE, policy.csrfToken, { path: DASHBOARD_PATHS.bullBoard, sameSite: 'strict', httpOnly: false });
+      if (req.method === 'GET')
+        res.cookie(CSRF_COOKIE, policy.csrfToken, {
+          path: DASHBOARD_PATHS.bullBoard,
+          sameSite: 'strict',
+          httpOnly: false,
+        });
       // Job data and dead letters are no one's to cache: not a browser's, not a proxy's.
       res.setHeader('Cache-Control', 'no-store');
       // bull-board's page links a web font on fonts.googleapis.com, which our CSP refuses (no

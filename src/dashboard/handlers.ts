@@ -8,7 +8,15 @@ import { readStatus } from '../queue/status.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
 import { buildDashboardView, type DashboardView } from './dashboard-view.js';
 import { DASHBOARD_PATHS, withQuery } from './paths.js';
-import { csvDownload, htmlResponse, jsonResponse, redirectResponse, textResponse, type DashboardRequest, type DashboardResponse } from './responses.js';
+import {
+  csvDownload,
+  htmlResponse,
+  jsonResponse,
+  redirectResponse,
+  textResponse,
+  type DashboardRequest,
+  type DashboardResponse,
+} from './responses.js';
 import { renderDeadLettersPage } from './views/dead-letters-page.js';
 import { renderHealthPage } from './views/health-page.js';
 import { renderOverviewPage } from './views/overview-page.js';
@@ -35,7 +43,8 @@ export const healthPage: DashboardHandler = async (_request, context) =>
   htmlResponse(renderHealthPage(await readView(context), { readOnly: context.readOnly, csrfToken: context.csrfToken }));
 
 /** GET /api/status: the overview's and health page's data. */
-export const statusApi: DashboardHandler = async (_request, context) => jsonResponse({ ...(await readView(context)), readOnly: context.readOnly });
+export const statusApi: DashboardHandler = async (_request, context) =>
+  jsonResponse({ ...(await readView(context)), readOnly: context.readOnly });
 
 /** GET /dead-letters[?batch=NAME][&retried=N] */
 export const deadLettersPage: DashboardHandler = async (request, context) => {
@@ -62,9 +71,11 @@ export const exportDeadLettersCsv: DashboardHandler = (request, context) => {
   const filter = filterOf(request.query);
   const name = ['dead-letters', filter.code, filter.batch].filter((part) => part !== undefined).join('-');
   // The name goes into a header: keep it to characters that need no quoting.
-  return Promise.resolve(csvDownload(`${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`, async (out) => {
-    await exportDeadLetters(context.uploadQueue, filter, out);
-  }));
+  return Promise.resolve(
+    csvDownload(`${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`, async (out) => {
+      await exportDeadLetters(context.uploadQueue, filter, out);
+    }),
+  );
 };
 
 /** POST /dead-letters/retry (form: code, optional batch): re-enqueues one group, then shows the page again. */

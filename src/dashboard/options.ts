@@ -45,7 +45,11 @@ export interface RunningDashboard {
 export class DashboardStartError extends ZohoAttachError {
   override name = 'DashboardStartError';
   declare readonly code: 'DASHBOARD_CREDENTIALS_REQUIRED' | 'DASHBOARD_LISTEN_FAILED';
-  constructor(code: 'DASHBOARD_CREDENTIALS_REQUIRED' | 'DASHBOARD_LISTEN_FAILED', message: string, options: { cause?: unknown } = {}) {
+  constructor(
+    code: 'DASHBOARD_CREDENTIALS_REQUIRED' | 'DASHBOARD_LISTEN_FAILED',
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
     super(code, message, options);
   }
 }

@@ -25,17 +25,29 @@ export interface DashboardResponse {
 
 /** A page; `no-store` because pages show job data. */
 export function htmlResponse(page: SafeHtml, status = 200): DashboardResponse {
-  return { status, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: page.toString() };
+  return {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    body: page.toString(),
+  };
 }
 
 /** A JSON body. */
 export function jsonResponse(value: unknown, status = 200): DashboardResponse {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify(value) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    body: JSON.stringify(value),
+  };
 }
 
 /** Plain text (errors). */
 export function textResponse(status: number, message: string): DashboardResponse {
-  return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: `${message}\n` };
+  return {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+    body: `${message}\n`,
+  };
 }
 
 /** 303 See Other: after a form POST, the browser GETs `location` (so a reload does not post again). */
@@ -47,7 +59,11 @@ export function redirectResponse(location: string): DashboardResponse {
 export function csvDownload(fileName: string, write: BodyWriter): DashboardResponse {
   return {
     status: 200,
-    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${fileName}"`, 'cache-control': 'no-store' },
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${fileName}"`,
+      'cache-control': 'no-store',
+    },
     body: write,
   };
 }

@@ -3,7 +3,13 @@ import { createServer } from 'node:http';
 import { listen } from '../shared/http-server.js';
 import { UploadQueue } from '../queue/upload-queue.js';
 import { createDashboardApp } from './express-app.js';
-import { DASHBOARD_DEFAULTS, DASHBOARD_ENV, DashboardStartError, type DashboardOptions, type RunningDashboard } from './options.js';
+import {
+  DASHBOARD_DEFAULTS,
+  DASHBOARD_ENV,
+  DashboardStartError,
+  type DashboardOptions,
+  type RunningDashboard,
+} from './options.js';
 import { createCsrfToken } from './security/csrf.js';
 import { isLoopbackHost } from './security/loopback.js';
 
@@ -36,13 +42,22 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     const csrfToken = createCsrfToken();
     const app = createDashboardApp({
       context: { uploadQueue, readOnly, csrfToken, now: Date.now },
-      policy: { credentials: options.credentials, readOnly, csrfToken, loopbackHostsOnly: loopback && !options.credentials },
+      policy: {
+        credentials: options.credentials,
+        readOnly,
+        csrfToken,
+        loopbackHostsOnly: loopback && !options.credentials,
+      },
       logger: options.logger,
     });
     const server = createServer(app);
     const port = options.port ?? DASHBOARD_DEFAULTS.port;
     const listening = await listen(server, port, host).catch((error: NodeJS.ErrnoException) => {
-      throw new DashboardStartError('DASHBOARD_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, { cause: error });
+      throw new DashboardStartError(
+        'DASHBOARD_LISTEN_FAILED',
+        `cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
+        { cause: error },
+      );
     });
     let closing: Promise<void> | undefined;
     return {

@@ -64,7 +64,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await mkdir(runDir, { recursive: true });
 
   const redis = await ensureRedis(options.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  say(redis.private ? `redis: none answered at REDIS_URL, started a private redis-server at ${redis.url}` : `redis: using ${redis.url}`);
+  say(
+    redis.private
+      ? `redis: none answered at REDIS_URL, started a private redis-server at ${redis.url}`
+      : `redis: using ${redis.url}`,
+  );
   const fake = await startFakeZoho({ concurrencyLimit: DEMO_CONCURRENCY, latencyMs: { min: 40, max: 160 } });
   injectDemoFaults(fake);
   say(`fake Zoho: ${fake.url} (concurrency limit ${DEMO_CONCURRENCY}, 40-160 ms latency, a few injected faults)`);
@@ -101,18 +105,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const summaries: EnqueueSummary[] = [];
     for (const manifest of manifests) {
       const batch = path.basename(manifest).replace(/\.[^.]+$/, '');
-      const summary = await enqueueRows(uploadQueue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest });
+      const summary = await enqueueRows(uploadQueue, readManifest(manifest, { baseDir: path.dirname(manifest) }), {
+        batch,
+        source: manifest,
+      });
       summaries.push(summary);
-      say(`enqueue ${path.relative(process.cwd(), manifest)} → batch ${batch}: ${summary.enqueued} enqueued, ${summary.rejected} rejected`);
+      say(
+        `enqueue ${path.relative(process.cwd(), manifest)} → batch ${batch}: ${summary.enqueued} enqueued, ${summary.rejected} rejected`,
+      );
       for (const r of summary.rejections) say(`    line ${r.line}: ${r.field ? `${r.field}: ` : ''}${r.reason}`);
     }
 
     const logger = createLogger({ level: config.logLevel });
     const workerCount = options.workers ?? 2;
-    const workers = await Promise.all(Array.from({ length: workerCount }, () => startUploadWorker({ config, logger, concurrency: DEMO_CONCURRENCY })));
+    const workers = await Promise.all(
+      Array.from({ length: workerCount }, () => startUploadWorker({ config, logger, concurrency: DEMO_CONCURRENCY })),
+    );
     cleanups.push(() => Promise.all(workers.map((w) => w.close())));
     say(`workers: ${workerCount} in this process, ${DEMO_CONCURRENCY} uploads in flight at most across all of them`);
-    await watchUntilIdle(uploadQueue, summaries.map((s) => s.batch), options.onProgress);
+    await watchUntilIdle(
+      uploadQueue,
+      summaries.map((s) => s.batch),
+      options.onProgress,
+    );
     await Promise.all(workers.map((w) => w.close()));
 
     const result: DemoResult = { batches: [], stored: 0, duplicates: 0, runDir };
@@ -123,13 +138,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       out.end();
       await finished(out);
       const meta = await uploadQueue.ledger.getBatch(summary.batch);
-      result.batches.push({ name: summary.batch, reportPath, uploaded: meta?.uploaded ?? 0, dead: meta?.dead ?? 0, rejected: meta?.rejected ?? 0 });
+      result.batches.push({
+        name: summary.batch,
+        reportPath,
+        uploaded: meta?.uploaded ?? 0,
+        dead: meta?.dead ?? 0,
+        rejected: meta?.rejected ?? 0,
+      });
     }
 
     say('');
     say('dead letters (rows Zoho or the source refused), by error code:');
     for (const group of await groupDeadLetters(uploadQueue)) {
-      say(`  ${group.code}: ${group.count} — e.g. ${group.sample.batch} line ${group.sample.line}: ${group.messages[0]?.message ?? ''}`);
+      say(
+        `  ${group.code}: ${group.count} — e.g. ${group.sample.batch} line ${group.sample.line}: ${group.messages[0]?.message ?? ''}`,
+      );
     }
     const snapshot = fake.inspect();
     const seen = new Map<string, number>();
@@ -140,10 +163,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     result.stored = snapshot.attachments.length;
     result.duplicates = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
     say('');
-    say(`the fake Zoho now holds ${result.stored} attachments, ${result.duplicates} duplicated; it answered ${describeCounters(snapshot.counters)}`);
-    say(`peak uploads in flight: ${snapshot.peakInFlight} (limit ${DEMO_CONCURRENCY}); token refreshes: ${snapshot.tokens.refreshes}`);
+    say(
+      `the fake Zoho now holds ${result.stored} attachments, ${result.duplicates} duplicated; it answered ${describeCounters(snapshot.counters)}`,
+    );
+    say(
+      `peak uploads in flight: ${snapshot.peakInFlight} (limit ${DEMO_CONCURRENCY}); token refreshes: ${snapshot.tokens.refreshes}`,
+    );
     for (const b of result.batches) {
-      say(`batch ${b.name}: ${b.uploaded} uploaded, ${b.dead} dead letters, ${b.rejected} rejected rows → ${path.relative(process.cwd(), b.reportPath)}`);
+      say(
+        `batch ${b.name}: ${b.uploaded} uploaded, ${b.dead} dead letters, ${b.rejected} rejected rows → ${path.relative(process.cwd(), b.reportPath)}`,
+      );
     }
     if (options.dashboardUntil) await showDashboard(config, options.dashboardUntil, say);
     return result;
@@ -160,7 +189,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 /** Serves the dashboard on the demo's queue (the port the docs use when free) until `until` resolves. */
 async function showDashboard(config: Config, until: Promise<unknown>, say: (text: string) => void): Promise<void> {
   const { startDashboard } = await import('../dashboard/start-dashboard.js');
-  const dashboard = await startDashboard({ config, port: DASHBOARD_DEFAULTS.port }).catch(() => startDashboard({ config, port: 0 }));
+  const dashboard = await startDashboard({ config, port: DASHBOARD_DEFAULTS.port }).catch(() =>
+    startDashboard({ config, port: 0 }),
+  );
   say('');
   say(`dashboard: ${dashboard.url}/ — the demo's batches, dead letters and Zoho health. Ctrl-C to stop.`);
   try {
@@ -186,9 +217,13 @@ async function writeUrlManifest(runDir: string, baseUrl: string): Promise<string
     if (name.endsWith('.exe')) continue;
     n++;
     const url = `${baseUrl}/${name.split('/').map(encodeURIComponent).join('/')}`;
-    lines.push(csvLine(['Leads', `41508680000005${String(n).padStart(5, '0')}`, url, `Remote copy of ${name}`, `R-${n}`]));
+    lines.push(
+      csvLine(['Leads', `41508680000005${String(n).padStart(5, '0')}`, url, `Remote copy of ${name}`, `R-${n}`]),
+    );
   }
-  lines.push(csvLine(['Leads', '4150868000000599999', `${baseUrl}/no-such-file.pdf`, 'A URL that answers 404', 'R-404']));
+  lines.push(
+    csvLine(['Leads', '4150868000000599999', `${baseUrl}/no-such-file.pdf`, 'A URL that answers 404', 'R-404']),
+  );
   await writeFile(manifest, lines.join(''));
   return manifest;
 }
@@ -225,13 +260,19 @@ async function serveFolder(root: string): Promise<{ url: string; close(): Promis
 }
 
 /** Reports the batches' progress every quarter second until the queue is idle (twice in a row). */
-async function watchUntilIdle(uploadQueue: UploadQueue, batches: string[], onProgress: ((progress: BatchProgress[]) => void) | undefined): Promise<void> {
+async function watchUntilIdle(
+  uploadQueue: UploadQueue,
+  batches: string[],
+  onProgress: ((progress: BatchProgress[]) => void) | undefined,
+): Promise<void> {
   let idleSeen = 0;
   while (idleSeen < 2) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     idleSeen = (await uploadQueue.isIdle()) ? idleSeen + 1 : 0;
     if (onProgress === undefined) continue;
-    const metas = (await Promise.all(batches.map((b) => uploadQueue.ledger.getBatch(b)))).filter((meta) => meta !== undefined);
+    const metas = (await Promise.all(batches.map((b) => uploadQueue.ledger.getBatch(b)))).filter(
+      (meta) => meta !== undefined,
+    );
     onProgress(await readProgress(uploadQueue, metas));
   }
 }

@@ -21,13 +21,22 @@ export async function checkClock(config: Config, now: () => number = Date.now): 
   const sentAt = now();
   let zohoTime: number;
   try {
-    const response = await request(config.zoho.apiDomain, { method: 'HEAD', headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
+    const response = await request(config.zoho.apiDomain, {
+      method: 'HEAD',
+      headersTimeout: PROBE_TIMEOUT_MS,
+      bodyTimeout: PROBE_TIMEOUT_MS,
+    });
     await response.body.dump();
     const header = response.headers.date;
     zohoTime = Date.parse(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
-    if (Number.isNaN(zohoTime)) return { name, status: 'skip', detail: `${config.zoho.apiDomain} sent no Date header to compare with` };
+    if (Number.isNaN(zohoTime))
+      return { name, status: 'skip', detail: `${config.zoho.apiDomain} sent no Date header to compare with` };
   } catch (error) {
-    return { name, status: 'skip', detail: `could not reach ${config.zoho.apiDomain} to read its time (${(error as Error).message})` };
+    return {
+      name,
+      status: 'skip',
+      detail: `could not reach ${config.zoho.apiDomain} to read its time (${(error as Error).message})`,
+    };
   }
   const receivedAt = now();
   // The header has whole seconds, and the answer took some time: this machine is off by at least `skewMs`.
@@ -41,6 +50,6 @@ export async function checkClock(config: Config, now: () => number = Date.now): 
     name,
     status: 'warn',
     detail: `${described}; ZOHO_ATTACH_CLOCK_SKEW_MS allows ${Math.round(allowedMs / 1000)} s`,
-    fix: 'synchronise this machine\'s clock (NTP: timedatectl set-ntp true), or raise ZOHO_ATTACH_CLOCK_SKEW_MS above the difference: a clock ahead of Zoho\'s keeps late copies from being recognised and removed',
+    fix: "synchronise this machine's clock (NTP: timedatectl set-ntp true), or raise ZOHO_ATTACH_CLOCK_SKEW_MS above the difference: a clock ahead of Zoho's keeps late copies from being recognised and removed",
   };
 }

@@ -12,7 +12,8 @@ export async function checkFileRoots(roots: readonly string[]): Promise<CheckRes
 
 async function checkFileRoot(root: string): Promise<CheckResult> {
   const name = `file root ${root}`;
-  const fix = "correct ZOHO_ATTACH_FILE_ROOTS (folders separated by ':'; relative ones resolve against the working directory), or create or mount the folder";
+  const fix =
+    "correct ZOHO_ATTACH_FILE_ROOTS (folders separated by ':'; relative ones resolve against the working directory), or create or mount the folder";
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(root)).isDirectory();

@@ -53,12 +53,28 @@ export async function checkRedisServer(redis: Redis): Promise<CheckResult[]> {
 function checkVersion(info: Map<string, string>): CheckResult {
   const name = 'Redis version';
   const version = info.get('redis_version');
-  if (version === undefined) return { name, status: 'warn', detail: 'the server does not report redis_version', fix: 'use Redis 7 (BullMQ is tested against Redis)' };
+  if (version === undefined)
+    return {
+      name,
+      status: 'warn',
+      detail: 'the server does not report redis_version',
+      fix: 'use Redis 7 (BullMQ is tested against Redis)',
+    };
   if (compareVersions(version, MINIMUM_VERSION) < 0) {
-    return { name, status: 'fail', detail: `Redis ${version}: BullMQ needs ${MINIMUM_VERSION} or newer`, fix: 'upgrade Redis to 7.x' };
+    return {
+      name,
+      status: 'fail',
+      detail: `Redis ${version}: BullMQ needs ${MINIMUM_VERSION} or newer`,
+      fix: 'upgrade Redis to 7.x',
+    };
   }
   if (compareVersions(version, RECOMMENDED_VERSION) < 0) {
-    return { name, status: 'warn', detail: `Redis ${version}: works, but BullMQ recommends ${RECOMMENDED_VERSION} or newer`, fix: 'upgrade Redis to 7.x' };
+    return {
+      name,
+      status: 'warn',
+      detail: `Redis ${version}: works, but BullMQ recommends ${RECOMMENDED_VERSION} or newer`,
+      fix: 'upgrade Redis to 7.x',
+    };
   }
   return { name, status: 'pass', detail: `Redis ${version}` };
 }
@@ -105,12 +121,14 @@ async function checkPersistence(redis: Redis, info: Map<string, string>): Promis
   if (aofOn) {
     const fsync = await configGet(redis, 'appendfsync');
     if (fsync.value === 'always') return { name, status: 'pass', detail: 'AOF on, appendfsync always' };
-    const what = fsync.refused ? 'appendfsync cannot be read (CONFIG is disabled on this server)' : `appendfsync ${fsync.value}`;
+    const what = fsync.refused
+      ? 'appendfsync cannot be read (CONFIG is disabled on this server)'
+      : `appendfsync ${fsync.value}`;
     return {
       name,
       status: 'warn',
       detail: `AOF on, but ${what}: a Redis crash can lose the last writes it acknowledged (about 1 s with everysec), and a lost "may already be stored" mark can mean a duplicate upload`,
-      fix: "set appendfsync always: `redis-cli CONFIG SET appendfsync always` now, and `appendfsync always` in redis.conf (or `--appendfsync always`; the docker-compose.yml here does so)",
+      fix: 'set appendfsync always: `redis-cli CONFIG SET appendfsync always` now, and `appendfsync always` in redis.conf (or `--appendfsync always`; the docker-compose.yml here does so)',
     };
   }
 
@@ -119,7 +137,12 @@ async function checkPersistence(redis: Redis, info: Map<string, string>): Promis
   const aofOff = appendOnly.refused ? 'AOF is off (INFO says aof_enabled:0)' : 'AOF is off (appendonly no)';
   const save = await configGet(redis, 'save');
   if (save.refused) {
-    return { name, status: 'warn', detail: `${aofOff}, and whether RDB snapshots are on cannot be read: CONFIG is disabled on this server (${save.refused})`, fix };
+    return {
+      name,
+      status: 'warn',
+      detail: `${aofOff}, and whether RDB snapshots are on cannot be read: CONFIG is disabled on this server (${save.refused})`,
+      fix,
+    };
   }
   if (save.value) {
     return {
@@ -129,7 +152,12 @@ async function checkPersistence(redis: Redis, info: Map<string, string>): Promis
       fix,
     };
   }
-  return { name, status: 'warn', detail: `${aofOff}, and no RDB snapshots: a Redis restart loses every queued upload and the ledger`, fix };
+  return {
+    name,
+    status: 'warn',
+    detail: `${aofOff}, and no RDB snapshots: a Redis restart loses every queued upload and the ledger`,
+    fix,
+  };
 }
 
 /** CONFIG GET of one setting; `refused` holds the server's refusal when CONFIG is disabled or not allowed. */

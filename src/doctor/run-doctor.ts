@@ -24,7 +24,11 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
       results.push(...(await checkRedisServer(redis)));
       const { result: oauth, tokens } = await checkOAuth(config, redis);
       results.push(oauth);
-      results.push(tokens ? await checkApiDomain(config.zoho, tokens) : skipped('Zoho API domain', 'needs a token (see Zoho OAuth)'));
+      results.push(
+        tokens
+          ? await checkApiDomain(config.zoho, tokens)
+          : skipped('Zoho API domain', 'needs a token (see Zoho OAuth)'),
+      );
     } finally {
       await redis.quit().catch(() => redis.disconnect());
     }

@@ -35,7 +35,10 @@ const DATA_CENTRE_HINT = Object.entries(DATA_CENTRES)
  * Refreshes through the shared store (see the file's comment).
  * @returns the check, and the token provider for {@link checkApiDomain} when a token was obtained
  */
-export async function checkOAuth(config: Config, redis: Redis): Promise<{ result: CheckResult; tokens?: TokenProvider }> {
+export async function checkOAuth(
+  config: Config,
+  redis: Redis,
+): Promise<{ result: CheckResult; tokens?: TokenProvider }> {
   const name = 'Zoho OAuth';
   const zoho = config.zoho;
   let tokens: TokenProvider;
@@ -57,7 +60,8 @@ export async function checkOAuth(config: Config, redis: Redis): Promise<{ result
       result: {
         name,
         status: 'warn',
-        detail: 'ZOHO_ACCESS_TOKEN is a fixed token: there is no refresh to check, and it stops working within the hour',
+        detail:
+          'ZOHO_ACCESS_TOKEN is a fixed token: there is no refresh to check, and it stops working within the hour',
         fix: 'for a migration, set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN, and unset ZOHO_ACCESS_TOKEN',
       },
     };
@@ -78,7 +82,9 @@ function explainRefreshFailure(error: unknown, zoho: ZohoConfig): Pick<CheckResu
   const dc = `ZOHO_DC=${zoho.dataCentre}`;
   const accountsOverridden = zoho.accountsUrl !== DATA_CENTRES[zoho.dataCentre].accountsUrl;
   const accountsUrl = redactUrl(zoho.accountsUrl);
-  const accountsHint = accountsOverridden ? `; ZOHO_ACCOUNTS_URL=${accountsUrl} overrides ZOHO_DC's accounts server: unset it unless you mean it` : '';
+  const accountsHint = accountsOverridden
+    ? `; ZOHO_ACCOUNTS_URL=${accountsUrl} overrides ZOHO_DC's accounts server: unset it unless you mean it`
+    : '';
   const code = isClassifiedError(error) ? error.code : undefined;
   const reason = safeErrorMessage(isClassifiedError(error) ? error.reason : error);
   switch (code) {
@@ -106,7 +112,7 @@ function explainRefreshFailure(error: unknown, zoho: ZohoConfig): Pick<CheckResu
     case 'TOKEN_WAIT_TIMEOUT':
       return {
         detail: reason,
-        fix: 'run `zoho-attach doctor` again; if it persists, a worker is stuck in a refresh: look at the workers\' logs',
+        fix: "run `zoho-attach doctor` again; if it persists, a worker is stuck in a refresh: look at the workers' logs",
       };
     default:
       return {
@@ -121,12 +127,18 @@ export async function checkApiDomain(zoho: ZohoConfig, tokens: TokenProvider): P
   const name = 'Zoho API domain';
   const client = new ZohoClient({ config: zoho, tokens });
   // The domain the client calls: the configured one when ZOHO_API_DOMAIN is set, else the token's.
-  const domain = zoho.apiDomainOverridden ? zoho.apiDomain : ((await tokens.getToken().catch(() => undefined))?.apiDomain ?? zoho.apiDomain);
+  const domain = zoho.apiDomainOverridden
+    ? zoho.apiDomain
+    : ((await tokens.getToken().catch(() => undefined))?.apiDomain ?? zoho.apiDomain);
   const call = `GET ${redactUrl(domain)}/crm/${zoho.apiVersion}/${API_PROBE.module}/${API_PROBE.recordId}/Attachments`;
   const domainFix = `unset ZOHO_API_DOMAIN (the api_domain the token comes with is then used), or set it to your data centre's (ZOHO_DC=${zoho.dataCentre}: ${DATA_CENTRES[zoho.dataCentre].apiDomain})`;
   try {
     await client.listAttachments(API_PROBE.module, API_PROBE.recordId, { perPage: 1 });
-    return { name, status: 'pass', detail: `${call} answered with an empty list: reachable, and the token is accepted` };
+    return {
+      name,
+      status: 'pass',
+      detail: `${call} answered with an empty list: reachable, and the token is accepted`,
+    };
   } catch (error) {
     if (!isZohoError(error)) {
       return { name, status: 'fail', detail: `${call} failed: ${safeErrorMessage(error)}`, fix: domainFix };
@@ -134,8 +146,18 @@ export async function checkApiDomain(zoho: ZohoConfig, tokens: TokenProvider): P
     const answered = `${call} answered ${error.httpStatus === undefined ? '' : `HTTP ${error.httpStatus} `}${error.code}`;
     switch (error.classification) {
       case 'permanent':
-        if (error.zohoCode !== undefined) return { name, status: 'pass', detail: `${answered} (expected for a record that does not exist): reachable, and the token is accepted` };
-        return { name, status: 'fail', detail: `${answered} without a Zoho error body: this is not a Zoho CRM API domain`, fix: domainFix };
+        if (error.zohoCode !== undefined)
+          return {
+            name,
+            status: 'pass',
+            detail: `${answered} (expected for a record that does not exist): reachable, and the token is accepted`,
+          };
+        return {
+          name,
+          status: 'fail',
+          detail: `${answered} without a Zoho error body: this is not a Zoho CRM API domain`,
+          fix: domainFix,
+        };
       case 'token_expired':
         return {
           name,
@@ -157,7 +179,7 @@ export async function checkApiDomain(zoho: ZohoConfig, tokens: TokenProvider): P
           detail: `${answered}: ${error.reason}`,
           fix:
             error.code === 'OAUTH_SCOPE_MISMATCH'
-              ? 'the token lacks the attachments scope: mint a refresh token with ZohoCRM.modules.ALL (or ZohoCRM.modules.attachments.ALL with the modules\' scopes) and set ZOHO_REFRESH_TOKEN'
+              ? "the token lacks the attachments scope: mint a refresh token with ZohoCRM.modules.ALL (or ZohoCRM.modules.attachments.ALL with the modules' scopes) and set ZOHO_REFRESH_TOKEN"
               : `check ZOHO_ACCESS_TOKEN, or ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN and ZOHO_DC (${zoho.dataCentre})`,
         };
       case 'transient':

@@ -102,7 +102,11 @@ export class AttachmentStore {
     const key = recordKey(module, recordId);
     const attachments = this.byRecord.get(key) ?? [];
     const removed = attachments.find((attachment) => attachment.id === id);
-    if (removed) this.byRecord.set(key, attachments.filter((attachment) => attachment !== removed));
+    if (removed)
+      this.byRecord.set(
+        key,
+        attachments.filter((attachment) => attachment !== removed),
+      );
     return removed;
   }
 

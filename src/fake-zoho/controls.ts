@@ -59,7 +59,8 @@ export function createControls(state: FakeZohoState): FakeZohoControls {
       state.tokens.issue(options.scopes ?? DEFAULT_TOKEN_SCOPES, options.ttlSeconds ?? state.options.tokenTtlSeconds),
     inspect: () => state.snapshot(),
     setListLag: (ms) => {
-      if (!Number.isInteger(ms) || ms < 0) throw new RangeError('the listing lag must be a whole number of milliseconds, at least 0');
+      if (!Number.isInteger(ms) || ms < 0)
+        throw new RangeError('the listing lag must be a whole number of milliseconds, at least 0');
       state.listLagMs = ms;
     },
     reset: () => state.reset(),

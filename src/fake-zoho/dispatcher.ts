@@ -68,7 +68,9 @@ export class Dispatcher {
     void request.done.then(() => state.admission.release());
 
     const faultContext = { path: operation, method: request.method, module: target.module, recordId: target.recordId };
-    const outcome = await this.applyFaults(faultContext, (options) => this.handleApi(request, operation, target, options));
+    const outcome = await this.applyFaults(faultContext, (options) =>
+      this.handleApi(request, operation, target, options),
+    );
     if (outcome.kind === 'hang') return outcome;
     await waitLatency(state.options.latencyMs, request.signal);
     return outcome.kind === 'answer' ? this.finishApiAnswer(outcome.answer) : outcome;

@@ -103,7 +103,12 @@ export class FakeZohoState {
 }
 
 /** The snapshot row: the stored attachment without the fake's own bookkeeping. */
-function toRecord({ contentPath: _path, contentType: _type, createdAtMs: _at, ...record }: StoredAttachment): AttachmentRecord {
+function toRecord({
+  contentPath: _path,
+  contentType: _type,
+  createdAtMs: _at,
+  ...record
+}: StoredAttachment): AttachmentRecord {
   return record;
 }
 

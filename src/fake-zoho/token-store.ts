@@ -22,8 +22,7 @@ export type RefreshRefusal = 'invalid_client' | 'invalid_code' | 'throttled';
 
 /** The result of a refresh. */
 export type RefreshResult =
-  | { ok: true; accessToken: string; ttlSeconds: number }
-  | { ok: false; refusal: RefreshRefusal };
+  { ok: true; accessToken: string; ttlSeconds: number } | { ok: false; refusal: RefreshRefusal };
 
 /** What a refresh request carries. */
 export interface RefreshRequest {

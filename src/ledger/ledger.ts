@@ -104,7 +104,14 @@ export class Ledger {
     await this.redis
       .multi()
       .zrem(keys.batches, batch)
-      .del(keys.batchMeta(batch), keys.batchRows(batch), keys.batchRejected(batch), keys.batchColumnOrder(batch), keys.batchColumns(batch), keys.batchProgress(batch))
+      .del(
+        keys.batchMeta(batch),
+        keys.batchRows(batch),
+        keys.batchRejected(batch),
+        keys.batchColumnOrder(batch),
+        keys.batchColumns(batch),
+        keys.batchProgress(batch),
+      )
       .exec();
   }
 
@@ -136,7 +143,10 @@ export class Ledger {
   }
 
   /** Stores rejected rows of a batch by line. */
-  async recordRejections(batch: string, rejections: Array<{ line: number; rejection: StoredRejection }>): Promise<void> {
+  async recordRejections(
+    batch: string,
+    rejections: Array<{ line: number; rejection: StoredRejection }>,
+  ): Promise<void> {
     if (rejections.length === 0) return;
     const fields: string[] = [];
     const columns = new ColumnOrder();
@@ -167,7 +177,11 @@ export class Ledger {
   }
 
   /** See {@link startAttempt}: notes an attempt and takes the posting lease, in one round trip. */
-  async startAttempt(jobId: string, attempt: number, lease: { token: string; staleMs: number; takeOverAt?: number | undefined }): Promise<StartedAttempt> {
+  async startAttempt(
+    jobId: string,
+    attempt: number,
+    lease: { token: string; staleMs: number; takeOverAt?: number | undefined },
+  ): Promise<StartedAttempt> {
     const started = await startAttempt(this.redis, this.keys, jobId, attempt, lease, this.now());
     if (this.waitReplicas > 0 && started.verdict === 'go' && !(await this.replicated())) {
       // Give the lease back (keeping the "may already be stored" mark): the retry should not wait for it to go stale.
@@ -199,7 +213,11 @@ export class Ledger {
    * Ends this run's posting lease. With `notStored`, also forgets the "may already be stored"
    * mark; with `sent`, remembers what an ambiguous attempt sent.
    */
-  endPosting(jobId: string, token: string, outcome: { notStored: boolean; sent?: SentContent | undefined }): Promise<void> {
+  endPosting(
+    jobId: string,
+    token: string,
+    outcome: { notStored: boolean; sent?: SentContent | undefined },
+  ): Promise<void> {
     return endPosting(this.redis, this.keys, jobId, token, outcome);
   }
 

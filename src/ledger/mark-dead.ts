@@ -37,19 +37,30 @@ export function errorFields(error: LedgerError, now: number) {
 }
 
 /** Marks a row dead with its error; returns false when it was dead already or is uploaded. */
-export async function markDead(redis: Redis, keys: KeyNames, jobId: string, error: LedgerError, now: number): Promise<boolean> {
+export async function markDead(
+  redis: Redis,
+  keys: KeyNames,
+  jobId: string,
+  error: LedgerError,
+  now: number,
+): Promise<boolean> {
   const [metaPrefix, metaSuffix] = splitAround(keys.batchMeta);
   const fields = errorFields(error, now);
-  const changed = await runScript<number>(redis, MARK_DEAD_SCRIPT, [keys.ledgerItem(jobId)], [
-    fields.errorCode,
-    fields.errorMessage,
-    fields.errorHttpStatus,
-    fields.errorDetails,
-    fields.attempts,
-    now,
-    metaPrefix,
-    metaSuffix,
-    splitAround(keys.batchProgress)[1],
-  ]);
+  const changed = await runScript<number>(
+    redis,
+    MARK_DEAD_SCRIPT,
+    [keys.ledgerItem(jobId)],
+    [
+      fields.errorCode,
+      fields.errorMessage,
+      fields.errorHttpStatus,
+      fields.errorDetails,
+      fields.attempts,
+      now,
+      metaPrefix,
+      metaSuffix,
+      splitAround(keys.batchProgress)[1],
+    ],
+  );
   return changed === 1;
 }

@@ -73,7 +73,13 @@ export interface UploadedRow {
 }
 
 /** Marks a row uploaded and claims its attachment, atomically (see {@link MarkUploadedResult}). */
-export async function markUploaded(redis: Redis, keys: KeyNames, jobId: string, row: UploadedRow, now: number): Promise<MarkUploadedResult> {
+export async function markUploaded(
+  redis: Redis,
+  keys: KeyNames,
+  jobId: string,
+  row: UploadedRow,
+  now: number,
+): Promise<MarkUploadedResult> {
   const [metaPrefix, metaSuffix] = splitAround(keys.batchMeta);
   const answer = await runScript<string>(
     redis,

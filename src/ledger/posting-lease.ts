@@ -107,7 +107,13 @@ export async function startAttempt(
 }
 
 /** Renews a run's posting lease; false when it is no longer that run's. */
-export async function beatPosting(redis: Redis, keys: KeyNames, jobId: string, token: string, now: number): Promise<boolean> {
+export async function beatPosting(
+  redis: Redis,
+  keys: KeyNames,
+  jobId: string,
+  token: string,
+  now: number,
+): Promise<boolean> {
   return (await runScript<number>(redis, BEAT_POSTING_SCRIPT, [keys.ledgerItem(jobId)], [token, now])) === 1;
 }
 
@@ -131,11 +137,10 @@ export async function endPosting(
   outcome: { notStored: boolean; sent?: SentContent | undefined },
 ): Promise<void> {
   const { sent } = outcome;
-  await runScript(redis, END_POSTING_SCRIPT, [keys.ledgerItem(jobId)], [
-    token,
-    outcome.notStored ? '1' : '0',
-    sent?.fileName ?? '',
-    sent?.bytes ?? '',
-    sent?.sha256 ?? '',
-  ]);
+  await runScript(
+    redis,
+    END_POSTING_SCRIPT,
+    [keys.ledgerItem(jobId)],
+    [token, outcome.notStored ? '1' : '0', sent?.fileName ?? '', sent?.bytes ?? '', sent?.sha256 ?? ''],
+  );
 }

@@ -54,7 +54,11 @@ export interface ProgressSample {
 }
 
 /** Every stored sample of each batch, oldest first, in one round trip. */
-export async function readProgressSamples(redis: Redis, keys: KeyNames, batches: readonly string[]): Promise<Map<string, ProgressSample[]>> {
+export async function readProgressSamples(
+  redis: Redis,
+  keys: KeyNames,
+  batches: readonly string[],
+): Promise<Map<string, ProgressSample[]>> {
   const pipeline = redis.pipeline();
   for (const batch of batches) pipeline.zrange(keys.batchProgress(batch), 0, -1);
   const results = (await pipeline.exec()) ?? [];

@@ -18,7 +18,12 @@ type ScriptCommand = (numberOfKeys: number, ...keysThenArgs: Array<string | numb
  * Runs `script` with `keys` and `args`, defining it on the connection first if needed.
  * On a pipeline or MULTI, the command is queued and its result comes with `exec()`.
  */
-export function runScript<T>(redis: Redis | ChainableCommander, script: LedgerScript, keys: string[], args: Array<string | number>): Promise<T> {
+export function runScript<T>(
+  redis: Redis | ChainableCommander,
+  script: LedgerScript,
+  keys: string[],
+  args: Array<string | number>,
+): Promise<T> {
   const commands = redis as unknown as Record<string, ScriptCommand | undefined> & Pick<Redis, 'defineCommand'>;
   // A MULTI cannot define commands: the connection it came from must have defined the script first.
   if (commands[script.name] === undefined) commands.defineCommand(script.name, { lua: script.lua });

@@ -37,16 +37,20 @@ return 1
 };
 
 /** Moves a dead row back to pending with a requeue intent; false when it was not dead. */
-export async function reviveDead(redis: Redis, keys: KeyNames, jobId: string, row: { batch: string; line: number }, now: number): Promise<boolean> {
+export async function reviveDead(
+  redis: Redis,
+  keys: KeyNames,
+  jobId: string,
+  row: { batch: string; line: number },
+  now: number,
+): Promise<boolean> {
   const [metaPrefix, metaSuffix] = splitAround(keys.batchMeta);
-  const revived = await runScript<number>(redis, REVIVE_DEAD_SCRIPT, [keys.ledgerItem(jobId), keys.requeueIntents], [
-    now,
-    metaPrefix,
-    metaSuffix,
-    jobId,
-    row.batch,
-    row.line,
-  ]);
+  const revived = await runScript<number>(
+    redis,
+    REVIVE_DEAD_SCRIPT,
+    [keys.ledgerItem(jobId), keys.requeueIntents],
+    [now, metaPrefix, metaSuffix, jobId, row.batch, row.line],
+  );
   return revived === 1;
 }
 

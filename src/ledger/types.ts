@@ -159,7 +159,11 @@ export interface RequeueIntent {
 export function parseItem(raw: Record<string, string>): LedgerItem | undefined {
   if (!raw.status) return undefined;
   const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
-  const item: LedgerItem = { status: raw.status as ItemStatus, batch: raw.batch ?? '', attempts: num(raw.attempts) ?? 0 };
+  const item: LedgerItem = {
+    status: raw.status as ItemStatus,
+    batch: raw.batch ?? '',
+    attempts: num(raw.attempts) ?? 0,
+  };
   const set = <K extends keyof LedgerItem>(key: K, value: LedgerItem[K] | undefined) => {
     if (value !== undefined) item[key] = value;
   };

@@ -44,17 +44,20 @@ export interface VerificationResult {
 }
 
 /** Records a verification's result and takes the row off the due list. */
-export async function finishVerification(redis: Redis, keys: KeyNames, jobId: string, result: VerificationResult, now: number): Promise<void> {
+export async function finishVerification(
+  redis: Redis,
+  keys: KeyNames,
+  jobId: string,
+  result: VerificationResult,
+  now: number,
+): Promise<void> {
   const [metaPrefix, metaSuffix] = splitAround(keys.batchMeta);
-  await runScript(redis, FINISH_VERIFICATION_SCRIPT, [keys.ledgerItem(jobId), keys.attachmentOwners, keys.verifyDue], [
-    jobId,
-    result.keptId ?? '',
-    result.removed,
-    now,
-    metaPrefix,
-    metaSuffix,
-    result.error ?? '',
-  ]);
+  await runScript(
+    redis,
+    FINISH_VERIFICATION_SCRIPT,
+    [keys.ledgerItem(jobId), keys.attachmentOwners, keys.verifyDue],
+    [jobId, result.keptId ?? '', result.removed, now, metaPrefix, metaSuffix, result.error ?? ''],
+  );
 }
 
 /** A row whose verification is due. */

@@ -25,7 +25,9 @@ function comparableName(name: string): string {
   return name.toLowerCase().replace(/[\s_-]+/g, '');
 }
 
-const FIELD_BY_COMPARABLE_NAME = new Map<string, ManifestField>(MANIFEST_FIELDS.map((field) => [comparableName(field), field]));
+const FIELD_BY_COMPARABLE_NAME = new Map<string, ManifestField>(
+  MANIFEST_FIELDS.map((field) => [comparableName(field), field]),
+);
 
 /**
  * Resolves column names (a CSV header, or an object's keys) to manifest fields.
@@ -73,7 +75,9 @@ function resolveColumnsAnew(names: readonly string[]): ColumnResolution {
     const field = FIELD_BY_COMPARABLE_NAME.get(comparable);
     const earlier = firstByComparableName.get(comparable);
     if (name !== '' && earlier !== undefined) {
-      problems.push(`columns ${quoteValue(earlier)} and ${quoteValue(name)} are the same column${field ? ` (${field})` : ''}`);
+      problems.push(
+        `columns ${quoteValue(earlier)} and ${quoteValue(name)} are the same column${field ? ` (${field})` : ''}`,
+      );
     }
     firstByComparableName.set(comparable, earlier ?? name);
     columns.push({ name, field });
@@ -118,8 +122,13 @@ function editDistance(a: string, b: string, limit: number): number {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, (before[j - 2] as number) + 1);
+      let best = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, (before[j - 2] as number) + 1);
       current.push(best);
     }
     [before, previous] = [previous, current];

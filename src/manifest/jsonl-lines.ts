@@ -23,7 +23,9 @@ export async function* readJsonlLines(chunks: AsyncIterable<Buffer>): AsyncGener
   let oversized = false;
 
   const take = (): JsonlLine => {
-    const result: JsonlLine = oversized ? { line: lineNumber, oversized: true } : { line: lineNumber, oversized: false, text: decodeLine(pieces) };
+    const result: JsonlLine = oversized
+      ? { line: lineNumber, oversized: true }
+      : { line: lineNumber, oversized: false, text: decodeLine(pieces) };
     lineNumber++;
     pieces = [];
     pieceBytes = 0;

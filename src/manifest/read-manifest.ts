@@ -54,7 +54,10 @@ export interface ReadManifestOptions {
  *   `MANIFEST_BAD_HEADER` (CSV), `MANIFEST_MALFORMED` (CSV: after every row before the
  *   problem was yielded). Nothing else is thrown, whatever the file holds.
  */
-export async function* readManifest(filePath: string, options: ReadManifestOptions = {}): AsyncGenerator<ManifestRowResult, void, undefined> {
+export async function* readManifest(
+  filePath: string,
+  options: ReadManifestOptions = {},
+): AsyncGenerator<ManifestRowResult, void, undefined> {
   const baseDir = path.resolve(options.baseDir ?? path.dirname(path.resolve(filePath)));
   const chunks = readFileChunks(filePath);
   try {
@@ -83,7 +86,12 @@ async function* readFileChunks(filePath: string): AsyncGenerator<Buffer, void, u
   try {
     for await (const chunk of fs.createReadStream(filePath)) yield chunk as Buffer;
   } catch (error) {
-    throw new ManifestError({ code: ManifestErrorCode.UNREADABLE, filePath, message: `cannot read the manifest: ${describeReadError(error)}`, cause: error });
+    throw new ManifestError({
+      code: ManifestErrorCode.UNREADABLE,
+      filePath,
+      message: `cannot read the manifest: ${describeReadError(error)}`,
+      cause: error,
+    });
   }
 }
 
@@ -151,7 +159,11 @@ async function* prepend(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerat
   for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
 
-async function* readCsvRows(body: AsyncIterable<Buffer>, filePath: string, baseDir: string): AsyncGenerator<ManifestRowResult> {
+async function* readCsvRows(
+  body: AsyncIterable<Buffer>,
+  filePath: string,
+  baseDir: string,
+): AsyncGenerator<ManifestRowResult> {
   let header: string[] | undefined;
   for await (const record of readCsvRecords(body, filePath)) {
     // Cells a spreadsheet-safe export guarded with a leading ' get it taken off (see report/csv.ts).
@@ -160,14 +172,23 @@ async function* readCsvRows(body: AsyncIterable<Buffer>, filePath: string, baseD
       header = checkHeader({ ...record, fields }, filePath);
     } else if (fields.length !== header.length) {
       // The cells there are, under their columns' names: the report shows what the row holds.
-      const raw = Object.fromEntries(fields.slice(0, header.length).map((value, i) => [(header as string[])[i]?.trim() ?? '', value]));
-      yield { ok: false, rejection: { line: record.line, reason: fieldCountProblem(fields.length, header.length), raw } };
+      const raw = Object.fromEntries(
+        fields.slice(0, header.length).map((value, i) => [(header as string[])[i]?.trim() ?? '', value]),
+      );
+      yield {
+        ok: false,
+        rejection: { line: record.line, reason: fieldCountProblem(fields.length, header.length), raw },
+      };
     } else {
       yield validateRow(toRawRow(header, fields), record.line, baseDir);
     }
   }
   if (header === undefined) {
-    throw new ManifestError({ code: ManifestErrorCode.BAD_HEADER, filePath, message: 'the manifest is empty: a CSV manifest starts with a header row' });
+    throw new ManifestError({
+      code: ManifestErrorCode.BAD_HEADER,
+      filePath,
+      message: 'the manifest is empty: a CSV manifest starts with a header row',
+    });
   }
 }
 
@@ -191,13 +212,16 @@ function checkHeader(record: CsvRecord, filePath: string): string[] {
     };
     if (!fields.has('module')) problems.push(`no module column${meant('module')}`);
     if (!fields.has('record_id')) problems.push(`no record_id column${meant('record_id')}`);
-    if (!fields.has('file') && !fields.has('link_url')) problems.push(`no file or link_url column${meant('file') || meant('link_url')}`);
+    if (!fields.has('file') && !fields.has('link_url'))
+      problems.push(`no file or link_url column${meant('file') || meant('link_url')}`);
   }
   if (problems.length === 0) return names;
 
   const shown = names.slice(0, 20).map(quoteValue).join(', ') + (names.length > 20 ? ', …' : '');
   const singleColumnHint =
-    names.length === 1 && /[;\t|]/.test(names[0] as string) ? ' (one column only: are the columns separated by something other than commas?)' : '';
+    names.length === 1 && /[;\t|]/.test(names[0] as string)
+      ? ' (one column only: are the columns separated by something other than commas?)'
+      : '';
   throw new ManifestError({
     code: ManifestErrorCode.BAD_HEADER,
     filePath,
@@ -225,7 +249,13 @@ function toRawRow(header: readonly string[], fields: readonly string[]): Record<
 async function* readJsonlRows(body: AsyncIterable<Buffer>, baseDir: string): AsyncGenerator<ManifestRowResult> {
   for await (const line of readJsonlLines(body)) {
     if (line.oversized) {
-      yield { ok: false, rejection: { line: line.line, reason: `the line is larger than ${MANIFEST_LIMITS.maxRowBytes / 1024 / 1024} MiB` } };
+      yield {
+        ok: false,
+        rejection: {
+          line: line.line,
+          reason: `the line is larger than ${MANIFEST_LIMITS.maxRowBytes / 1024 / 1024} MiB`,
+        },
+      };
     } else if (line.text.trim() !== '') {
       yield parseJsonlRow(line.text, line.line, baseDir);
     }

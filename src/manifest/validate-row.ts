@@ -93,7 +93,12 @@ class Invalid {
 export function validateRow(raw: Record<string, unknown>, line: number, baseDir: string): ManifestRowResult {
   const reject = (field: string | undefined, reason: string): ManifestRowResult => ({
     ok: false,
-    rejection: { line, ...(field === undefined ? {} : { field }), reason, ...(isRecord(raw) ? { raw: writtenFields(raw) } : {}) },
+    rejection: {
+      line,
+      ...(field === undefined ? {} : { field }),
+      reason,
+      ...(isRecord(raw) ? { raw: writtenFields(raw) } : {}),
+    },
   });
 
   // Library callers are not type-checked, and a JSONL line can hold any JSON value.
@@ -104,7 +109,10 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
   const keys = Object.keys(raw);
   // Checked before anything else looks at the keys: 70,000 of them must cost nothing but this refusal.
   if (keys.length > MANIFEST_LIMITS.maxPassThroughColumns + MANIFEST_FIELDS.length) {
-    return reject(undefined, `has ${keys.length} columns; a row may carry at most ${MANIFEST_LIMITS.maxPassThroughColumns} pass-through columns`);
+    return reject(
+      undefined,
+      `has ${keys.length} columns; a row may carry at most ${MANIFEST_LIMITS.maxPassThroughColumns} pass-through columns`,
+    );
   }
   const { columns, problems } = resolveColumns(keys);
   if (problems.length > 0) return reject(undefined, problems.join('; '));
@@ -127,7 +135,10 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
   const module = known.module;
   if (module === undefined) return reject('module', 'is required');
   if (!MODULE_NAME.test(module)) {
-    return reject('module', `${quoteValue(module)} is not a module API name (letters, digits and _, starting with a letter)`);
+    return reject(
+      'module',
+      `${quoteValue(module)} is not a module API name (letters, digits and _, starting with a letter)`,
+    );
   }
 
   const recordId = known.record_id;
@@ -137,7 +148,8 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
   const file = known.file;
   const linkUrl = known.link_url;
   if (file === undefined && linkUrl === undefined) return reject('file', 'is required (or link_url, to attach a link)');
-  if (file !== undefined && linkUrl !== undefined) return reject('link_url', 'cannot be given with file: give exactly one of them');
+  if (file !== undefined && linkUrl !== undefined)
+    return reject('link_url', 'cannot be given with file: give exactly one of them');
 
   let resolvedFile: string | undefined;
   if (file !== undefined) {
@@ -156,11 +168,17 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
   }
 
   if (extra.length > MANIFEST_LIMITS.maxPassThroughColumns) {
-    return reject(undefined, `has ${extra.length} pass-through columns; at most ${MANIFEST_LIMITS.maxPassThroughColumns}`);
+    return reject(
+      undefined,
+      `has ${extra.length} pass-through columns; at most ${MANIFEST_LIMITS.maxPassThroughColumns}`,
+    );
   }
   const extraBytes = extra.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0);
   if (extraBytes > MANIFEST_LIMITS.maxPassThroughBytes) {
-    return reject(undefined, `its pass-through columns hold ${extraBytes} bytes; at most ${MANIFEST_LIMITS.maxPassThroughBytes}`);
+    return reject(
+      undefined,
+      `its pass-through columns hold ${extraBytes} bytes; at most ${MANIFEST_LIMITS.maxPassThroughBytes}`,
+    );
   }
   // fromEntries defines own properties, so a `__proto__` column is just a column.
   const row: ManifestRow = { line, module, recordId, extra: Object.fromEntries(extra) };
@@ -187,12 +205,23 @@ function writtenFields(raw: Record<string, unknown>): Record<string, string> {
   const fields: Array<[string, string]> = [];
   let characters = 0;
   for (const key in raw) {
-    if (fields.length >= MANIFEST_LIMITS.maxPassThroughColumns + MANIFEST_FIELDS.length || characters >= MANIFEST_LIMITS.maxPassThroughBytes) break;
+    if (
+      fields.length >= MANIFEST_LIMITS.maxPassThroughColumns + MANIFEST_FIELDS.length ||
+      characters >= MANIFEST_LIMITS.maxPassThroughBytes
+    )
+      break;
     const value = raw[key];
     if (value === undefined || value === null) continue;
     const text =
-      typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : `(${describeType(value)})`;
-    const kept = text.length > WRITTEN_FIELD_MAX_CHARACTERS ? `${text.slice(0, WRITTEN_FIELD_MAX_CHARACTERS)}… (cut: ${text.length} characters)` : text;
+      typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+          ? String(value)
+          : `(${describeType(value)})`;
+    const kept =
+      text.length > WRITTEN_FIELD_MAX_CHARACTERS
+        ? `${text.slice(0, WRITTEN_FIELD_MAX_CHARACTERS)}… (cut: ${text.length} characters)`
+        : text;
     characters += kept.length;
     fields.push([key.trim(), kept]);
   }
@@ -208,7 +237,9 @@ function readText(value: unknown): string | undefined | Invalid {
   } else if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return String(value);
     if (Number.isInteger(value)) {
-      return new Invalid(`${value} is too large for a JSON number to hold exactly (its digits may already be wrong): write it as a string`);
+      return new Invalid(
+        `${value} is too large for a JSON number to hold exactly (its digits may already be wrong): write it as a string`,
+      );
     }
     return new Invalid(`must be text or a whole number, got ${value}`);
   } else if (typeof value === 'bigint') {
@@ -217,11 +248,16 @@ function readText(value: unknown): string | undefined | Invalid {
     return new Invalid(`must be text, got ${describeType(value)}`);
   }
   // A UTF-16 code unit is at most 3 UTF-8 bytes: count bytes only when the limit is in reach.
-  if (text.length > MANIFEST_LIMITS.maxFieldBytes / 3 && Buffer.byteLength(text, 'utf8') > MANIFEST_LIMITS.maxFieldBytes) {
+  if (
+    text.length > MANIFEST_LIMITS.maxFieldBytes / 3 &&
+    Buffer.byteLength(text, 'utf8') > MANIFEST_LIMITS.maxFieldBytes
+  ) {
     return new Invalid(`is larger than ${MANIFEST_LIMITS.maxFieldBytes / 1024} KiB`);
   }
   if (text.includes('\uFFFD')) {
-    return new Invalid(`is not valid UTF-8 (it holds U+FFFD, the mark of undecodable bytes): save the manifest as UTF-8`);
+    return new Invalid(
+      `is not valid UTF-8 (it holds U+FFFD, the mark of undecodable bytes): save the manifest as UTF-8`,
+    );
   }
   return text;
 }
@@ -243,7 +279,8 @@ function recordIdProblem(recordId: string): string {
 /** An http(s) URL as written, an absolute path, or why the value is neither. */
 function resolveFile(file: string, baseDir: string): string | Invalid {
   if (/^https?:/i.test(file)) {
-    if (!/^https?:\/\//i.test(file)) return new Invalid(`${quoteValue(file)} is not a URL: write it as http(s)://host/path`);
+    if (!/^https?:\/\//i.test(file))
+      return new Invalid(`${quoteValue(file)} is not a URL: write it as http(s)://host/path`);
     const problem = httpUrlProblem(file);
     return problem === undefined ? file : new Invalid(problem);
   }
@@ -291,7 +328,8 @@ function titleProblem(title: string): string | undefined {
   const control = CONTROL_CHARACTER.exec(title);
   if (control) return `contains ${describeCharacter(control[0])}: a title is one line of text`;
   const invisible = INVISIBLE_FORMAT_CHARACTER.exec(title);
-  if (invisible) return `contains ${describeCharacter(invisible[0])}, an invisible character that can disguise what the title says`;
+  if (invisible)
+    return `contains ${describeCharacter(invisible[0])}, an invisible character that can disguise what the title says`;
   return undefined;
 }
 

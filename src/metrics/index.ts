@@ -11,7 +11,13 @@
  * const server = await startMetricsServer({ port: 9464, registry });
  */
 export { createMetricsRegistry } from './metrics-registry.js';
-export { createMetricsHandler, METRICS_PATH, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
+export {
+  createMetricsHandler,
+  METRICS_PATH,
+  startMetricsServer,
+  type MetricsServer,
+  type MetricsServerOptions,
+} from './metrics-server.js';
 export { createQueueMetrics } from './queue-metrics.js';
 export { startQueueMetricsEndpoint } from './queue-metrics-endpoint.js';
 export { createUploadMetrics, type UploadMetrics, type UploadMetricsHooks } from './upload-metrics.js';

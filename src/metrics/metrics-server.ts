@@ -61,7 +61,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://metrics.invalid').pathname;
     if (path === METRICS_PATH) serveMetrics(request, response);
-    else response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics are at ${METRICS_PATH}\n`);
+    else
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics are at ${METRICS_PATH}\n`);
   });
   // Prometheus keeps its scrape connection alive: close() ends it rather than wait for it.
   const listening = await listen(server, options.port, host);

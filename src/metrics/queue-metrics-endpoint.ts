@@ -9,7 +9,11 @@ import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { createQueueMetrics } from './queue-metrics.js';
 
 /** Serves the queue's gauges at `http://host:port/metrics`. `close()` is idempotent. */
-export async function startQueueMetricsEndpoint(options: { config: Config; port: number; host: string }): Promise<MetricsServer> {
+export async function startQueueMetricsEndpoint(options: {
+  config: Config;
+  port: number;
+  host: string;
+}): Promise<MetricsServer> {
   const uploadQueue = await UploadQueue.open(options.config);
   const registry = createMetricsRegistry();
   createQueueMetrics(uploadQueue, registry);

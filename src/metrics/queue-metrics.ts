@@ -30,7 +30,10 @@ export function createQueueMetrics(uploadQueue: UploadQueue, registry: Registry)
   // Prometheus collects every metric of a scrape at once: the gauges share one read of Redis.
   const readOncePerScrape = sharedWhilePending(async (): Promise<QueueSnapshot | undefined> => {
     try {
-      const [counts, paused] = await Promise.all([uploadQueue.queue.getJobCounts(...QUEUE_STATES), uploadQueue.queue.isPaused()]);
+      const [counts, paused] = await Promise.all([
+        uploadQueue.queue.getJobCounts(...QUEUE_STATES),
+        uploadQueue.queue.isPaused(),
+      ]);
       return { counts: counts as QueueSnapshot['counts'], paused };
     } catch {
       return undefined;

@@ -16,7 +16,9 @@ import type { UploadWorkerOptions } from '../queue/upload-worker.js';
 const UPLOAD_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 
 /** The hooks {@link createUploadMetrics} gives to `startUploadWorker`. */
-export type UploadMetricsHooks = Required<Pick<UploadWorkerOptions, 'onOutcome' | 'onTokenRefresh' | 'onTokenRefreshFailed'>>;
+export type UploadMetricsHooks = Required<
+  Pick<UploadWorkerOptions, 'onOutcome' | 'onTokenRefresh' | 'onTokenRefreshFailed'>
+>;
 
 /** A worker's upload metrics. */
 export interface UploadMetrics {

@@ -85,7 +85,16 @@ return { limit, stuck }
 `;
 
 type AdaptRedis = Redis & {
-  zohoAttachAdaptConcurrency(state: string, meta: string, event: string, max: number, now: number, roundMs: number, firstProbe: number, maxProbe: number): Promise<[number, number]>;
+  zohoAttachAdaptConcurrency(
+    state: string,
+    meta: string,
+    event: string,
+    max: number,
+    now: number,
+    roundMs: number,
+    firstProbe: number,
+    maxProbe: number,
+  ): Promise<[number, number]>;
 };
 
 /** The shared concurrency limit (see the file comment). */
@@ -137,6 +146,15 @@ export class AdaptiveConcurrency {
 
   private adapt(event: 'init' | 'success' | 'limited'): Promise<[number, number]> {
     const { roundMs, firstProbeWindows, maxProbeWindows } = this.options;
-    return this.redis.zohoAttachAdaptConcurrency(this.keys.adaptiveConcurrency, this.keys.queueMeta, event, this.max, this.now(), roundMs, firstProbeWindows, maxProbeWindows);
+    return this.redis.zohoAttachAdaptConcurrency(
+      this.keys.adaptiveConcurrency,
+      this.keys.queueMeta,
+      event,
+      this.max,
+      this.now(),
+      roundMs,
+      firstProbeWindows,
+      maxProbeWindows,
+    );
   }
 }

@@ -18,7 +18,14 @@ import { redactUrl, safeErrorMessage, scrubError } from '../shared/redact.js';
  * makes commands wait through a Redis outage instead of failing, which BullMQ workers require.
  */
 export function createWorkerConnection(target: RedisTarget, connectionName?: string): Redis {
-  return scrubbing(connect(target, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...named(connectionName) }));
+  return scrubbing(
+    connect(target, {
+      maxRetriesPerRequest: null,
+      enableReadyCheck: true,
+      lazyConnect: false,
+      ...named(connectionName),
+    }),
+  );
 }
 
 /**
@@ -26,7 +33,14 @@ export function createWorkerConnection(target: RedisTarget, connectionName?: str
  * queue, a Redis outage fails fast with an error instead of piling commands up in memory.
  */
 export function createProducerConnection(target: RedisTarget, connectionName?: string): Redis {
-  return scrubbing(connect(target, { maxRetriesPerRequest: 3, enableOfflineQueue: false, lazyConnect: true, ...named(connectionName) }));
+  return scrubbing(
+    connect(target, {
+      maxRetriesPerRequest: 3,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      ...named(connectionName),
+    }),
+  );
 }
 
 /**
@@ -35,7 +49,13 @@ export function createProducerConnection(target: RedisTarget, connectionName?: s
  */
 export function createProbeConnection(target: RedisTarget, connectTimeoutMs: number): Redis {
   return scrubbing(
-    connect(target, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: connectTimeoutMs, retryStrategy: () => null }),
+    connect(target, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: connectTimeoutMs,
+      retryStrategy: () => null,
+    }),
   );
 }
 
@@ -52,7 +72,9 @@ function connect(target: RedisTarget, options: RedisOptions): Redis {
       ...(options.retryStrategy ? { clusterRetryStrategy: () => null } : {}),
       redisOptions: { ...credentialsOf(target.url), ...nodeOptions, ...(tls ? { tls } : {}) },
       // Nodes announce the addresses they were started with: TLS must check the name given here.
-      ...(tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
+      ...(tls
+        ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) }
+        : {}),
     });
     // Every key of the tool starts with the queue name, a {hash tag} on a cluster (config.ts), so
     // every command, pipeline and script touches one slot on one node: the rest of the code can
@@ -84,7 +106,8 @@ function tlsOptions(target: RedisTarget): TlsOptions | undefined {
 /** User, password and database from a Redis URL (`redis://user:pass@host/2`, or `?password=`), for a cluster's or Sentinel's nodes. */
 function credentialsOf(url: string): Pick<RedisOptions, 'username' | 'password' | 'db'> {
   const parsed = new URL(url);
-  const password = parsed.password !== '' ? decodeURIComponent(parsed.password) : (parsed.searchParams.get('password') ?? undefined);
+  const password =
+    parsed.password !== '' ? decodeURIComponent(parsed.password) : (parsed.searchParams.get('password') ?? undefined);
   const db = Number(parsed.pathname.replace(/^\//, '') || 0);
   return {
     ...(parsed.username !== '' ? { username: decodeURIComponent(parsed.username) } : {}),
@@ -125,7 +148,11 @@ export async function connectOrExplain(redis: Redis, target: RedisTarget): Promi
     } catch (error) {
       redis.disconnect();
       const cause = scrubError(lastError ?? error);
-      throw new ZohoAttachError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactUrl(redisUrl)}: ${safeErrorMessage(cause).replace(/\.$/, '')}. Set REDIS_URL.`, { cause });
+      throw new ZohoAttachError(
+        'REDIS_UNREACHABLE',
+        `cannot reach Redis at ${redactUrl(redisUrl)}: ${safeErrorMessage(cause).replace(/\.$/, '')}. Set REDIS_URL.`,
+        { cause },
+      );
     } finally {
       redis.off('error', remember);
     }

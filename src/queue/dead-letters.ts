@@ -88,7 +88,10 @@ const EXPORT_REASON_COLUMNS = ['dlq_error_code', 'dlq_error_message'];
 const PAGE = 500;
 
 /** Every dead letter matching the filter, streamed page by page. */
-export async function* iterateDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): AsyncGenerator<DeadLetter> {
+export async function* iterateDeadLetters(
+  uploadQueue: UploadQueue,
+  filter: DeadLetterFilter = {},
+): AsyncGenerator<DeadLetter> {
   // Pages are read from the end so removing the jobs already seen (retry, purge) cannot skip any.
   const total = await uploadQueue.queue.getFailedCount();
   for (let end = total - 1; end >= 0; end -= PAGE) {
@@ -101,19 +104,35 @@ export async function* iterateDeadLetters(uploadQueue: UploadQueue, filter: Dead
       const letter = toDeadLetter(job, items[i]);
       if (filter.batch !== undefined && letter.batch !== filter.batch) continue;
       if (filter.code !== undefined && letter.code !== filter.code) continue;
-      if (filter.group !== undefined && deadLetterGroupId(letter.code, deadLetterSignature(letter.message, letter.location)) !== filter.group) continue;
+      if (
+        filter.group !== undefined &&
+        deadLetterGroupId(letter.code, deadLetterSignature(letter.message, letter.location)) !== filter.group
+      )
+        continue;
       yield letter;
     }
   }
 }
 
 /** Dead letters grouped by code and message signature, largest group first. */
-export async function groupDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter = {}): Promise<DeadLetterGroup[]> {
-  const groups = new Map<string, { code: string; signature: string; count: number; messages: Map<string, number>; sample: DeadLetter }>();
+export async function groupDeadLetters(
+  uploadQueue: UploadQueue,
+  filter: DeadLetterFilter = {},
+): Promise<DeadLetterGroup[]> {
+  const groups = new Map<
+    string,
+    { code: string; signature: string; count: number; messages: Map<string, number>; sample: DeadLetter }
+  >();
   for await (const letter of iterateDeadLetters(uploadQueue, filter)) {
     const signature = deadLetterSignature(letter.message, letter.location);
     const id = deadLetterGroupId(letter.code, signature);
-    const group = groups.get(id) ?? { code: letter.code, signature, count: 0, messages: new Map<string, number>(), sample: letter };
+    const group = groups.get(id) ?? {
+      code: letter.code,
+      signature,
+      count: 0,
+      messages: new Map<string, number>(),
+      sample: letter,
+    };
     group.count++;
     group.messages.set(letter.message, (group.messages.get(letter.message) ?? 0) + 1);
     groups.set(id, group);
@@ -172,7 +191,11 @@ export async function purgeDeadLetters(uploadQueue: UploadQueue, filter: DeadLet
  * then `dlq_error_code`, `dlq_error_message` and the batches' pass-through columns — ready to
  * fix and enqueue again. Returns how many rows it wrote.
  */
-export async function exportDeadLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter, out: NodeJS.WritableStream): Promise<number> {
+export async function exportDeadLetters(
+  uploadQueue: UploadQueue,
+  filter: DeadLetterFilter,
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const { ledger } = uploadQueue;
   // The columns must be known before the first line: take them from the batches involved.
   const batches = filter.batch === undefined ? await ledger.listBatches() : [filter.batch];
@@ -181,7 +204,8 @@ export async function exportDeadLetters(uploadQueue: UploadQueue, filter: DeadLe
   const extras = [...new Set((await Promise.all(batches.map((b) => ledger.extraColumns(b)))).flat())]
     .filter((column) => !EXPORT_REASON_COLUMNS.includes(column))
     .sort();
-  const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
+  const write = (line: string) =>
+    out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve));
   await write(csvLine(['module', 'record_id', 'file', 'link_url', 'title', ...EXPORT_REASON_COLUMNS, ...extras]));
   let count = 0;
   for await (const letter of iterateDeadLetters(uploadQueue, filter)) {

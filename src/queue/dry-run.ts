@@ -19,7 +19,10 @@ export interface DryRunSummary {
 }
 
 /** Checks every entry and its source; enqueues nothing. */
-export async function dryRunEntries(entries: AsyncIterable<ManifestEntry> | Iterable<ManifestEntry>, checks: RowCheckOptions): Promise<DryRunSummary> {
+export async function dryRunEntries(
+  entries: AsyncIterable<ManifestEntry> | Iterable<ManifestEntry>,
+  checks: RowCheckOptions,
+): Promise<DryRunSummary> {
   const summary: DryRunSummary = { rows: 0, ok: 0, rejections: [], warnings: [] };
   for await (const entry of checkRows(entries, checks, summary.warnings)) {
     summary.rows++;

@@ -89,14 +89,20 @@ const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Throws a clear error when `batch` cannot be a batch name. */
 export function assertBatchName(batch: string): void {
   if (!BATCH_NAME.test(batch)) {
-    throw new ZohoAttachError('INVALID_BATCH', `--batch "${batch}": use 1-128 letters, digits, _ . - (starting with a letter or digit)`);
+    throw new ZohoAttachError(
+      'INVALID_BATCH',
+      `--batch "${batch}": use 1-128 letters, digits, _ . - (starting with a letter or digit)`,
+    );
   }
 }
 
 /** The default batch name for a manifest: its file name without the extension. */
 export function batchNameFor(manifestPath: string): string {
   const base = path.basename(manifestPath).replace(/\.(csv|jsonl|ndjson|json|txt)$/i, '');
-  const cleaned = base.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const cleaned = base
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
   return cleaned.length > 0 ? cleaned : 'batch';
 }
 
@@ -143,7 +149,9 @@ export async function enqueueRows(
     rows = [];
     rejections = [];
     await previous;
-    previous = enqueueChunk(uploadQueue, chunk.rows, chunk.rejections, options, summary).then(() => options.onProgress?.(summary));
+    previous = enqueueChunk(uploadQueue, chunk.rows, chunk.rejections, options, summary).then(() =>
+      options.onProgress?.(summary),
+    );
     // Awaited by the next flush or at the end; until then a failure must not count as unhandled.
     previous.catch(() => undefined);
   };
@@ -181,7 +189,10 @@ async function enqueueChunk(
   const { batch } = options;
 
   if (rejections.length > 0) {
-    await ledger.recordRejections(batch, rejections.map((r) => ({ line: r.line, rejection: storedRejection(r) })));
+    await ledger.recordRejections(
+      batch,
+      rejections.map((r) => ({ line: r.line, rejection: storedRejection(r) })),
+    );
     summary.rejected += rejections.length;
     for (const r of rejections) if (summary.rejections.length < REJECTIONS_IN_SUMMARY) summary.rejections.push(r);
   }
@@ -200,7 +211,11 @@ async function enqueueChunk(
     return { jobId: uploadJobId(data), data, row };
   });
 
-  const outcomes = await ledger.claim(batch, jobs.map((j) => ({ jobId: j.jobId, line: j.row.line })), options.mode ?? 'normal');
+  const outcomes = await ledger.claim(
+    batch,
+    jobs.map((j) => ({ jobId: j.jobId, line: j.row.line })),
+    options.mode ?? 'normal',
+  );
   const toAdd: typeof jobs = [];
   const requeued: string[] = [];
   for (const [i, job] of jobs.entries()) {
@@ -226,8 +241,15 @@ async function enqueueChunk(
   }
   // Sent back to back (one round trip): a row recorded whose job failed to be added reads as pending, and enqueueing again adds it.
   await Promise.all([
-    toAdd.length > 0 ? queue.addBulk(toAdd.map((j) => ({ name: UPLOAD_JOB_NAME, data: j.data, opts: { ...jobOptions, jobId: j.jobId } }))) : undefined,
-    ledger.recordRows(batch, jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) }))),
+    toAdd.length > 0
+      ? queue.addBulk(
+          toAdd.map((j) => ({ name: UPLOAD_JOB_NAME, data: j.data, opts: { ...jobOptions, jobId: j.jobId } })),
+        )
+      : undefined,
+    ledger.recordRows(
+      batch,
+      jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) })),
+    ),
   ]);
   // Only now is each requeue finished: killed before this line, the intent stays and the next enqueue or worker finishes it.
   await ledger.clearRequeueIntents(requeued);

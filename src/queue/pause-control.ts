@@ -40,7 +40,11 @@ export class PauseControl {
 
   /** Pauses by hand (no error behind it). */
   async pauseByOperator(): Promise<void> {
-    await this.pause({ code: OPERATOR_PAUSE_CODE, message: 'paused by an operator', hint: 'nothing to fix: resume when ready' });
+    await this.pause({
+      code: OPERATOR_PAUSE_CODE,
+      message: 'paused by an operator',
+      hint: 'nothing to fix: resume when ready',
+    });
   }
 
   /**

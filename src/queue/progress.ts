@@ -80,12 +80,21 @@ class CountersOverTime {
     const next = after === -1 ? undefined : this.points[after];
     if (next === undefined || next.at === last.at) return { at, done: last.done, bytes: last.bytes };
     const share = (at - last.at) / (next.at - last.at);
-    return { at, done: last.done + share * (next.done - last.done), bytes: last.bytes + share * (next.bytes - last.bytes) };
+    return {
+      at,
+      done: last.done + share * (next.done - last.done),
+      bytes: last.bytes + share * (next.bytes - last.bytes),
+    };
   }
 }
 
 /** A batch's progress from its counters and stored samples. */
-export function batchProgress(meta: BatchMeta, samples: readonly ProgressSample[], now: number, windowMs = RATE_WINDOW_MS): BatchProgress {
+export function batchProgress(
+  meta: BatchMeta,
+  samples: readonly ProgressSample[],
+  now: number,
+  windowMs = RATE_WINDOW_MS,
+): BatchProgress {
   const counters = new CountersOverTime(samples, now);
   // The window reaches back `windowMs`, or to the first finish when that is more recent.
   const from = Math.max(now - windowMs, counters.start ?? now);
@@ -111,7 +120,11 @@ export function batchProgress(meta: BatchMeta, samples: readonly ProgressSample[
 }
 
 /** Every batch's progress, read from the ledger's samples in one round trip. */
-export async function readProgress(uploadQueue: UploadQueue, batches: readonly BatchMeta[], now = Date.now()): Promise<BatchProgress[]> {
+export async function readProgress(
+  uploadQueue: UploadQueue,
+  batches: readonly BatchMeta[],
+  now = Date.now(),
+): Promise<BatchProgress[]> {
   const samples = await uploadQueue.ledger.progressSamples(batches.map((b) => b.name));
   return batches.map((meta) => batchProgress(meta, samples.get(meta.name) ?? [], now));
 }
@@ -140,7 +153,11 @@ export function rateHistory(samplesByBatch: ReadonlyMap<string, readonly Progres
   for (let i = 1; i <= HISTORY_POINTS; i++) {
     const current = total(start + i * step);
     const seconds = step / 1000;
-    points.push({ at: current.at, uploadsPerSecond: (current.done - previous.done) / seconds, bytesPerSecond: (current.bytes - previous.bytes) / seconds });
+    points.push({
+      at: current.at,
+      uploadsPerSecond: (current.done - previous.done) / seconds,
+      bytesPerSecond: (current.bytes - previous.bytes) / seconds,
+    });
     previous = current;
   }
   return points;

@@ -66,7 +66,13 @@ return pause
 `;
 
 type RateControlRedis = Redis & {
-  rateControlOnRateLimited(streakKey: string, now: number, firstPauseMs: number, maxPauseMs: number, ttlMs: number): Promise<number>;
+  rateControlOnRateLimited(
+    streakKey: string,
+    now: number,
+    firstPauseMs: number,
+    maxPauseMs: number,
+    ttlMs: number,
+  ): Promise<number>;
 };
 
 /** Shared state for slowing down on 429s and low credits. */
@@ -100,17 +106,28 @@ export class RateControl {
    */
   async onRateLimited(creditsRemaining: number | undefined): Promise<number> {
     await this.recordCredits(creditsRemaining);
-    if (creditsRemaining !== undefined && creditsRemaining <= EXHAUSTED_CREDITS) return this.options.creditsExhaustedPauseMs;
+    if (creditsRemaining !== undefined && creditsRemaining <= EXHAUSTED_CREDITS)
+      return this.options.creditsExhaustedPauseMs;
     const { stuck } = await this.concurrency.onRateLimited();
     if (!stuck) return 0;
     const { firstPauseMs, maxPauseMs } = this.options;
-    return this.redis.rateControlOnRateLimited(this.keys.rateLimitStreak, this.now(), firstPauseMs, maxPauseMs, maxPauseMs * 2);
+    return this.redis.rateControlOnRateLimited(
+      this.keys.rateLimitStreak,
+      this.now(),
+      firstPauseMs,
+      maxPauseMs,
+      maxPauseMs * 2,
+    );
   }
 
   /** Records a success (the limit may grow); returns a pause (ms) when credits run low, else 0. */
   async onSuccess(creditsRemaining: number | undefined): Promise<number> {
     // A success ends a 429 streak; most of the time there is none, and DEL of a missing key is cheap.
-    await Promise.all([this.redis.del(this.keys.rateLimitStreak), this.concurrency.onSuccess(), this.recordCredits(creditsRemaining)]);
+    await Promise.all([
+      this.redis.del(this.keys.rateLimitStreak),
+      this.concurrency.onSuccess(),
+      this.recordCredits(creditsRemaining),
+    ]);
     return this.lowCreditsPause(creditsRemaining);
   }
 

@@ -30,7 +30,10 @@ export interface RecoveryResult {
 }
 
 /** Finishes interrupted requeues and re-adds lost verify jobs. */
-export async function recoverUnfinishedWork(uploadQueue: UploadQueue, options: RecoveryOptions = {}): Promise<RecoveryResult> {
+export async function recoverUnfinishedWork(
+  uploadQueue: UploadQueue,
+  options: RecoveryOptions = {},
+): Promise<RecoveryResult> {
   const now = options.now ?? Date.now;
   const graceMs = options.graceMs ?? 10_000;
   const { ledger, queue } = uploadQueue;
@@ -46,7 +49,10 @@ export async function recoverUnfinishedWork(uploadQueue: UploadQueue, options: R
         await queue.add(UPLOAD_JOB_NAME, data, { ...uploadQueue.jobOptions, jobId: intent.jobId });
         result.requeued++;
       } else {
-        options.logger?.error({ jobId: intent.jobId, batch: intent.batch, line: intent.line }, 'a requeued row has no stored row to rebuild its job from: enqueue its manifest again');
+        options.logger?.error(
+          { jobId: intent.jobId, batch: intent.batch, line: intent.line },
+          'a requeued row has no stored row to rebuild its job from: enqueue its manifest again',
+        );
       }
     }
     await ledger.clearRequeueIntents([intent.jobId]);
@@ -62,11 +68,16 @@ export async function recoverUnfinishedWork(uploadQueue: UploadQueue, options: R
     await uploadQueue.scheduleVerification(due.row as UploadJobData, due.jobId, due.dueAt);
     result.verifications++;
   }
-  if (result.requeued + result.verifications > 0) options.logger?.warn(result, 'finished work that an interrupted run left undone');
+  if (result.requeued + result.verifications > 0)
+    options.logger?.warn(result, 'finished work that an interrupted run left undone');
   return result;
 }
 
-async function storedJobData(uploadQueue: UploadQueue, batch: string, line: number): Promise<UploadJobData | undefined> {
+async function storedJobData(
+  uploadQueue: UploadQueue,
+  batch: string,
+  line: number,
+): Promise<UploadJobData | undefined> {
   const row = await uploadQueue.ledger.getRow(batch, line);
   return row ? jobDataFromStoredRow(batch, line, row) : undefined;
 }

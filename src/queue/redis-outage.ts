@@ -44,11 +44,17 @@ export class RedisOutageReporter {
     if (this.downSince === undefined) {
       this.downSince = at;
       this.lastReported = at;
-      this.logger.error({ redis: this.maskedUrl, cause }, `Redis unreachable at ${this.maskedUrl}: ${cause}. Retrying; uploads wait until it answers.`);
+      this.logger.error(
+        { redis: this.maskedUrl, cause },
+        `Redis unreachable at ${this.maskedUrl}: ${cause}. Retrying; uploads wait until it answers.`,
+      );
     } else if (at - this.lastReported >= this.reminderMs) {
       this.lastReported = at;
       const seconds = Math.round((at - this.downSince) / 1000);
-      this.logger.warn({ redis: this.maskedUrl, cause, downForSeconds: seconds }, `Redis still unreachable at ${this.maskedUrl} (for ${seconds} s): ${cause}`);
+      this.logger.warn(
+        { redis: this.maskedUrl, cause, downForSeconds: seconds },
+        `Redis still unreachable at ${this.maskedUrl} (for ${seconds} s): ${cause}`,
+      );
     }
   }
 
@@ -57,6 +63,9 @@ export class RedisOutageReporter {
     if (this.downSince === undefined) return;
     const seconds = Math.round((this.now() - this.downSince) / 1000);
     this.downSince = undefined;
-    this.logger.info({ redis: this.maskedUrl, downForSeconds: seconds }, `Redis reachable again at ${this.maskedUrl} after ${seconds} s`);
+    this.logger.info(
+      { redis: this.maskedUrl, downForSeconds: seconds },
+      `Redis reachable again at ${this.maskedUrl} after ${seconds} s`,
+    );
   }
 }

@@ -75,10 +75,16 @@ async function checkSource(row: ManifestRow, options: SourceCheckOptions): Promi
   if (target.kind === 'link') return { ok: true, row };
   const raw = writtenRow(row);
   try {
-    const info = await inspectSource(target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url }, options.limits);
+    const info = await inspectSource(
+      target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url },
+      options.limits,
+    );
     if (info.size === 0 && !options.allowEmpty) {
       const what = target.kind === 'file' ? target.path : 'the download';
-      throw new SourceError(SourceErrorCode.EMPTY, `${what} is empty (0 bytes): Zoho would store an empty attachment. Fix the source, or enqueue with --allow-empty if empty files are meant`);
+      throw new SourceError(
+        SourceErrorCode.EMPTY,
+        `${what} is empty (0 bytes): Zoho would store an empty attachment. Fix the source, or enqueue with --allow-empty if empty files are meant`,
+      );
     }
     return { ok: true, row };
   } catch (error) {

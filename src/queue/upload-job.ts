@@ -47,8 +47,19 @@ export interface UploadJobResult {
  * enqueueing the same row again, in any batch, finds the same job and ledger entry.
  * The batch and line are deliberately not part of it.
  */
-export function uploadJobId(row: { module: string; recordId: string; target: UploadTarget; title?: string | undefined }): string {
-  const identity = JSON.stringify([row.module, row.recordId, row.target.kind, targetLocation(row.target), row.title ?? '']);
+export function uploadJobId(row: {
+  module: string;
+  recordId: string;
+  target: UploadTarget;
+  title?: string | undefined;
+}): string {
+  const identity = JSON.stringify([
+    row.module,
+    row.recordId,
+    row.target.kind,
+    targetLocation(row.target),
+    row.title ?? '',
+  ]);
   return `u-${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
 }
 

@@ -32,7 +32,10 @@ export { postingLeaseTiming, type PostingLeaseTiming } from '../upload/lease-kee
 
 /** What the processor needs; the worker wires the real ones, tests may wire their own. */
 export interface UploadProcessorDeps {
-  client: Pick<ZohoClient, 'uploadFile' | 'uploadLink' | 'listAllAttachments' | 'downloadAttachment' | 'deleteAttachments'>;
+  client: Pick<
+    ZohoClient,
+    'uploadFile' | 'uploadLink' | 'listAllAttachments' | 'downloadAttachment' | 'deleteAttachments'
+  >;
   ledger: Ledger;
   rateControl: RateControl;
   pauseControl: PauseControl;
@@ -62,7 +65,17 @@ export interface UploadProcessorDeps {
  * `rate-limited`, `paused`, `deferred` (another run of the row was still posting it: this
  * one waits for it), `verified` (a settle-and-verify listing finished).
  */
-export const UPLOAD_OUTCOME_RESULTS = ['uploaded', 'adopted', 'already-uploaded', 'retry', 'dead', 'rate-limited', 'paused', 'deferred', 'verified'] as const;
+export const UPLOAD_OUTCOME_RESULTS = [
+  'uploaded',
+  'adopted',
+  'already-uploaded',
+  'retry',
+  'dead',
+  'rate-limited',
+  'paused',
+  'deferred',
+  'verified',
+] as const;
 
 /** One of {@link UPLOAD_OUTCOME_RESULTS}. */
 export type UploadOutcomeResult = (typeof UPLOAD_OUTCOME_RESULTS)[number];
@@ -93,7 +106,10 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
     now,
   };
 
-  return async function processUpload(job: Job<UploadJobData, UploadJobResult>, token?: string): Promise<UploadJobResult> {
+  return async function processUpload(
+    job: Job<UploadJobData, UploadJobResult>,
+    token?: string,
+  ): Promise<UploadJobResult> {
     const jobId = job.id as string;
     const attempt = job.attemptsMade + 1;
     const lastAttempt = attempt >= (job.opts.attempts ?? 1);
@@ -106,25 +122,55 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
       deps.onOutcome?.(full);
       const level = outcome.result === 'dead' ? 'warn' : 'info';
       log[level](
-        { outcome: outcome.result, durationMs: full.durationMs, bytes: outcome.bytes, attachmentId: outcome.attachmentId, errorCode: outcome.errorCode, copiesRemoved: outcome.copiesRemoved },
+        {
+          outcome: outcome.result,
+          durationMs: full.durationMs,
+          bytes: outcome.bytes,
+          attachmentId: outcome.attachmentId,
+          errorCode: outcome.errorCode,
+          copiesRemoved: outcome.copiesRemoved,
+        },
         job.name === VERIFY_JOB_NAME ? 'verify outcome' : 'upload outcome',
       );
     };
 
     try {
       if (job.name === VERIFY_JOB_NAME) {
-        const verified = await verifyCopies(attemptDeps, { jobId: rowJobId, module, recordId, target: job.data.target });
-        report({ result: 'verified', copiesRemoved: verified.removed.length, ...(verified.keptId ? { attachmentId: verified.keptId } : {}) });
+        const verified = await verifyCopies(attemptDeps, {
+          jobId: rowJobId,
+          module,
+          recordId,
+          target: job.data.target,
+        });
+        report({
+          result: 'verified',
+          copiesRemoved: verified.removed.length,
+          ...(verified.keptId ? { attachmentId: verified.keptId } : {}),
+        });
         return { attachmentId: verified.keptId ?? '', how: 'already-uploaded' };
       }
       // A job that did not come through a manifest check (added to Redis by other means) gets one now.
       const invalid = jobDataProblem(job.data);
       if (invalid !== undefined) {
-        throw new ClassifiedError({ code: 'INVALID_JOB_DATA', classification: 'permanent', message: `the job's row is not valid: ${invalid}` });
+        throw new ClassifiedError({
+          code: 'INVALID_JOB_DATA',
+          classification: 'permanent',
+          message: `the job's row is not valid: ${invalid}`,
+        });
       }
       // Names this run in the posting lease.
       const runToken = randomUUID();
-      const row = { jobId, attempt, lastAttempt, module, recordId, target: job.data.target, title: job.data.title, runToken, jobData: job.data };
+      const row = {
+        jobId,
+        attempt,
+        lastAttempt,
+        module,
+        recordId,
+        target: job.data.target,
+        title: job.data.title,
+        runToken,
+        jobData: job.data,
+      };
       const result: AttemptSuccess = await pRetry(() => attemptUpload(attemptDeps, row), {
         retries: retry.quickRetries,
         minTimeout: retry.quickRetryMs,
@@ -138,11 +184,18 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
           report({ result: 'retry', errorCode: (error as ClassifiedError).code });
         },
       });
-      report({ result: result.how, attachmentId: result.attachmentId, ...(result.bytes === undefined ? {} : { bytes: result.bytes }) });
+      report({
+        result: result.how,
+        attachmentId: result.attachmentId,
+        ...(result.bytes === undefined ? {} : { bytes: result.bytes }),
+      });
       if (result.verifyAt !== undefined) await deps.scheduleVerification(job.data, jobId, result.verifyAt);
       const slowDownMs = await deps.rateControl.onSuccess(result.creditsRemaining);
       if (slowDownMs > 0) {
-        log.warn({ creditsRemaining: result.creditsRemaining, slowDownMs }, 'Zoho API credits are running low: slowing down');
+        log.warn(
+          { creditsRemaining: result.creditsRemaining, slowDownMs },
+          'Zoho API credits are running low: slowing down',
+        );
         await deps.rateLimit(slowDownMs);
       }
       return { attachmentId: result.attachmentId, how: result.how };
@@ -172,7 +225,11 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
         case 'pause': {
           const hint = systemicHint(error.code);
           const pausedNow = await deps.pauseControl.pause({ code: error.code, message: error.reason, hint });
-          if (pausedNow) log.error({ errorCode: error.code, hint }, `queue paused: ${error.reason}. To fix: ${hint}; then run \`zoho-attach resume\``);
+          if (pausedNow)
+            log.error(
+              { errorCode: error.code, hint },
+              `queue paused: ${error.reason}. To fix: ${hint}; then run \`zoho-attach resume\``,
+            );
           report({ result: 'paused', errorCode: error.code });
           // Back to delayed without spending an attempt; it runs again once the queue is resumed.
           await job.moveToDelayed(now() + retry.systemicRequeueDelayMs, token);
@@ -224,7 +281,7 @@ function ledgerError(error: ClassifiedError, attempt: number): LedgerError {
 function systemicHint(code: string): string {
   switch (code) {
     case 'OAUTH_SCOPE_MISMATCH':
-      return 'the token lacks the attachments scope: grant ZohoCRM.modules.ALL (or ZohoCRM.modules.attachments.ALL with the modules\' scopes), mint a new refresh token';
+      return "the token lacks the attachments scope: grant ZohoCRM.modules.ALL (or ZohoCRM.modules.attachments.ALL with the modules' scopes), mint a new refresh token";
     case 'AUTHENTICATION_FAILURE':
       return 'Zoho refused the credentials: check ZOHO_ACCESS_TOKEN or the refresh credentials';
     case 'REFRESH_INVALID_CODE':

@@ -81,7 +81,15 @@ export class UploadQueue {
 
   /** Counts of jobs per BullMQ state (all batches together). */
   async jobCounts(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed', 'waiting-children');
+    return this.queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+      'failed',
+      'completed',
+      'waiting-children',
+    );
   }
 
   /**
@@ -102,13 +110,17 @@ export class UploadQueue {
    * one is scheduled changes nothing. It leaves no trace when done (the ledger has the result).
    */
   async scheduleVerification(rowData: UploadJobData, rowJobId: string, dueAt: number): Promise<void> {
-    await this.queue.add(VERIFY_JOB_NAME, { ...rowData, verifies: rowJobId }, {
-      ...this.jobOptions,
-      jobId: verifyJobId(rowJobId),
-      delay: Math.max(0, dueAt - Date.now()),
-      removeOnComplete: true,
-      removeOnFail: true,
-    });
+    await this.queue.add(
+      VERIFY_JOB_NAME,
+      { ...rowData, verifies: rowJobId },
+      {
+        ...this.jobOptions,
+        jobId: verifyJobId(rowJobId),
+        delay: Math.max(0, dueAt - Date.now()),
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    );
   }
 
   /**
@@ -128,13 +140,23 @@ export class UploadQueue {
    * between two states once); `onPoll` runs after every look (a progress line, a recovery pass).
    * @throws when `timeoutMs` passes first, naming the job counts; when `signal` aborts
    */
-  async waitUntilIdle(options: { pollMs?: number; timeoutMs?: number; signal?: AbortSignal; onPoll?: (idle: boolean) => Promise<void> | void } = {}): Promise<void> {
+  async waitUntilIdle(
+    options: {
+      pollMs?: number;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      onPoll?: (idle: boolean) => Promise<void> | void;
+    } = {},
+  ): Promise<void> {
     const pollMs = options.pollMs ?? 500;
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     let idleSeen = 0;
     while (idleSeen < 2) {
       await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {});
-      if (Date.now() > deadline) throw new Error(`the queue was not idle within ${options.timeoutMs} ms: ${JSON.stringify(await this.jobCounts())}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the queue was not idle within ${options.timeoutMs} ms: ${JSON.stringify(await this.jobCounts())}`,
+        );
       const idle = await this.isIdle();
       idleSeen = idle ? idleSeen + 1 : 0;
       await options.onPoll?.(idle);

@@ -8,7 +8,13 @@ import type { Config } from '../config/config.js';
 import { UPLOAD_QUEUE_NAME } from '../shared/key-names.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { openSource, sourceLimitsOf, type SourceLimits } from '../sources/index.js';
-import { createTokenProvider, SharedTokenStore, ZohoClient, type SharedTokenStoreEvents, type ZohoError } from '../zoho/index.js';
+import {
+  createTokenProvider,
+  SharedTokenStore,
+  ZohoClient,
+  type SharedTokenStoreEvents,
+  type ZohoError,
+} from '../zoho/index.js';
 import { createWorkerConnection } from './connections.js';
 import { UPLOAD_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
 import { recoverUnfinishedWork } from './recovery.js';
@@ -128,10 +134,21 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   worker.on('failed', (job, error) => {
     // BullMQ fails a job by itself when it stalled too often (a deferred failure, set when it
     // gave up on the job): the processor never saw that, so record it here.
-    if (job && error instanceof UnrecoverableError && job.deferredFailure !== undefined && job.name === UPLOAD_JOB_NAME) {
+    if (
+      job &&
+      error instanceof UnrecoverableError &&
+      job.deferredFailure !== undefined &&
+      job.name === UPLOAD_JOB_NAME
+    ) {
       void uploadQueue.ledger
-        .markDead(job.id as string, { attempt: job.attemptsStarted, code: 'STALLED_TOO_OFTEN', message: `the job's worker died or stalled more than ${MAX_STALLED_COUNT} times` })
-        .catch((cause: unknown) => logger.error({ err: cause, jobId: job.id }, 'could not record a stalled job in the ledger'));
+        .markDead(job.id as string, {
+          attempt: job.attemptsStarted,
+          code: 'STALLED_TOO_OFTEN',
+          message: `the job's worker died or stalled more than ${MAX_STALLED_COUNT} times`,
+        })
+        .catch((cause: unknown) =>
+          logger.error({ err: cause, jobId: job.id }, 'could not record a stalled job in the ledger'),
+        );
     }
   });
   // A Redis outage is said once (and every 30 s while it lasts), not once per connection and
@@ -146,7 +163,13 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   // Requeues and verifications a crash left half done: finished at start, then now and then.
   const recover = () => recoverUnfinishedWork(uploadQueue, { logger });
   await recover();
-  const recovery = setInterval(() => void recover().catch((error: unknown) => logger.warn({ err: error }, 'recovery pass failed; it runs again later')), RECOVERY_INTERVAL_MS);
+  const recovery = setInterval(
+    () =>
+      void recover().catch((error: unknown) =>
+        logger.warn({ err: error }, 'recovery pass failed; it runs again later'),
+      ),
+    RECOVERY_INTERVAL_MS,
+  );
   recovery.unref();
 
   let closing: Promise<void> | undefined;
@@ -159,13 +182,20 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.queue.shutdownTimeoutMs).unref()),
       ]);
       if (timedOut) {
-        logger.warn({ timeoutMs: config.queue.shutdownTimeoutMs }, 'in-flight uploads did not finish in time; they will be recovered by another worker');
+        logger.warn(
+          { timeoutMs: config.queue.shutdownTimeoutMs },
+          'in-flight uploads did not finish in time; they will be recovered by another worker',
+        );
         await atMost(CLOSE_STEP_MS, worker.close(true));
       }
       // Each step is bounded: with Redis away, a polite QUIT would wait for it for ever.
       await atMost(CLOSE_STEP_MS, client.close());
       await atMost(CLOSE_STEP_MS, uploadQueue.close());
-      await Promise.all([producer, tokenRedis, workerConnection].map((r) => atMost(CLOSE_STEP_MS, r.quit()).finally(() => r.disconnect())));
+      await Promise.all(
+        [producer, tokenRedis, workerConnection].map((r) =>
+          atMost(CLOSE_STEP_MS, r.quit()).finally(() => r.disconnect()),
+        ),
+      );
     })();
     return closing;
   };
@@ -174,7 +204,16 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
 }
 
 /** Errors of a connection that failed or dropped (as opposed to a command Redis refused). */
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -186,9 +225,11 @@ function atMost(ms: number, promise: Promise<unknown>): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
     timer.unref();
-    promise.then(
-      () => resolve(),
-      () => resolve(),
-    ).finally(() => clearTimeout(timer));
+    promise
+      .then(
+        () => resolve(),
+        () => resolve(),
+      )
+      .finally(() => clearTimeout(timer));
   });
 }

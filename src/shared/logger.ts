@@ -2,7 +2,14 @@
  * The application's logger. Libraries under src/ emit events; the CLI and the worker
  * log them through this one pino instance, so redaction is decided in one place.
  */
-import { pino, destination as pinoDestination, stdSerializers, type DestinationStream, type Logger as PinoLogger, type LoggerOptions as PinoOptions } from 'pino';
+import {
+  pino,
+  destination as pinoDestination,
+  stdSerializers,
+  type DestinationStream,
+  type Logger as PinoLogger,
+  type LoggerOptions as PinoOptions,
+} from 'pino';
 import { redactUrlsIn, scrubError } from './redact.js';
 
 /** One logging method, the way pino's are called: `(fields, message)` or `(message)`. */
@@ -86,7 +93,10 @@ export function createLogger(options: LoggerOptions = {}): PinoLogger {
   if (pretty) {
     return pino({
       ...base,
-      transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
     });
   }
   return pino(base, (options.destination as DestinationStream | undefined) ?? pinoDestination(2));

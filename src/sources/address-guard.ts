@@ -160,7 +160,9 @@ export async function resolveAllowedAddress(url: URL, context: GuardContext): Pr
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const literalFamily = net.isIP(host);
   const addresses: ResolvedAddress[] =
-    literalFamily === 0 ? await lookupWithTimeout(host, context) : [{ address: host, family: literalFamily === 6 ? 6 : 4 }];
+    literalFamily === 0
+      ? await lookupWithTimeout(host, context)
+      : [{ address: host, family: literalFamily === 6 ? 6 : 4 }];
   if (addresses.length === 0) {
     throw new SourceError(SourceErrorCode.URL_NETWORK, `${context.label}: ${host} resolves to no address`);
   }
@@ -181,7 +183,13 @@ async function lookupWithTimeout(host: string, context: GuardContext): Promise<R
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new SourceError(SourceErrorCode.URL_TIMEOUT, `${context.label}: resolving ${host} took over ${context.timeoutMs} ms`)),
+      () =>
+        reject(
+          new SourceError(
+            SourceErrorCode.URL_TIMEOUT,
+            `${context.label}: resolving ${host} took over ${context.timeoutMs} ms`,
+          ),
+        ),
       context.timeoutMs,
     );
   });
@@ -190,7 +198,9 @@ async function lookupWithTimeout(host: string, context: GuardContext): Promise<R
   } catch (error) {
     if (error instanceof SourceError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'lookup failed';
-    throw new SourceError(SourceErrorCode.URL_NETWORK, `${context.label}: cannot resolve ${host} (${code})`, { cause: error });
+    throw new SourceError(SourceErrorCode.URL_NETWORK, `${context.label}: cannot resolve ${host} (${code})`, {
+      cause: error,
+    });
   } finally {
     clearTimeout(timer);
   }

@@ -101,7 +101,12 @@ export async function openFileSource(filePath: string, limits: SourceLimits): Pr
  * read comes back short only at its end. The handle stays open until `close()`, like a
  * stream's until its end.
  */
-async function readWholeFile(handle: FileHandle, filePath: string, fileName: string, size: number): Promise<OpenedSource> {
+async function readWholeFile(
+  handle: FileHandle,
+  filePath: string,
+  fileName: string,
+  size: number,
+): Promise<OpenedSource> {
   let content: Buffer;
   try {
     const buffer = Buffer.allocUnsafe(size + 1);
@@ -137,7 +142,8 @@ async function readWholeFile(handle: FileHandle, filePath: string, fileName: str
     stream,
     sha256: () => {
       // As for a streamed file: the hash describes what the consumer was given, so only once it was given all of it.
-      if (digest === undefined) throw new Error('sha256() is known only once the stream has been read to its end without error');
+      if (digest === undefined)
+        throw new Error('sha256() is known only once the stream has been read to its end without error');
       return digest;
     },
     close: () => {
@@ -165,7 +171,8 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
   if (!path.isAbsolute(filePath)) {
     throw new SourceError(SourceErrorCode.OUTSIDE_ROOTS, `${filePath} is not an absolute path`);
   }
-  if (filePath.includes('\0')) throw new SourceError(SourceErrorCode.NOT_FOUND, `${JSON.stringify(filePath)} contains a NUL byte`);
+  if (filePath.includes('\0'))
+    throw new SourceError(SourceErrorCode.NOT_FOUND, `${JSON.stringify(filePath)} contains a NUL byte`);
   // Resolved side by side (the checks below still run in order): each is a trip to libuv's thread pool.
   const resolving = fs.realpath(filePath).then(
     (resolved) => ({ resolved }),
@@ -182,11 +189,16 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
     // A path outside the roots is reported as such whether or not it exists, so error
     // codes do not reveal which files exist elsewhere on the machine.
     const resolved = path.resolve(filePath);
-    if (!roots.some((root) => isWithin(resolved, root.given) || (root.real !== undefined && isWithin(resolved, root.real)))) {
+    if (
+      !roots.some(
+        (root) => isWithin(resolved, root.given) || (root.real !== undefined && isWithin(resolved, root.real)),
+      )
+    ) {
       throw outsideRoots(filePath, limits.fileRoots);
     }
     // A link that leads nowhere (or round in a loop): whether its target exists is not ours to say.
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP' || (await isSymbolicLink(filePath))) throw symlinkRefused(filePath);
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP' || (await isSymbolicLink(filePath)))
+      throw symlinkRefused(filePath);
     throw fileSystemError(error, filePath);
   }
   if (!roots.some((root) => root.real !== undefined && isWithin(realPath, root.real))) {
@@ -287,7 +299,10 @@ function openedPathOf(handle: FileHandle): Promise<string | undefined> {
 }
 
 function outsideRoots(filePath: string, fileRoots: readonly string[]): SourceError {
-  return new SourceError(SourceErrorCode.OUTSIDE_ROOTS, `${filePath} is not under a file root (${fileRoots.join(', ') || 'none configured'})`);
+  return new SourceError(
+    SourceErrorCode.OUTSIDE_ROOTS,
+    `${filePath} is not under a file root (${fileRoots.join(', ') || 'none configured'})`,
+  );
 }
 
 /**
@@ -296,10 +311,17 @@ function outsideRoots(filePath: string, fileRoots: readonly string[]): SourceErr
  */
 function refuseHiddenPaths(filePath: string, realPath: string, roots: Root[]): void {
   const below = (candidate: string) =>
-    roots.flatMap((root) => [root.given, root.real]).filter((root): root is string => root !== undefined && isWithin(candidate, root));
+    roots
+      .flatMap((root) => [root.given, root.real])
+      .filter((root): root is string => root !== undefined && isWithin(candidate, root));
   for (const candidate of [path.resolve(filePath), realPath]) {
     for (const root of below(candidate)) {
-      if (path.relative(root, candidate).split(path.sep).some((segment) => segment.startsWith('.'))) {
+      if (
+        path
+          .relative(root, candidate)
+          .split(path.sep)
+          .some((segment) => segment.startsWith('.'))
+      ) {
         throw new SourceError(
           SourceErrorCode.FORBIDDEN_TYPE,
           `${filePath}: refused: a dotfile or a file in a dot-directory (set ZOHO_ATTACH_ALLOW_DOTFILES=true to allow them)`,
@@ -331,7 +353,9 @@ function fileSystemError(error: unknown, filePath: string): SourceError {
       return new SourceError(SourceErrorCode.NOT_FOUND, `${filePath} does not exist`, { cause: error });
     case 'ELOOP':
       // realpath already resolved every symlink, so one here was swapped in since: look again.
-      return new SourceError(SourceErrorCode.CHANGED, `${filePath} became a symbolic link while being opened`, { cause: error });
+      return new SourceError(SourceErrorCode.CHANGED, `${filePath} became a symbolic link while being opened`, {
+        cause: error,
+      });
     case 'EACCES':
     case 'EPERM':
       return new SourceError(SourceErrorCode.UNREADABLE, `${filePath} is not readable (${code})`, { cause: error });

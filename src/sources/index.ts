@@ -8,7 +8,14 @@ import { inspectUrlSource, openUrlSource } from './url-source.js';
 
 export type { LookupFunction, ResolvedAddress } from './address-guard.js';
 export { SourceError, SourceErrorCode, type SourceErrorOptions } from './errors.js';
-export { SOURCE_DEFAULTS, sourceLimitsOf, type OpenedSource, type SourceInfo, type SourceLimits, type SourceRef } from './types.js';
+export {
+  SOURCE_DEFAULTS,
+  sourceLimitsOf,
+  type OpenedSource,
+  type SourceInfo,
+  type SourceLimits,
+  type SourceRef,
+} from './types.js';
 
 /**
  * Opens a source for upload. The caller streams `stream` into the upload, may read

@@ -43,7 +43,7 @@ export class SpoolFile extends Writable {
 
   async #writeAll(chunk: Buffer): Promise<void> {
     const handle = this.#handle as FileHandle;
-    for (let offset = 0; offset < chunk.length; ) {
+    for (let offset = 0; offset < chunk.length;) {
       const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset, this.#position);
       offset += bytesWritten;
       this.#position += bytesWritten;

@@ -13,7 +13,8 @@ export type SourceRef = { kind: 'file'; path: string } | { kind: 'url'; url: str
  * Where sources may come from and how big and slow they may be. The first two fields come
  * from {@link SourcesConfig}; the rest have defaults ({@link SOURCE_DEFAULTS}).
  */
-export interface SourceLimits extends Pick<SourcesConfig, 'fileRoots' | 'allowPrivateUrls'>, Partial<Pick<SourcesConfig, 'allowDotfiles'>> {
+export interface SourceLimits
+  extends Pick<SourcesConfig, 'fileRoots' | 'allowPrivateUrls'>, Partial<Pick<SourcesConfig, 'allowDotfiles'>> {
   /**
    * Largest file or download accepted, in bytes.
    * @defaultValue 104857600 (100 MB)

@@ -15,14 +15,26 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
-import { addressPolicy, resolveAllowedAddress, systemLookup, type GuardContext, type ResolvedAddress } from './address-guard.js';
+import {
+  addressPolicy,
+  resolveAllowedAddress,
+  systemLookup,
+  type GuardContext,
+  type ResolvedAddress,
+} from './address-guard.js';
 import { fileNameFromContentDisposition } from '../shared/content-disposition.js';
 import { cleanFileName } from '../shared/file-name.js';
 import { SourceError, SourceErrorCode } from './errors.js';
 import { isForbiddenFileName } from './file-name.js';
 import { hashSource, type HashingStream } from './hashing-stream.js';
 import { SpoolFile } from './spool-file.js';
-import { defaultUrlDeadlineMs, SOURCE_DEFAULTS, type OpenedSource, type SourceInfo, type SourceLimits } from './types.js';
+import {
+  defaultUrlDeadlineMs,
+  SOURCE_DEFAULTS,
+  type OpenedSource,
+  type SourceInfo,
+  type SourceLimits,
+} from './types.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 // 4xx answers that say "not now" rather than "never".
@@ -69,11 +81,18 @@ export async function openUrlSource(rawUrl: string, limits: SourceLimits): Promi
   // A server that sends a byte now and then never trips the idle timeout: the whole download has a deadline too.
   const left = Math.max(0, settings.deadlineMs - (Date.now() - started));
   const deadline = setTimeout(() => {
-    fetched.body.destroy(new SourceError(SourceErrorCode.URL_TIMEOUT, `${fetched.label}: the download did not finish within ${settings.deadlineMs} ms (ZOHO_ATTACH_URL_DEADLINE_MS)`));
+    fetched.body.destroy(
+      new SourceError(
+        SourceErrorCode.URL_TIMEOUT,
+        `${fetched.label}: the download did not finish within ${settings.deadlineMs} ms (ZOHO_ATTACH_URL_DEADLINE_MS)`,
+      ),
+    );
   }, left);
   deadline.unref();
   fetched.body.once('close', () => clearTimeout(deadline));
-  return fetched.declaredSize === undefined ? spoolToTempFile(fetched, settings) : streamDirectly(fetched, fetched.declaredSize);
+  return fetched.declaredSize === undefined
+    ? spoolToTempFile(fetched, settings)
+    : streamDirectly(fetched, fetched.declaredSize);
 }
 
 /**
@@ -158,7 +177,10 @@ async function fetchFollowingRedirects(rawUrl: string, settings: UrlSettings): P
       );
     }
     const from = describeUrl(url);
-    url = parseHttpUrl(resolveLocation(location, url, from), `${describeText(location, url)} (redirected from ${from})`);
+    url = parseHttpUrl(
+      resolveLocation(location, url, from),
+      `${describeText(location, url)} (redirected from ${from})`,
+    );
     label = `${describeUrl(url)} (redirected from ${from})`;
   }
 }
@@ -196,13 +218,20 @@ function checkHeaders(
   maxBytes: number,
 ): Pick<Fetched, 'label' | 'fileName' | 'declaredSize'> {
   const suggested = fileNameFromContentDisposition(firstHeader(response.headers, 'content-disposition'));
-  const fileName = (suggested === undefined ? undefined : cleanFileName(suggested)) ?? fileNameFromUrl(url) ?? 'download';
+  const fileName =
+    (suggested === undefined ? undefined : cleanFileName(suggested)) ?? fileNameFromUrl(url) ?? 'download';
   if (isForbiddenFileName(fileName)) {
-    throw new SourceError(SourceErrorCode.FORBIDDEN_TYPE, `${label} serves "${fileName}"; Zoho refuses .exe attachments`);
+    throw new SourceError(
+      SourceErrorCode.FORBIDDEN_TYPE,
+      `${label} serves "${fileName}"; Zoho refuses .exe attachments`,
+    );
   }
   const declaredSize = contentLength(response.headers);
   if (declaredSize !== undefined && declaredSize > maxBytes) {
-    throw new SourceError(SourceErrorCode.TOO_LARGE, `${label} declares ${declaredSize} bytes; the limit is ${maxBytes}`);
+    throw new SourceError(
+      SourceErrorCode.TOO_LARGE,
+      `${label} declares ${declaredSize} bytes; the limit is ${maxBytes}`,
+    );
   }
   return { label, fileName, declaredSize };
 }
@@ -239,14 +268,20 @@ async function spoolToTempFile(fetched: Fetched, settings: UrlSettings): Promise
   const size = spool.size;
   const stream = hashSource(spool.createReadStream(), {
     expectedBytes: size,
-    lengthError: () => new SourceError(SourceErrorCode.SPOOL_FAILED, `the temporary copy of ${fetched.label} changed size`),
+    lengthError: () =>
+      new SourceError(SourceErrorCode.SPOOL_FAILED, `the temporary copy of ${fetched.label} changed size`),
     sourceError: (error) => spoolError(error, fetched.label),
   });
   return openedSource(fetched.fileName, size, stream, () => spool.close());
 }
 
 /** A download ready to stream, its hash read off the stream, closed once (the stream, then `release`). */
-function openedSource(fileName: string, size: number, stream: HashingStream, release: () => Promise<void>): OpenedSource {
+function openedSource(
+  fileName: string,
+  size: number,
+  stream: HashingStream,
+  release: () => Promise<void>,
+): OpenedSource {
   return {
     fileName,
     size,
@@ -277,11 +312,17 @@ function parseHttpUrl(raw: string, label: string): URL {
     throw new SourceError(SourceErrorCode.URL_INVALID, `${label} is not a valid URL`, { cause: error });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SourceError(SourceErrorCode.URL_INVALID, `${label}: only http and https URLs can be fetched, not ${url.protocol}`);
+    throw new SourceError(
+      SourceErrorCode.URL_INVALID,
+      `${label}: only http and https URLs can be fetched, not ${url.protocol}`,
+    );
   }
   if (url.username !== '' || url.password !== '') {
     // They would be sent in clear to every host of a redirect chain and end up in logs.
-    throw new SourceError(SourceErrorCode.URL_INVALID, `${label}: URLs with credentials (user:password@) are not supported`);
+    throw new SourceError(
+      SourceErrorCode.URL_INVALID,
+      `${label}: URLs with credentials (user:password@) are not supported`,
+    );
   }
   return url;
 }
@@ -290,9 +331,13 @@ function resolveLocation(location: string, base: URL, from: string): string {
   try {
     return new URL(location, base).href;
   } catch (error) {
-    throw new SourceError(SourceErrorCode.URL_INVALID, `${from} redirected to an invalid URL ${describeText(location)}`, {
-      cause: error,
-    });
+    throw new SourceError(
+      SourceErrorCode.URL_INVALID,
+      `${from} redirected to an invalid URL ${describeText(location)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -341,30 +386,46 @@ function contentLength(headers: Dispatcher.ResponseData['headers']): number | un
 function transportError(error: unknown, label: string, timeoutMs: number): SourceError {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   if (TIMEOUT_CODES.has(code)) {
-    return new SourceError(SourceErrorCode.URL_TIMEOUT, `${label}: no answer within ${timeoutMs} ms (${code})`, { cause: error });
+    return new SourceError(SourceErrorCode.URL_TIMEOUT, `${label}: no answer within ${timeoutMs} ms (${code})`, {
+      cause: error,
+    });
   }
-  return new SourceError(SourceErrorCode.URL_NETWORK, `${label}: ${code || (error as Error).message}`, { cause: error });
+  return new SourceError(SourceErrorCode.URL_NETWORK, `${label}: ${code || (error as Error).message}`, {
+    cause: error,
+  });
 }
 
 function bodyError(error: Error, label: string, bytes: number, declared: number | undefined): SourceError {
   if (error instanceof SourceError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   if (TIMEOUT_CODES.has(code)) {
-    return new SourceError(SourceErrorCode.URL_TIMEOUT, `${label}: the body stalled after ${bytes} bytes (${code})`, { cause: error });
-  }
-  if (declared !== undefined && bytes < declared && SHORT_BODY_CODES.has(code)) {
-    return new SourceError(SourceErrorCode.LENGTH_MISMATCH, `${label} declared ${declared} bytes but closed after ${bytes}`, {
+    return new SourceError(SourceErrorCode.URL_TIMEOUT, `${label}: the body stalled after ${bytes} bytes (${code})`, {
       cause: error,
     });
   }
-  return new SourceError(SourceErrorCode.URL_NETWORK, `${label}: the body failed after ${bytes} bytes (${code || error.message})`, {
-    cause: error,
-  });
+  if (declared !== undefined && bytes < declared && SHORT_BODY_CODES.has(code)) {
+    return new SourceError(
+      SourceErrorCode.LENGTH_MISMATCH,
+      `${label} declared ${declared} bytes but closed after ${bytes}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return new SourceError(
+    SourceErrorCode.URL_NETWORK,
+    `${label}: the body failed after ${bytes} bytes (${code || error.message})`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function spoolError(error: unknown, label: string): SourceError {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new SourceError(SourceErrorCode.SPOOL_FAILED, `the temporary copy of ${label} failed (${code})`, { cause: error });
+  return new SourceError(SourceErrorCode.SPOOL_FAILED, `the temporary copy of ${label} failed (${code})`, {
+    cause: error,
+  });
 }
 
 /** Drops a body we will not read; undici reports that as an abort, which nobody needs to hear. */

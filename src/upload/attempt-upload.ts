@@ -18,7 +18,10 @@ import type { UploadTarget } from './upload-target.js';
 
 /** What one attempt needs. */
 export interface AttemptDeps {
-  client: Pick<ZohoClient, 'uploadFile' | 'uploadLink' | 'listAllAttachments' | 'downloadAttachment' | 'deleteAttachments'>;
+  client: Pick<
+    ZohoClient,
+    'uploadFile' | 'uploadLink' | 'listAllAttachments' | 'downloadAttachment' | 'deleteAttachments'
+  >;
   ledger: Ledger;
   openSource: (ref: SourceRef, limits: SourceLimits) => Promise<OpenedSource>;
   sourceLimits: SourceLimits;
@@ -73,7 +76,11 @@ export async function attemptUpload(deps: AttemptDeps, row: RowAttempt): Promise
     // The other run has been silent for a lock's length: give it time for one more beat (it may just
     // have got Redis back), and take over only if it stays silent.
     await sleep(lease.beatMs * 2);
-    started = await ledger.startAttempt(row.jobId, row.attempt, { token: row.runToken, staleMs: lease.staleMs, takeOverAt: started.item?.postingAt });
+    started = await ledger.startAttempt(row.jobId, row.attempt, {
+      token: row.runToken,
+      staleMs: lease.staleMs,
+      takeOverAt: started.item?.postingAt,
+    });
   }
   const mayBeStored = started.item?.pendingSince !== undefined;
   const plan = planAttempt({ verdict: started.verdict, mayBeStored });
@@ -91,8 +98,15 @@ export async function attemptUpload(deps: AttemptDeps, row: RowAttempt): Promise
     return await recordSuccess(deps, row, success, verifyAt);
   } catch (caught) {
     const error = asClassified(caught, keeper.signal);
-    const decision = decideOutcome(state, { kind: 'failed', classification: error.classification, ambiguous: error.ambiguous });
-    await ledger.endPosting(row.jobId, row.runToken, { notStored: decision.mark === 'clear', sent: error.ambiguous ? sent : undefined });
+    const decision = decideOutcome(state, {
+      kind: 'failed',
+      classification: error.classification,
+      ambiguous: error.ambiguous,
+    });
+    await ledger.endPosting(row.jobId, row.runToken, {
+      notStored: decision.mark === 'clear',
+      sent: error.ambiguous ? sent : undefined,
+    });
     throw error;
   } finally {
     keeper.stop();
@@ -109,8 +123,18 @@ interface Stored extends Omit<UploadedRow, 'attempt' | 'verifyAt' | 'verifyRow'>
  * row turns out to be uploaded already (another run finished it while this one was cut off),
  * a copy this run posted is an extra and is deleted at once.
  */
-async function recordSuccess(deps: AttemptDeps, row: RowAttempt, stored: Stored, verifyAt: number | undefined): Promise<AttemptSuccess> {
-  const marked = await deps.ledger.markUploaded(row.jobId, { ...stored, attempt: row.attempt, verifyAt, verifyRow: row.jobData });
+async function recordSuccess(
+  deps: AttemptDeps,
+  row: RowAttempt,
+  stored: Stored,
+  verifyAt: number | undefined,
+): Promise<AttemptSuccess> {
+  const marked = await deps.ledger.markUploaded(row.jobId, {
+    ...stored,
+    attempt: row.attempt,
+    verifyAt,
+    verifyRow: row.jobData,
+  });
   const success: AttemptSuccess = {
     attachmentId: stored.attachmentId,
     how: stored.how,
@@ -126,14 +150,26 @@ async function recordSuccess(deps: AttemptDeps, row: RowAttempt, stored: Stored,
       if (stored.how === 'uploaded') {
         await deps.client.deleteAttachments(row.module, row.recordId, [stored.attachmentId]);
         await deps.ledger.countRemovedCopies(row.jobId, 1);
-        deps.logger.warn({ jobId: row.jobId, removed: stored.attachmentId, kept: marked.attachmentId }, 'the row was uploaded by another run meanwhile: deleted this run\'s copy');
+        deps.logger.warn(
+          { jobId: row.jobId, removed: stored.attachmentId, kept: marked.attachmentId },
+          "the row was uploaded by another run meanwhile: deleted this run's copy",
+        );
       }
       return { attachmentId: marked.attachmentId, how: 'already-uploaded' };
     case 'owned':
       // Only an adoption can name an attachment another row owns: another row claimed it since the listing. Try again.
-      throw new ClassifiedError({ code: 'ADOPTION_CONFLICT', classification: 'transient', ambiguous: true, message: `attachment ${stored.attachmentId} was claimed by another row meanwhile` });
+      throw new ClassifiedError({
+        code: 'ADOPTION_CONFLICT',
+        classification: 'transient',
+        ambiguous: true,
+        message: `attachment ${stored.attachmentId} was claimed by another row meanwhile`,
+      });
     case 'missing':
-      throw new ClassifiedError({ code: 'LEDGER_ITEM_MISSING', classification: 'permanent', message: 'the row has no ledger entry (its batch was removed while it ran)' });
+      throw new ClassifiedError({
+        code: 'LEDGER_ITEM_MISSING',
+        classification: 'permanent',
+        message: 'the row has no ledger entry (its batch was removed while it ran)',
+      });
   }
 }
 
@@ -157,7 +193,13 @@ async function postOrAdopt(
       if (adopted) return adopted;
     }
     try {
-      const result = await deps.client.uploadLink({ module, recordId, url: target.url, signal, ...(title ? { title } : {}) });
+      const result = await deps.client.uploadLink({
+        module,
+        recordId,
+        url: target.url,
+        signal,
+        ...(title ? { title } : {}),
+      });
       return { attachmentId: result.attachmentId, how: 'uploaded', creditsRemaining: result.creditsRemaining };
     } catch (error) {
       // Zoho refuses the same link twice on a record: if it is this row's own (made inside its window, owned by no other row), adopt it.
@@ -172,7 +214,8 @@ async function postOrAdopt(
     }
   }
 
-  const ref: SourceRef = target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url };
+  const ref: SourceRef =
+    target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url };
   let source = await deps.openSource(ref, deps.sourceLimits);
   try {
     const fileName = sanitizeFileName(source.fileName);
@@ -212,7 +255,14 @@ async function postOrAdopt(
           return { stream: source.stream, size: source.size, fileName: source.fileName };
         },
       });
-      return { attachmentId: result.attachmentId, how: 'uploaded', sha256: source.sha256(), bytes: source.size, fileName, creditsRemaining: result.creditsRemaining };
+      return {
+        attachmentId: result.attachmentId,
+        how: 'uploaded',
+        sha256: source.sha256(),
+        bytes: source.size,
+        fileName,
+        creditsRemaining: result.creditsRemaining,
+      };
     } catch (error) {
       // What was sent, if all of it was read: the copy Zoho may have stored has exactly these bytes.
       const sha256 = finishedSha256(source);
@@ -229,7 +279,10 @@ async function postOrAdopt(
  * same step as it marks the row uploaded; if another row claimed it meanwhile, that step says
  * so and the attempt is retried (see recordSuccess).
  */
-function adoptFirst(candidates: AttachmentInfo[], content: { sha256?: string; bytes?: number; fileName?: string } = {}): Stored | undefined {
+function adoptFirst(
+  candidates: AttachmentInfo[],
+  content: { sha256?: string; bytes?: number; fileName?: string } = {},
+): Stored | undefined {
   const oldest = candidates[0];
   return oldest ? { attachmentId: oldest.id, how: 'adopted', ...content } : undefined;
 }
@@ -244,7 +297,8 @@ function duplicateNotListedYet(cause: unknown): ClassifiedError {
     code: 'DUPLICATE_NOT_LISTED_YET',
     classification: 'transient',
     ambiguous: true,
-    message: 'Zoho says the link is already on the record, but its list does not show it yet: an earlier attempt may have stored it; looking again later',
+    message:
+      'Zoho says the link is already on the record, but its list does not show it yet: an earlier attempt may have stored it; looking again later',
     cause,
   });
 }
@@ -274,10 +328,22 @@ function finishedSha256(source: OpenedSource): string | undefined {
 export function asClassified(error: unknown, leaseSignal?: AbortSignal): ClassifiedError {
   if (isClassifiedError(error)) {
     if (leaseSignal?.aborted && leaseSignal.reason instanceof LeaseLostError) {
-      return new ClassifiedError({ code: 'LEASE_LOST', classification: 'transient', ambiguous: error.ambiguous, message: `${leaseSignal.reason.message}; the post was aborted`, cause: error });
+      return new ClassifiedError({
+        code: 'LEASE_LOST',
+        classification: 'transient',
+        ambiguous: error.ambiguous,
+        message: `${leaseSignal.reason.message}; the post was aborted`,
+        cause: error,
+      });
     }
     return error;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new ClassifiedError({ code: 'WORKER_ERROR', classification: 'transient', message, ambiguous: true, cause: error });
+  return new ClassifiedError({
+    code: 'WORKER_ERROR',
+    classification: 'transient',
+    message,
+    ambiguous: true,
+    cause: error,
+  });
 }

@@ -29,7 +29,11 @@ export function postingLeaseTiming(lockDurationMs: number): PostingLeaseTiming {
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
   constructor(readonly reason: 'taken-over' | 'cut-off-from-redis') {
-    super(reason === 'taken-over' ? 'another run took over the posting lease' : 'no confirmed lease renewal: cut off from Redis');
+    super(
+      reason === 'taken-over'
+        ? 'another run took over the posting lease'
+        : 'no confirmed lease renewal: cut off from Redis',
+    );
   }
 }
 
@@ -69,9 +73,12 @@ export function keepPostingLease(
     );
   }, timing.beatMs);
   // Checked more often than beats go out, so the abort is never later than a fraction of a beat.
-  const watchdog = setInterval(() => {
-    if (now() - lastConfirmed >= timing.abortAfterMs) abort('cut-off-from-redis');
-  }, Math.max(20, Math.floor(timing.beatMs / 4)));
+  const watchdog = setInterval(
+    () => {
+      if (now() - lastConfirmed >= timing.abortAfterMs) abort('cut-off-from-redis');
+    },
+    Math.max(20, Math.floor(timing.beatMs / 4)),
+  );
   return {
     signal: controller.signal,
     stop() {

@@ -35,7 +35,9 @@ export interface CopyOwner {
 /** True when an attachment has the row's identity (link, or name and size). */
 export function hasIdentity(attachment: AttachmentInfo, identity: CopyIdentity): boolean {
   if (identity.kind === 'link') return attachment.linkUrl === identity.url;
-  return attachment.linkUrl === undefined && attachment.fileName === identity.fileName && attachment.size === identity.size;
+  return (
+    attachment.linkUrl === undefined && attachment.fileName === identity.fileName && attachment.size === identity.size
+  );
 }
 
 /**
@@ -82,8 +84,18 @@ function createdAtOrAfter(attachment: AttachmentInfo, earliest: number): boolean
 }
 
 /** Downloads an attachment and hashes its bytes. */
-async function downloadSha256(deps: OwnCopiesDeps, owner: CopyOwner, attachmentId: string, signal: AbortSignal | undefined): Promise<string> {
-  const download = await deps.client.downloadAttachment(owner.module, owner.recordId, attachmentId, signal ? { signal } : {});
+async function downloadSha256(
+  deps: OwnCopiesDeps,
+  owner: CopyOwner,
+  attachmentId: string,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const download = await deps.client.downloadAttachment(
+    owner.module,
+    owner.recordId,
+    attachmentId,
+    signal ? { signal } : {},
+  );
   const hash = createHash('sha256');
   for await (const chunk of download.stream) hash.update(chunk as Buffer);
   return hash.digest('hex');

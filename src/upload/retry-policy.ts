@@ -51,6 +51,9 @@ export const RETRY_DEFAULTS = {
 } as const;
 
 /** The retry policy of a configuration. */
-export function retryPolicy(queue: Pick<QueueConfig, 'attempts' | 'backoffMs'>, overrides: Partial<RetryPolicy> = {}): RetryPolicy {
+export function retryPolicy(
+  queue: Pick<QueueConfig, 'attempts' | 'backoffMs'>,
+  overrides: Partial<RetryPolicy> = {},
+): RetryPolicy {
   return { attempts: queue.attempts, backoffMs: queue.backoffMs, ...RETRY_DEFAULTS, ...overrides };
 }

@@ -1,5 +1,3 @@
 /** Where the bytes of an upload come from, or the link to attach. */
 export type UploadTarget =
-  | { kind: 'file'; path: string }
-  | { kind: 'url'; url: string }
-  | { kind: 'link'; url: string };
+  { kind: 'file'; path: string } | { kind: 'url'; url: string } | { kind: 'link'; url: string };

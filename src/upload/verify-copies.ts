@@ -55,7 +55,10 @@ export async function verifyCopies(deps: VerifyDeps, row: RowToVerify): Promise<
   const identity = identityOf(row.target, item);
   if (!identity) {
     // A file row without what was sent on record (an old ledger entry): nothing can be compared.
-    await deps.ledger.finishVerification(row.jobId, { removed: 0, error: 'nothing recorded of what was sent: not verified' });
+    await deps.ledger.finishVerification(row.jobId, {
+      removed: 0,
+      error: 'nothing recorded of what was sent: not verified',
+    });
     return { removed: [], keptId: item.attachmentId };
   }
   const listed = await deps.client.listAllAttachments(row.module, row.recordId);
@@ -72,14 +75,21 @@ export async function verifyCopies(deps: VerifyDeps, row: RowToVerify): Promise<
   const extras = own.filter((a) => a.id !== item.attachmentId).map((a) => a.id);
   if (extras.length > 0) {
     await deleteCopies(deps, row, extras);
-    deps.logger.warn({ jobId: row.jobId, recordId: row.recordId, kept: item.attachmentId, removed: extras }, 'removed extra copies that Zoho stored late');
+    deps.logger.warn(
+      { jobId: row.jobId, recordId: row.recordId, kept: item.attachmentId, removed: extras },
+      'removed extra copies that Zoho stored late',
+    );
   }
   await deps.ledger.finishVerification(row.jobId, { removed: extras.length });
   return { removed: extras, keptId: item.attachmentId };
 }
 
 /** Records that a verification could not finish (attempts ran out); the row keeps its attachment. */
-export async function giveUpVerification(deps: Pick<VerifyDeps, 'ledger'>, jobId: string, reason: string): Promise<void> {
+export async function giveUpVerification(
+  deps: Pick<VerifyDeps, 'ledger'>,
+  jobId: string,
+  reason: string,
+): Promise<void> {
   await deps.ledger.finishVerification(jobId, { removed: 0, error: reason });
 }
 

@@ -193,7 +193,9 @@ export class ZohoClient {
    */
   async uploadLink(params: UploadLinkParams): Promise<UploadResult> {
     const fields = [{ name: 'attachmentUrl', value: params.url }, ...titleField(params.title)];
-    return this.postAttachment(params, () => Promise.resolve({ body: new MultipartBody({ fields }), release: () => undefined }));
+    return this.postAttachment(params, () =>
+      Promise.resolve({ body: new MultipartBody({ fields }), release: () => undefined }),
+    );
   }
 
   /** The upload POST both kinds of attachment share: not idempotent, so a failure after sending is ambiguous. */
@@ -212,7 +214,11 @@ export class ZohoClient {
    * `data: []`; both give an empty page.
    * @throws {ZohoError} classified; INVALID_ARGUMENT for a page or perPage out of range
    */
-  async listAttachments(module: string, recordId: string, options: ListAttachmentsOptions = {}): Promise<AttachmentPage> {
+  async listAttachments(
+    module: string,
+    recordId: string,
+    options: ListAttachmentsOptions = {},
+  ): Promise<AttachmentPage> {
     const page = options.page ?? 1;
     const perPage = options.perPage ?? MAX_PER_PAGE;
     if (!Number.isInteger(page) || page < 1) throw invalidArgument(`page must be a whole number from 1, not ${page}`);
@@ -222,23 +228,31 @@ export class ZohoClient {
     const query: Record<string, string> = { page: String(page), per_page: String(perPage) };
     if (this.apiMajorVersion >= 3) query.fields = LIST_FIELDS;
 
-    return this.call({ method: 'GET', module, recordId, query, mutating: false, signal: options.signal }, async (response) => {
-      const { body, credits } = await readJson(response, false);
-      const fields = body && typeof body === 'object' ? (body as { data?: unknown; info?: { more_records?: unknown } }) : {};
-      const rows = Array.isArray(fields.data) ? fields.data : [];
-      return {
-        attachments: rows.map(toAttachmentInfo),
-        moreRecords: fields.info?.more_records === true,
-        creditsRemaining: credits,
-      };
-    });
+    return this.call(
+      { method: 'GET', module, recordId, query, mutating: false, signal: options.signal },
+      async (response) => {
+        const { body, credits } = await readJson(response, false);
+        const fields =
+          body && typeof body === 'object' ? (body as { data?: unknown; info?: { more_records?: unknown } }) : {};
+        const rows = Array.isArray(fields.data) ? fields.data : [];
+        return {
+          attachments: rows.map(toAttachmentInfo),
+          moreRecords: fields.info?.more_records === true,
+          creditsRemaining: credits,
+        };
+      },
+    );
   }
 
   /**
    * Every attachment of a record, page after page.
    * @throws {ZohoError} classified
    */
-  async listAllAttachments(module: string, recordId: string, options: Omit<ListAttachmentsOptions, 'page'> = {}): Promise<AttachmentInfo[]> {
+  async listAllAttachments(
+    module: string,
+    recordId: string,
+    options: Omit<ListAttachmentsOptions, 'page'> = {},
+  ): Promise<AttachmentInfo[]> {
     const all: AttachmentInfo[] = [];
     for (let page = 1; ; page++) {
       const result = await this.listAttachments(module, recordId, { ...options, page });
@@ -252,18 +266,29 @@ export class ZohoClient {
    * Streams one attachment's bytes. The caller must consume or destroy the stream.
    * @throws {ZohoError} classified
    */
-  async downloadAttachment(module: string, recordId: string, attachmentId: string, options: CallOptions = {}): Promise<DownloadedAttachment> {
+  async downloadAttachment(
+    module: string,
+    recordId: string,
+    attachmentId: string,
+    options: CallOptions = {},
+  ): Promise<DownloadedAttachment> {
     const suffix = `/${pathSegment(attachmentId, 'attachmentId')}`;
-    return this.call({ method: 'GET', module, recordId, suffix, mutating: false, signal: options.signal }, async (response) => {
-      if (response.statusCode !== 200) {
-        await readJson(response, false);
-        // A 2xx other than 200 (a 204) carries no file.
-        throw unexpectedResponse(`download answered HTTP ${response.statusCode} without a file`, { httpStatus: response.statusCode, mutating: false });
-      }
-      const disposition = firstHeader(response.headers['content-disposition']);
-      const fileName = sanitizeFileName(fileNameFromContentDisposition(disposition) ?? `attachment-${attachmentId}`);
-      return { fileName, stream: response.body };
-    });
+    return this.call(
+      { method: 'GET', module, recordId, suffix, mutating: false, signal: options.signal },
+      async (response) => {
+        if (response.statusCode !== 200) {
+          await readJson(response, false);
+          // A 2xx other than 200 (a 204) carries no file.
+          throw unexpectedResponse(`download answered HTTP ${response.statusCode} without a file`, {
+            httpStatus: response.statusCode,
+            mutating: false,
+          });
+        }
+        const disposition = firstHeader(response.headers['content-disposition']);
+        const fileName = sanitizeFileName(fileNameFromContentDisposition(disposition) ?? `attachment-${attachmentId}`);
+        return { fileName, stream: response.body };
+      },
+    );
   }
 
   /**
@@ -279,10 +304,13 @@ export class ZohoClient {
     for (let start = 0; start < ids.length; start += DELETE_BATCH) {
       const batch = ids.slice(start, start + DELETE_BATCH);
       const target = batch.length === 1 ? { suffix: `/${batch[0]}` } : { query: { ids: batch.join(',') } };
-      await this.call({ method: 'DELETE', module, recordId, ...target, mutating: true, signal: options.signal }, async (response) => {
-        const { body, credits } = await readJson(response, true);
-        throwRefusedRows(response.statusCode, body, credits);
-      });
+      await this.call(
+        { method: 'DELETE', module, recordId, ...target, mutating: true, signal: options.signal },
+        async (response) => {
+          const { body, credits } = await readJson(response, true);
+          throwRefusedRows(response.statusCode, body, credits);
+        },
+      );
     }
   }
 
@@ -304,7 +332,11 @@ export class ZohoClient {
     }
   }
 
-  private async attempt<T>(spec: ApiCall, token: AccessToken, read: (response: Dispatcher.ResponseData) => Promise<T>): Promise<T> {
+  private async attempt<T>(
+    spec: ApiCall,
+    token: AccessToken,
+    read: (response: Dispatcher.ResponseData) => Promise<T>,
+  ): Promise<T> {
     const prepared = spec.body ? await spec.body() : undefined;
     try {
       const headers: Record<string, string> = { authorization: `Zoho-oauthtoken ${token.accessToken}` };
@@ -332,7 +364,12 @@ export class ZohoClient {
         });
       } catch (error) {
         // How far it got decides whether Zoho may have acted (errors.ts FAILURE_TABLE).
-        const progress = { answered: false, dispatched, hasBody: prepared !== undefined, bodyStarted: prepared?.body.started ?? false } as const;
+        const progress = {
+          answered: false,
+          dispatched,
+          hasBody: prepared !== undefined,
+          bodyStarted: prepared?.body.started ?? false,
+        } as const;
         throw errorFromNetwork(error, { mutating: spec.mutating, progress });
       }
       try {
@@ -364,7 +401,10 @@ export class ZohoClient {
     const id = (body as { data?: Array<{ details?: { id?: unknown } }> } | undefined)?.data?.[0]?.details?.id;
     const attachmentId = typeof id === 'number' && Number.isSafeInteger(id) ? String(id) : id;
     if (typeof attachmentId !== 'string' || !/^\d+$/.test(attachmentId)) {
-      throw unexpectedResponse('the upload answered success without an attachment id', { httpStatus: response.statusCode, mutating: true });
+      throw unexpectedResponse('the upload answered success without an attachment id', {
+        httpStatus: response.statusCode,
+        mutating: true,
+      });
     }
     return { attachmentId, creditsRemaining: credits };
   }
@@ -374,7 +414,10 @@ export class ZohoClient {
  * Reads a whole JSON answer. A non-2xx answer becomes the classified error; 204 (and any
  * empty body) gives `body: undefined`.
  */
-async function readJson(response: Dispatcher.ResponseData, mutating: boolean): Promise<{ body: unknown; credits: number | undefined }> {
+async function readJson(
+  response: Dispatcher.ResponseData,
+  mutating: boolean,
+): Promise<{ body: unknown; credits: number | undefined }> {
   const credits = creditsRemaining(response.headers);
   let text: string;
   try {
@@ -383,9 +426,13 @@ async function readJson(response: Dispatcher.ResponseData, mutating: boolean): P
     throw errorFromNetwork(error, { mutating, progress: { answered: true } });
   }
   const body = text.trim() === '' ? undefined : parseJson(text);
-  if (response.statusCode < 200 || response.statusCode > 299) throw errorFromResponse(response.statusCode, body, credits, { mutating });
+  if (response.statusCode < 200 || response.statusCode > 299)
+    throw errorFromResponse(response.statusCode, body, credits, { mutating });
   if (text.trim() !== '' && body === undefined) {
-    throw unexpectedResponse(`HTTP ${response.statusCode} answer is not JSON`, { httpStatus: response.statusCode, mutating });
+    throw unexpectedResponse(`HTTP ${response.statusCode} answer is not JSON`, {
+      httpStatus: response.statusCode,
+      mutating,
+    });
   }
   return { body, credits };
 }
@@ -394,7 +441,10 @@ async function readJson(response: Dispatcher.ResponseData, mutating: boolean): P
 function throwRefusedRows(status: number, body: unknown, credits: number | undefined): void {
   const rows = (body as { data?: unknown } | undefined)?.data;
   if (!Array.isArray(rows)) return;
-  const refused = rows.filter((row): row is Record<string, unknown> => !!row && typeof row === 'object' && (row as { status?: unknown }).status === 'error');
+  const refused = rows.filter(
+    (row): row is Record<string, unknown> =>
+      !!row && typeof row === 'object' && (row as { status?: unknown }).status === 'error',
+  );
   const first = refused[0];
   if (!first) return;
   const failed = refused.map((row) => ({ id: (row.details as { id?: unknown } | undefined)?.id, code: row.code }));
@@ -404,7 +454,10 @@ function throwRefusedRows(status: number, body: unknown, credits: number | undef
 
 function toAttachmentInfo(row: unknown): AttachmentInfo {
   const fields = row && typeof row === 'object' ? (row as Record<string, unknown>) : {};
-  const size = (typeof fields.Size === 'string' && fields.Size.trim() !== '') || typeof fields.Size === 'number' ? Number(fields.Size) : Number.NaN;
+  const size =
+    (typeof fields.Size === 'string' && fields.Size.trim() !== '') || typeof fields.Size === 'number'
+      ? Number(fields.Size)
+      : Number.NaN;
   const info: AttachmentInfo = {
     // Zoho sends ids as strings (19 digits do not fit a JSON number); anything else is no id.
     id: typeof fields.id === 'string' || typeof fields.id === 'number' ? String(fields.id) : '',
@@ -427,7 +480,8 @@ function titleField(title: string | undefined): MultipartField[] {
  * even `%2E%2E`), and an empty one would shift the path: all are refused.
  */
 function pathSegment(value: string, what: string): string {
-  if (value === '' || value === '.' || value === '..') throw invalidArgument(`${what} "${value}" cannot be used in a URL path`);
+  if (value === '' || value === '.' || value === '..')
+    throw invalidArgument(`${what} "${value}" cannot be used in a URL path`);
   return encodeURIComponent(value);
 }
 

@@ -165,7 +165,9 @@ export interface FailureVerdict {
 
 /** Network failures can happen in every phase; answers' failures only once answered. */
 type FailureTable = {
-  readonly [P in CallPhase]: Readonly<Record<P extends 'answered' ? NetworkFailure | AnswerFailure : NetworkFailure, FailureVerdict>>;
+  readonly [P in CallPhase]: Readonly<
+    Record<P extends 'answered' ? NetworkFailure | AnswerFailure : NetworkFailure, FailureVerdict>
+  >;
 };
 
 const notStored = (code: string): FailureVerdict => ({ classification: 'transient', ambiguous: false, code });
@@ -215,7 +217,9 @@ export const FAILURE_TABLE: FailureTable = {
 };
 
 /** Every row of {@link FAILURE_TABLE}, in order: for tests and documentation. */
-export function failureTableRows(): Array<{ phase: CallPhase; failure: NetworkFailure | AnswerFailure } & FailureVerdict> {
+export function failureTableRows(): Array<
+  { phase: CallPhase; failure: NetworkFailure | AnswerFailure } & FailureVerdict
+> {
   return CALL_PHASES.flatMap((phase) => {
     const cells: Readonly<Partial<Record<NetworkFailure | AnswerFailure, FailureVerdict>>> = FAILURE_TABLE[phase];
     // In the order of the kinds' lists, not Object.entries' (which would put '429' first).
@@ -232,7 +236,8 @@ export function failureTableRows(): Array<{ phase: CallPhase; failure: NetworkFa
  * was handed to undici (`dispatched`), whether it has a body, and whether the body's first
  * byte was handed over (`bodyStarted`).
  */
-export type CallProgress = { answered: true } | { answered: false; dispatched: boolean; hasBody: boolean; bodyStarted: boolean };
+export type CallProgress =
+  { answered: true } | { answered: false; dispatched: boolean; hasBody: boolean; bodyStarted: boolean };
 
 /** What a call that does not say how far it got is taken to have done: everything short of an answer. */
 const UNKNOWN_PROGRESS: CallProgress = { answered: false, dispatched: true, hasBody: false, bodyStarted: true };
@@ -278,13 +283,20 @@ export function answerFailure(status: number, zohoCode: string | undefined): Ans
  * @param creditsRemaining `X-API-CREDITS-REMAINING`, when present
  * @param context.mutating true for calls that change Zoho's data; @defaultValue `true`
  */
-export function errorFromResponse(status: number, body: unknown, creditsRemaining?: number, context: { mutating?: boolean } = {}): ZohoError {
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  creditsRemaining?: number,
+  context: { mutating?: boolean } = {},
+): ZohoError {
   const envelope = findErrorEnvelope(body);
   const zohoCode = typeof envelope?.code === 'string' ? envelope.code : undefined;
   const message =
     typeof envelope?.message === 'string' && envelope.message.length > 0 ? envelope.message : `HTTP ${status}`;
   const details =
-    envelope?.details && typeof envelope.details === 'object' ? (envelope.details as Record<string, unknown>) : undefined;
+    envelope?.details && typeof envelope.details === 'object'
+      ? (envelope.details as Record<string, unknown>)
+      : undefined;
   const verdict = FAILURE_TABLE.answered[answerFailure(status, zohoCode)];
   return new ZohoError({
     httpStatus: status,
@@ -318,8 +330,18 @@ export function errorFromNetwork(error: unknown, context: { mutating: boolean; p
   const detail = error instanceof Error ? error.message : String(error);
   const name = error instanceof Error ? error.name : undefined;
   const message =
-    failure === 'aborted' ? `call aborted: ${detail}` : failure === 'timeout' ? `no answer in time (${code ?? name})` : `${code ?? 'network failure'}: ${detail}`;
-  return new ZohoError({ code: verdict.code, classification: verdict.classification, ambiguous: context.mutating && verdict.ambiguous, message, cause: error });
+    failure === 'aborted'
+      ? `call aborted: ${detail}`
+      : failure === 'timeout'
+        ? `no answer in time (${code ?? name})`
+        : `${code ?? 'network failure'}: ${detail}`;
+  return new ZohoError({
+    code: verdict.code,
+    classification: verdict.classification,
+    ambiguous: context.mutating && verdict.ambiguous,
+    message,
+    cause: error,
+  });
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -361,35 +383,68 @@ export function errorFromRefresh(status: number, body: unknown): ZohoError {
   const base = { httpStatus: status, zohoCode, details: zohoCode === undefined ? undefined : { error: zohoCode } };
 
   if (zohoCode === 'invalid_code') {
-    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_INVALID_CODE, classification: 'systemic', message: 'the refresh token is revoked or invalid (invalid_code)' });
+    return new ZohoError({
+      ...base,
+      code: LocalErrorCode.REFRESH_INVALID_CODE,
+      classification: 'systemic',
+      message: 'the refresh token is revoked or invalid (invalid_code)',
+    });
   }
   if (zohoCode === 'invalid_client') {
-    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_INVALID_CLIENT, classification: 'systemic', message: 'the client id or secret is wrong, or this is the wrong data centre (invalid_client)' });
+    return new ZohoError({
+      ...base,
+      code: LocalErrorCode.REFRESH_INVALID_CLIENT,
+      classification: 'systemic',
+      message: 'the client id or secret is wrong, or this is the wrong data centre (invalid_client)',
+    });
   }
   if (zohoCode === 'Access Denied' || status === 429) {
     // Zoho's 10-refreshes-per-10-minutes throttle clears by itself, and every job would
     // hit it alike: "slow every worker down, spend no attempt" (rate_limited) fits; a
     // systemic pause would wait for an operator for no reason, a transient retry would
     // burn attempts and keep the throttle window busy.
-    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_THROTTLED, classification: 'rate_limited', message: 'too many token refreshes (Access Denied): Zoho allows 10 per refresh token per 10 minutes' });
+    return new ZohoError({
+      ...base,
+      code: LocalErrorCode.REFRESH_THROTTLED,
+      classification: 'rate_limited',
+      message: 'too many token refreshes (Access Denied): Zoho allows 10 per refresh token per 10 minutes',
+    });
   }
   if (status >= 500 || named === undefined) {
     // No Zoho verdict (a 5xx, an HTML error page): the accounts server may well answer next time.
-    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'transient', message: `token refresh failed with HTTP ${status} and no access token (the answer is not shown)` });
+    return new ZohoError({
+      ...base,
+      code: LocalErrorCode.REFRESH_FAILED,
+      classification: 'transient',
+      message: `token refresh failed with HTTP ${status} and no access token (the answer is not shown)`,
+    });
   }
   if (zohoCode === undefined) {
     // An `error` that is not Zoho's (perhaps the request repeated back): a configuration answer every job would get.
-    return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'systemic', message: `token refresh refused with an error that is not one of Zoho's (not shown): check ZOHO_ACCOUNTS_URL and ZOHO_DC` });
+    return new ZohoError({
+      ...base,
+      code: LocalErrorCode.REFRESH_FAILED,
+      classification: 'systemic',
+      message: `token refresh refused with an error that is not one of Zoho's (not shown): check ZOHO_ACCOUNTS_URL and ZOHO_DC`,
+    });
   }
   // Any other named refusal (invalid_redirect_uri, …) is a configuration answer every job would get.
-  return new ZohoError({ ...base, code: LocalErrorCode.REFRESH_FAILED, classification: 'systemic', message: `token refresh refused: ${zohoCode}` });
+  return new ZohoError({
+    ...base,
+    code: LocalErrorCode.REFRESH_FAILED,
+    classification: 'systemic',
+    message: `token refresh refused: ${zohoCode}`,
+  });
 }
 
 /**
  * A 2xx answer we could not read. After an upload, Zoho answered success: it may well have
  * stored the file, so the failure is ambiguous and the next attempt must look first.
  */
-export function unexpectedResponse(message: string, context: { httpStatus: number; mutating: boolean; cause?: unknown }): ZohoError {
+export function unexpectedResponse(
+  message: string,
+  context: { httpStatus: number; mutating: boolean; cause?: unknown },
+): ZohoError {
   const verdict = FAILURE_TABLE.answered['2xx-unreadable'];
   return new ZohoError({
     code: verdict.code,
@@ -429,7 +484,8 @@ export function accessTokenRejected(): ZohoError {
   return new ZohoError({
     code: LocalErrorCode.ACCESS_TOKEN_REJECTED,
     classification: 'systemic',
-    message: 'Zoho rejected ZOHO_ACCESS_TOKEN (expired or revoked); it cannot be refreshed: set a new one, or configure refresh credentials',
+    message:
+      'Zoho rejected ZOHO_ACCESS_TOKEN (expired or revoked); it cannot be refreshed: set a new one, or configure refresh credentials',
   });
 }
 

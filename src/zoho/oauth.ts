@@ -62,12 +62,23 @@ export async function refreshAccessToken(req: RefreshRequest): Promise<AccessTok
   const body = parseJson(text);
   const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   const accessToken = fields.access_token;
-  if (response.statusCode !== 200 || typeof accessToken !== 'string' || accessToken === '' || fields.error !== undefined) {
+  if (
+    response.statusCode !== 200 ||
+    typeof accessToken !== 'string' ||
+    accessToken === '' ||
+    fields.error !== undefined
+  ) {
     throw errorFromRefresh(response.statusCode, body);
   }
-  const apiDomain = typeof fields.api_domain === 'string' && fields.api_domain !== '' ? fields.api_domain.replace(/\/+$/, '') : undefined;
+  const apiDomain =
+    typeof fields.api_domain === 'string' && fields.api_domain !== ''
+      ? fields.api_domain.replace(/\/+$/, '')
+      : undefined;
   if (apiDomain !== undefined && !/^https?:\/\/[^/\s]+$/.test(apiDomain)) {
-    throw unexpectedResponse('the token refresh answered an api_domain that is not an origin', { httpStatus: response.statusCode, mutating: false });
+    throw unexpectedResponse('the token refresh answered an api_domain that is not an origin', {
+      httpStatus: response.statusCode,
+      mutating: false,
+    });
   }
   return { accessToken, apiDomain, expiresAt: now() + lifetimeSeconds(fields) * 1000 };
 }

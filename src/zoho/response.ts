@@ -12,7 +12,10 @@ export const MAX_JSON_BYTES = 8 * 1024 * 1024;
  * connection is dropped rather than left half-read) and an error is thrown.
  * @param limit @defaultValue {@link MAX_JSON_BYTES}
  */
-export async function readBodyText(body: Dispatcher.ResponseData['body'], limit: number = MAX_JSON_BYTES): Promise<string> {
+export async function readBodyText(
+  body: Dispatcher.ResponseData['body'],
+  limit: number = MAX_JSON_BYTES,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
@@ -48,8 +51,10 @@ export async function discardBody(body: Dispatcher.ResponseData['body']): Promis
 export function parseJson(text: string): unknown {
   // Outside string literals only: each match is either a whole string literal (kept) or a
   // bare long integer after `:`, `[` or `,` (quoted).
-  const safe = text.replace(/"(?:[^"\\]|\\.)*"|([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, (match, prefix: string | undefined, digits: string | undefined) =>
-    digits === undefined ? match : `${prefix}"${digits}"`,
+  const safe = text.replace(
+    /"(?:[^"\\]|\\.)*"|([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g,
+    (match, prefix: string | undefined, digits: string | undefined) =>
+      digits === undefined ? match : `${prefix}"${digits}"`,
   );
   try {
     return JSON.parse(safe);

@@ -28,7 +28,11 @@ export class StaticTokenProvider implements TokenProvider {
   getToken(): Promise<AccessToken> {
     if (this.rejected) return Promise.reject(accessTokenRejected());
     // Its real expiry is unknown; Zoho's 401 is what ends it.
-    return Promise.resolve({ accessToken: this.#accessToken, apiDomain: this.apiDomain, expiresAt: Number.MAX_SAFE_INTEGER });
+    return Promise.resolve({
+      accessToken: this.#accessToken,
+      apiDomain: this.apiDomain,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    });
   }
 
   /** {@inheritDoc TokenProvider.invalidate} */

@@ -321,7 +321,15 @@ export class SharedTokenStore extends EventEmitter<SharedTokenStoreEvents> imple
  * hash of all four, cut to 16 hex digits. The secret is in it: a token minted with the right
  * secret must not vouch for a wrong one.
  */
-function credentialsFingerprint(config: { accountsUrl: string; clientId: string; clientSecret: string; refreshToken: string }): string {
+function credentialsFingerprint(config: {
+  accountsUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+}): string {
   const { accountsUrl, clientId, clientSecret, refreshToken } = config;
-  return createHash('sha256').update([accountsUrl, clientId, clientSecret, refreshToken].join('\n')).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update([accountsUrl, clientId, clientSecret, refreshToken].join('\n'))
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -12,11 +12,25 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_PATHS, type RunningDashboard } from '../../src/dashboard/index.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
-import { enqueueManifest, startTestDashboard, startWorkers, waitUntilIdle, writeMixedManifest } from '../helpers/dashboard.js';
+import {
+  enqueueManifest,
+  startTestDashboard,
+  startWorkers,
+  waitUntilIdle,
+  writeMixedManifest,
+} from '../helpers/dashboard.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /**
  * The README shows this picture. A normal run writes it to the temp folder (so `npm test` leaves
  * the tree clean); `UPDATE_SCREENSHOTS=1 npm test` refreshes the committed one.
@@ -26,7 +40,8 @@ const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
   : path.join(os.tmpdir(), `zoho-attach-dashboard-${process.pid}.png`);
 
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`dashboard browser tests skipped: ${CHROMIUM} does not exist (apt-get install chromium)`);
+if (!hasChromium)
+  console.warn(`dashboard browser tests skipped: ${CHROMIUM} does not exist (apt-get install chromium)`);
 
 describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
   let world: PipelineWorld;
@@ -61,17 +76,28 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
     await world?.cleanup();
   });
 
-  it('shows a migration in progress on the overview (the README\'s screenshot)', async () => {
+  it("shows a migration in progress on the overview (the README's screenshot)", async () => {
     const workers = await startWorkers(world);
     try {
-      await enqueueManifest(world, await writeMixedManifest(world, 'contacts-pilot', { good: 40, widgets: 0 }), 'contacts-pilot');
+      await enqueueManifest(
+        world,
+        await writeMixedManifest(world, 'contacts-pilot', { good: 40, widgets: 0 }),
+        'contacts-pilot',
+      );
       await waitUntilIdle(uploadQueue);
-      await enqueueManifest(world, await writeMixedManifest(world, 'accounts-2024', { good: 200, widgets: 3 }), 'accounts-2024');
+      await enqueueManifest(
+        world,
+        await writeMixedManifest(world, 'accounts-2024', { good: 200, widgets: 3 }),
+        'accounts-2024',
+      );
       await expect
-        .poll(async () => {
-          const batch = await uploadQueue.ledger.getBatch('accounts-2024');
-          return batch ? (batch.uploaded + batch.dead) / batch.owned : 0;
-        }, { timeout: 20_000, interval: 50 })
+        .poll(
+          async () => {
+            const batch = await uploadQueue.ledger.getBatch('accounts-2024');
+            return batch ? (batch.uploaded + batch.dead) / batch.owned : 0;
+          },
+          { timeout: 20_000, interval: 50 },
+        )
         .toBeGreaterThanOrEqual(0.6);
 
       await page.goto(`${dashboard.url}/`);
@@ -94,14 +120,16 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
     try {
       await page.goto(`${late.url}/`);
       expect(await page.locator('tbody tr', { hasText: 'accounts-2024' }).locator('.badge').innerText()).toBe('done');
-      expect(await page.locator('.chart svg').getAttribute('aria-label')).toMatch(/^uploads per second over the \d+s since the first finished: now .*, peak [1-9]/);
+      expect(await page.locator('.chart svg').getAttribute('aria-label')).toMatch(
+        /^uploads per second over the \d+s since the first finished: now .*, peak [1-9]/,
+      );
     } finally {
       await late.close();
     }
     expect(pageErrors).toEqual([]);
   });
 
-  it('serves bull-board under our CSP, read-only: no button writes behind the ledger\'s back', async () => {
+  it("serves bull-board under our CSP, read-only: no button writes behind the ledger's back", async () => {
     await page.goto(`${dashboard.url}${DASHBOARD_PATHS.bullBoard}/queue/uploads?status=failed`);
     await page.getByText('INVALID_MODULE').first().waitFor();
     expect(await uploadQueue.queue.getFailedCount()).toBe(5); // 3 INVALID_MODULE + a missing file in each batch
@@ -109,7 +137,8 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
     // Read-only: bull-board shows no retry, clean or add buttons (its API refuses those writes too).
     await page.goto(`${dashboard.url}${DASHBOARD_PATHS.bullBoard}/queue/uploads?status=completed`);
     await page.getByText('Completed').first().waitFor();
-    for (const name of ['Clean all', 'Retry all', 'Add job']) expect(await page.getByRole('button', { name }).count()).toBe(0);
+    for (const name of ['Clean all', 'Retry all', 'Add job'])
+      expect(await page.getByRole('button', { name }).count()).toBe(0);
     expect(pageErrors).toEqual([]);
     const html = await (await fetch(`${dashboard.url}${DASHBOARD_PATHS.bullBoard}`)).text();
     expect(html).not.toContain('fonts.googleapis.com');

@@ -21,10 +21,14 @@ describe('zoho-attach CLI', () => {
   it('prints help and exits 0; --version prints the version; an unknown command is a usage error (2)', async () => {
     const help = await runCli(['--help'], {}, os.tmpdir());
     expect(help.code).toBe(0);
-    for (const command of ['enqueue', 'worker', 'status', 'report', 'dlq', 'resume', 'fake-zoho', 'demo']) expect(help.stdout).toContain(command);
+    for (const command of ['enqueue', 'worker', 'status', 'report', 'dlq', 'resume', 'fake-zoho', 'demo'])
+      expect(help.stdout).toContain(command);
     expect(help.stdout).toMatch(/Exit codes: 0 done; 1 failed .* 2 a wrong command\s+line; 130 interrupted/);
     const version = await runCli(['--version'], {}, os.tmpdir());
-    expect([version.code, version.stdout.trim()]).toEqual([0, `zoho-attach ${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}`]);
+    expect([version.code, version.stdout.trim()]).toEqual([
+      0,
+      `zoho-attach ${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}`,
+    ]);
     expect((await runCli([], {}, os.tmpdir())).code).toBe(2);
     const unknown = await runCli(['frobnicate'], {}, os.tmpdir());
     expect(unknown.code).toBe(2);
@@ -32,7 +36,11 @@ describe('zoho-attach CLI', () => {
   });
 
   it('reports every configuration problem at once, each naming its variable', async () => {
-    const result = await runCli(['status'], { ZOHO_DC: 'mars', ZOHO_CONCURRENCY: 'lots', ZOHO_CLIENT_ID: 'x', REDIS_URL: TEST_REDIS_URL }, os.tmpdir());
+    const result = await runCli(
+      ['status'],
+      { ZOHO_DC: 'mars', ZOHO_CONCURRENCY: 'lots', ZOHO_CLIENT_ID: 'x', REDIS_URL: TEST_REDIS_URL },
+      os.tmpdir(),
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('ZOHO_DC');
     expect(result.stderr).toContain('ZOHO_CONCURRENCY');
@@ -49,10 +57,13 @@ describe('zoho-attach CLI', () => {
     world = await createPipelineWorld();
     await world.writeFile('a.txt', 'a');
     await world.writeFile('b.txt', 'b');
-    const manifest = await world.writeFile('m.jsonl', [
-      JSON.stringify({ module: 'Leads', record_id: '1', file: 'a.txt', legacy: 'X1' }),
-      JSON.stringify({ module: 'Widgets', record_id: '2', file: 'b.txt', legacy: 'X2' }),
-    ].join('\n'));
+    const manifest = await world.writeFile(
+      'm.jsonl',
+      [
+        JSON.stringify({ module: 'Leads', record_id: '1', file: 'a.txt', legacy: 'X1' }),
+        JSON.stringify({ module: 'Widgets', record_id: '2', file: 'b.txt', legacy: 'X2' }),
+      ].join('\n'),
+    );
     expect((await runCli(['enqueue', manifest, '--batch', 'flow'], world.env, world.dir)).code).toBe(0);
     const worker = await runCli(['worker', '--until-idle'], world.env, world.dir);
     expect(worker.code, worker.stderr).toBe(0);
@@ -61,7 +72,10 @@ describe('zoho-attach CLI', () => {
     expect(status.batches[0]).toMatchObject({ name: 'flow', uploaded: 1, dead: 1, pending: 0 });
 
     const reportJsonl = await runCli(['report', '--batch', 'flow', '--format', 'jsonl'], world.env, world.dir);
-    const rows = reportJsonl.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = reportJsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r: Record<string, string>) => [r.status, r.error_code, r.legacy])).toEqual([
       ['uploaded', '', 'X1'],
       ['dead', 'INVALID_MODULE', 'X2'],
@@ -72,14 +86,20 @@ describe('zoho-attach CLI', () => {
 
     const list = await runCli(['dlq', 'list', '--batch', 'flow'], world.env, world.dir);
     expect(list.stdout).toContain('INVALID_MODULE: 1 row(s)');
-    expect((await runCli(['dlq', 'export', '--code', 'INVALID_MODULE', '--out', 'dlq.csv'], world.env, world.dir)).code).toBe(0);
+    expect(
+      (await runCli(['dlq', 'export', '--code', 'INVALID_MODULE', '--out', 'dlq.csv'], world.env, world.dir)).code,
+    ).toBe(0);
     const exported = parseCsv(await readFile(path.join(world.dir, 'dlq.csv'), 'utf8'));
-    expect(exported).toEqual([expect.objectContaining({ module: 'Widgets', record_id: '2', dlq_error_code: 'INVALID_MODULE', legacy: 'X2' })]);
+    expect(exported).toEqual([
+      expect.objectContaining({ module: 'Widgets', record_id: '2', dlq_error_code: 'INVALID_MODULE', legacy: 'X2' }),
+    ]);
 
     expect((await runCli(['dlq', 'retry'], world.env, world.dir)).code).toBe(2);
     expect((await runCli(['dlq', 'retry', '--all'], world.env, world.dir)).stdout).toContain('re-enqueued 1');
     expect((await runCli(['worker', '--until-idle'], world.env, world.dir)).code).toBe(0);
-    expect((await runCli(['dlq', 'purge', '--code', 'INVALID_MODULE'], world.env, world.dir)).stdout).toContain('purged 1');
+    expect((await runCli(['dlq', 'purge', '--code', 'INVALID_MODULE'], world.env, world.dir)).stdout).toContain(
+      'purged 1',
+    );
     expect((await runCli(['dlq', 'list', '--json'], world.env, world.dir)).stdout.trim()).toBe('[]');
 
     expect((await runCli(['pause'], world.env, world.dir)).code).toBe(0);
@@ -101,16 +121,25 @@ describe('zoho-attach status --watch', () => {
     expect((await runCli(['enqueue', manifest, '--batch', 'watched'], world.env, world.dir)).code).toBe(0);
 
     const watchJson = runCli(['status', '--watch', '--json', '--interval', '1', '--until-done'], world.env, world.dir);
-    const watchPlain = runCli(['status', '--watch', '--interval', '1', '--until-done', '--batch', 'watched'], world.env, world.dir);
+    const watchPlain = runCli(
+      ['status', '--watch', '--interval', '1', '--until-done', '--batch', 'watched'],
+      world.env,
+      world.dir,
+    );
     const worker = await runCli(['worker', '--until-idle'], world.env, world.dir);
     expect(worker.code, worker.stderr).toBe(0);
 
     const json = await watchJson;
     expect(json.code, json.stderr).toBe(0);
-    const ticks = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const ticks = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const last = ticks[ticks.length - 1].batches[0];
     expect(last).toMatchObject({ name: 'watched', total: 40, done: 40, uploaded: 40, pending: 0, etaSeconds: 0 });
-    expect(ticks.some((t: { batches: Array<{ uploadsPerSecond: number }> }) => t.batches[0]!.uploadsPerSecond > 0)).toBe(true);
+    expect(
+      ticks.some((t: { batches: Array<{ uploadsPerSecond: number }> }) => t.batches[0]!.uploadsPerSecond > 0),
+    ).toBe(true);
 
     const plain = await watchPlain;
     expect(plain.code, plain.stderr).toBe(0);

@@ -8,23 +8,31 @@ import { CLI_PATH, collect, parseCsv, runCli } from '../helpers/pipeline.js';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
 
 describe('zoho-attach demo', () => {
-  it('on a terminal, leaves the dashboard running on the demo\'s queue until Ctrl-C', async () => {
+  it("on a terminal, leaves the dashboard running on the demo's queue until Ctrl-C", async () => {
     const runsDir = await mkdtemp(path.join(os.tmpdir(), 'za-demo-'));
     // `script` gives the demo a terminal; Ctrl-C typed into it reaches the demo as SIGINT.
-    const child = spawn('script', ['-qfec', `exec ${process.execPath} ${CLI_PATH} demo --runs-dir ${runsDir}`, '/dev/null'], {
-      env: { PATH: process.env.PATH ?? '', REDIS_URL: TEST_REDIS_URL, TERM: 'dumb' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'script',
+      ['-qfec', `exec ${process.execPath} ${CLI_PATH} demo --runs-dir ${runsDir}`, '/dev/null'],
+      {
+        env: { PATH: process.env.PATH ?? '', REDIS_URL: TEST_REDIS_URL, TERM: 'dumb' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const finished = collect(child, 90_000);
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     try {
       let url: string | undefined;
-      for (let deadline = Date.now() + 60_000; !url && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      for (
+        let deadline = Date.now() + 60_000;
+        !url && Date.now() < deadline;
+        await new Promise((r) => setTimeout(r, 100))
+      ) {
         url = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout)?.[1];
       }
       expect(url, stdout).toBeDefined();
-      const status = (await (await fetch(`${url}/api/status`)).json());
+      const status = await (await fetch(`${url}/api/status`)).json();
       expect(JSON.stringify(status)).toContain('remote-files');
       child.stdin.write('\u0003');
       const result = await finished;
@@ -39,12 +47,19 @@ describe('zoho-attach demo', () => {
   it('runs end to end against the fake and writes correct reports', async () => {
     const runsDir = await mkdtemp(path.join(os.tmpdir(), 'za-demo-'));
     try {
-      const result = await runCli(['demo', '--runs-dir', runsDir, '--no-dashboard'], { REDIS_URL: TEST_REDIS_URL }, process.cwd(), 90_000);
+      const result = await runCli(
+        ['demo', '--runs-dir', runsDir, '--no-dashboard'],
+        { REDIS_URL: TEST_REDIS_URL },
+        process.cwd(),
+        90_000,
+      );
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain('nothing was uploaded twice');
       const [runDir] = await readdir(runsDir);
       const accounts = parseCsv(await readFile(path.join(runsDir, runDir!, 'accounts-report.csv'), 'utf8'));
-      const byLegacy = Object.fromEntries(accounts.map((r) => [r.legacy_id || `line ${r.line}`, [r.status, r.error_code]]));
+      const byLegacy = Object.fromEntries(
+        accounts.map((r) => [r.legacy_id || `line ${r.line}`, [r.status, r.error_code]]),
+      );
       expect(byLegacy).toMatchObject({
         'ACME-001': ['uploaded', ''],
         'GLOBEX-17': ['uploaded', ''],
@@ -58,7 +73,10 @@ describe('zoho-attach demo', () => {
       });
       const remote = parseCsv(await readFile(path.join(runsDir, runDir!, 'remote-files-report.csv'), 'utf8'));
       expect(remote.filter((r) => r.status === 'uploaded').length).toBe(remote.length - 1);
-      expect(remote.find((r) => r.legacy_id === 'R-404')).toMatchObject({ status: 'rejected', error_code: 'SOURCE_URL_HTTP_ERROR' });
+      expect(remote.find((r) => r.legacy_id === 'R-404')).toMatchObject({
+        status: 'rejected',
+        error_code: 'SOURCE_URL_HTTP_ERROR',
+      });
     } finally {
       await rm(runsDir, { recursive: true, force: true });
     }

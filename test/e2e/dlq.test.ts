@@ -40,7 +40,9 @@ describe('dlq list, and --group', () => {
 
     const purged = await runCli(['dlq', 'purge', '--group', missing.id], world.env, world.dir);
     expect(purged.stdout).toContain('purged 12 dead letter(s)');
-    const after = JSON.parse((await runCli(['dlq', 'list', '--json'], world.env, world.dir)).stdout) as Array<{ code: string }>;
+    const after = JSON.parse((await runCli(['dlq', 'list', '--json'], world.env, world.dir)).stdout) as Array<{
+      code: string;
+    }>;
     expect(after.map((g) => g.code)).toEqual(['INVALID_MODULE']);
   });
 });

@@ -16,7 +16,8 @@ afterEach(async () => {
 });
 
 /** The doctor's line for the clock check. */
-const clockLine = (stdout: string) => stdout.split('\n').find((l) => l.slice(2).startsWith('Clock: ')) ?? `no Clock line in:\n${stdout}`;
+const clockLine = (stdout: string) =>
+  stdout.split('\n').find((l) => l.slice(2).startsWith('Clock: ')) ?? `no Clock line in:\n${stdout}`;
 
 describe('doctor: the clock', () => {
   it('passes when this machine and Zoho agree', async () => {
@@ -25,13 +26,17 @@ describe('doctor: the clock', () => {
     expect(clockLine(result.stdout)).toMatch(/^✓ Clock: this machine's clock is \d+ s (ahead of|behind) Zoho's/);
   });
 
-  it('warns, naming ZOHO_ATTACH_CLOCK_SKEW_MS, when Zoho\'s Date is ten minutes away', async () => {
+  it("warns, naming ZOHO_ATTACH_CLOCK_SKEW_MS, when Zoho's Date is ten minutes away", async () => {
     world = await createPipelineWorld();
-    server = createServer((_req, res) => res.writeHead(404, { date: new Date(Date.now() - 10 * 60_000).toUTCString() }).end());
+    server = createServer((_req, res) =>
+      res.writeHead(404, { date: new Date(Date.now() - 10 * 60_000).toUTCString() }).end(),
+    );
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const apiDomain = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const result = await runCli(['doctor'], { ...world.env, ZOHO_API_DOMAIN: apiDomain }, world.dir);
-    expect(clockLine(result.stdout)).toMatch(/^! Clock: this machine's clock is 60[01] s ahead of Zoho's .*ZOHO_ATTACH_CLOCK_SKEW_MS allows 30 s/);
+    expect(clockLine(result.stdout)).toMatch(
+      /^! Clock: this machine's clock is 60[01] s ahead of Zoho's .*ZOHO_ATTACH_CLOCK_SKEW_MS allows 30 s/,
+    );
     expect(result.stdout).toMatch(/fix: synchronise this machine's clock/);
   });
 });

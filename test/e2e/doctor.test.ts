@@ -53,7 +53,14 @@ describe('zoho-attach doctor', () => {
     world = await createPipelineWorld();
     const first = await runCli(['doctor'], world.env, world.dir);
     expect(first.code, first.stdout + first.stderr).toBe(0);
-    for (const name of ['Redis reachable', 'Redis version', 'Redis maxmemory-policy', 'Zoho OAuth', 'Zoho API domain', `file root ${world.dir}`]) {
+    for (const name of [
+      'Redis reachable',
+      'Redis version',
+      'Redis maxmemory-policy',
+      'Zoho OAuth',
+      'Zoho API domain',
+      `file root ${world.dir}`,
+    ]) {
       expect(line(first.stdout, name)).toMatch(/^✓ /);
     }
     expect(line(first.stdout, 'Redis persistence')).toMatch(/^[✓!] /);
@@ -107,7 +114,11 @@ describe('zoho-attach doctor', () => {
   it('fails on a missing file root, naming ZOHO_ATTACH_FILE_ROOTS', async () => {
     world = await createPipelineWorld();
     const missing = path.join(world.dir, 'not-mounted');
-    const result = await runCli(['doctor'], { ...world.env, ZOHO_ATTACH_FILE_ROOTS: `${world.dir}:${missing}` }, world.dir);
+    const result = await runCli(
+      ['doctor'],
+      { ...world.env, ZOHO_ATTACH_FILE_ROOTS: `${world.dir}:${missing}` },
+      world.dir,
+    );
     expect(result.code).toBe(1);
     expect(line(result.stdout, `file root ${world.dir}`)).toMatch(/^✓ /);
     expect(line(result.stdout, `file root ${missing}`)).toMatch(/^✗ .*does not exist/);
@@ -119,7 +130,9 @@ describe('zoho-attach doctor', () => {
     const redisUrl = `redis://127.0.0.1:${await closedPort()}`;
     const result = await runCli(['doctor'], { ...world.env, REDIS_URL: redisUrl }, world.dir);
     expect(result.code).toBe(1);
-    expect(line(result.stdout, 'Redis reachable')).toMatch(/^✗ cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*ECONNREFUSED/);
+    expect(line(result.stdout, 'Redis reachable')).toMatch(
+      /^✗ cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*ECONNREFUSED/,
+    );
     expect(fixOf(result.stdout, 'Redis reachable')).toContain('REDIS_URL');
     expect(line(result.stdout, 'Zoho OAuth')).toMatch(/^- /);
     expect(line(result.stdout, `file root ${world.dir}`)).toMatch(/^✓ /);
@@ -142,7 +155,9 @@ describe('zoho-attach doctor', () => {
     expect(result.code).toBe(1);
     expect(line(result.stdout, 'Redis maxmemory-policy')).toMatch(/^✗ maxmemory-policy is allkeys-lru: .*deletes keys/);
     expect(fixOf(result.stdout, 'Redis maxmemory-policy')).toContain('CONFIG SET maxmemory-policy noeviction');
-    expect(line(result.stdout, 'Redis persistence')).toMatch(/^! AOF is off \(appendonly no\), and no RDB snapshots: .*loses every queued upload/);
+    expect(line(result.stdout, 'Redis persistence')).toMatch(
+      /^! AOF is off \(appendonly no\), and no RDB snapshots: .*loses every queued upload/,
+    );
     const persistenceFix = fixOf(result.stdout, 'Redis persistence');
     expect(persistenceFix).toContain('CONFIG SET appendonly yes');
     expect(persistenceFix).toContain('CONFIG SET appendfsync always');

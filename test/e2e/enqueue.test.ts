@@ -17,7 +17,10 @@ describe('zoho-attach enqueue', () => {
     world = await createPipelineWorld();
     await world.writeFile('a.txt', 'a');
     const good = await world.writeFile('good.csv', 'module,record_id,file\nLeads,1,a.txt\n');
-    const mixed = await world.writeFile('mixed.csv', 'module,record_id,file\nLeads,2,a.txt\nLeads,abc,a.txt\nLeads,3,\n');
+    const mixed = await world.writeFile(
+      'mixed.csv',
+      'module,record_id,file\nLeads,2,a.txt\nLeads,abc,a.txt\nLeads,3,\n',
+    );
     const broken = await world.writeFile('broken.csv', 'modul,record,file\nLeads,1,a.txt\n');
 
     const ok = await runCli(['enqueue', good], world.env, world.dir);
@@ -43,7 +46,10 @@ describe('zoho-attach enqueue', () => {
     world = await createPipelineWorld();
     await world.writeFile('a.txt', 'a');
     await world.writeFile('tool.exe', 'MZ');
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\nLeads,2,tool.exe\nLeads,3,gone.txt\n');
+    const manifest = await world.writeFile(
+      'm.csv',
+      'module,record_id,file\nLeads,1,a.txt\nLeads,2,tool.exe\nLeads,3,gone.txt\n',
+    );
     const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
     expect(dry.code).toBe(1);
     expect(dry.stdout).toMatch(/line 3: file: \[SOURCE_FORBIDDEN_TYPE\]/);
@@ -57,8 +63,15 @@ describe('zoho-attach enqueue', () => {
     await world.writeFile('a.txt', 'a');
     await world.writeFile('tool.exe', 'MZ');
     await world.writeFile('empty.txt', '');
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file,legacy\nLeads,1,a.txt,L1\nLeads,2,tool.exe,L2\nLeads,3,gone.txt,L3\nLeads,4,empty.txt,L4\n');
-    const refusals = (stdout: string) => stdout.split('\n').filter((l) => /^\s+line \d+:/.test(l)).map((l) => l.trim());
+    const manifest = await world.writeFile(
+      'm.csv',
+      'module,record_id,file,legacy\nLeads,1,a.txt,L1\nLeads,2,tool.exe,L2\nLeads,3,gone.txt,L3\nLeads,4,empty.txt,L4\n',
+    );
+    const refusals = (stdout: string) =>
+      stdout
+        .split('\n')
+        .filter((l) => /^\s+line \d+:/.test(l))
+        .map((l) => l.trim());
 
     const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
     const real = await runCli(['enqueue', manifest, '--batch', 'checked'], world.env, world.dir);
@@ -79,7 +92,13 @@ describe('zoho-attach enqueue', () => {
 
     // The report keeps a refused row whole: its fields and its pass-through columns.
     const report = parseCsv((await runCli(['report', '--batch', 'checked'], world.env, world.dir)).stdout);
-    expect(report.find((r) => r.line === '4')).toMatchObject({ status: 'rejected', error_code: 'SOURCE_NOT_FOUND', module: 'Leads', record_id: '3', legacy: 'L3' });
+    expect(report.find((r) => r.line === '4')).toMatchObject({
+      status: 'rejected',
+      error_code: 'SOURCE_NOT_FOUND',
+      module: 'Leads',
+      record_id: '3',
+      legacy: 'L3',
+    });
     expect(report.find((r) => r.line === '4')!.file).toMatch(/gone\.txt$/);
 
     const allowDry = await runCli(['enqueue', manifest, '--dry-run', '--allow-empty'], world.env, world.dir);
@@ -102,23 +121,40 @@ describe('zoho-attach enqueue', () => {
     world = await createPipelineWorld();
     await world.writeFile('a.txt', 'a');
     await world.writeFile('b.txt', 'b');
-    const manifest = await world.writeFile('rows.csv', 'zeta,module,record_id,file,titel,alpha\nz1,Leads,1,a.txt,Hello,a1\nz2,Leads,x,b.txt,Bye,a2\n');
+    const manifest = await world.writeFile(
+      'rows.csv',
+      'zeta,module,record_id,file,titel,alpha\nz1,Leads,1,a.txt,Hello,a1\nz2,Leads,x,b.txt,Bye,a2\n',
+    );
     const first = await runCli(['enqueue', manifest, '--batch', 'first'], world.env, world.dir);
-    expect(first.stderr).toContain('warning: column "titel" is not a manifest field, so it is passed through as it is: did you mean title?');
+    expect(first.stderr).toContain(
+      'warning: column "titel" is not a manifest field, so it is passed through as it is: did you mean title?',
+    );
     expect(first.stderr.match(/did you mean/g)).toHaveLength(1);
     const dry = await runCli(['enqueue', manifest, '--dry-run'], world.env, world.dir);
     expect(dry.stderr).toContain('did you mean title?');
 
     const report = (await runCli(['report', '--batch', 'first'], world.env, world.dir)).stdout;
     expect(report.split(/\r?\n/)[0]).toMatch(/,copies_removed,zeta,titel,alpha$/);
-    expect(parseCsv(report).find((r) => r.line === '3')).toMatchObject({ status: 'rejected', module: 'Leads', record_id: 'x', zeta: 'z2', titel: 'Bye', alpha: 'a2' });
+    expect(parseCsv(report).find((r) => r.line === '3')).toMatchObject({
+      status: 'rejected',
+      module: 'Leads',
+      record_id: 'x',
+      zeta: 'z2',
+      titel: 'Bye',
+      alpha: 'a2',
+    });
 
     // The valid row again, without --batch: it is queued already (in "first"), so no batch "rows" appears.
-    const fixed = await world.writeFile('rows.csv', 'zeta,module,record_id,file,titel,alpha\nz1,Leads,1,a.txt,Hello,a1\n');
+    const fixed = await world.writeFile(
+      'rows.csv',
+      'zeta,module,record_id,file,titel,alpha\nz1,Leads,1,a.txt,Hello,a1\n',
+    );
     const rerun = await runCli(['enqueue', fixed], world.env, world.dir);
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toMatch(/already queued:\s+1 /);
-    expect(rerun.stdout).toMatch(/^nothing new: each of the 1 rows is already uploaded, queued or a dead letter\n {2}so no batch rows was created/m);
+    expect(rerun.stdout).toMatch(
+      /^nothing new: each of the 1 rows is already uploaded, queued or a dead letter\n {2}so no batch rows was created/m,
+    );
     const status = JSON.parse((await runCli(['status', '--json'], world.env, world.dir)).stdout);
     expect(status.batches.map((b: { name: string }) => b.name)).toEqual(['first']);
   });

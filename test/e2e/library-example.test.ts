@@ -30,6 +30,11 @@ describe('jobs/examples/migrate-with-library.ts', () => {
     const mappings = [...run.stdout.matchAll(/^mapping (DOC-\d) -> (\d+)$/gm)];
     expect(mappings.map((m) => m[1])).toEqual(['DOC-1', 'DOC-2', 'DOC-3', 'DOC-4']);
     expect(new Set(mappings.map((m) => m[2])).size).toBe(4);
-    expect(world.fake.inspect().attachments.map((a) => a.id).sort()).toEqual(mappings.map((m) => m[2]).sort());
+    expect(
+      world.fake
+        .inspect()
+        .attachments.map((a) => a.id)
+        .sort(),
+    ).toEqual(mappings.map((m) => m[2]).sort());
   });
 });

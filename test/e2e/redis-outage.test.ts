@@ -35,7 +35,11 @@ describe('Redis unreachable', () => {
     world = await createPipelineWorld();
     redis = await startPrivateRedis();
     await redis.kill('SIGTERM');
-    const child = spawnCli(['worker'], { ...world.env, REDIS_URL: redis.url.replace('redis://', 'redis://:s3cret-pw@'), LOG_LEVEL: 'info' }, world.dir);
+    const child = spawnCli(
+      ['worker'],
+      { ...world.env, REDIS_URL: redis.url.replace('redis://', 'redis://:s3cret-pw@'), LOG_LEVEL: 'info' },
+      world.dir,
+    );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = collect(child, 30_000);

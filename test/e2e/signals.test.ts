@@ -31,7 +31,10 @@ describe('Ctrl-C during enqueue', () => {
     const redis = testRedis();
     try {
       await expect
-        .poll(async () => Number((await redis.hget(`${world!.queueName}:ledger:batch:big:meta`, 'owned')) ?? 0), { timeout: 60_000, interval: 50 })
+        .poll(async () => Number((await redis.hget(`${world!.queueName}:ledger:batch:big:meta`, 'owned')) ?? 0), {
+          timeout: 60_000,
+          interval: 50,
+        })
         .toBeGreaterThan(0);
     } finally {
       redis.disconnect();
@@ -58,7 +61,9 @@ describe('Ctrl-C during enqueue', () => {
 
 describe('signals to a worker', () => {
   it('the first SIGINT drains the upload in flight; a second one exits at once', async () => {
-    world = await createPipelineWorld({ env: { ZOHO_REQUEST_TIMEOUT_MS: '60000', ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS: '60000' } });
+    world = await createPipelineWorld({
+      env: { ZOHO_REQUEST_TIMEOUT_MS: '60000', ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS: '60000' },
+    });
     await world.writeFile('a.txt', 'a');
     const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
     // An upload that never gets an answer: the drain would wait for it up to the shutdown timeout.

@@ -49,7 +49,13 @@ describe('worker logs', () => {
     await world.writeFile('b.txt', 'bravo-bravo');
     const manifest = await world.writeFile(
       'm.csv',
-      ['module,record_id,file,link_url', 'Leads,101,a.txt,', 'Contacts,102,b.txt,', 'Leads,103,,https://example.com/wiki', 'Widgets,104,a.txt,'].join('\n'),
+      [
+        'module,record_id,file,link_url',
+        'Leads,101,a.txt,',
+        'Contacts,102,b.txt,',
+        'Leads,103,,https://example.com/wiki',
+        'Widgets,104,a.txt,',
+      ].join('\n'),
     );
     // Record 102's first attempt fails (500 three times): a retry line per try (two quick retries, then
     // BullMQ's retry), then an upload line.
@@ -66,25 +72,58 @@ describe('worker logs', () => {
     const attachments = new Map(world.fake.inspect().attachments.map((a) => [a.recordId, a.id]));
     const byRecord = (recordId: string) => outcomes.filter((l) => l.recordId === recordId);
     for (const line of outcomes) {
-      expect(line).toMatchObject({ batch: 'logs', jobId: expect.stringMatching(/\S/), module: expect.any(String), attempt: expect.any(Number), durationMs: expect.any(Number) });
+      expect(line).toMatchObject({
+        batch: 'logs',
+        jobId: expect.stringMatching(/\S/),
+        module: expect.any(String),
+        attempt: expect.any(Number),
+        durationMs: expect.any(Number),
+      });
     }
     expect(byRecord('101')).toEqual([
-      expect.objectContaining({ module: 'Leads', attempt: 1, outcome: 'uploaded', bytes: 5, attachmentId: attachments.get('101'), level: 30 }),
+      expect.objectContaining({
+        module: 'Leads',
+        attempt: 1,
+        outcome: 'uploaded',
+        bytes: 5,
+        attachmentId: attachments.get('101'),
+        level: 30,
+      }),
     ]);
-    const retry = expect.objectContaining({ module: 'Contacts', attempt: 1, outcome: 'retry', errorCode: 'INTERNAL_ERROR' });
+    const retry = expect.objectContaining({
+      module: 'Contacts',
+      attempt: 1,
+      outcome: 'retry',
+      errorCode: 'INTERNAL_ERROR',
+    });
     expect(byRecord('102')).toEqual([
       retry,
       retry,
       retry,
-      expect.objectContaining({ module: 'Contacts', attempt: 2, outcome: 'uploaded', bytes: 11, attachmentId: attachments.get('102') }),
+      expect.objectContaining({
+        module: 'Contacts',
+        attempt: 2,
+        outcome: 'uploaded',
+        bytes: 11,
+        attachmentId: attachments.get('102'),
+      }),
     ]);
-    expect(byRecord('103')).toEqual([expect.objectContaining({ outcome: 'uploaded', attachmentId: attachments.get('103') })]);
-    expect(byRecord('104')).toEqual([expect.objectContaining({ module: 'Widgets', outcome: 'dead', errorCode: 'INVALID_MODULE', level: 40 })]);
+    expect(byRecord('103')).toEqual([
+      expect.objectContaining({ outcome: 'uploaded', attachmentId: attachments.get('103') }),
+    ]);
+    expect(byRecord('104')).toEqual([
+      expect.objectContaining({ module: 'Widgets', outcome: 'dead', errorCode: 'INVALID_MODULE', level: 40 }),
+    ]);
     expect(outcomes).toHaveLength(7);
     expect(new Set(outcomes.map((l) => l.jobId)).size).toBe(4);
 
     const everything = worker.stdout + worker.stderr;
-    for (const secret of [FAKE_CREDENTIALS.clientSecret, FAKE_CREDENTIALS.refreshToken, await sharedAccessToken(world), 'Zoho-oauthtoken']) {
+    for (const secret of [
+      FAKE_CREDENTIALS.clientSecret,
+      FAKE_CREDENTIALS.refreshToken,
+      await sharedAccessToken(world),
+      'Zoho-oauthtoken',
+    ]) {
       expect(everything).not.toContain(secret);
     }
   });
@@ -111,14 +150,25 @@ describe('worker --metrics-port', () => {
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     let url: string | undefined;
-    for (let deadline = Date.now() + 10_000; url === undefined && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-      url = jsonLines(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).find((l) => l.msg === 'worker started')?.metricsUrl as string | undefined;
+    for (
+      let deadline = Date.now() + 10_000;
+      url === undefined && Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 50))
+    ) {
+      url = jsonLines(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).find((l) => l.msg === 'worker started')
+        ?.metricsUrl as string | undefined;
     }
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
 
     let uploaded: number | undefined;
-    for (let deadline = Date.now() + 10_000; uploaded !== 1 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-      uploaded = sampleValue(parsePrometheusText(await (await fetch(url!)).text()), 'zoho_attach_uploads_total', { outcome: 'uploaded' });
+    for (
+      let deadline = Date.now() + 10_000;
+      uploaded !== 1 && Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 100))
+    ) {
+      uploaded = sampleValue(parsePrometheusText(await (await fetch(url!)).text()), 'zoho_attach_uploads_total', {
+        outcome: 'uploaded',
+      });
     }
     expect(uploaded).toBe(1);
 
@@ -147,7 +197,11 @@ describe('dashboard --metrics-port', () => {
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     let url: string | undefined;
-    for (let deadline = Date.now() + 10_000; url === undefined && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    for (
+      let deadline = Date.now() + 10_000;
+      url === undefined && Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 50))
+    ) {
       url = /metrics at (\S+)/.exec(stdout)?.[1];
     }
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);

@@ -49,9 +49,14 @@ export async function runWorkerUntilIdle(world: PipelineWorld): Promise<void> {
  * know (INVALID_MODULE, with {@link HOSTILE_TITLE}) and one row whose file is missing
  * (SOURCE_NOT_FOUND, named {@link HOSTILE_FILE}). Returns its path.
  */
-export async function writeMixedManifest(world: PipelineWorld, name: string, counts: { good: number; widgets: number }): Promise<string> {
+export async function writeMixedManifest(
+  world: PipelineWorld,
+  name: string,
+  counts: { good: number; widgets: number },
+): Promise<string> {
   const lines = ['module,record_id,file,link_url,title,legacy_id'];
-  for (let i = 1; i <= counts.widgets; i++) lines.push(`Widgets,${9000 + i},files/${name}-w${i}.txt,,"${HOSTILE_TITLE.replace(/"/g, '""')}",W-${i}`);
+  for (let i = 1; i <= counts.widgets; i++)
+    lines.push(`Widgets,${9000 + i},files/${name}-w${i}.txt,,"${HOSTILE_TITLE.replace(/"/g, '""')}",W-${i}`);
   lines.push(`Accounts,8001,${HOSTILE_FILE},,Missing scan (${name}),M-1`);
   for (let i = 1; i <= counts.good; i++) {
     await world.writeFile(`files/${name}-${i}.txt`, `contents of ${name} document ${i}\n`.repeat(20 + (i % 7) * 40));
@@ -62,7 +67,10 @@ export async function writeMixedManifest(world: PipelineWorld, name: string, cou
 }
 
 /** Starts the dashboard for the world on a free loopback port. */
-export function startTestDashboard(world: PipelineWorld, options: Partial<DashboardOptions> = {}): Promise<RunningDashboard> {
+export function startTestDashboard(
+  world: PipelineWorld,
+  options: Partial<DashboardOptions> = {},
+): Promise<RunningDashboard> {
   return startDashboard({ config: world.config, host: '127.0.0.1', port: 0, logger: silentLogger, ...options });
 }
 
@@ -83,7 +91,12 @@ export interface HttpResult {
 /** Sends a request and reads the whole answer (redirects are not followed). */
 export async function httpRequest(
   url: string,
-  options: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH'; headers?: Record<string, string>; form?: Record<string, string>; json?: unknown } = {},
+  options: {
+    method?: 'GET' | 'POST' | 'PUT' | 'PATCH';
+    headers?: Record<string, string>;
+    form?: Record<string, string>;
+    json?: unknown;
+  } = {},
 ): Promise<HttpResult> {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined;
@@ -94,7 +107,11 @@ export async function httpRequest(
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.json);
   }
-  const response = await request(url, { method: options.method ?? 'GET', headers, ...(body === undefined ? {} : { body }) });
+  const response = await request(url, {
+    method: options.method ?? 'GET',
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
 }
 

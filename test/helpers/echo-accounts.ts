@@ -22,7 +22,14 @@ export type EchoShape =
   | 'server-error';
 
 /** Every shape, for tests that try them all. */
-export const ECHO_SHAPES: readonly EchoShape[] = ['text', 'fields', 'error', 'access-denied', 'invalid-client', 'server-error'];
+export const ECHO_SHAPES: readonly EchoShape[] = [
+  'text',
+  'fields',
+  'error',
+  'access-denied',
+  'invalid-client',
+  'server-error',
+];
 
 /** A running echo server. */
 export interface EchoAccounts {

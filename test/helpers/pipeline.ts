@@ -30,7 +30,9 @@ export interface PipelineWorld {
 }
 
 /** Sets up a world; `env` adds or overrides variables. */
-export async function createPipelineWorld(options: { fake?: FakeZohoOptions; env?: Record<string, string> } = {}): Promise<PipelineWorld> {
+export async function createPipelineWorld(
+  options: { fake?: FakeZohoOptions; env?: Record<string, string> } = {},
+): Promise<PipelineWorld> {
   const fake = await startFakeZoho(options.fake ?? {});
   const queueName = uniqueName('q');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'za-pipeline-'));
@@ -86,14 +88,23 @@ export interface CliResult {
 }
 
 /** Runs the built CLI to completion. */
-export function runCli(args: string[], env: Record<string, string>, cwd: string, timeoutMs = 60_000): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  timeoutMs = 60_000,
+): Promise<CliResult> {
   const child = spawnCli(args, env, cwd);
   return collect(child, timeoutMs);
 }
 
 /** Starts the built CLI and returns the child (for workers that tests kill). */
 export function spawnCli(args: string[], env: Record<string, string>, cwd: string): ChildProcess {
-  return spawn(process.execPath, [CLI_PATH, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI_PATH, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Waits for a child to exit and returns what it printed. */

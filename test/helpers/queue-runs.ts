@@ -17,7 +17,11 @@ import type { PipelineWorld } from './pipeline.js';
 export const silentLogger = createLogger({ level: 'silent', pretty: false });
 
 /** Runs `use` with an open queue of the world (closed afterwards). */
-export async function withQueue<T>(world: PipelineWorld, use: (queue: UploadQueue) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+export async function withQueue<T>(
+  world: PipelineWorld,
+  use: (queue: UploadQueue) => Promise<T>,
+  env: Record<string, string> = {},
+): Promise<T> {
   const uploadQueue = await UploadQueue.open(loadConfig({ ...world.env, ...env }, world.dir));
   try {
     return await use(uploadQueue);
@@ -27,14 +31,28 @@ export async function withQueue<T>(world: PipelineWorld, use: (queue: UploadQueu
 }
 
 /** Enqueues a manifest file of the world into `batch`, as `zoho-attach enqueue` does (`checks` default to its own). */
-export function enqueueManifest(world: PipelineWorld, manifest: string, batch: string, options: { mode?: ClaimMode; checks?: RowCheckOptions } = {}) {
+export function enqueueManifest(
+  world: PipelineWorld,
+  manifest: string,
+  batch: string,
+  options: { mode?: ClaimMode; checks?: RowCheckOptions } = {},
+) {
   return withQueue(world, (queue) =>
-    enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest, mode: options.mode ?? 'normal', ...(options.checks ? { checks: options.checks } : {}) }),
+    enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), {
+      batch,
+      source: manifest,
+      mode: options.mode ?? 'normal',
+      ...(options.checks ? { checks: options.checks } : {}),
+    }),
   );
 }
 
 /** Starts in-process workers for the world. */
-export async function startWorkers(world: PipelineWorld, count = 1, env: Record<string, string> = {}): Promise<UploadWorker[]> {
+export async function startWorkers(
+  world: PipelineWorld,
+  count = 1,
+  env: Record<string, string> = {},
+): Promise<UploadWorker[]> {
   const config = loadConfig({ ...world.env, ...env }, world.dir);
   return Promise.all(Array.from({ length: count }, () => startUploadWorker({ config, logger: silentLogger })));
 }
@@ -47,7 +65,12 @@ export function waitUntilIdle(uploadQueue: UploadQueue, timeoutMs = 20_000): Pro
 /** Runs `count` workers until the queue is idle, then closes them. */
 export async function runWorkersUntilIdle(
   world: PipelineWorld,
-  options: { count?: number; env?: Record<string, string>; timeoutMs?: number; during?: (queue: UploadQueue) => Promise<void> } = {},
+  options: {
+    count?: number;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    during?: (queue: UploadQueue) => Promise<void>;
+  } = {},
 ): Promise<void> {
   const workers = await startWorkers(world, options.count ?? 1, options.env);
   try {

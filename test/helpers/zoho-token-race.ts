@@ -12,7 +12,8 @@ import { SharedTokenStore } from '../../src/zoho/token-store.js';
 import { zohoTestConfig } from './zoho.js';
 
 const [redisUrl, prefix, fakeUrl, callers, clockOffsetMs] = process.argv.slice(2);
-if (!redisUrl || !prefix || !fakeUrl || !callers || clockOffsetMs === undefined) throw new Error('usage: <redisUrl> <prefix> <fakeUrl> <callers> <clockOffsetMs>');
+if (!redisUrl || !prefix || !fakeUrl || !callers || clockOffsetMs === undefined)
+  throw new Error('usage: <redisUrl> <prefix> <fakeUrl> <callers> <clockOffsetMs>');
 
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const store = new SharedTokenStore({

@@ -47,4 +47,6 @@ const result = await client.uploadFile({
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage.rss());
 await client.close();
-process.stdout.write(`${JSON.stringify({ attachmentId: result.attachmentId, size, rssGrowthBytes: peak - baseline })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ attachmentId: result.attachmentId, size, rssGrowthBytes: peak - baseline })}\n`,
+);

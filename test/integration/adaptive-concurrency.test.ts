@@ -14,7 +14,10 @@ afterEach(async () => {
 
 describe('adaptive concurrency', () => {
   it('with ZOHO_CONCURRENCY 12 and Zoho allowing 4, settles at 4 with few 429s and uploads everything once', async () => {
-    world = await createPipelineWorld({ fake: { concurrencyLimit: 4, latencyMs: 40 }, env: { ZOHO_CONCURRENCY: '12' } });
+    world = await createPipelineWorld({
+      fake: { concurrencyLimit: 4, latencyMs: 40 },
+      env: { ZOHO_CONCURRENCY: '12' },
+    });
     const lines = ['module,record_id,link_url'];
     for (let i = 1; i <= 120; i++) lines.push(`Leads,${1000 + i},https://example.com/doc/${i}`);
     const manifest = await world.writeFile('m.csv', `${lines.join('\n')}\n`);

@@ -16,10 +16,26 @@ describe('chaos, short form', () => {
     const explain = `${formatChaosSummary(result)}\n${result.data?.mismatches.join('\n') ?? ''}\nworker logs: ${result.runDir}/logs`;
 
     expect(result.failures, explain).toEqual([]);
-    expect(result.data, explain).toMatchObject({ duplicates: 0, losses: 0, orphans: 0, sharedAttachmentIds: 0, uploadedExactlyOnce: result.rows.toUpload });
-    expect(result.data!.deadLettersByCode, explain).toEqual({ INVALID_MODULE: SHORT_CHAOS.invalidModuleRows, NO_PERMISSION: SHORT_CHAOS.noPermissionRecords * SHORT_CHAOS.rowsPerNoPermissionRecord });
-    expect(result.revocation, explain).toMatchObject({ pauseCode: 'REFRESH_INVALID_CODE', resumeCommands: 1, pausedAgainWith: [] });
-    expect(result.disruptions.redisRestarts.every((r) => r.rowsPending > 0), explain).toBe(true);
+    expect(result.data, explain).toMatchObject({
+      duplicates: 0,
+      losses: 0,
+      orphans: 0,
+      sharedAttachmentIds: 0,
+      uploadedExactlyOnce: result.rows.toUpload,
+    });
+    expect(result.data!.deadLettersByCode, explain).toEqual({
+      INVALID_MODULE: SHORT_CHAOS.invalidModuleRows,
+      NO_PERMISSION: SHORT_CHAOS.noPermissionRecords * SHORT_CHAOS.rowsPerNoPermissionRecord,
+    });
+    expect(result.revocation, explain).toMatchObject({
+      pauseCode: 'REFRESH_INVALID_CODE',
+      resumeCommands: 1,
+      pausedAgainWith: [],
+    });
+    expect(
+      result.disruptions.redisRestarts.every((r) => r.rowsPending > 0),
+      explain,
+    ).toBe(true);
     expect(result.disruptions.workerKills, explain).toBeGreaterThanOrEqual(1);
     expect(result.disruptions.connectionsKilled, explain).toBeGreaterThanOrEqual(1);
     expect(result.concurrency.peakInFlight, explain).toBeLessThanOrEqual(SHORT_CHAOS.concurrencyLimit);

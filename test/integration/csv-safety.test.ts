@@ -22,7 +22,14 @@ afterEach(async () => {
 });
 
 /** Values a spreadsheet would run, and some it would not. */
-const HOSTILE = ['=HYPERLINK("http://evil.example/x","click")', "+cmd|' /c calc'!A1", '@SUM(1+1)*cmd|"/c calc"!A0', '\tTAB', '\rCR', "'=already quoted"];
+const HOSTILE = [
+  '=HYPERLINK("http://evil.example/x","click")',
+  "+cmd|' /c calc'!A1",
+  '@SUM(1+1)*cmd|"/c calc"!A0',
+  '\tTAB',
+  '\rCR',
+  "'=already quoted",
+];
 const HARMLESS = ['-5', '-2+3', '-0.5', 'plain', "'quoted", '', 'a,b "c"'];
 
 describe('the guard', () => {
@@ -47,7 +54,13 @@ describe('round trips', () => {
   it('report → enqueue keeps titles and pass-through values byte for byte; the report file runs nothing in a spreadsheet', async () => {
     world = await createPipelineWorld();
     await world.writeFile('a.txt', 'a');
-    const rows = HOSTILE.filter((v) => !/[\t\r]/.test(v)).map((value, i) => ({ module: 'Leads', record_id: String(100 + i), link_url: `https://example.com/${i}`, title: value.slice(0, 200), note: value }));
+    const rows = HOSTILE.filter((v) => !/[\t\r]/.test(v)).map((value, i) => ({
+      module: 'Leads',
+      record_id: String(100 + i),
+      link_url: `https://example.com/${i}`,
+      title: value.slice(0, 200),
+      note: value,
+    }));
     const manifest = await world.writeFile('m.jsonl', rows.map((r) => JSON.stringify(r)).join('\n'));
     expect(await enqueueManifest(world, manifest, 'b')).toMatchObject({ rejected: 0 });
     await runWorkersUntilIdle(world);
@@ -70,7 +83,10 @@ describe('round trips', () => {
   it('dlq export → enqueue → dead again → export → enqueue works for three rounds, the reason columns written once', async () => {
     world = await createPipelineWorld();
     const title = '=HYPERLINK("http://evil.example")';
-    const manifest = await world.writeFile('m.jsonl', `${JSON.stringify({ module: 'Leads', record_id: '1', link_url: 'https://example.com/doc', title, legacy: '+cmd' })}\n`);
+    const manifest = await world.writeFile(
+      'm.jsonl',
+      `${JSON.stringify({ module: 'Leads', record_id: '1', link_url: 'https://example.com/doc', title, legacy: '+cmd' })}\n`,
+    );
     world.fake.faults.add({ match: { path: 'upload' }, kind: 'noPermission', times: Infinity });
     await enqueueManifest(world, manifest, 'round-0');
     await runWorkersUntilIdle(world);

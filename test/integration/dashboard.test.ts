@@ -7,7 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DASHBOARD_PATHS, type DashboardView, type RunningDashboard } from '../../src/dashboard/index.js';
 import type { DeadLetterGroup } from '../../src/queue/dead-letters.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
-import { csrfTokenIn, enqueueManifest, httpRequest, runWorkerUntilIdle, startTestDashboard, writeMixedManifest } from '../helpers/dashboard.js';
+import {
+  csrfTokenIn,
+  enqueueManifest,
+  httpRequest,
+  runWorkerUntilIdle,
+  startTestDashboard,
+  writeMixedManifest,
+} from '../helpers/dashboard.js';
 import { createPipelineWorld, parseCsv, type PipelineWorld } from '../helpers/pipeline.js';
 
 let world: PipelineWorld | undefined;
@@ -41,26 +48,55 @@ async function getJson<T>(url: string): Promise<T> {
 /** Posts one of the pages' forms the way a browser does: the page's token, our own Origin. */
 async function postForm(d: RunningDashboard, path: string, form: Record<string, string>, tokenPage: string) {
   const token = csrfTokenIn((await httpRequest(`${d.url}${tokenPage}`)).body);
-  return httpRequest(`${d.url}${path}`, { method: 'POST', headers: { origin: d.url }, form: { ...form, _csrf: token } });
+  return httpRequest(`${d.url}${path}`, {
+    method: 'POST',
+    headers: { origin: d.url },
+    form: { ...form, _csrf: token },
+  });
 }
 
 describe('the dashboard', () => {
-  it('shows each batch\'s progress and the queue\'s health, and, opened after the batch ended, its whole rate history', async () => {
+  it("shows each batch's progress and the queue's health, and, opened after the batch ended, its whole rate history", async () => {
     const { dashboard, world, uploadQueue } = await setUp();
     const view = await getJson<DashboardView>(`${dashboard.url}${DASHBOARD_PATHS.statusApi}`);
     expect(view.queueName).toBe(world.queueName);
-    expect(view.batches).toEqual([expect.objectContaining({ name: 'mixed', total: 6, done: 6, uploaded: 3, dead: 3, pending: 0, rejected: 0, etaSeconds: 0 })]);
-    expect(view.health).toMatchObject({ inFlight: 0, concurrencyLimit: world.config.queue.concurrency, rateLimited: 0, paused: false, systemicPause: false });
+    expect(view.batches).toEqual([
+      expect.objectContaining({
+        name: 'mixed',
+        total: 6,
+        done: 6,
+        uploaded: 3,
+        dead: 3,
+        pending: 0,
+        rejected: 0,
+        etaSeconds: 0,
+      }),
+    ]);
+    expect(view.health).toMatchObject({
+      inFlight: 0,
+      concurrencyLimit: world.config.queue.concurrency,
+      rateLimited: 0,
+      paused: false,
+      systemicPause: false,
+    });
     expect(view.queue).toMatchObject({ failed: 3, waiting: 0, active: 0 });
 
     // The workers wrote the batch's progress into Redis as rows finished: a dashboard started
     // after the batch ended charts all of it at once, and the samples expire by themselves.
     const samples = (await uploadQueue.ledger.progressSamples(['mixed'])).get('mixed')!;
     expect(samples.at(-1)).toMatchObject({ uploaded: 3, dead: 3, slotMs: 5_000 });
-    expect(await uploadQueue.redis.pttl(`${world.queueName}:ledger:batch:mixed:progress`)).toBeGreaterThan(29 * 24 * 3_600_000);
+    expect(await uploadQueue.redis.pttl(`${world.queueName}:ledger:batch:mixed:progress`)).toBeGreaterThan(
+      29 * 24 * 3_600_000,
+    );
     expect(view.chartedBatches).toEqual(['mixed']);
     expect(view.rateHistory).toHaveLength(120);
-    const finished = view.rateHistory.reduce((sum, p, i) => sum + p.uploadsPerSecond * ((p.at - (view.rateHistory[i - 1]?.at ?? p.at - (view.rateHistory[1]!.at - view.rateHistory[0]!.at))) / 1000), 0);
+    const finished = view.rateHistory.reduce(
+      (sum, p, i) =>
+        sum +
+        p.uploadsPerSecond *
+          ((p.at - (view.rateHistory[i - 1]?.at ?? p.at - (view.rateHistory[1]!.at - view.rateHistory[0]!.at))) / 1000),
+      0,
+    );
     expect(finished).toBeCloseTo(6, 1);
     const overview = (await httpRequest(`${dashboard.url}/`)).body;
     expect(overview).toMatch(/<strong>mixed<\/strong>/);
@@ -71,13 +107,17 @@ describe('the dashboard', () => {
 
   it('groups dead letters by error code with their messages and a sample row', async () => {
     const { dashboard } = await setUp();
-    const { groups } = await getJson<{ groups: DeadLetterGroup[] }>(`${dashboard.url}${DASHBOARD_PATHS.deadLettersApi}`);
+    const { groups } = await getJson<{ groups: DeadLetterGroup[] }>(
+      `${dashboard.url}${DASHBOARD_PATHS.deadLettersApi}`,
+    );
     expect(groups.map((g) => [g.code, g.count])).toEqual([
       ['INVALID_MODULE', 2],
       ['SOURCE_NOT_FOUND', 1],
     ]);
     expect(groups[0]!.sample).toMatchObject({ batch: 'mixed', module: 'Widgets', httpStatus: 400 });
-    const filtered = await getJson<{ groups: DeadLetterGroup[] }>(`${dashboard.url}${DASHBOARD_PATHS.deadLettersApi}?code=SOURCE_NOT_FOUND`);
+    const filtered = await getJson<{ groups: DeadLetterGroup[] }>(
+      `${dashboard.url}${DASHBOARD_PATHS.deadLettersApi}?code=SOURCE_NOT_FOUND`,
+    );
     expect(filtered.groups.map((g) => g.code)).toEqual(['SOURCE_NOT_FOUND']);
 
     const page = (await httpRequest(`${dashboard.url}${DASHBOARD_PATHS.deadLetters}?batch=mixed`)).body;
@@ -85,15 +125,21 @@ describe('the dashboard', () => {
     expect(page).toContain('data-code="SOURCE_NOT_FOUND"');
     expect(page).toContain('<button type="submit">Retry 2</button>');
     expect(page).toContain(`href="${DASHBOARD_PATHS.exportDeadLetters}?code=INVALID_MODULE&amp;batch=mixed"`);
-    expect((await httpRequest(`${dashboard.url}${DASHBOARD_PATHS.deadLetters}?batch=other`)).body).toContain('No dead letters.');
+    expect((await httpRequest(`${dashboard.url}${DASHBOARD_PATHS.deadLetters}?batch=other`)).body).toContain(
+      'No dead letters.',
+    );
   });
 
   it('exports a group of dead letters as a CSV manifest', async () => {
     const { dashboard } = await setUp();
-    const response = await httpRequest(`${dashboard.url}${DASHBOARD_PATHS.exportDeadLetters}?code=INVALID_MODULE&batch=mixed`);
+    const response = await httpRequest(
+      `${dashboard.url}${DASHBOARD_PATHS.exportDeadLetters}?code=INVALID_MODULE&batch=mixed`,
+    );
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/csv/);
-    expect(response.headers['content-disposition']).toBe('attachment; filename="dead-letters-INVALID_MODULE-mixed.csv"');
+    expect(response.headers['content-disposition']).toBe(
+      'attachment; filename="dead-letters-INVALID_MODULE-mixed.csv"',
+    );
     const rows = parseCsv(response.body);
     expect(rows).toHaveLength(2);
     expect(rows.map((r) => [r.module, r.dlq_error_code, r.legacy_id]).sort()).toEqual([
@@ -106,7 +152,12 @@ describe('the dashboard', () => {
     const { dashboard, uploadQueue } = await setUp();
     const deadBefore = (await uploadQueue.ledger.getBatch('mixed'))!.dead;
 
-    const response = await postForm(dashboard, DASHBOARD_PATHS.retryDeadLetters, { code: 'INVALID_MODULE', batch: 'mixed' }, DASHBOARD_PATHS.deadLetters);
+    const response = await postForm(
+      dashboard,
+      DASHBOARD_PATHS.retryDeadLetters,
+      { code: 'INVALID_MODULE', batch: 'mixed' },
+      DASHBOARD_PATHS.deadLetters,
+    );
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe(`${DASHBOARD_PATHS.deadLetters}?batch=mixed&retried=2`);
 
@@ -122,7 +173,9 @@ describe('the dashboard', () => {
     expect(page).not.toContain('data-code="INVALID_MODULE"');
 
     // A group is named by its code: a form without one retries nothing.
-    expect((await postForm(dashboard, DASHBOARD_PATHS.retryDeadLetters, {}, DASHBOARD_PATHS.deadLetters)).status).toBe(400);
+    expect((await postForm(dashboard, DASHBOARD_PATHS.retryDeadLetters, {}, DASHBOARD_PATHS.deadLetters)).status).toBe(
+      400,
+    );
     expect(await uploadQueue.queue.getFailedCount()).toBe(1);
   });
 
@@ -131,21 +184,34 @@ describe('the dashboard', () => {
     const paused = await postForm(dashboard, DASHBOARD_PATHS.pause, {}, DASHBOARD_PATHS.health);
     expect(paused.status).toBe(303);
     expect(paused.headers.location).toBe(DASHBOARD_PATHS.health);
-    expect(await uploadQueue.pauseControl.status()).toMatchObject({ paused: true, reason: { code: 'PAUSED_BY_OPERATOR' } });
+    expect(await uploadQueue.pauseControl.status()).toMatchObject({
+      paused: true,
+      reason: { code: 'PAUSED_BY_OPERATOR' },
+    });
     const health = (await httpRequest(`${dashboard.url}${DASHBOARD_PATHS.health}`)).body;
     expect(health).toContain(`action="${DASHBOARD_PATHS.resume}"`);
     expect(health).toContain('<code>PAUSED_BY_OPERATOR</code>');
 
     expect((await postForm(dashboard, DASHBOARD_PATHS.resume, {}, DASHBOARD_PATHS.health)).status).toBe(303);
     expect((await uploadQueue.pauseControl.status()).paused).toBe(false);
-    expect((await httpRequest(`${dashboard.url}${DASHBOARD_PATHS.health}`)).body).toContain(`action="${DASHBOARD_PATHS.pause}"`);
+    expect((await httpRequest(`${dashboard.url}${DASHBOARD_PATHS.health}`)).body).toContain(
+      `action="${DASHBOARD_PATHS.pause}"`,
+    );
   });
 
   it('says why a worker paused the queue, what to fix, and resumes it once fixed', async () => {
     const { dashboard, uploadQueue } = await setUp();
-    await uploadQueue.pauseControl.pause({ code: 'AUTHENTICATION_FAILURE', message: 'Zoho refused the OAuth client', hint: 'check ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET' });
+    await uploadQueue.pauseControl.pause({
+      code: 'AUTHENTICATION_FAILURE',
+      message: 'Zoho refused the OAuth client',
+      hint: 'check ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET',
+    });
     const view = await getJson<DashboardView>(`${dashboard.url}${DASHBOARD_PATHS.statusApi}`);
-    expect(view.health).toMatchObject({ paused: true, systemicPause: true, pauseReason: { code: 'AUTHENTICATION_FAILURE' } });
+    expect(view.health).toMatchObject({
+      paused: true,
+      systemicPause: true,
+      pauseReason: { code: 'AUTHENTICATION_FAILURE' },
+    });
     for (const path of ['/', DASHBOARD_PATHS.health]) {
       const page = (await httpRequest(`${dashboard.url}${path}`)).body;
       expect(page, path).toContain('<div class="banner bad">');
@@ -159,7 +225,9 @@ describe('the dashboard', () => {
   it('says so when its port is taken, and closes idempotently, freeing its port', async () => {
     const { dashboard, world } = await setUp();
     const port = Number(new URL(dashboard.url).port);
-    await expect(startTestDashboard(world, { port })).rejects.toThrow(/\[DASHBOARD_LISTEN_FAILED\] cannot listen on 127.0.0.1:\d+: EADDRINUSE/);
+    await expect(startTestDashboard(world, { port })).rejects.toThrow(
+      /\[DASHBOARD_LISTEN_FAILED\] cannot listen on 127.0.0.1:\d+: EADDRINUSE/,
+    );
     await Promise.all([dashboard.close(), dashboard.close()]);
     await dashboard.close();
     await expect(httpRequest(`${dashboard.url}/`)).rejects.toThrow();

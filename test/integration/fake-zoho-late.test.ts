@@ -23,8 +23,18 @@ describe('the fake Zoho: late stores and listing lag', () => {
     const token = fake.issueAccessToken();
     fake.faults.add({ match: { path: 'upload' }, kind: 'lateStore', delayMs: 300 });
     const gaveUp = AbortSignal.timeout(100);
-    const upload = uploadFile(fake, token, { fileName: 'late.txt', content: 'late bytes' }, { module: 'Leads', recordId: '1' });
-    await expect(Promise.race([upload, new Promise((_, reject) => gaveUp.addEventListener('abort', () => reject(new Error('gave up'))))])).rejects.toThrow('gave up');
+    const upload = uploadFile(
+      fake,
+      token,
+      { fileName: 'late.txt', content: 'late bytes' },
+      { module: 'Leads', recordId: '1' },
+    );
+    await expect(
+      Promise.race([
+        upload,
+        new Promise((_, reject) => gaveUp.addEventListener('abort', () => reject(new Error('gave up')))),
+      ]),
+    ).rejects.toThrow('gave up');
     expect(fake.inspect()).toMatchObject({ attachments: [], lateStoresPending: 1 });
     await expect.poll(() => fake!.inspect().attachments.length, { timeout: 3_000 }).toBe(1);
     const [stored] = fake.inspect().attachments;
@@ -37,20 +47,39 @@ describe('the fake Zoho: late stores and listing lag', () => {
     fake = await startFakeZoho();
     const token = fake.issueAccessToken();
     fake.setListLag(400);
-    const reply = await uploadFile(fake, token, { fileName: 'a.txt', content: 'a' }, { module: 'Leads', recordId: '1' });
+    const reply = await uploadFile(
+      fake,
+      token,
+      { fileName: 'a.txt', content: 'a' },
+      { module: 'Leads', recordId: '1' },
+    );
     const id = (reply.json?.data as Array<{ details: { id: string } }>)[0]!.details.id;
     expect(await listIds(fake, token)).toEqual([]);
-    expect((await send(attachmentsUrl(fake, { module: 'Leads', recordId: '1' }, `/${id}`), { headers: auth(token) })).status).toBe(200);
+    expect(
+      (await send(attachmentsUrl(fake, { module: 'Leads', recordId: '1' }, `/${id}`), { headers: auth(token) })).status,
+    ).toBe(200);
     await expect.poll(() => listIds(fake!, token), { timeout: 3_000 }).toEqual([id]);
   });
 
   it('the listing lag is set over the control API too', async () => {
     fake = await startFakeZoho();
     const token = fake.issueAccessToken();
-    expect((await send(`${fake.url}/__fake/list-lag`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms: 60_000 }) })).status).toBe(204);
+    expect(
+      (
+        await send(`${fake.url}/__fake/list-lag`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ms: 60_000 }),
+        })
+      ).status,
+    ).toBe(204);
     await uploadFile(fake, token, { fileName: 'a.txt', content: 'a' }, { module: 'Leads', recordId: '1' });
     expect(await listIds(fake, token)).toEqual([]);
-    expect((await send(`${fake.url}/__fake/list-lag`, { method: 'POST', body: JSON.stringify({ ms: -1 }) })).status).toBe(400);
-    await expect(Promise.resolve().then(() => fake!.faults.add({ kind: 'lateStore', delayMs: -5 }))).rejects.toThrow('delayMs');
+    expect(
+      (await send(`${fake.url}/__fake/list-lag`, { method: 'POST', body: JSON.stringify({ ms: -1 }) })).status,
+    ).toBe(400);
+    await expect(Promise.resolve().then(() => fake!.faults.add({ kind: 'lateStore', delayMs: -5 }))).rejects.toThrow(
+      'delayMs',
+    );
   });
 });

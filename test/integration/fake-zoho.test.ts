@@ -142,7 +142,10 @@ describe('upload a link', () => {
 
   it('takes them as query parameters on a body-less POST (as Zoho’s SDK sends them)', async () => {
     const query = new URLSearchParams({ attachmentUrl: linkUrl });
-    const reply = await send(attachmentsUrl(fake, {}, `?${query.toString()}`), { method: 'POST', headers: auth(token) });
+    const reply = await send(attachmentsUrl(fake, {}, `?${query.toString()}`), {
+      method: 'POST',
+      headers: auth(token),
+    });
     expect(reply.status).toBe(200);
     expect(fake.inspect().attachments[0]).toMatchObject({ type: 'Link URL', linkUrl, fileName: linkUrl });
   });
@@ -190,7 +193,10 @@ describe('upload a link', () => {
 
   it('refuses a link longer than 3000 characters, a non-web link, and a title outside 1-255', async () => {
     const post = (params: Record<string, string>) =>
-      send(attachmentsUrl(fake, {}, `?${new URLSearchParams(params).toString()}`), { method: 'POST', headers: auth(token) });
+      send(attachmentsUrl(fake, {}, `?${new URLSearchParams(params).toString()}`), {
+        method: 'POST',
+        headers: auth(token),
+      });
 
     const tooLong = await post({ attachmentUrl: `https://example.com/${'a'.repeat(2981)}` });
     const longest = await post({ attachmentUrl: `https://example.com/${'a'.repeat(2980)}` });

@@ -18,7 +18,17 @@ describe('jobs that did not come through enqueue', () => {
   it('a job added straight to the queue with a javascript: link is checked like a manifest row: dead letter, never sent', async () => {
     world = await createPipelineWorld();
     await withQueue(world, (queue) =>
-      queue.queue.add(UPLOAD_JOB_NAME, { batch: 'rogue', line: 1, module: 'Leads', recordId: '1', target: { kind: 'link', url: 'javascript:alert(1)' } }, { jobId: 'rogue-1', attempts: 3 }),
+      queue.queue.add(
+        UPLOAD_JOB_NAME,
+        {
+          batch: 'rogue',
+          line: 1,
+          module: 'Leads',
+          recordId: '1',
+          target: { kind: 'link', url: 'javascript:alert(1)' },
+        },
+        { jobId: 'rogue-1', attempts: 3 },
+      ),
     );
     await runWorkersUntilIdle(world);
     expect(world.fake.inspect().calls.upload).toBe(0);
@@ -37,7 +47,13 @@ describe('hostile rows at enqueue', () => {
     world = await createPipelineWorld();
     const huge: Record<string, string> = { module: 'Leads', record_id: '2', link_url: 'https://example.com/2' };
     for (let i = 0; i < 70_000; i++) huge[`k${i}`] = 'v';
-    const wide: Record<string, string> = { module: 'Leads', record_id: '3', link_url: 'https://example.com/3', note: 'x'.repeat(MANIFEST_LIMITS.maxPassThroughBytes / 2), more: 'y'.repeat(MANIFEST_LIMITS.maxPassThroughBytes / 2 + 1) };
+    const wide: Record<string, string> = {
+      module: 'Leads',
+      record_id: '3',
+      link_url: 'https://example.com/3',
+      note: 'x'.repeat(MANIFEST_LIMITS.maxPassThroughBytes / 2),
+      more: 'y'.repeat(MANIFEST_LIMITS.maxPassThroughBytes / 2 + 1),
+    };
     const lines = [
       { module: 'Leads', record_id: '1', link_url: 'https://example.com/1', legacy: 'A' },
       huge,

@@ -17,7 +17,10 @@ describe('ZohoAttach (library API)', () => {
     await world.writeFile('docs/a.pdf', 'A');
     await world.writeFile('docs/b.pdf', 'B');
     const za = await ZohoAttach.open(world.config);
-    const worker = await startUploadWorker({ config: world.config, logger: createLogger({ level: 'silent', pretty: false }) });
+    const worker = await startUploadWorker({
+      config: world.config,
+      logger: createLogger({ level: 'silent', pretty: false }),
+    });
     try {
       const summary = await za.enqueueRows(
         [
@@ -29,14 +32,18 @@ describe('ZohoAttach (library API)', () => {
         { batch: 'script', baseDir: world.dir },
       );
       expect(summary).toMatchObject({ enqueued: 3, rejected: 1 });
-      expect(summary.rejections).toMatchObject([{ line: 3, field: 'record_id', reason: expect.stringContaining('digits') }]);
+      expect(summary.rejections).toMatchObject([
+        { line: 3, field: 'record_id', reason: expect.stringContaining('digits') },
+      ]);
 
       const done = await za.waitForBatch('script', { pollMs: 100, timeoutMs: 20_000 });
       expect(done).toMatchObject({ uploaded: 3, dead: 0, pending: 0 });
 
       const rows: ReportRow[] = [];
       for await (const row of za.report('script')) rows.push(row);
-      const mapping = Object.fromEntries(rows.filter((r) => r.status === 'uploaded').map((r) => [r.extra.legacy_id, r.attachment_id]));
+      const mapping = Object.fromEntries(
+        rows.filter((r) => r.status === 'uploaded').map((r) => [r.extra.legacy_id, r.attachment_id]),
+      );
       const stored = world.fake.inspect().attachments;
       expect(Object.keys(mapping).sort()).toEqual(['OLD-1', 'OLD-2', 'OLD-4']);
       for (const [legacy, attachmentId] of Object.entries(mapping)) {
@@ -44,7 +51,11 @@ describe('ZohoAttach (library API)', () => {
         expect(attachment, legacy).toBeDefined();
       }
       // A rejected row keeps its fields and pass-through columns in the report.
-      expect(rows.find((r) => r.status === 'rejected')).toMatchObject({ record_id: 'x13', error_code: 'INVALID_ROW', extra: { legacy_id: 'OLD-3' } });
+      expect(rows.find((r) => r.status === 'rejected')).toMatchObject({
+        record_id: 'x13',
+        error_code: 'INVALID_ROW',
+        extra: { legacy_id: 'OLD-3' },
+      });
       expect((await za.status('script')).batches[0]!.uploaded).toBe(3);
     } finally {
       await worker.close();
@@ -57,10 +68,15 @@ describe('ZohoAttach (library API)', () => {
     world = await createPipelineWorld();
     const za = await ZohoAttach.open(world.config);
     try {
-      await expect(za.waitForBatch('nope', { pollMs: 10 })).rejects.toMatchObject({ code: 'NO_SUCH_BATCH', name: 'ZohoAttachError' });
+      await expect(za.waitForBatch('nope', { pollMs: 10 })).rejects.toMatchObject({
+        code: 'NO_SUCH_BATCH',
+        name: 'ZohoAttachError',
+      });
       await za.enqueueRows([{ module: 'Leads', record_id: '1', link_url: 'https://example.com/' }], { batch: 'slow' });
       await expect(za.waitForBatch('slow', { pollMs: 10, timeoutMs: 50 })).rejects.toBeInstanceOf(ZohoAttachError);
-      await expect(za.waitForBatch('slow', { pollMs: 10, timeoutMs: 50 })).rejects.toMatchObject({ code: 'WAIT_TIMEOUT' });
+      await expect(za.waitForBatch('slow', { pollMs: 10, timeoutMs: 50 })).rejects.toMatchObject({
+        code: 'WAIT_TIMEOUT',
+      });
       await expect(za.enqueueRows([], { batch: 'bad name!' })).rejects.toMatchObject({ code: 'INVALID_BATCH' });
     } finally {
       await za.close();
@@ -77,7 +93,11 @@ describe('ZohoAttach (library API)', () => {
         { module: 'Leads', record_id: '2', file: 'missing.txt' },
       ];
       const dry = await za.dryRun(rows, { baseDir: world.dir });
-      expect(dry).toMatchObject({ rows: 2, ok: 1, rejections: [{ line: 2, field: 'file', reason: expect.stringContaining('SOURCE_NOT_FOUND') }] });
+      expect(dry).toMatchObject({
+        rows: 2,
+        ok: 1,
+        rejections: [{ line: 2, field: 'file', reason: expect.stringContaining('SOURCE_NOT_FOUND') }],
+      });
       expect(await za.batch('dry')).toBeUndefined();
       // Enqueueing runs the very same checks.
       expect(await za.enqueueRows(rows, { batch: 'checked', baseDir: world.dir })).toMatchObject({

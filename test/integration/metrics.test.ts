@@ -8,7 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { FAKE_CREDENTIALS } from '../../src/fake-zoho/index.js';
 import { readManifest } from '../../src/manifest/index.js';
-import { createMetricsRegistry, createQueueMetrics, createUploadMetrics, startMetricsServer, type MetricsServer } from '../../src/metrics/index.js';
+import {
+  createMetricsRegistry,
+  createQueueMetrics,
+  createUploadMetrics,
+  startMetricsServer,
+  type MetricsServer,
+} from '../../src/metrics/index.js';
 import { enqueueRows } from '../../src/queue/enqueue.js';
 import { startUploadWorker, type UploadWorker } from '../../src/queue/upload-worker.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
@@ -61,7 +67,10 @@ describe('worker metrics', () => {
     const config = loadConfig({ ...world.env, ZOHO_ATTACH_RATE_LIMIT_PAUSE_MS: '100' }, world.dir);
     const producer = await UploadQueue.open(config);
     try {
-      await enqueueRows(producer, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch: 'metrics-batch', source: manifest });
+      await enqueueRows(producer, readManifest(manifest, { baseDir: path.dirname(manifest) }), {
+        batch: 'metrics-batch',
+        source: manifest,
+      });
     } finally {
       await producer.close();
     }
@@ -76,9 +85,11 @@ describe('worker metrics', () => {
 
     // While uploads run: in flight for this process and for the queue.
     let seenInFlight = false;
-    for (let deadline = Date.now() + 10_000; !seenInFlight && Date.now() < deadline; ) {
+    for (let deadline = Date.now() + 10_000; !seenInFlight && Date.now() < deadline;) {
       const { samples } = await scrape(server.url);
-      seenInFlight = (sampleValue(samples, 'zoho_attach_process_uploads_in_flight') ?? 0) >= 1 && (sampleValue(samples, 'zoho_attach_uploads_in_flight') ?? 0) >= 1;
+      seenInFlight =
+        (sampleValue(samples, 'zoho_attach_process_uploads_in_flight') ?? 0) >= 1 &&
+        (sampleValue(samples, 'zoho_attach_uploads_in_flight') ?? 0) >= 1;
     }
     expect(seenInFlight).toBe(true);
 
@@ -121,7 +132,16 @@ describe('worker metrics', () => {
       processInFlight: value('zoho_attach_process_uploads_in_flight'),
       paused: value('zoho_attach_queue_paused'),
       redisUp: value('zoho_attach_redis_up'),
-    }).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 1, inFlight: 0, processInFlight: 0, paused: 0, redisUp: 1 });
+    }).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      failed: 1,
+      inFlight: 0,
+      processInFlight: 0,
+      paused: 0,
+      redisUp: 1,
+    });
 
     // Node's default process metrics, under their standard names.
     expect(value('process_cpu_user_seconds_total')).toBeGreaterThan(0);
@@ -133,10 +153,21 @@ describe('worker metrics', () => {
     redis.disconnect();
     const accessToken = (JSON.parse(storedToken ?? '{}') as { accessToken?: string }).accessToken;
     expect(accessToken).toMatch(/\S{10,}/);
-    for (const forbidden of ['4150868000000224', 'metrics-batch', 'a.txt', world.queueName, FAKE_CREDENTIALS.clientSecret, FAKE_CREDENTIALS.refreshToken, FAKE_CREDENTIALS.clientId, accessToken!]) {
+    for (const forbidden of [
+      '4150868000000224',
+      'metrics-batch',
+      'a.txt',
+      world.queueName,
+      FAKE_CREDENTIALS.clientSecret,
+      FAKE_CREDENTIALS.refreshToken,
+      FAKE_CREDENTIALS.clientId,
+      accessToken!,
+    ]) {
       expect(text).not.toContain(forbidden);
     }
-    const labelNames = new Set(samples.filter((s) => s.name.startsWith('zoho_attach_')).flatMap((s) => Object.keys(s.labels)));
+    const labelNames = new Set(
+      samples.filter((s) => s.name.startsWith('zoho_attach_')).flatMap((s) => Object.keys(s.labels)),
+    );
     expect([...labelNames].sort()).toEqual(['le', 'outcome', 'state']);
   });
 
@@ -147,7 +178,10 @@ describe('worker metrics', () => {
     const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
     const producer = await UploadQueue.open(world.config);
     try {
-      await enqueueRows(producer, readManifest(manifest, { baseDir: world.dir }), { batch: 'revoked', source: manifest });
+      await enqueueRows(producer, readManifest(manifest, { baseDir: world.dir }), {
+        batch: 'revoked',
+        source: manifest,
+      });
     } finally {
       await producer.close();
     }

@@ -37,7 +37,11 @@ describe('PauseControl', () => {
     });
     uploadQueue = await UploadQueue.open(config);
     // The store every worker uses, on the queue's keys (failures are held for 5 s by default).
-    const tokens = new SharedTokenStore({ config: config.zoho, redis: uploadQueue.redis, keys: uploadQueue.keys.oauth });
+    const tokens = new SharedTokenStore({
+      config: config.zoho,
+      redis: uploadQueue.redis,
+      keys: uploadQueue.keys.oauth,
+    });
 
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
     await expect(tokens.getToken()).rejects.toMatchObject({ code: 'REFRESH_INVALID_CODE' });

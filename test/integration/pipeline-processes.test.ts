@@ -42,7 +42,8 @@ function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, wha
 async function expectExactlyOnce(w: PipelineWorld) {
   const snapshot = w.fake.inspect();
   const perFile = new Map<string, number>();
-  for (const a of snapshot.attachments) perFile.set(`${a.recordId}/${a.fileName}`, (perFile.get(`${a.recordId}/${a.fileName}`) ?? 0) + 1);
+  for (const a of snapshot.attachments)
+    perFile.set(`${a.recordId}/${a.fileName}`, (perFile.get(`${a.recordId}/${a.fileName}`) ?? 0) + 1);
   const duplicates = [...perFile.entries()].filter(([, n]) => n > 1);
   expect(duplicates).toEqual([]);
   expect(snapshot.attachments).toHaveLength(VALID_ROWS);
@@ -67,7 +68,10 @@ async function expectExactlyOnce(w: PipelineWorld) {
 
 describe('several worker processes', () => {
   it('upload every valid row exactly once through 500s, "stored then 500", token expiry and a concurrency limit', async () => {
-    world = await createPipelineWorld({ fake: { concurrencyLimit: 5, latencyMs: { min: 2, max: 25 } }, env: { ZOHO_CONCURRENCY: '5' } });
+    world = await createPipelineWorld({
+      fake: { concurrencyLimit: 5, latencyMs: { min: 2, max: 25 } },
+      env: { ZOHO_CONCURRENCY: '5' },
+    });
     world.fake.faults.add({ match: { path: 'upload' }, kind: 'error500', probability: 0.05, times: Infinity });
     world.fake.faults.add({ match: { path: 'upload' }, kind: 'storeThen500', probability: 0.03, times: 10 });
     world.fake.faults.add({ match: { path: 'upload' }, kind: 'resetAfterStore', probability: 0.02, times: 5 });
@@ -77,7 +81,9 @@ describe('several worker processes', () => {
     expect(enqueue.code, enqueue.stderr).toBe(0);
     expect(enqueue.stdout).toMatch(new RegExp(`enqueued:\\s+${VALID_ROWS + REJECTED_MODULE_ROWS}`));
 
-    const workers = [0, 1, 2].map(() => spawnCli(['worker', '--until-idle', '--concurrency', '4'], world!.env, world!.dir));
+    const workers = [0, 1, 2].map(() =>
+      spawnCli(['worker', '--until-idle', '--concurrency', '4'], world!.env, world!.dir),
+    );
     children.push(...workers);
     await waitFor(() => world!.fake.inspect().attachments.length >= VALID_ROWS / 3, 30_000, 'a third of the uploads');
     world.fake.expireAllTokens();
@@ -91,7 +97,10 @@ describe('several worker processes', () => {
   });
 
   it('lose nothing and duplicate nothing when a worker is SIGKILLed mid-upload and restarted', async () => {
-    world = await createPipelineWorld({ fake: { concurrencyLimit: 6, latencyMs: { min: 20, max: 60 } }, env: { ZOHO_CONCURRENCY: '6' } });
+    world = await createPipelineWorld({
+      fake: { concurrencyLimit: 6, latencyMs: { min: 20, max: 60 } },
+      env: { ZOHO_CONCURRENCY: '6' },
+    });
     const manifest = await writeManifest(world);
     expect((await runCli(['enqueue', manifest, '--batch', 'migration'], world.env, world.dir)).code).toBe(0);
 
@@ -135,7 +144,9 @@ describe('several worker processes', () => {
     const exit = await collect(worker, 30_000);
     expect(exit.code, exit.stderr).toBe(0);
     expect(world.fake.inspect().attachments).toHaveLength(1);
-    const status = JSON.parse((await runCli(['status', '--batch', 'migration', '--json'], world.env, world.dir)).stdout);
+    const status = JSON.parse(
+      (await runCli(['status', '--batch', 'migration', '--json'], world.env, world.dir)).stdout,
+    );
     expect(status.batches[0]).toMatchObject({ uploaded: 1, pending: 0 });
   });
 });

@@ -19,7 +19,6 @@ import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js'
 import { runWorkersUntilIdle, silentLogger, waitUntilIdle, withQueue } from '../helpers/queue-runs.js';
 import { testRedis } from '../helpers/redis.js';
 
-
 let world: PipelineWorld | undefined;
 let fileServer: Server | undefined;
 afterEach(async () => {
@@ -30,8 +29,23 @@ afterEach(async () => {
 });
 
 /** Enqueues a manifest file of the world (with `configEnv` added to its environment). */
-function enqueue(w: PipelineWorld, manifest: string, batch: string, configEnv: Record<string, string> = {}, checks?: RowCheckOptions) {
-  return withQueue(w, (queue) => enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), { batch, source: manifest, ...(checks ? { checks } : {}) }), configEnv);
+function enqueue(
+  w: PipelineWorld,
+  manifest: string,
+  batch: string,
+  configEnv: Record<string, string> = {},
+  checks?: RowCheckOptions,
+) {
+  return withQueue(
+    w,
+    (queue) =>
+      enqueueRows(queue, readManifest(manifest, { baseDir: path.dirname(manifest) }), {
+        batch,
+        source: manifest,
+        ...(checks ? { checks } : {}),
+      }),
+    configEnv,
+  );
 }
 
 /** For tests of the workers' own refusals: enqueue's source checks would keep those rows out of the queue. */
@@ -58,7 +72,9 @@ async function serveFiles(files: Record<string, string>): Promise<string> {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(content) }).end(content);
+    res
+      .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(content) })
+      .end(content);
   });
   await new Promise<void>((resolve) => fileServer!.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(fileServer.address() as AddressInfo).port}`;
@@ -109,7 +125,10 @@ describe('the upload pipeline', () => {
       ['5', 'uploaded', 'L-4'],
     ]);
     expectReportMatchesFake(rows, world);
-    const names = world.fake.inspect().attachments.map((a) => a.fileName).sort();
+    const names = world.fake
+      .inspect()
+      .attachments.map((a) => a.fileName)
+      .sort();
     expect(names).toContain('photo münchen.jpg');
     expect(names).toContain('remote scan.pdf');
   });
@@ -123,9 +142,19 @@ describe('the upload pipeline', () => {
     await runWorkersUntilIdle(world);
     expect(world.fake.inspect().attachments).toHaveLength(2);
 
-    expect(await enqueue(world, manifest, 'first')).toMatchObject({ enqueued: 0, skipped: 2, nothingNew: true, batchDropped: false });
+    expect(await enqueue(world, manifest, 'first')).toMatchObject({
+      enqueued: 0,
+      skipped: 2,
+      nothingNew: true,
+      batchDropped: false,
+    });
     // A new batch that would hold nothing new is not kept: no empty "0 of 0" batch.
-    expect(await enqueue(world, manifest, 'second')).toMatchObject({ enqueued: 0, skipped: 2, nothingNew: true, batchDropped: true });
+    expect(await enqueue(world, manifest, 'second')).toMatchObject({
+      enqueued: 0,
+      skipped: 2,
+      nothingNew: true,
+      batchDropped: true,
+    });
     await runWorkersUntilIdle(world);
     expect(world.fake.inspect().attachments).toHaveLength(2);
     expect((await report(world, 'first')).map((r) => r.status)).toEqual(['uploaded', 'uploaded']);
@@ -181,7 +210,13 @@ describe('the upload pipeline', () => {
     try {
       const groups = await groupDeadLetters(uploadQueue, { batch: 'dl' });
       expect(groups.map((g) => [g.code, g.count]).sort()).toEqual(
-        [['INVALID_MODULE', 1], ['NO_PERMISSION', 1], ['SOURCE_FORBIDDEN_TYPE', 1], ['SOURCE_NOT_FOUND', 1], ['SOURCE_OUTSIDE_ROOTS', 1]].sort(),
+        [
+          ['INVALID_MODULE', 1],
+          ['NO_PERMISSION', 1],
+          ['SOURCE_FORBIDDEN_TYPE', 1],
+          ['SOURCE_NOT_FOUND', 1],
+          ['SOURCE_OUTSIDE_ROOTS', 1],
+        ].sort(),
       );
       expect(groups.find((g) => g.code === 'NO_PERMISSION')!.sample.recordId).toBe('6');
 
@@ -197,33 +232,47 @@ describe('the upload pipeline', () => {
     expectReportMatchesFake(after, world);
   });
 
-  it.each(['storeThen500', 'resetAfterStore'] as const)('after "%s" the next attempt adopts the stored attachment instead of uploading twice', async (kind) => {
-    world = await createPipelineWorld();
-    await world.writeFile('a.pdf', 'stored once');
-    const manifest = await world.writeFile('m.csv', 'module,record_id,file,link_url\nLeads,77,a.pdf,\nLeads,78,,https://example.com/x\n');
-    world.fake.faults.add({ match: { path: 'upload' }, kind, times: 2 });
-    await enqueue(world, manifest, 'amb');
-    await runWorkersUntilIdle(world);
+  it.each(['storeThen500', 'resetAfterStore'] as const)(
+    'after "%s" the next attempt adopts the stored attachment instead of uploading twice',
+    async (kind) => {
+      world = await createPipelineWorld();
+      await world.writeFile('a.pdf', 'stored once');
+      const manifest = await world.writeFile(
+        'm.csv',
+        'module,record_id,file,link_url\nLeads,77,a.pdf,\nLeads,78,,https://example.com/x\n',
+      );
+      world.fake.faults.add({ match: { path: 'upload' }, kind, times: 2 });
+      await enqueue(world, manifest, 'amb');
+      await runWorkersUntilIdle(world);
 
-    const stored = world.fake.inspect().attachments;
-    expect(stored.filter((a) => a.recordId === '77')).toHaveLength(1);
-    expect(stored.filter((a) => a.recordId === '78')).toHaveLength(1);
-    const rows = await report(world, 'amb');
-    expect(rows.map((r) => r.status)).toEqual(['uploaded', 'uploaded']);
-    expectReportMatchesFake(rows, world);
-    const uploadQueue = await UploadQueue.open(world.config);
-    try {
-      const fileJob = uploadJobId({ module: 'Leads', recordId: '77', target: { kind: 'file', path: path.join(world.dir, 'a.pdf') } });
-      const linkJob = uploadJobId({ module: 'Leads', recordId: '78', target: { kind: 'link', url: 'https://example.com/x' } });
-      const [fileItem, linkItem] = await uploadQueue.ledger.getItems([fileJob, linkJob]);
-      // Adopted by the quick in-attempt retry, so still the first BullMQ attempt.
-      expect(fileItem).toMatchObject({ status: 'uploaded', how: 'adopted', attempts: 1 });
-      expect(fileItem!.sha256).toBe(stored.find((a) => a.recordId === '77')!.sha256);
-      expect(linkItem).toMatchObject({ status: 'uploaded', how: 'adopted' });
-    } finally {
-      await uploadQueue.close();
-    }
-  });
+      const stored = world.fake.inspect().attachments;
+      expect(stored.filter((a) => a.recordId === '77')).toHaveLength(1);
+      expect(stored.filter((a) => a.recordId === '78')).toHaveLength(1);
+      const rows = await report(world, 'amb');
+      expect(rows.map((r) => r.status)).toEqual(['uploaded', 'uploaded']);
+      expectReportMatchesFake(rows, world);
+      const uploadQueue = await UploadQueue.open(world.config);
+      try {
+        const fileJob = uploadJobId({
+          module: 'Leads',
+          recordId: '77',
+          target: { kind: 'file', path: path.join(world.dir, 'a.pdf') },
+        });
+        const linkJob = uploadJobId({
+          module: 'Leads',
+          recordId: '78',
+          target: { kind: 'link', url: 'https://example.com/x' },
+        });
+        const [fileItem, linkItem] = await uploadQueue.ledger.getItems([fileJob, linkJob]);
+        // Adopted by the quick in-attempt retry, so still the first BullMQ attempt.
+        expect(fileItem).toMatchObject({ status: 'uploaded', how: 'adopted', attempts: 1 });
+        expect(fileItem!.sha256).toBe(stored.find((a) => a.recordId === '77')!.sha256);
+        expect(linkItem).toMatchObject({ status: 'uploaded', how: 'adopted' });
+      } finally {
+        await uploadQueue.close();
+      }
+    },
+  );
 
   it('a hang past the request timeout is retried and uploads once', async () => {
     world = await createPipelineWorld({ env: { ZOHO_REQUEST_TIMEOUT_MS: '500' } });
@@ -284,7 +333,9 @@ describe('the upload pipeline', () => {
       env: { ZOHO_CONCURRENCY: '4' },
       // Expire every token while rows are still waiting, so that later calls meet INVALID_TOKEN.
       during: async () => {
-        await expect.poll(() => world!.fake.inspect().attachments.length, { timeout: 10_000, interval: 10 }).toBeGreaterThanOrEqual(4);
+        await expect
+          .poll(() => world!.fake.inspect().attachments.length, { timeout: 10_000, interval: 10 })
+          .toBeGreaterThanOrEqual(4);
         world!.fake.expireAllTokens();
       },
     });
@@ -347,7 +398,10 @@ describe('the upload pipeline', () => {
   it('refuses URL sources on private addresses unless allowed', async () => {
     world = await createPipelineWorld();
     const base = await serveFiles({ 'x.pdf': 'x' });
-    const manifest = await world.writeFile('m.csv', `module,record_id,file\nLeads,1,${base}/x.pdf\nLeads,2,http://169.254.169.254/latest/meta-data\n`);
+    const manifest = await world.writeFile(
+      'm.csv',
+      `module,record_id,file\nLeads,1,${base}/x.pdf\nLeads,2,http://169.254.169.254/latest/meta-data\n`,
+    );
     await enqueue(world, manifest, 'ssrf', {}, WORKERS_CHECK_SOURCES);
     await runWorkersUntilIdle(world);
     const rows = await report(world, 'ssrf');
@@ -387,9 +441,14 @@ describe('the upload pipeline, continued', () => {
     await world.writeFile('a.txt', 'a');
     const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\nLeads,2,a.txt\n');
     await enqueue(world, manifest, 'scope', env);
-    const worker = await startUploadWorker({ config: loadConfig({ ...world.env, ...env }, world.dir), logger: silentLogger });
+    const worker = await startUploadWorker({
+      config: loadConfig({ ...world.env, ...env }, world.dir),
+      logger: silentLogger,
+    });
     try {
-      await expect.poll(async () => (await worker.uploadQueue.pauseControl.status()).paused, { timeout: 5_000 }).toBe(true);
+      await expect
+        .poll(async () => (await worker.uploadQueue.pauseControl.status()).paused, { timeout: 5_000 })
+        .toBe(true);
       const status = await worker.uploadQueue.pauseControl.status();
       expect(status.reason).toMatchObject({ code: 'OAUTH_SCOPE_MISMATCH' });
       expect(status.reason!.hint).toMatch(/scope/);
@@ -417,7 +476,9 @@ describe('the upload pipeline, continued', () => {
         count: 2,
         timeoutMs: 40_000,
         during: async () => {
-          await expect.poll(() => world!.fake.inspect().attachments.length, { timeout: 20_000, interval: 20 }).toBeGreaterThanOrEqual(15);
+          await expect
+            .poll(() => world!.fake.inspect().attachments.length, { timeout: 20_000, interval: 20 })
+            .toBeGreaterThanOrEqual(15);
           const clients = (await admin.client('LIST')) as string;
           for (const line of clients.split('\n')) {
             const id = /\bid=(\d+)/.exec(line)?.[1];
@@ -442,12 +503,20 @@ describe('the posting lease', () => {
     await world.writeFile('big.pdf', 'still being sent');
     const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,big.pdf\n');
     await enqueue(world, manifest, 'lease');
-    const jobId = uploadJobId({ module: 'Leads', recordId: '1', target: { kind: 'file', path: path.join(world.dir, 'big.pdf') } });
+    const jobId = uploadJobId({
+      module: 'Leads',
+      recordId: '1',
+      target: { kind: 'file', path: path.join(world.dir, 'big.pdf') },
+    });
     const admin = testRedis();
     const outcomes: string[] = [];
     try {
       const config = world.config;
-      const workers = await Promise.all([0, 1].map(() => startUploadWorker({ config, logger: silentLogger, onOutcome: (o) => outcomes.push(o.result) })));
+      const workers = await Promise.all(
+        [0, 1].map(() =>
+          startUploadWorker({ config, logger: silentLogger, onOutcome: (o) => outcomes.push(o.result) }),
+        ),
+      );
       try {
         // The first run posts; its job lock is then lost (as in a Redis outage longer than the lock),
         // so BullMQ recovers the job as stalled and runs it again while the first post is in flight.

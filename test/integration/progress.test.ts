@@ -13,7 +13,22 @@ import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
 
 function meta(name: string, uploaded: number, dead: number, owned: number, bytes: number): BatchMeta {
-  return { name, createdAt: 0, maxLine: owned, accepted: owned, rejected: 0, owned, uploaded, dead, pending: owned - uploaded - dead, bytes, retries: 2, rateLimited: 1, verifying: 0, copiesRemoved: 0 };
+  return {
+    name,
+    createdAt: 0,
+    maxLine: owned,
+    accepted: owned,
+    rejected: 0,
+    owned,
+    uploaded,
+    dead,
+    pending: owned - uploaded - dead,
+    bytes,
+    retries: 2,
+    rateLimited: 1,
+    verifying: 0,
+    copiesRemoved: 0,
+  };
 }
 
 /** A stored sample: the counters at the end of the 5 s slot starting at `at`. */
@@ -26,8 +41,18 @@ describe('progress from stored samples', () => {
     // 2 rows a second since t=0, 1 KiB each: at t=40 s, 80 done.
     const samples = Array.from({ length: 8 }, (_, i) => sample(i * 5_000, (i + 1) * 10, 0, (i + 1) * 10_240));
     const p = batchProgress(meta('b', 78, 2, 180, 81_920), samples, 40_000);
-    expect(p).toMatchObject({ name: 'b', total: 180, done: 80, pending: 100, uploadsPerSecond: 2, bytesPerSecond: 2048, etaSeconds: 50 });
-    expect(formatProgressLine(p)).toMatch(/^b \[#+\.+\] 80\/180 \(44%\)\s+2\.0 uploads\/s\s+2\.0 KB\/s\s+ETA 50s\s+retries 2\s+429s 1\s+dead 2$/);
+    expect(p).toMatchObject({
+      name: 'b',
+      total: 180,
+      done: 80,
+      pending: 100,
+      uploadsPerSecond: 2,
+      bytesPerSecond: 2048,
+      etaSeconds: 50,
+    });
+    expect(formatProgressLine(p)).toMatch(
+      /^b \[#+\.+\] 80\/180 \(44%\)\s+2\.0 uploads\/s\s+2\.0 KB\/s\s+ETA 50s\s+retries 2\s+429s 1\s+dead 2$/,
+    );
   });
 
   it('a batch that started less than 30 s ago is measured from its first finish, not diluted', () => {
@@ -39,7 +64,10 @@ describe('progress from stored samples', () => {
   it('has no rate and no ETA while nothing finishes (slots nobody wrote are idle), and none before the first finish', () => {
     const p = batchProgress(meta('b', 50, 0, 100, 0), [sample(0, 25), sample(5_000, 50)], 65_000);
     expect(p).toMatchObject({ uploadsPerSecond: 0, etaSeconds: undefined });
-    expect(batchProgress(meta('b', 0, 0, 100, 0), [], 65_000)).toMatchObject({ uploadsPerSecond: 0, etaSeconds: undefined });
+    expect(batchProgress(meta('b', 0, 0, 100, 0), [], 65_000)).toMatchObject({
+      uploadsPerSecond: 0,
+      etaSeconds: undefined,
+    });
     expect(batchProgress(meta('b', 100, 0, 100, 0), [sample(0, 100)], 65_000).etaSeconds).toBe(0);
     expect(formatDuration(undefined)).toBe('--');
     expect(formatDuration(3725)).toBe('1h02m05s');
@@ -58,7 +86,13 @@ describe('progress from stored samples', () => {
     expect(rateAround(90)).toBeCloseTo(0, 5);
     expect(rateAround(150)).toBeCloseTo(3, 5);
     // Two batches add up.
-    const both = rateHistory(new Map([['a', busy], ['b', busy]]), 60_000);
+    const both = rateHistory(
+      new Map([
+        ['a', busy],
+        ['b', busy],
+      ]),
+      60_000,
+    );
     expect(both[60]!.uploadsPerSecond).toBeCloseTo(2, 5);
     expect(rateHistory(new Map([['b', []]]), 60_000)).toEqual([]);
     // A batch whose first rows finished a moment ago is charted over a second, not left out.

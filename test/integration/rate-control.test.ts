@@ -35,7 +35,12 @@ describe('RateControl: adaptive concurrency', () => {
 
   it('grows by one per window of successes, probes above the level that drew a 429 after windows that double, never above the maximum', async () => {
     let now = 1_000_000;
-    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 12, adaptive: { firstProbeWindows: 2 } }, () => now);
+    const control = new RateControl(
+      redis,
+      keyNames(name),
+      { maxConcurrency: 12, adaptive: { firstProbeWindows: 2 } },
+      () => now,
+    );
     await control.concurrency.init();
     for (let i = 0; i < 3; i++) await control.onRateLimited(undefined); // 12 → 9, ceiling 10
     expect(await control.concurrency.current()).toMatchObject({ limit: 9, ceiling: 10 });
@@ -80,11 +85,27 @@ describe('RateControl: back-off when the limit cannot go lower', () => {
     let now = 1_000_000;
     const clock = () => now;
     // At a limit of 1 a 429 cannot lower it: the callers back off.
-    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 100, maxPauseMs: 1_000 }, clock);
+    const control = new RateControl(
+      redis,
+      keyNames(name),
+      { maxConcurrency: 1, firstPauseMs: 100, maxPauseMs: 1_000 },
+      clock,
+    );
     // A second instance stands for another worker process: the streak is shared.
-    const other = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 100, maxPauseMs: 1_000 }, clock);
+    const other = new RateControl(
+      redis,
+      keyNames(name),
+      { maxConcurrency: 1, firstPauseMs: 100, maxPauseMs: 1_000 },
+      clock,
+    );
     // Each 429 comes after the previous pause ended: a new round, so the pause doubles.
-    for (const [instance, expected] of [[control, 100], [other, 200], [control, 400], [other, 800], [control, 1_000]] as const) {
+    for (const [instance, expected] of [
+      [control, 100],
+      [other, 200],
+      [control, 400],
+      [other, 800],
+      [control, 1_000],
+    ] as const) {
       expect(await instance.onRateLimited(undefined)).toBe(expected);
       now += expected;
     }
@@ -98,8 +119,18 @@ describe('RateControl: back-off when the limit cannot go lower', () => {
     // of a few milliseconds.
     let now = 1_000_000;
     const clock = () => now;
-    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 1_000, maxPauseMs: 60_000 }, clock);
-    const other = new RateControl(redis, keyNames(name), { maxConcurrency: 1, firstPauseMs: 1_000, maxPauseMs: 60_000 }, clock);
+    const control = new RateControl(
+      redis,
+      keyNames(name),
+      { maxConcurrency: 1, firstPauseMs: 1_000, maxPauseMs: 60_000 },
+      clock,
+    );
+    const other = new RateControl(
+      redis,
+      keyNames(name),
+      { maxConcurrency: 1, firstPauseMs: 1_000, maxPauseMs: 60_000 },
+      clock,
+    );
     expect(await control.onRateLimited(undefined)).toBe(1_000);
     for (let i = 0; i < 9; i++) {
       now += 10;

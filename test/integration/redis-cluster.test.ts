@@ -19,7 +19,9 @@ afterEach(async () => {
 describe('on a Redis Cluster', () => {
   it('enqueues, uploads every row exactly once with two worker processes, and reports, with every key in one slot', async () => {
     cluster = await startRedisCluster();
-    world = await createPipelineWorld({ env: { REDIS_CLUSTER_NODES: cluster.nodesList, REDIS_URL: `redis://127.0.0.1:${cluster.nodes[0]!.port}` } });
+    world = await createPipelineWorld({
+      env: { REDIS_CLUSTER_NODES: cluster.nodesList, REDIS_URL: `redis://127.0.0.1:${cluster.nodes[0]!.port}` },
+    });
     const lines = ['module,record_id,file,link_url'];
     for (let i = 1; i <= 30; i++) {
       await world.writeFile(`f${i}.txt`, `file ${i}`);
@@ -30,16 +32,27 @@ describe('on a Redis Cluster', () => {
     world.fake.faults.add({ match: { path: 'upload' }, kind: 'error500', times: 3 });
 
     expect((await runCli(['enqueue', manifest, '--batch', 'clustered'], world.env, world.dir)).code).toBe(0);
-    const workers = [spawnCli(['worker', '--until-idle'], world.env, world.dir), spawnCli(['worker', '--until-idle'], world.env, world.dir)];
-    for (const exit of await Promise.all(workers.map((w) => collect(w, 60_000)))) expect(exit.code, exit.stderr).toBe(0);
+    const workers = [
+      spawnCli(['worker', '--until-idle'], world.env, world.dir),
+      spawnCli(['worker', '--until-idle'], world.env, world.dir),
+    ];
+    for (const exit of await Promise.all(workers.map((w) => collect(w, 60_000))))
+      expect(exit.code, exit.stderr).toBe(0);
 
-    const status = JSON.parse((await runCli(['status', '--batch', 'clustered', '--json'], world.env, world.dir)).stdout);
+    const status = JSON.parse(
+      (await runCli(['status', '--batch', 'clustered', '--json'], world.env, world.dir)).stdout,
+    );
     expect(status.batches[0]).toMatchObject({ uploaded: 31, dead: 1, pending: 0 });
     const stored = world.fake.inspect().attachments;
     expect(stored).toHaveLength(31);
     expect(new Set(stored.map((a) => `${a.recordId}`)).size).toBe(31);
     const report = parseCsv((await runCli(['report', '--batch', 'clustered'], world.env, world.dir)).stdout);
-    expect(report.filter((r) => r.status === 'uploaded').map((r) => r.attachment_id).sort()).toEqual(stored.map((a) => a.id).sort());
+    expect(
+      report
+        .filter((r) => r.status === 'uploaded')
+        .map((r) => r.attachment_id)
+        .sort(),
+    ).toEqual(stored.map((a) => a.id).sort());
     expect((await runCli(['dlq', 'list', '--json'], world.env, world.dir)).stdout).toContain('INVALID_MODULE');
 
     // Every key the run wrote is on one node, under the queue name's hash tag.

@@ -32,7 +32,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   admin?.disconnect();
   admin = undefined;
   await world?.cleanup();
@@ -44,7 +45,9 @@ afterEach(async () => {
 /** REDIS_URL for the private server with `password`, in the userinfo or as a query parameter. */
 function redisUrl(password: string, form: 'userinfo' | 'query'): string {
   const port = redisServer!.port;
-  return form === 'userinfo' ? `redis://:${password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}/?password=${password}`;
+  return form === 'userinfo'
+    ? `redis://:${password}@127.0.0.1:${port}`
+    : `redis://127.0.0.1:${port}/?password=${password}`;
 }
 
 /** A CLI process whose output so far can be read while it runs. */
@@ -58,7 +61,8 @@ function start(args: string[], env: Record<string, string>): { child: ChildProce
 }
 
 function expectNoPassword(text: string, where: string): void {
-  for (const password of ALL_PASSWORDS) expect(text.includes(password), `${where} shows a Redis password:\n${text}`).toBe(false);
+  for (const password of ALL_PASSWORDS)
+    expect(text.includes(password), `${where} shows a Redis password:\n${text}`).toBe(false);
 }
 
 /** Sets a new password and drops every client but the admin one, so each reconnects with what it has. */
@@ -69,32 +73,37 @@ async function rotatePassword(): Promise<void> {
 }
 
 describe('the Redis password', () => {
-  it.each(['userinfo', 'query'] as const)('is not shown by status, doctor or dashboard when it is wrong (%s)', async (form) => {
-    world = await createPipelineWorld({ env: { REDIS_URL: redisUrl(WRONG, form), LOG_LEVEL: 'trace' } });
+  it.each(['userinfo', 'query'] as const)(
+    'is not shown by status, doctor or dashboard when it is wrong (%s)',
+    async (form) => {
+      world = await createPipelineWorld({ env: { REDIS_URL: redisUrl(WRONG, form), LOG_LEVEL: 'trace' } });
 
-    const status = await runCli(['status'], world.env, world.dir);
-    expect(status.code).toBe(1);
-    expect(status.stderr).toContain('[REDIS_UNREACHABLE]');
-    expect(status.stderr).toContain('WRONGPASS');
-    expect(status.stderr).toContain('***');
-    expectNoPassword(status.stdout + status.stderr, 'status');
+      const status = await runCli(['status'], world.env, world.dir);
+      expect(status.code).toBe(1);
+      expect(status.stderr).toContain('[REDIS_UNREACHABLE]');
+      expect(status.stderr).toContain('WRONGPASS');
+      expect(status.stderr).toContain('***');
+      expectNoPassword(status.stdout + status.stderr, 'status');
 
-    const doctor = await runCli(['doctor'], world.env, world.dir);
-    expect(doctor.code).toBe(1);
-    expect(doctor.stdout).toMatch(/✗ Redis reachable: .*\*\*\*.*WRONGPASS/);
-    expectNoPassword(doctor.stdout + doctor.stderr, 'doctor');
+      const doctor = await runCli(['doctor'], world.env, world.dir);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/✗ Redis reachable: .*\*\*\*.*WRONGPASS/);
+      expectNoPassword(doctor.stdout + doctor.stderr, 'doctor');
 
-    const dashboard = await runCli(['dashboard', '--port', '0'], world.env, world.dir);
-    expect(dashboard.code).toBe(1);
-    expect(dashboard.stderr).toContain('[REDIS_UNREACHABLE]');
-    expectNoPassword(dashboard.stdout + dashboard.stderr, 'dashboard');
-  });
+      const dashboard = await runCli(['dashboard', '--port', '0'], world.env, world.dir);
+      expect(dashboard.code).toBe(1);
+      expect(dashboard.stderr).toContain('[REDIS_UNREACHABLE]');
+      expectNoPassword(dashboard.stdout + dashboard.stderr, 'dashboard');
+    },
+  );
 
   it('is not shown by a worker that cannot log in (ioredis retries AUTH with it over and over)', async () => {
     world = await createPipelineWorld({ env: { REDIS_URL: redisUrl(WRONG, 'userinfo'), LOG_LEVEL: 'trace' } });
     const worker = start(['worker'], world.env);
     // One clear line (the outage reporter), while ioredis retries AUTH behind it again and again.
-    await expect.poll(() => worker.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => worker.output().split('WRONGPASS').length - 1, { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(1);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     worker.child.kill('SIGKILL');
     expect(worker.output()).toContain('Redis unreachable at redis://:***@');
@@ -110,19 +119,25 @@ describe('the Redis password', () => {
     const worker = start(['worker'], world.env);
     const dashboard = start(['dashboard', '--port', '0'], world.env);
     await expect.poll(() => worker.output(), { timeout: 20_000 }).toContain('upload outcome');
-    await expect.poll(() => dashboard.output(), { timeout: 20_000 }).toMatch(/dashboard listening at (http:\/\/\S+?)\/?\s/);
+    await expect
+      .poll(() => dashboard.output(), { timeout: 20_000 })
+      .toMatch(/dashboard listening at (http:\/\/\S+?)\/?\s/);
     const dashboardUrl = /dashboard listening at (http:\/\/\S+?)\/?\s/.exec(dashboard.output())![1]!;
 
     await rotatePassword();
-    await expect.poll(() => worker.output().split('WRONGPASS').length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => worker.output().split('WRONGPASS').length - 1, { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(1);
 
     // The dashboard's pages and API while its connection is locked out.
     const pages: string[] = [];
     for (const page of ['/', '/api/status', '/dead-letters', '/health']) {
-      const response = await request(`${dashboardUrl}${page}`, { headersTimeout: 15_000, bodyTimeout: 15_000 }).catch((error: Error) => ({
-        statusCode: 0,
-        body: { text: async () => error.message },
-      }));
+      const response = await request(`${dashboardUrl}${page}`, { headersTimeout: 15_000, bodyTimeout: 15_000 }).catch(
+        (error: Error) => ({
+          statusCode: 0,
+          body: { text: async () => error.message },
+        }),
+      );
       pages.push(`${page} ${response.statusCode}: ${await response.body.text()}`);
     }
     // The dashboard's connection errors are no longer printed (no stack per reconnect); its pages above said what they could.
@@ -133,7 +148,9 @@ describe('the Redis password', () => {
       const env = { ...world.env, REDIS_URL: redisUrl(password, 'query') };
       for (const args of [['status'], ['status', '--json'], ['doctor']]) {
         const out = await runCli(args, env, world.dir);
-        outputs.push(`${args.join(' ')} (${password === PASSWORD ? 'old' : 'new'} password): ${out.stdout}${out.stderr}`);
+        outputs.push(
+          `${args.join(' ')} (${password === PASSWORD ? 'old' : 'new'} password): ${out.stdout}${out.stderr}`,
+        );
       }
     }
     expect(outputs.join('\n')).toContain('WRONGPASS');

@@ -29,7 +29,12 @@ afterEach(async () => {
 });
 
 /** A primary, one replica of it, and a Sentinel watching them (quorum 1, 1 s to declare it down). */
-async function startSentinelSet(): Promise<{ primary: PrivateRedis; replica: PrivateRedis; sentinelPort: number; sentinel: Redis }> {
+async function startSentinelSet(): Promise<{
+  primary: PrivateRedis;
+  replica: PrivateRedis;
+  sentinelPort: number;
+  sentinel: Redis;
+}> {
   const primary = await startPrivateRedis();
   cleanups.push(() => primary.stop());
   const replica = await startPrivateRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(primary.port)] });
@@ -39,8 +44,15 @@ async function startSentinelSet(): Promise<{ primary: PrivateRedis; replica: Pri
   const config = path.join(dir, 'sentinel.conf');
   await writeFile(
     config,
-    [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${primary.port} 1`,
-      `sentinel down-after-milliseconds ${MASTER_NAME} 1000`, `sentinel failover-timeout ${MASTER_NAME} 10000`, ''].join('\n'),
+    [
+      `port ${sentinelPort}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${primary.port} 1`,
+      `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
+      `sentinel failover-timeout ${MASTER_NAME} 10000`,
+      '',
+    ].join('\n'),
   );
   const child: ChildProcess = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
   cleanups.push(async () => {
@@ -48,16 +60,29 @@ async function startSentinelSet(): Promise<{ primary: PrivateRedis; replica: Pri
     await rm(dir, { recursive: true, force: true });
   });
   // Retries its connection until the Sentinel listens.
-  const sentinel = new Redis({ host: '127.0.0.1', port: sentinelPort, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+  const sentinel = new Redis({
+    host: '127.0.0.1',
+    port: sentinelPort,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => 50,
+  });
   sentinel.on('error', () => undefined);
   cleanups.push(async () => sentinel.disconnect());
   await expect.poll(() => sentinel.ping().catch(() => 'not yet'), { timeout: 10_000, interval: 100 }).toBe('PONG');
   // The replica must hold a full copy, and the Sentinel must know it, before it can take over.
   const replicaClient = new Redis(replica.url, { maxRetriesPerRequest: 1 });
   cleanups.push(async () => replicaClient.disconnect());
-  await expect.poll(async () => /master_link_status:up/.test(await replicaClient.info('replication')), { timeout: 15_000, interval: 100 }).toBe(true);
   await expect
-    .poll(async () => ((await sentinel.call('SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[]).length, { timeout: 15_000, interval: 100 })
+    .poll(async () => /master_link_status:up/.test(await replicaClient.info('replication')), {
+      timeout: 15_000,
+      interval: 100,
+    })
+    .toBe(true);
+  await expect
+    .poll(async () => ((await sentinel.call('SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[]).length, {
+      timeout: 15_000,
+      interval: 100,
+    })
     .toBe(1);
   return { primary, replica, sentinelPort, sentinel };
 }
@@ -67,7 +92,12 @@ describe('on a Sentinel-watched primary', () => {
     const { replica, sentinelPort, sentinel } = await startSentinelSet();
     world = await createPipelineWorld({
       fake: { latencyMs: 100 },
-      env: { REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, REDIS_SENTINEL_NAME: MASTER_NAME, REDIS_URL: 'redis://127.0.0.1:6379', ZOHO_CONCURRENCY: '3' },
+      env: {
+        REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
+        REDIS_SENTINEL_NAME: MASTER_NAME,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        ZOHO_CONCURRENCY: '3',
+      },
     });
     const lines = ['module,record_id,file'];
     for (let i = 1; i <= ROWS; i++) {
@@ -79,11 +109,16 @@ describe('on a Sentinel-watched primary', () => {
 
     const worker = spawnCli(['worker', '--until-idle'], world.env, world.dir);
     const finished = collect(worker, 120_000);
-    await expect.poll(() => world!.fake.inspect().attachments.length, { timeout: 30_000, interval: 20 }).toBeGreaterThanOrEqual(10);
+    await expect
+      .poll(() => world!.fake.inspect().attachments.length, { timeout: 30_000, interval: 20 })
+      .toBeGreaterThanOrEqual(10);
     // The old primary steps down and the replica takes over while uploads are in flight.
     expect(await sentinel.call('SENTINEL', 'FAILOVER', MASTER_NAME)).toBe('OK');
     await expect
-      .poll(async () => ((await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1], { timeout: 20_000, interval: 100 })
+      .poll(async () => ((await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1], {
+        timeout: 20_000,
+        interval: 100,
+      })
       .toBe(String(replica.port));
     expect(world.fake.inspect().attachments.length).toBeLessThan(ROWS);
 

@@ -29,24 +29,102 @@ afterEach(async () => {
 async function startTlsRedis(): Promise<{ url: string; caFile: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'za-redis-tls-'));
   const file = (name: string) => path.join(dir, name);
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '2', '-subj', '/CN=zoho-attach test CA']);
-  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=zoho-attach test CA',
+  ]);
+  await run('openssl', [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+    '-subj',
+    '/CN=localhost',
+  ]);
   await writeFile(file('ext.cnf'), 'subjectAltName=DNS:localhost\n');
-  await run('openssl', ['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.crt'), '-days', '2', '-extfile', file('ext.cnf')]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.crt'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    file('ext.cnf'),
+  ]);
   const port = await freePort();
   const child = spawn(
     'redis-server',
-    ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', file('server.crt'), '--tls-key-file', file('server.key'),
-      '--tls-ca-cert-file', file('ca.crt'), '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir],
+    [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--tls-cert-file',
+      file('server.crt'),
+      '--tls-key-file',
+      file('server.key'),
+      '--tls-ca-cert-file',
+      file('ca.crt'),
+      '--tls-auth-clients',
+      'no',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      '--dir',
+      dir,
+    ],
     { stdio: 'ignore' },
   );
   server = { child, dir };
   const url = `rediss://localhost:${port}`;
   await expect
-    .poll(async () => (await run('redis-cli', ['--tls', '--cacert', file('ca.crt'), '-h', 'localhost', '-p', String(port), 'PING']).catch(() => ({ stdout: '' }))).stdout.trim(), {
-      timeout: 10_000,
-      interval: 100,
-    })
+    .poll(
+      async () =>
+        (
+          await run('redis-cli', [
+            '--tls',
+            '--cacert',
+            file('ca.crt'),
+            '-h',
+            'localhost',
+            '-p',
+            String(port),
+            'PING',
+          ]).catch(() => ({ stdout: '' }))
+        ).stdout.trim(),
+      {
+        timeout: 10_000,
+        interval: 100,
+      },
+    )
     .toBe('PONG');
   return { url, caFile: file('ca.crt') };
 }
@@ -59,9 +137,15 @@ describe('Redis over TLS', () => {
     await world.writeFile('b.txt', 'b');
     const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\nLeads,2,b.txt\n');
 
-    const untrusted = await runCli(['enqueue', manifest, '--batch', 'tls'], { ...world.env, REDIS_TLS_CA: '' }, world.dir);
+    const untrusted = await runCli(
+      ['enqueue', manifest, '--batch', 'tls'],
+      { ...world.env, REDIS_TLS_CA: '' },
+      world.dir,
+    );
     expect(untrusted.code).toBe(1);
-    expect(untrusted.stderr).toMatch(/cannot reach Redis at rediss:\/\/localhost:\d+: .*(self-signed|self signed|unable to verify)/i);
+    expect(untrusted.stderr).toMatch(
+      /cannot reach Redis at rediss:\/\/localhost:\d+: .*(self-signed|self signed|unable to verify)/i,
+    );
 
     expect((await runCli(['enqueue', manifest, '--batch', 'tls'], world.env, world.dir)).code).toBe(0);
     const worker = await runCli(['worker', '--until-idle'], world.env, world.dir);
@@ -69,6 +153,8 @@ describe('Redis over TLS', () => {
     const status = JSON.parse((await runCli(['status', '--batch', 'tls', '--json'], world.env, world.dir)).stdout);
     expect(status.batches[0]).toMatchObject({ uploaded: 2, pending: 0, dead: 0 });
     expect(world.fake.inspect().attachments).toHaveLength(2);
-    expect((await runCli(['doctor'], world.env, world.dir)).stdout).toMatch(/✓ Redis reachable: Redis answers at rediss:\/\/localhost/);
+    expect((await runCli(['doctor'], world.env, world.dir)).stdout).toMatch(
+      /✓ Redis reachable: Redis answers at rediss:\/\/localhost/,
+    );
   });
 });

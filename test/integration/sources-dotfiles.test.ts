@@ -29,28 +29,41 @@ const open = async (env: Record<string, string>, file: string) => {
   await source.close();
   return source.fileName;
 };
-const refusal = (env: Record<string, string>, file: string) => open(env, file).then(() => undefined, (error: unknown) => error);
+const refusal = (env: Record<string, string>, file: string) =>
+  open(env, file).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe('file roots and dotfiles', () => {
-  it('with no ZOHO_ATTACH_FILE_ROOTS, reads ./files only: the working directory\'s .env is outside', async () => {
+  it("with no ZOHO_ATTACH_FILE_ROOTS, reads ./files only: the working directory's .env is outside", async () => {
     expect(await open({}, path.join(dir, 'files', 'contract.pdf'))).toBe('contract.pdf');
     expect(await refusal({}, path.join(dir, '.env'))).toMatchObject({ code: 'SOURCE_OUTSIDE_ROOTS' });
   });
 
-  it.each(['.env', '.git/config', 'innocent.txt'])('refuses %s below a root, named or reached through a link', async (name) => {
-    expect(await refusal({}, path.join(dir, 'files', name))).toMatchObject({
-      code: 'SOURCE_FORBIDDEN_TYPE',
-      message: expect.stringContaining('refused: a dotfile or a file in a dot-directory (set ZOHO_ATTACH_ALLOW_DOTFILES=true'),
-    });
-  });
+  it.each(['.env', '.git/config', 'innocent.txt'])(
+    'refuses %s below a root, named or reached through a link',
+    async (name) => {
+      expect(await refusal({}, path.join(dir, 'files', name))).toMatchObject({
+        code: 'SOURCE_FORBIDDEN_TYPE',
+        message: expect.stringContaining(
+          'refused: a dotfile or a file in a dot-directory (set ZOHO_ATTACH_ALLOW_DOTFILES=true',
+        ),
+      });
+    },
+  );
 
   it('allows them with ZOHO_ATTACH_ALLOW_DOTFILES=true', async () => {
-    expect(await open({ ZOHO_ATTACH_ALLOW_DOTFILES: 'true' }, path.join(dir, 'files', '.git', 'config'))).toBe('config');
+    expect(await open({ ZOHO_ATTACH_ALLOW_DOTFILES: 'true' }, path.join(dir, 'files', '.git', 'config'))).toBe(
+      'config',
+    );
   });
 
   it('refuses hard-linked files only when ZOHO_ATTACH_REFUSE_HARD_LINKS=true', async () => {
     await fs.link(path.join(dir, 'files', 'contract.pdf'), path.join(dir, 'files', 'copy.pdf'));
     expect(await open({}, path.join(dir, 'files', 'copy.pdf'))).toBe('copy.pdf');
-    expect(await refusal({ ZOHO_ATTACH_REFUSE_HARD_LINKS: 'true' }, path.join(dir, 'files', 'copy.pdf'))).toMatchObject({ code: 'SOURCE_HARD_LINKED' });
+    expect(await refusal({ ZOHO_ATTACH_REFUSE_HARD_LINKS: 'true' }, path.join(dir, 'files', 'copy.pdf'))).toMatchObject(
+      { code: 'SOURCE_HARD_LINKED' },
+    );
   });
 });

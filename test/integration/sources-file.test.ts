@@ -53,7 +53,11 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function expectSourceError(promise: Promise<unknown>, code: string, classification = 'permanent'): Promise<SourceError> {
+async function expectSourceError(
+  promise: Promise<unknown>,
+  code: string,
+  classification = 'permanent',
+): Promise<SourceError> {
   const error = await promise.then(
     () => undefined,
     (caught: unknown) => caught,
@@ -139,8 +143,14 @@ describe('file sources: reading', () => {
 
 describe('file sources: roots', () => {
   it('refuses ../ that climbs out of a root', async () => {
-    await expectSourceError(openSource({ kind: 'file', path: `${root}/../outside/secret.txt` }, limits), 'SOURCE_OUTSIDE_ROOTS');
-    await expectSourceError(openSource({ kind: 'file', path: `${root}/sub/../../outside/secret.txt` }, limits), 'SOURCE_OUTSIDE_ROOTS');
+    await expectSourceError(
+      openSource({ kind: 'file', path: `${root}/../outside/secret.txt` }, limits),
+      'SOURCE_OUTSIDE_ROOTS',
+    );
+    await expectSourceError(
+      openSource({ kind: 'file', path: `${root}/sub/../../outside/secret.txt` }, limits),
+      'SOURCE_OUTSIDE_ROOTS',
+    );
   });
 
   it('refuses an absolute path outside the roots, whether or not it exists', async () => {
@@ -149,21 +159,36 @@ describe('file sources: roots', () => {
   });
 
   it('refuses a sibling folder that merely shares the root name as a prefix', async () => {
-    await expectSourceError(openSource({ kind: 'file', path: path.join(base, 'root-sibling', 'x.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+    await expectSourceError(
+      openSource({ kind: 'file', path: path.join(base, 'root-sibling', 'x.txt') }, limits),
+      'SOURCE_OUTSIDE_ROOTS',
+    );
   });
 
   it('refuses a symlink inside a root that points outside, saying only "refused: a symbolic link"', async () => {
-    const error = await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'link-out.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+    const error = await expectSourceError(
+      openSource({ kind: 'file', path: path.join(root, 'link-out.txt') }, limits),
+      'SOURCE_OUTSIDE_ROOTS',
+    );
     expect(error.message).toBe(`[SOURCE_OUTSIDE_ROOTS] ${path.join(root, 'link-out.txt')}: refused: a symbolic link`);
     expect(error.message).not.toContain(outside);
-    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'dir-out', 'secret.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+    await expectSourceError(
+      openSource({ kind: 'file', path: path.join(root, 'dir-out', 'secret.txt') }, limits),
+      'SOURCE_OUTSIDE_ROOTS',
+    );
   });
 
   it('says the same of a link to a target that exists and of one whose target does not', async () => {
     await fs.symlink(path.join(outside, 'no-such-file.txt'), path.join(root, 'link-dangling.txt'));
     try {
-      const existing = await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'link-out.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
-      const dangling = await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'link-dangling.txt') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+      const existing = await expectSourceError(
+        openSource({ kind: 'file', path: path.join(root, 'link-out.txt') }, limits),
+        'SOURCE_OUTSIDE_ROOTS',
+      );
+      const dangling = await expectSourceError(
+        openSource({ kind: 'file', path: path.join(root, 'link-dangling.txt') }, limits),
+        'SOURCE_OUTSIDE_ROOTS',
+      );
       expect(existing.message.replace('link-out.txt', 'X')).toBe(dangling.message.replace('link-dangling.txt', 'X'));
       expect(dangling.message).not.toMatch(/no-such-file|does not exist|outside/);
     } finally {
@@ -187,8 +212,14 @@ describe('file sources: roots', () => {
     const source = await openSource({ kind: 'file', path: filePath }, limits);
     expect(source.size).toBe('secret'.length);
     await source.close();
-    await expectSourceError(openSource({ kind: 'file', path: filePath }, { ...limits, refuseHardLinks: true }), 'SOURCE_HARD_LINKED');
-    const single = await openSource({ kind: 'file', path: path.join(root, 'hello.txt') }, { ...limits, refuseHardLinks: true });
+    await expectSourceError(
+      openSource({ kind: 'file', path: filePath }, { ...limits, refuseHardLinks: true }),
+      'SOURCE_HARD_LINKED',
+    );
+    const single = await openSource(
+      { kind: 'file', path: path.join(root, 'hello.txt') },
+      { ...limits, refuseHardLinks: true },
+    );
     await single.close();
   });
 });
@@ -197,7 +228,10 @@ describe('file sources: what is not a readable regular file', () => {
   it('refuses a FIFO without hanging', async () => {
     const started = Date.now();
     await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'pipe') }, limits), 'SOURCE_NOT_A_FILE');
-    await expectSourceError(inspectSource({ kind: 'file', path: path.join(root, 'pipe') }, limits), 'SOURCE_NOT_A_FILE');
+    await expectSourceError(
+      inspectSource({ kind: 'file', path: path.join(root, 'pipe') }, limits),
+      'SOURCE_NOT_A_FILE',
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
   }, 5_000);
 
@@ -215,13 +249,25 @@ describe('file sources: what is not a readable regular file', () => {
   });
 
   it('reports a missing file as not found; a symlink loop is a refused link', async () => {
-    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'missing.pdf') }, limits), 'SOURCE_NOT_FOUND');
-    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'hello.txt', 'x') }, limits), 'SOURCE_NOT_FOUND');
-    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'loop-a') }, limits), 'SOURCE_OUTSIDE_ROOTS');
+    await expectSourceError(
+      openSource({ kind: 'file', path: path.join(root, 'missing.pdf') }, limits),
+      'SOURCE_NOT_FOUND',
+    );
+    await expectSourceError(
+      openSource({ kind: 'file', path: path.join(root, 'hello.txt', 'x') }, limits),
+      'SOURCE_NOT_FOUND',
+    );
+    await expectSourceError(
+      openSource({ kind: 'file', path: path.join(root, 'loop-a') }, limits),
+      'SOURCE_OUTSIDE_ROOTS',
+    );
   });
 
   it('refuses .exe in any letter case', async () => {
-    await expectSourceError(openSource({ kind: 'file', path: path.join(root, 'setup.EXE') }, limits), 'SOURCE_FORBIDDEN_TYPE');
+    await expectSourceError(
+      openSource({ kind: 'file', path: path.join(root, 'setup.EXE') }, limits),
+      'SOURCE_FORBIDDEN_TYPE',
+    );
   });
 
   it('reports a file without read permission as unreadable (as root: from a child that drops to nobody)', async () => {
@@ -234,7 +280,11 @@ describe('file sources: what is not a readable regular file', () => {
     // Root reads any file whatever its mode: the same open, by an unprivileged user.
     const opensAs = (file: string) =>
       JSON.parse(
-        execFileSync(process.execPath, ['--import', 'tsx', 'test/helpers/open-file-as-user.ts', String(NOBODY), String(NOBODY), file, root], { encoding: 'utf8' }),
+        execFileSync(
+          process.execPath,
+          ['--import', 'tsx', 'test/helpers/open-file-as-user.ts', String(NOBODY), String(NOBODY), file, root],
+          { encoding: 'utf8' },
+        ),
       ) as { opened?: true; code?: string };
     await fs.chmod(base, 0o755);
     await fs.chmod(root, 0o755);
@@ -250,7 +300,10 @@ describe('file sources: size', () => {
     const filePath = path.join(root, 'sparse-small.bin');
     await fs.writeFile(filePath, '');
     await fs.truncate(filePath, 1025);
-    await expectSourceError(openSource({ kind: 'file', path: filePath }, { ...limits, maxBytes: 1024 }), 'SOURCE_TOO_LARGE');
+    await expectSourceError(
+      openSource({ kind: 'file', path: filePath }, { ...limits, maxBytes: 1024 }),
+      'SOURCE_TOO_LARGE',
+    );
     const atLimit = await inspectSource({ kind: 'file', path: filePath }, { ...limits, maxBytes: 1025 });
     expect(atLimit.size).toBe(1025);
   });

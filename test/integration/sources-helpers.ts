@@ -46,7 +46,11 @@ export async function startRawServer(respond: (socket: net.Socket, requestHead: 
   });
 }
 
-async function listen(server: net.Server, requests: http.IncomingMessage[], dropConnections: () => void): Promise<TestServer> {
+async function listen(
+  server: net.Server,
+  requests: http.IncomingMessage[],
+  dropConnections: () => void,
+): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   let closing: Promise<void> | undefined;
@@ -105,16 +109,20 @@ export function installLoopbackTripwire(): { violations: string[]; uninstall: ()
           callback(new Error(`tripwire: system lookup of ${hostname} refused by the test`));
           return;
         }
-        lookup(hostname, lookupOptions, (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => {
-          const addresses = typeof address === 'string' ? [address] : (address ?? []).map((entry) => entry.address);
-          const outside = addresses.filter((entry) => !isLoopback(entry));
-          if (error === null && outside.length > 0) {
-            violations.push(...outside);
-            callback(new Error(`tripwire: ${hostname} -> ${outside.join(', ')} refused by the test`));
-            return;
-          }
-          callback(error, address, family);
-        });
+        lookup(
+          hostname,
+          lookupOptions,
+          (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => {
+            const addresses = typeof address === 'string' ? [address] : (address ?? []).map((entry) => entry.address);
+            const outside = addresses.filter((entry) => !isLoopback(entry));
+            if (error === null && outside.length > 0) {
+              violations.push(...outside);
+              callback(new Error(`tripwire: ${hostname} -> ${outside.join(', ')} refused by the test`));
+              return;
+            }
+            callback(error, address, family);
+          },
+        );
       }) as net.TcpNetConnectOpts['lookup'];
     }
     return original.apply(this, args as Parameters<typeof original>);

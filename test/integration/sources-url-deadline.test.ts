@@ -17,7 +17,10 @@ afterEach(async () => {
 /** Sends one byte every 50 ms, for ever (until the client leaves). */
 async function trickle(withLength: boolean): Promise<string> {
   server = await startHttpServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', ...(withLength ? { 'content-length': '100000' } : {}) });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      ...(withLength ? { 'content-length': '100000' } : {}),
+    });
     const timer = setInterval(() => res.write('x'), 50);
     res.on('close', () => clearInterval(timer));
   });
@@ -42,8 +45,16 @@ describe('URL download deadline', () => {
   it.each([true, false])('cuts a trickling download off at the deadline (Content-Length %s)', async (withLength) => {
     const url = await trickle(withLength);
     const limits: SourceLimits = { fileRoots: [], allowPrivateUrls: true, timeoutMs: 2_000, deadlineMs: 400 };
-    const error = withLength ? await readAll(limits, url) : await openSource({ kind: 'url', url }, limits).then(() => undefined, (e: unknown) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_URL_TIMEOUT', message: expect.stringContaining('did not finish within 400 ms (ZOHO_ATTACH_URL_DEADLINE_MS)') });
+    const error = withLength
+      ? await readAll(limits, url)
+      : await openSource({ kind: 'url', url }, limits).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+    expect(error).toMatchObject({
+      code: 'SOURCE_URL_TIMEOUT',
+      message: expect.stringContaining('did not finish within 400 ms (ZOHO_ATTACH_URL_DEADLINE_MS)'),
+    });
   });
 
   it('defaults to the size cap at 128 KiB/s plus a minute, and reads ZOHO_ATTACH_URL_DEADLINE_MS', () => {

@@ -33,7 +33,11 @@ async function blocked(url: string, limits: SourceLimits = guarded): Promise<Sou
   );
   expect(error).toBeInstanceOf(SourceError);
   const sourceError = error as SourceError;
-  expect({ code: sourceError.code, classification: sourceError.classification, message: sourceError.message }).toMatchObject({
+  expect({
+    code: sourceError.code,
+    classification: sourceError.classification,
+    message: sourceError.message,
+  }).toMatchObject({
     code: 'SOURCE_URL_BLOCKED',
     classification: 'permanent',
   });
@@ -156,14 +160,20 @@ describe('the SSRF guard on redirects', () => {
 describe('the SSRF guard lets through', () => {
   it('what allowPrivateUrls allows', async () => {
     const server = await serve((_req, res) => res.end('ok'));
-    const source = await openSource({ kind: 'url', url: `${server.origin}/ok.txt` }, { ...guarded, allowPrivateUrls: true });
+    const source = await openSource(
+      { kind: 'url', url: `${server.origin}/ok.txt` },
+      { ...guarded, allowPrivateUrls: true },
+    );
     await source.close();
     expect(server.requests).toHaveLength(1);
   });
 
   it('an allowedAddresses CIDR range, and nothing beside it', async () => {
     const server = await serve((_req, res) => res.end('ok'));
-    const source = await openSource({ kind: 'url', url: `${server.origin}/ok.txt` }, { ...guarded, allowedAddresses: ['127.0.0.0/8'] });
+    const source = await openSource(
+      { kind: 'url', url: `${server.origin}/ok.txt` },
+      { ...guarded, allowedAddresses: ['127.0.0.0/8'] },
+    );
     await source.close();
     await blocked('http://10.0.0.1/', { ...guarded, allowedAddresses: ['127.0.0.0/8'] });
   });

@@ -11,7 +11,13 @@ import type { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inspectSource, openSource, SourceError, type SourceLimits } from '../../src/sources/index.js';
-import { closedPort, installLoopbackTripwire, startHttpServer, startRawServer, type TestServer } from './sources-helpers.js';
+import {
+  closedPort,
+  installLoopbackTripwire,
+  startHttpServer,
+  startRawServer,
+  type TestServer,
+} from './sources-helpers.js';
 
 const tripwire = installLoopbackTripwire();
 let spoolDir: string;
@@ -112,7 +118,8 @@ describe('URL sources: bodies', () => {
   it('spools a chunked body to a temporary file that never outlives close()', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/pdf' });
-      for (let offset = 0; offset < payload.length; offset += 10_000) res.write(payload.subarray(offset, offset + 10_000));
+      for (let offset = 0; offset < payload.length; offset += 10_000)
+        res.write(payload.subarray(offset, offset + 10_000));
       res.end();
     });
     const source = await openSource({ kind: 'url', url: `${server.origin}/chunked.bin` }, limits);
@@ -132,7 +139,10 @@ describe('URL sources: bodies', () => {
       res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': gzipped.length });
       res.end(gzipped);
     });
-    const source = await openSource({ kind: 'url', url: `${server.origin}/zeros.bin.gz` }, { ...limits, maxBytes: 100_000 });
+    const source = await openSource(
+      { kind: 'url', url: `${server.origin}/zeros.bin.gz` },
+      { ...limits, maxBytes: 100_000 },
+    );
     expect(source.size).toBe(gzipped.length);
     expectSameBytes(await readAll(source.stream), gzipped);
     expect(source.sha256()).toBe(sha256(gzipped));
@@ -194,7 +204,9 @@ describe('URL sources: limits', () => {
       };
       pump();
     });
-    const error = await caught(openSource({ kind: 'url', url: `${server.origin}/endless` }, { ...limits, maxBytes: 256 * 1024 }));
+    const error = await caught(
+      openSource({ kind: 'url', url: `${server.origin}/endless` }, { ...limits, maxBytes: 256 * 1024 }),
+    );
     expectSourceError(error, 'SOURCE_TOO_LARGE');
     expect(await fs.readdir(spoolDir)).toEqual([]);
     expect(spoolDescriptors()).toHaveLength(0);
@@ -230,7 +242,9 @@ describe('URL sources: limits', () => {
 describe('URL sources: timeouts and network faults', () => {
   it('times out a server that never answers', async () => {
     const server = await serveRaw(() => undefined);
-    const error = await caught(openSource({ kind: 'url', url: `${server.origin}/silent` }, { ...limits, timeoutMs: 200 }));
+    const error = await caught(
+      openSource({ kind: 'url', url: `${server.origin}/silent` }, { ...limits, timeoutMs: 200 }),
+    );
     expectSourceError(error, 'SOURCE_URL_TIMEOUT', 'transient');
   });
 
@@ -242,7 +256,9 @@ describe('URL sources: timeouts and network faults', () => {
       res.on('close', () => clearInterval(timer));
     });
     const started = Date.now();
-    const error = await caught(openSource({ kind: 'url', url: `${server.origin}/slow` }, { ...limits, timeoutMs: 300 }));
+    const error = await caught(
+      openSource({ kind: 'url', url: `${server.origin}/slow` }, { ...limits, timeoutMs: 300 }),
+    );
     expectSourceError(error, 'SOURCE_URL_TIMEOUT', 'transient');
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(await fs.readdir(spoolDir)).toEqual([]);
@@ -287,7 +303,11 @@ describe('URL sources: HTTP status and redirects', () => {
       [503, 'transient'],
       [429, 'transient'],
     ] as const) {
-      const error = expectSourceError(await caught(openSource({ kind: 'url', url: `${server.origin}/${status}` }, limits)), 'SOURCE_URL_HTTP_ERROR', classification);
+      const error = expectSourceError(
+        await caught(openSource({ kind: 'url', url: `${server.origin}/${status}` }, limits)),
+        'SOURCE_URL_HTTP_ERROR',
+        classification,
+      );
       expect(error.httpStatus).toBe(status);
       expect(error.message).toContain(`HTTP ${status}`);
     }
@@ -329,7 +349,10 @@ describe('URL sources: HTTP status and redirects', () => {
       res.writeHead(302, { location: `${req.url ?? '/'}x` });
       res.end();
     });
-    expectSourceError(await caught(openSource({ kind: 'url', url: `${server.origin}/` }, limits)), 'SOURCE_URL_TOO_MANY_REDIRECTS');
+    expectSourceError(
+      await caught(openSource({ kind: 'url', url: `${server.origin}/` }, limits)),
+      'SOURCE_URL_TOO_MANY_REDIRECTS',
+    );
     expect(server.requests).toHaveLength(6);
   });
 
@@ -339,8 +362,14 @@ describe('URL sources: HTTP status and redirects', () => {
       else res.writeHead(302);
       res.end();
     });
-    expectSourceError(await caught(openSource({ kind: 'url', url: `${server.origin}/none` }, limits)), 'SOURCE_URL_HTTP_ERROR');
-    expectSourceError(await caught(openSource({ kind: 'url', url: `${server.origin}/file` }, limits)), 'SOURCE_URL_INVALID');
+    expectSourceError(
+      await caught(openSource({ kind: 'url', url: `${server.origin}/none` }, limits)),
+      'SOURCE_URL_HTTP_ERROR',
+    );
+    expectSourceError(
+      await caught(openSource({ kind: 'url', url: `${server.origin}/file` }, limits)),
+      'SOURCE_URL_INVALID',
+    );
   });
 
   it('refuses URLs that are not http(s), malformed, or carry credentials', async () => {
@@ -363,21 +392,29 @@ describe('URL sources: file names', () => {
 
   it('prefers filename* (RFC 5987) over filename', async () => {
     expect(
-      await nameServedAs({ 'content-disposition': `attachment; filename="rates.pdf"; filename*=UTF-8''%E2%82%AC%20r%C3%A4tes.pdf` }),
+      await nameServedAs({
+        'content-disposition': `attachment; filename="rates.pdf"; filename*=UTF-8''%E2%82%AC%20r%C3%A4tes.pdf`,
+      }),
     ).toBe('€ rätes.pdf');
   });
 
   it('reads filename, and never a path', async () => {
-    expect(await nameServedAs({ 'content-disposition': 'attachment; filename="plain name.docx"' })).toBe('plain name.docx');
+    expect(await nameServedAs({ 'content-disposition': 'attachment; filename="plain name.docx"' })).toBe(
+      'plain name.docx',
+    );
     expect(await nameServedAs({ 'content-disposition': 'attachment; filename="../../etc/passwd"' })).toBe('passwd');
   });
 
   it('recovers raw UTF-8 bytes in filename, and keeps a genuine Latin-1 name', async () => {
     const server = await serveRaw((socket, head) => {
-      const name = head.startsWith('GET /utf8 ') ? Buffer.from('résumé.pdf', 'utf8') : Buffer.from('résumé.pdf', 'latin1');
+      const name = head.startsWith('GET /utf8 ')
+        ? Buffer.from('résumé.pdf', 'utf8')
+        : Buffer.from('résumé.pdf', 'latin1');
       socket.end(
         Buffer.concat([
-          Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\ncontent-disposition: attachment; filename="'),
+          Buffer.from(
+            'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\ncontent-disposition: attachment; filename="',
+          ),
           name,
           Buffer.from('"\r\n\r\nok'),
         ]),
@@ -400,7 +437,13 @@ describe('URL sources: file names', () => {
       res.writeHead(200, req.url === '/dl' ? { 'content-disposition': 'attachment; filename="setup.Exe"' } : {});
       res.end('MZ');
     });
-    expectSourceError(await caught(openSource({ kind: 'url', url: `${server.origin}/dl` }, limits)), 'SOURCE_FORBIDDEN_TYPE');
-    expectSourceError(await caught(openSource({ kind: 'url', url: `${server.origin}/tool.EXE` }, limits)), 'SOURCE_FORBIDDEN_TYPE');
+    expectSourceError(
+      await caught(openSource({ kind: 'url', url: `${server.origin}/dl` }, limits)),
+      'SOURCE_FORBIDDEN_TYPE',
+    );
+    expectSourceError(
+      await caught(openSource({ kind: 'url', url: `${server.origin}/tool.EXE` }, limits)),
+      'SOURCE_FORBIDDEN_TYPE',
+    );
   });
 });

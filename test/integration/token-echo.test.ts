@@ -49,7 +49,11 @@ describe('a token endpoint that echoes the request', () => {
     echo.shape = shape;
     const prefix = uniqueName('echo');
     prefixes.push(prefix);
-    const store = new SharedTokenStore({ config: zohoTestConfig(echo.url, { credentials: SECRETS }), redis, keys: keyNames(prefix).oauth });
+    const store = new SharedTokenStore({
+      config: zohoTestConfig(echo.url, { credentials: SECRETS }),
+      redis,
+      keys: keyNames(prefix).oauth,
+    });
 
     const first = await store.getToken().catch((error: unknown) => error);
     expect(first).toBeInstanceOf(ZohoError);
@@ -70,7 +74,9 @@ describe('a token endpoint that echoes the request', () => {
     logger.flush();
 
     const error = first as ZohoError;
-    const everything = [error.message, JSON.stringify(error.toJSON()), (held as Error).message, stored, logged].join('\n');
+    const everything = [error.message, JSON.stringify(error.toJSON()), (held as Error).message, stored, logged].join(
+      '\n',
+    );
     for (const secret of [SECRETS.clientSecret, SECRETS.refreshToken, 'client_secret', 'refresh_token', 'grant_type']) {
       expect(everything.includes(secret), `"${secret}" shown for ${shape}:\n${everything}`).toBe(false);
     }

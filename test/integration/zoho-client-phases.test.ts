@@ -36,27 +36,44 @@ async function closedPortUrl(): Promise<string> {
 }
 
 function clientFor(apiDomain: string, requestTimeoutMs = 2_000): ZohoClient {
-  client = new ZohoClient({ config: zohoTestConfig(apiDomain, { apiDomain, credentials: false, accessToken: '1000.abc', requestTimeoutMs }), tokens: new StaticTokenProvider('1000.abc', apiDomain) });
+  client = new ZohoClient({
+    config: zohoTestConfig(apiDomain, { apiDomain, credentials: false, accessToken: '1000.abc', requestTimeoutMs }),
+    tokens: new StaticTokenProvider('1000.abc', apiDomain),
+  });
   return client;
 }
 
 const upload = (zoho: ZohoClient, signal?: AbortSignal) =>
-  zoho.uploadFile({ module: 'Leads', recordId: '1', open: async () => ({ stream: Readable.from([Buffer.alloc(64 * 1024, 0x61)]), size: 64 * 1024, fileName: 'a.txt' }), ...(signal ? { signal } : {}) });
+  zoho.uploadFile({
+    module: 'Leads',
+    recordId: '1',
+    open: async () => ({ stream: Readable.from([Buffer.alloc(64 * 1024, 0x61)]), size: 64 * 1024, fileName: 'a.txt' }),
+    ...(signal ? { signal } : {}),
+  });
 
 async function failure(promise: Promise<unknown>): Promise<ZohoError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ZohoError);
   return error as ZohoError;
 }
 
 describe('a failed upload, by phase', () => {
   it('connection refused: not stored', async () => {
-    expect(await failure(upload(clientFor(await closedPortUrl())))).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: false });
+    expect(await failure(upload(clientFor(await closedPortUrl())))).toMatchObject({
+      code: 'NETWORK_ERROR',
+      ambiguous: false,
+    });
   });
 
   it('aborted before anything was sent: not stored', async () => {
     const url = await rawServer((socket) => socket.destroy());
-    expect(await failure(upload(clientFor(url), AbortSignal.abort()))).toMatchObject({ code: 'ABORTED', ambiguous: false });
+    expect(await failure(upload(clientFor(url), AbortSignal.abort()))).toMatchObject({
+      code: 'ABORTED',
+      ambiguous: false,
+    });
   });
 
   it('the connection dropped after part of the body arrived: ambiguous', async () => {
@@ -71,7 +88,7 @@ describe('a failed upload, by phase', () => {
     expect(await failure(upload(clientFor(url)))).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
   });
 
-  it('an unreachable host after the body started (here the source\'s, mid-file) is ambiguous, whatever the code says', async () => {
+  it("an unreachable host after the body started (here the source's, mid-file) is ambiguous, whatever the code says", async () => {
     const url = await rawServer((socket) => socket.resume());
     const unreachable = Object.assign(new Error('connect EHOSTUNREACH'), { code: 'EHOSTUNREACH' });
     async function* breaksMidFile() {
@@ -79,14 +96,20 @@ describe('a failed upload, by phase', () => {
       throw unreachable;
     }
     const error = await failure(
-      clientFor(url).uploadFile({ module: 'Leads', recordId: '1', open: async () => ({ stream: Readable.from(breaksMidFile()), size: 64 * 1024, fileName: 'a.txt' }) }),
+      clientFor(url).uploadFile({
+        module: 'Leads',
+        recordId: '1',
+        open: async () => ({ stream: Readable.from(breaksMidFile()), size: 64 * 1024, fileName: 'a.txt' }),
+      }),
     );
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
     expect(error.cause).toBe(unreachable);
   });
 
   it('a link upload refused at connect: not stored', async () => {
-    const error = await failure(clientFor(await closedPortUrl()).uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/a' }));
+    const error = await failure(
+      clientFor(await closedPortUrl()).uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/a' }),
+    );
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: false });
   });
 
@@ -99,7 +122,9 @@ describe('a failed upload, by phase', () => {
         if (received.includes('attachmentUrl')) socket.destroy();
       });
     });
-    const error = await failure(clientFor(url).uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/a' }));
+    const error = await failure(
+      clientFor(url).uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/a' }),
+    );
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
   });
 

@@ -41,9 +41,17 @@ afterAll(async () => {
 });
 
 /** A client whose token comes from the Redis-shared store, like a worker's. */
-function sharedClient(env: TestZohoEnv = {}, target: Fake = fake, dispatcher?: Agent): { client: ZohoClient; store: SharedTokenStore } {
+function sharedClient(
+  env: TestZohoEnv = {},
+  target: Fake = fake,
+  dispatcher?: Agent,
+): { client: ZohoClient; store: SharedTokenStore } {
   const config = zohoTestConfig(target.url, env);
-  const store = new SharedTokenStore({ config, redis, keys: keyNames(target === fake ? prefix : `${prefix}:${target.url}`).oauth });
+  const store = new SharedTokenStore({
+    config,
+    redis,
+    keys: keyNames(target === fake ? prefix : `${prefix}:${target.url}`).oauth,
+  });
   const client = new ZohoClient({ config, tokens: store, dispatcher });
   clients.push(client);
   return { client, store };
@@ -79,10 +87,22 @@ describe('uploads', () => {
   it('streams a file, keeps its unicode name, and the bytes arrive intact', async () => {
     const { client } = sharedClient();
     const content = Buffer.from('%PDF-1.4 pretend\r\n--not-a-boundary\r\n'.repeat(1000));
-    const result = await client.uploadFile({ module: 'Leads', recordId: '4150868000000225013', open: source(content, 'Überweisung €.pdf') });
+    const result = await client.uploadFile({
+      module: 'Leads',
+      recordId: '4150868000000225013',
+      open: source(content, 'Überweisung €.pdf'),
+    });
     expect(result.attachmentId).toMatch(/^\d{19}$/);
     const [stored] = fake.inspect().attachments;
-    expect(stored).toMatchObject({ id: result.attachmentId, module: 'Leads', recordId: '4150868000000225013', fileName: 'Überweisung €.pdf', size: content.length, sha256: sha256(content), type: 'Attachment' });
+    expect(stored).toMatchObject({
+      id: result.attachmentId,
+      module: 'Leads',
+      recordId: '4150868000000225013',
+      fileName: 'Überweisung €.pdf',
+      size: content.length,
+      sha256: sha256(content),
+      type: 'Attachment',
+    });
   });
 
   it.each([
@@ -103,7 +123,11 @@ describe('uploads', () => {
 
   it('keeps the extension of a shortened name', async () => {
     const { client } = sharedClient();
-    const result = await client.uploadFile({ module: 'Deals', recordId: '2', open: source('x', `${'n'.repeat(400)}.pdf`) });
+    const result = await client.uploadFile({
+      module: 'Deals',
+      recordId: '2',
+      open: source('x', `${'n'.repeat(400)}.pdf`),
+    });
     const stored = fake.inspect().attachments.find((a) => a.id === result.attachmentId);
     expect(stored?.fileName).toHaveLength(250);
     expect(stored?.fileName.endsWith('.pdf')).toBe(true);
@@ -111,14 +135,18 @@ describe('uploads', () => {
 
   it('fails BODY_SIZE_MISMATCH (transient, not ambiguous) when the file is shorter than announced, storing nothing', async () => {
     const { client } = sharedClient();
-    const error = await failure(client.uploadFile({ module: 'Leads', recordId: '1', open: source('short', 'a.txt', 1000) }));
+    const error = await failure(
+      client.uploadFile({ module: 'Leads', recordId: '1', open: source('short', 'a.txt', 1000) }),
+    );
     expect(error).toMatchObject({ code: 'BODY_SIZE_MISMATCH', classification: 'transient', ambiguous: false });
     expect(fake.inspect().attachments).toHaveLength(0);
   });
 
   it('fails BODY_SIZE_MISMATCH when the file grew, storing nothing', async () => {
     const { client } = sharedClient();
-    const error = await failure(client.uploadFile({ module: 'Leads', recordId: '1', open: source('x'.repeat(5000), 'a.txt', 10) }));
+    const error = await failure(
+      client.uploadFile({ module: 'Leads', recordId: '1', open: source('x'.repeat(5000), 'a.txt', 10) }),
+    );
     expect(error.code).toBe('BODY_SIZE_MISMATCH');
     expect(fake.inspect().attachments).toHaveLength(0);
   });
@@ -134,8 +162,15 @@ describe('uploads', () => {
   it('the same link twice answers DUPLICATE_DATA (permanent)', async () => {
     const { client } = sharedClient();
     await client.uploadLink({ module: 'Accounts', recordId: '77', url: 'https://example.com/a' });
-    const error = await failure(client.uploadLink({ module: 'Accounts', recordId: '77', url: 'https://example.com/a' }));
-    expect(error).toMatchObject({ code: 'DUPLICATE_DATA', httpStatus: 400, classification: 'permanent', ambiguous: false });
+    const error = await failure(
+      client.uploadLink({ module: 'Accounts', recordId: '77', url: 'https://example.com/a' }),
+    );
+    expect(error).toMatchObject({
+      code: 'DUPLICATE_DATA',
+      httpStatus: 400,
+      classification: 'permanent',
+      ambiguous: false,
+    });
   });
 
   it('reports X-API-CREDITS-REMAINING once Zoho sends it', async () => {
@@ -155,7 +190,11 @@ describe('uploads', () => {
 describe('list, download, delete', () => {
   it('an empty record lists empty whether Zoho answers 204 or an empty 200', async () => {
     const { client } = sharedClient();
-    expect(await client.listAttachments('Leads', '5')).toEqual({ attachments: [], moreRecords: false, creditsRemaining: undefined });
+    expect(await client.listAttachments('Leads', '5')).toEqual({
+      attachments: [],
+      moreRecords: false,
+      creditsRemaining: undefined,
+    });
     expect(fake.inspect().counters['204 NO_CONTENT']).toBe(1);
     expect(await client.listAllAttachments('Leads', '5')).toEqual([]);
 
@@ -169,7 +208,8 @@ describe('list, download, delete', () => {
 
   it('pages through a record and returns every row with its fields', async () => {
     const { client } = sharedClient();
-    for (let i = 0; i < 5; i++) await client.uploadLink({ module: 'Leads', recordId: '9', url: `https://example.com/${i}` });
+    for (let i = 0; i < 5; i++)
+      await client.uploadLink({ module: 'Leads', recordId: '9', url: `https://example.com/${i}` });
     await client.uploadFile({ module: 'Leads', recordId: '9', open: source('12345', 'five.txt') });
 
     const page1 = await client.listAttachments('Leads', '9', { perPage: 4 });
@@ -199,7 +239,11 @@ describe('list, download, delete', () => {
 
   it('downloads an attachment with its unicode name', async () => {
     const { client } = sharedClient();
-    const { attachmentId } = await client.uploadFile({ module: 'Leads', recordId: '11', open: source('the bytes', 'Résumé "final".txt') });
+    const { attachmentId } = await client.uploadFile({
+      module: 'Leads',
+      recordId: '11',
+      open: source('the bytes', 'Résumé "final".txt'),
+    });
     const download = await client.downloadAttachment('Leads', '11', attachmentId);
     // The double quote cannot travel inside filename="…": it becomes an apostrophe.
     expect(download.fileName).toBe("Résumé 'final'.txt");
@@ -209,7 +253,10 @@ describe('list, download, delete', () => {
   it('deletes one attachment, then several with ids=', async () => {
     const { client } = sharedClient();
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await client.uploadLink({ module: 'Leads', recordId: '12', url: `https://example.com/d${i}` })).attachmentId);
+    for (let i = 0; i < 4; i++)
+      ids.push(
+        (await client.uploadLink({ module: 'Leads', recordId: '12', url: `https://example.com/d${i}` })).attachmentId,
+      );
     await client.deleteAttachments('Leads', '12', [ids[0]!]);
     expect((await client.listAllAttachments('Leads', '12')).map((a) => a.id).sort()).toEqual(ids.slice(1).sort());
     await client.deleteAttachments('Leads', '12', ids.slice(1));
@@ -221,7 +268,11 @@ describe('list, download, delete', () => {
 
   it('a delete of several ids that Zoho partly refuses fails, naming the refused ids', async () => {
     const { client } = sharedClient();
-    const { attachmentId } = await client.uploadLink({ module: 'Leads', recordId: '13', url: 'https://example.com/keep' });
+    const { attachmentId } = await client.uploadLink({
+      module: 'Leads',
+      recordId: '13',
+      url: 'https://example.com/keep',
+    });
     const missing = '1234567890123456789';
     const error = await failure(client.deleteAttachments('Leads', '13', [attachmentId, missing]));
     expect(error).toMatchObject({ code: 'INVALID_DATA', classification: 'permanent' });
@@ -231,8 +282,14 @@ describe('list, download, delete', () => {
 
   it('an unknown attachment id answers INVALID_DATA to a download or a single delete', async () => {
     const { client } = sharedClient();
-    await expect(client.downloadAttachment('Leads', '13', '1234567890123456789')).rejects.toMatchObject({ code: 'INVALID_DATA', httpStatus: 400 });
-    await expect(client.deleteAttachments('Leads', '13', ['1234567890123456789'])).rejects.toMatchObject({ code: 'INVALID_DATA', classification: 'permanent' });
+    await expect(client.downloadAttachment('Leads', '13', '1234567890123456789')).rejects.toMatchObject({
+      code: 'INVALID_DATA',
+      httpStatus: 400,
+    });
+    await expect(client.deleteAttachments('Leads', '13', ['1234567890123456789'])).rejects.toMatchObject({
+      code: 'INVALID_DATA',
+      classification: 'permanent',
+    });
   });
 
   it('refuses an attachment id that could widen a delete', async () => {
@@ -246,7 +303,12 @@ describe('the contract error table, over HTTP', () => {
   it('400 INVALID_MODULE is permanent', async () => {
     const { client } = sharedClient();
     const error = await failure(client.uploadFile({ module: 'NotAModule', recordId: '1', open: source('x', 'a.txt') }));
-    expect(error).toMatchObject({ code: 'INVALID_MODULE', httpStatus: 400, zohoCode: 'INVALID_MODULE', classification: 'permanent' });
+    expect(error).toMatchObject({
+      code: 'INVALID_MODULE',
+      httpStatus: 400,
+      zohoCode: 'INVALID_MODULE',
+      classification: 'permanent',
+    });
     expect(error.details).toMatchObject({ resource_path_index: 0 });
     expect(error.message).toMatch(/^\[INVALID_MODULE\] /);
   });
@@ -268,8 +330,14 @@ describe('the contract error table, over HTTP', () => {
     const small = await startFakeZoho({ maxUploadBytes: 1000 });
     extraFakes.push(small);
     const { client } = sharedClient({}, small);
-    const error = await failure(client.uploadFile({ module: 'Leads', recordId: '1', open: source(Buffer.alloc(200_000), 'big.bin') }));
-    expect(error).toMatchObject({ code: 'FILE_SIZE_MORE_THAN_ALLOWED_SIZE', httpStatus: 413, classification: 'permanent' });
+    const error = await failure(
+      client.uploadFile({ module: 'Leads', recordId: '1', open: source(Buffer.alloc(200_000), 'big.bin') }),
+    );
+    expect(error).toMatchObject({
+      code: 'FILE_SIZE_MORE_THAN_ALLOWED_SIZE',
+      httpStatus: 413,
+      classification: 'permanent',
+    });
   });
 
   it('401 INVALID_TOKEN: invalidates, refreshes once and retries, re-opening the file', async () => {
@@ -335,14 +403,21 @@ describe('the contract error table, over HTTP', () => {
     const { client } = sharedClient();
     fake.faults.add({ kind: 'storeThen500', match: { path: 'upload' } });
     const error = await failure(client.uploadFile({ module: 'Leads', recordId: '1', open: source('x', 'a.txt') }));
-    expect(error).toMatchObject({ code: 'INTERNAL_ERROR', httpStatus: 500, classification: 'transient', ambiguous: true });
+    expect(error).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      httpStatus: 500,
+      classification: 'transient',
+      ambiguous: true,
+    });
     expect(fake.inspect().attachments).toHaveLength(1);
   });
 
   it('a reset connection after the body was sent is transient and ambiguous', async () => {
     const { client } = sharedClient();
     fake.faults.add({ kind: 'resetAfterStore', match: { path: 'upload' } });
-    const error = await failure(client.uploadFile({ module: 'Leads', recordId: '1', open: source('x'.repeat(10_000), 'a.txt') }));
+    const error = await failure(
+      client.uploadFile({ module: 'Leads', recordId: '1', open: source('x'.repeat(10_000), 'a.txt') }),
+    );
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', classification: 'transient', ambiguous: true });
     expect(fake.inspect().attachments).toHaveLength(1);
   });
@@ -357,14 +432,20 @@ describe('the contract error table, over HTTP', () => {
   it('a link upload is a body too: a reset after it was sent is ambiguous', async () => {
     const { client } = sharedClient();
     fake.faults.add({ kind: 'resetAfterStore', match: { path: 'upload' } });
-    const error = await failure(client.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/reset' }));
+    const error = await failure(
+      client.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/reset' }),
+    );
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', classification: 'transient', ambiguous: true });
     expect(fake.inspect().attachments).toHaveLength(1);
   });
 
   it('a delete whose connection is reset is ambiguous: its request is whole once sent', async () => {
     const { client } = sharedClient();
-    const { attachmentId } = await client.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/del' });
+    const { attachmentId } = await client.uploadLink({
+      module: 'Leads',
+      recordId: '1',
+      url: 'https://example.com/del',
+    });
     fake.faults.add({ kind: 'resetAfterStore', match: { path: 'delete' } });
     const error = await failure(client.deleteAttachments('Leads', '1', [attachmentId]));
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', classification: 'transient', ambiguous: true });
@@ -373,8 +454,14 @@ describe('the contract error table, over HTTP', () => {
 
   it('a delete aborted before it was handed over is not ambiguous, and reaches nothing', async () => {
     const { client } = sharedClient();
-    const { attachmentId } = await client.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/kept' });
-    const error = await failure(client.deleteAttachments('Leads', '1', [attachmentId], { signal: AbortSignal.abort() }));
+    const { attachmentId } = await client.uploadLink({
+      module: 'Leads',
+      recordId: '1',
+      url: 'https://example.com/kept',
+    });
+    const error = await failure(
+      client.deleteAttachments('Leads', '1', [attachmentId], { signal: AbortSignal.abort() }),
+    );
     expect(error).toMatchObject({ code: 'ABORTED', classification: 'transient', ambiguous: false });
     expect(fake.inspect().calls.delete).toBe(0);
     expect(fake.inspect().attachments).toHaveLength(1);
@@ -384,7 +471,12 @@ describe('the contract error table, over HTTP', () => {
     const { client } = sharedClient();
     fake.faults.add({ kind: 'error500', match: { path: 'list' } });
     const error = await failure(client.listAttachments('Leads', '1'));
-    expect(error).toMatchObject({ code: 'INTERNAL_ERROR', httpStatus: 500, classification: 'transient', ambiguous: false });
+    expect(error).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      httpStatus: 500,
+      classification: 'transient',
+      ambiguous: false,
+    });
   });
 
   it('a hung server is given up on after requestTimeoutMs: TIMEOUT, transient, ambiguous for an upload', async () => {
@@ -438,7 +530,11 @@ describe('connections', () => {
   it('consumes every answer body: many failures through a single connection all complete', async () => {
     const agent = new Agent({ connections: 1, pipelining: 1 });
     const { client } = sharedClient({}, fake, agent);
-    const { attachmentId } = await client.uploadFile({ module: 'Leads', recordId: '20', open: source('payload', 'p.txt') });
+    const { attachmentId } = await client.uploadFile({
+      module: 'Leads',
+      recordId: '20',
+      open: source('payload', 'p.txt'),
+    });
     fake.faults.add({ kind: 'error500', match: { path: 'list' }, times: 10 });
     const calls: Array<Promise<unknown>> = [];
     for (let i = 0; i < 10; i++) {
@@ -474,7 +570,12 @@ describe('connections', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     const agent = new Agent({ connections: 1, pipelining: 1 });
-    const config = zohoTestConfig(url, { credentials: false, accessToken: 't', apiDomain: url, requestTimeoutMs: 2000 });
+    const config = zohoTestConfig(url, {
+      credentials: false,
+      accessToken: 't',
+      apiDomain: url,
+      requestTimeoutMs: 2000,
+    });
     const client = new ZohoClient({ config, tokens: new StaticTokenProvider('t'), dispatcher: agent });
     try {
       for (let i = 0; i < 5; i++) {

@@ -35,7 +35,11 @@ it('uploads a 100 MB file with RSS growth well under 100 MB, and every byte arri
     ['--expose-gc', '--import', 'tsx', 'test/helpers/zoho-upload-rss.ts', fake.url, token, file],
     { cwd: process.cwd(), timeout: 60_000 },
   );
-  const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { attachmentId: string; size: number; rssGrowthBytes: number };
+  const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    attachmentId: string;
+    size: number;
+    rssGrowthBytes: number;
+  };
 
   expect(result.size).toBe(SIZE);
   expect(result.rssGrowthBytes, `RSS grew ${(result.rssGrowthBytes / MB).toFixed(1)} MB`).toBeLessThan(50 * MB);

@@ -44,9 +44,17 @@ function newPrefix(): string {
   return p;
 }
 
-function store(prefix: string, options: Partial<SharedTokenStoreOptions> & { env?: TestZohoEnv; target?: Fake } = {}): SharedTokenStore {
+function store(
+  prefix: string,
+  options: Partial<SharedTokenStoreOptions> & { env?: TestZohoEnv; target?: Fake } = {},
+): SharedTokenStore {
   const { env, target, ...rest } = options;
-  return new SharedTokenStore({ config: zohoTestConfig((target ?? fake).url, env), redis, keys: keyNames(prefix).oauth, ...rest });
+  return new SharedTokenStore({
+    config: zohoTestConfig((target ?? fake).url, env),
+    redis,
+    keys: keyNames(prefix).oauth,
+    ...rest,
+  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<ZohoError> {
@@ -138,7 +146,9 @@ describe('SharedTokenStore', () => {
 
   it('does not use a token minted with other credentials under the same prefix', async () => {
     const other = { clientId: 'other-id', clientSecret: 'other-secret', refreshToken: 'other-refresh' };
-    const twoClients = await startFakeZoho({ clients: [{ ...FAKE_CREDENTIALS, scopes: [...FAKE_CREDENTIALS.scopes] }, other] });
+    const twoClients = await startFakeZoho({
+      clients: [{ ...FAKE_CREDENTIALS, scopes: [...FAKE_CREDENTIALS.scopes] }, other],
+    });
     try {
       const prefix = newPrefix();
       const mine = await store(prefix, { target: twoClients }).getToken();
@@ -163,7 +173,9 @@ describe('SharedTokenStore', () => {
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
     try {
       expect((await failure(store(prefix, { failureHoldMs: 60_000 }).getToken())).code).toBe('REFRESH_INVALID_CODE');
-      const wrongSecret = store(prefix, { env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } } });
+      const wrongSecret = store(prefix, {
+        env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } },
+      });
       expect((await failure(wrongSecret.getToken())).code).toBe('REFRESH_INVALID_CLIENT');
     } finally {
       fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
@@ -177,7 +189,9 @@ describe('SharedTokenStore', () => {
     const second = await tokens.refreshNow();
     expect(second.accessToken).not.toBe(first.accessToken);
     expect(fake.inspect().tokens.refreshes).toBe(2);
-    expect(JSON.parse((await redis.get(keyNames(prefix).oauth.token)) ?? '{}')).toMatchObject({ accessToken: second.accessToken });
+    expect(JSON.parse((await redis.get(keyNames(prefix).oauth.token)) ?? '{}')).toMatchObject({
+      accessToken: second.accessToken,
+    });
 
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
     await redis.del(keyNames(prefix).oauth.token);
@@ -220,12 +234,16 @@ describe('SharedTokenStore', () => {
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
     await failure(store(prefix, { failureHoldMs: 100 }).getToken());
     fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
-    await expect.poll(() => redis.exists(keyNames(prefix).oauth.refreshFailure), { timeout: 2_000, interval: 20 }).toBe(0);
+    await expect
+      .poll(() => redis.exists(keyNames(prefix).oauth.refreshFailure), { timeout: 2_000, interval: 20 })
+      .toBe(0);
     await expect(store(prefix).getToken()).resolves.toMatchObject({ apiDomain: fake.url });
   });
 
   it('a wrong client secret (HTTP 200 invalid_client) is systemic REFRESH_INVALID_CLIENT', async () => {
-    const error = await failure(store(newPrefix(), { env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } } }).getToken());
+    const error = await failure(
+      store(newPrefix(), { env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } } }).getToken(),
+    );
     expect(error).toMatchObject({ code: 'REFRESH_INVALID_CLIENT', classification: 'systemic' });
   });
 
@@ -311,8 +329,16 @@ describe('StaticTokenProvider and createTokenProvider', () => {
 
   it('picks the provider the configuration asks for', () => {
     const prefix = newPrefix();
-    expect(createTokenProvider(zohoTestConfig(fake.url), redis, keyNames(prefix).oauth)).toBeInstanceOf(SharedTokenStore);
-    expect(createTokenProvider(zohoTestConfig(fake.url, { credentials: false, accessToken: 't' }), redis, keyNames(prefix).oauth)).toBeInstanceOf(StaticTokenProvider);
+    expect(createTokenProvider(zohoTestConfig(fake.url), redis, keyNames(prefix).oauth)).toBeInstanceOf(
+      SharedTokenStore,
+    );
+    expect(
+      createTokenProvider(
+        zohoTestConfig(fake.url, { credentials: false, accessToken: 't' }),
+        redis,
+        keyNames(prefix).oauth,
+      ),
+    ).toBeInstanceOf(StaticTokenProvider);
     let error: unknown;
     try {
       createTokenProvider(zohoTestConfig(fake.url, { credentials: false }), redis, keyNames(prefix).oauth);
@@ -329,29 +355,65 @@ describe('secrets', () => {
     const refreshToken = 'super-secret-refresh-token-4567';
     const withSecrets = await startFakeZoho({ clients: [{ clientId: 'id-1', clientSecret: secret, refreshToken }] });
     const errors: unknown[] = [];
-    const collect = (p: Promise<unknown>) => p.then(() => expect.unreachable('should have failed'), (e: unknown) => errors.push(e));
+    const collect = (p: Promise<unknown>) =>
+      p.then(
+        () => expect.unreachable('should have failed'),
+        (e: unknown) => errors.push(e),
+      );
     const prefix = newPrefix();
     const accessTokens: string[] = [];
     try {
       // invalid_client: the right refresh token with a wrong secret, and the right secret with a wrong refresh token.
-      await collect(store(newPrefix(), { target: withSecrets, env: { credentials: { clientId: 'id-1', clientSecret: 'wrong', refreshToken } } }).getToken());
-      await collect(store(newPrefix(), { target: withSecrets, env: { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken: `${refreshToken}x` } } }).getToken());
+      await collect(
+        store(newPrefix(), {
+          target: withSecrets,
+          env: { credentials: { clientId: 'id-1', clientSecret: 'wrong', refreshToken } },
+        }).getToken(),
+      );
+      await collect(
+        store(newPrefix(), {
+          target: withSecrets,
+          env: { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken: `${refreshToken}x` } },
+        }).getToken(),
+      );
       // invalid_code.
       withSecrets.revokeRefreshToken(refreshToken);
-      await collect(store(newPrefix(), { target: withSecrets, env: { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken } } }).getToken());
+      await collect(
+        store(newPrefix(), {
+          target: withSecrets,
+          env: { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken } },
+        }).getToken(),
+      );
       withSecrets.restoreRefreshToken(refreshToken);
       // The accounts server unreachable.
-      const unreachable = zohoTestConfig('http://127.0.0.1:9', { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken } });
+      const unreachable = zohoTestConfig('http://127.0.0.1:9', {
+        credentials: { clientId: 'id-1', clientSecret: secret, refreshToken },
+      });
       await collect(new SharedTokenStore({ config: unreachable, redis, keys: keyNames(newPrefix()).oauth }).getToken());
       // API answers to a real token: expired, scope mismatch, refused connection.
-      const tokens = store(prefix, { target: withSecrets, env: { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken } } });
+      const tokens = store(prefix, {
+        target: withSecrets,
+        env: { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken } },
+      });
       accessTokens.push((await tokens.getToken()).accessToken);
-      const client = new ZohoClient({ config: zohoTestConfig(withSecrets.url, { credentials: { clientId: 'id-1', clientSecret: secret, refreshToken } }), tokens });
+      const client = new ZohoClient({
+        config: zohoTestConfig(withSecrets.url, {
+          credentials: { clientId: 'id-1', clientSecret: secret, refreshToken },
+        }),
+        tokens,
+      });
       withSecrets.faults.add({ kind: 'error500' });
       await collect(client.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com' }));
       const narrow = withSecrets.issueAccessToken({ scopes: ['ZohoCRM.modules.Leads.READ'] });
       accessTokens.push(narrow);
-      const narrowClient = new ZohoClient({ config: zohoTestConfig(withSecrets.url, { credentials: false, accessToken: narrow, apiDomain: withSecrets.url }), tokens: new StaticTokenProvider(narrow) });
+      const narrowClient = new ZohoClient({
+        config: zohoTestConfig(withSecrets.url, {
+          credentials: false,
+          accessToken: narrow,
+          apiDomain: withSecrets.url,
+        }),
+        tokens: new StaticTokenProvider(narrow),
+      });
       await collect(narrowClient.uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com' }));
       withSecrets.expireAllTokens();
       await collect(narrowClient.listAttachments('Leads', '1'));

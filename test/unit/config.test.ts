@@ -13,22 +13,62 @@ describe('loadConfig', () => {
       apiVersion: 'v2.1',
       requestTimeoutMs: 120_000,
     });
-    expect(config.redis).toEqual({ url: CONFIG_DEFAULTS.REDIS_URL, clusterNodes: undefined, sentinel: undefined, tlsCaFile: undefined, waitReplicas: 0 });
+    expect(config.redis).toEqual({
+      url: CONFIG_DEFAULTS.REDIS_URL,
+      clusterNodes: undefined,
+      sentinel: undefined,
+      tlsCaFile: undefined,
+      waitReplicas: 0,
+    });
     expect(config.queue).toMatchObject({ name: 'zoho-attach', concurrency: 10, attempts: 8, backoffMs: 2000 });
     // ./files, never the working directory itself (it holds .env, .git and the manifests).
-    expect(config.sources).toEqual({ fileRoots: ['/work/here/files'], allowPrivateUrls: false, allowDotfiles: false, refuseHardLinks: false, urlDeadlineMs: undefined });
+    expect(config.sources).toEqual({
+      fileRoots: ['/work/here/files'],
+      allowPrivateUrls: false,
+      allowDotfiles: false,
+      refuseHardLinks: false,
+      urlDeadlineMs: undefined,
+    });
     expect(Object.isFrozen(config.zoho)).toBe(true);
   });
 
   it('reads a Redis Cluster, a Sentinel set, TLS and the replica wait; a cluster queue name becomes a {hash tag}', () => {
-    const cluster = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:6379, redis-b:7000,[::1]:7001', ZOHO_ATTACH_QUEUE: 'za' }, '/w');
-    expect(cluster.redis.clusterNodes).toEqual([{ host: '10.0.0.1', port: 6379 }, { host: 'redis-b', port: 7000 }, { host: '::1', port: 7001 }]);
+    const cluster = loadConfig(
+      { REDIS_CLUSTER_NODES: '10.0.0.1:6379, redis-b:7000,[::1]:7001', ZOHO_ATTACH_QUEUE: 'za' },
+      '/w',
+    );
+    expect(cluster.redis.clusterNodes).toEqual([
+      { host: '10.0.0.1', port: 6379 },
+      { host: 'redis-b', port: 7000 },
+      { host: '::1', port: 7001 },
+    ]);
     expect(cluster.queue.name).toBe('{za}');
     expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', ZOHO_ATTACH_QUEUE: 'x{tag}' }, '/w').queue.name).toBe('x{tag}');
-    const sentinel = loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster', REDIS_URL: 'rediss://:pw@ignored:1', REDIS_TLS_CA: 'ca.pem' }, '/w');
-    expect(sentinel.redis).toMatchObject({ sentinel: { nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'mymaster' }, tlsCaFile: '/w/ca.pem', waitReplicas: 1 });
+    const sentinel = loadConfig(
+      {
+        REDIS_SENTINELS: 's1:26379,s2:26379',
+        REDIS_SENTINEL_NAME: 'mymaster',
+        REDIS_URL: 'rediss://:pw@ignored:1',
+        REDIS_TLS_CA: 'ca.pem',
+      },
+      '/w',
+    );
+    expect(sentinel.redis).toMatchObject({
+      sentinel: {
+        nodes: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26379 },
+        ],
+        name: 'mymaster',
+      },
+      tlsCaFile: '/w/ca.pem',
+      waitReplicas: 1,
+    });
     expect(sentinel.queue.name).toBe('zoho-attach');
-    expect(loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_WAIT_REPLICAS: '0' }, '/w').redis.waitReplicas).toBe(0);
+    expect(
+      loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_WAIT_REPLICAS: '0' }, '/w').redis
+        .waitReplicas,
+    ).toBe(0);
   });
 
   it('names each Redis setting that is wrong', () => {
@@ -47,8 +87,12 @@ describe('loadConfig', () => {
       expect.stringMatching(/^REDIS_CLUSTER_NODES and REDIS_SENTINELS: set one or the other/),
       expect.stringMatching(/^REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES/),
     ]);
-    expect(problems({ REDIS_TLS_CA: 'ca.pem' })).toEqual([expect.stringMatching(/^REDIS_TLS_CA: set, but REDIS_URL does not start with rediss:\/\//)]);
-    expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_WAIT_REPLICAS: '1' })).toEqual([expect.stringMatching(/^REDIS_WAIT_REPLICAS: not supported/)]);
+    expect(problems({ REDIS_TLS_CA: 'ca.pem' })).toEqual([
+      expect.stringMatching(/^REDIS_TLS_CA: set, but REDIS_URL does not start with rediss:\/\//),
+    ]);
+    expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_WAIT_REPLICAS: '1' })).toEqual([
+      expect.stringMatching(/^REDIS_WAIT_REPLICAS: not supported/),
+    ]);
   });
 
   it.each([
@@ -61,8 +105,16 @@ describe('loadConfig', () => {
   });
 
   it('explicit endpoints override the data centre, and an API domain override is marked as such', () => {
-    const config = loadConfig({ ZOHO_DC: 'eu', ZOHO_ACCOUNTS_URL: 'http://127.0.0.1:9/', ZOHO_API_DOMAIN: 'http://127.0.0.1:8' });
-    expect(config.zoho).toMatchObject({ accountsUrl: 'http://127.0.0.1:9', apiDomain: 'http://127.0.0.1:8', apiDomainOverridden: true });
+    const config = loadConfig({
+      ZOHO_DC: 'eu',
+      ZOHO_ACCOUNTS_URL: 'http://127.0.0.1:9/',
+      ZOHO_API_DOMAIN: 'http://127.0.0.1:8',
+    });
+    expect(config.zoho).toMatchObject({
+      accountsUrl: 'http://127.0.0.1:9',
+      apiDomain: 'http://127.0.0.1:8',
+      apiDomainOverridden: true,
+    });
   });
 
   it('resolves file roots against the working directory', () => {
@@ -71,7 +123,11 @@ describe('loadConfig', () => {
   });
 
   it('reads booleans and numbers', () => {
-    const config = loadConfig({ ZOHO_ATTACH_ALLOW_PRIVATE_URLS: 'yes', ZOHO_CONCURRENCY: '25', ZOHO_ATTACH_QUEUE: '{migration}' });
+    const config = loadConfig({
+      ZOHO_ATTACH_ALLOW_PRIVATE_URLS: 'yes',
+      ZOHO_CONCURRENCY: '25',
+      ZOHO_ATTACH_QUEUE: '{migration}',
+    });
     expect(config.sources.allowPrivateUrls).toBe(true);
     expect(config.queue.concurrency).toBe(25);
     expect(config.queue.name).toBe('{migration}');
@@ -96,7 +152,18 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['ZOHO_DC', 'ZOHO_API_DOMAIN', 'ZOHO_API_VERSION', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_CONCURRENCY', 'ZOHO_ATTACH_QUEUE', 'ZOHO_ATTACH_ALLOW_PRIVATE_URLS', 'REDIS_URL', 'LOG_LEVEL']) {
+    for (const name of [
+      'ZOHO_DC',
+      'ZOHO_API_DOMAIN',
+      'ZOHO_API_VERSION',
+      'ZOHO_CLIENT_SECRET',
+      'ZOHO_REFRESH_TOKEN',
+      'ZOHO_CONCURRENCY',
+      'ZOHO_ATTACH_QUEUE',
+      'ZOHO_ATTACH_ALLOW_PRIVATE_URLS',
+      'REDIS_URL',
+      'LOG_LEVEL',
+    ]) {
       expect(problems).toContain(name);
     }
     expect((error as ConfigError).problems).toHaveLength(9);

@@ -3,7 +3,11 @@
  * the client, URL sources and the fake Zoho all read names through them.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeExtendedValue, fileNameFromContentDisposition, parseHeaderValue } from '../../src/shared/content-disposition.js';
+import {
+  encodeExtendedValue,
+  fileNameFromContentDisposition,
+  parseHeaderValue,
+} from '../../src/shared/content-disposition.js';
 import { cleanFileName, MAX_FILE_NAME_LENGTH, sanitizeFileName } from '../../src/shared/file-name.js';
 
 /** Header bytes as Node hands them over: decoded as Latin-1. */
@@ -24,17 +28,17 @@ describe('fileNameFromContentDisposition', () => {
     // filename* (RFC 8187) wins over filename, in either order, UTF-8 or ISO-8859-1
     ["attachment; filename*=UTF-8''%E2%82%AC%20rates.pdf", '€ rates.pdf'],
     ["attachment; filename*=utf-8'en'%E6%97%A5%E6%9C%AC%E8%AA%9E.txt", '日本語.txt'],
-    ["attachment; filename*=UTF-8''first.pdf; filename=\"second.pdf\"", 'first.pdf'],
-    ["attachment; filename=\"fallback.pdf\"; filename*=UTF-8''%C3%A9t%C3%A9.pdf", 'été.pdf'],
+    ['attachment; filename*=UTF-8\'\'first.pdf; filename="second.pdf"', 'first.pdf'],
+    ['attachment; filename="fallback.pdf"; filename*=UTF-8\'\'%C3%A9t%C3%A9.pdf', 'été.pdf'],
     ["attachment; filename*=iso-8859-1'en'%A3%20rates.pdf", '£ rates.pdf'],
     ["attachment; filename*=iso-8859-1''caf%E9.txt", 'café.txt'],
-    ["attachment; filename*=\"UTF-8''quoted-ext.pdf\"", 'quoted-ext.pdf'],
+    ['attachment; filename*="UTF-8\'\'quoted-ext.pdf"', 'quoted-ext.pdf'],
     // a filename* that does not decode strictly falls back to filename (unknown charset, bad escape, invalid UTF-8, no quotes)
-    ["attachment; filename*=KOI8-R''%C1.pdf; filename=\"fallback.pdf\"", 'fallback.pdf'],
-    ["attachment; filename*=UTF-8''%ZZ.pdf; filename=\"fallback.pdf\"", 'fallback.pdf'],
-    ["attachment; filename*=UTF-8''%FF%FE.pdf; filename=\"fallback.pdf\"", 'fallback.pdf'],
-    ["attachment; filename*=no-quotes.pdf; filename=\"fallback.pdf\"", 'fallback.pdf'],
-    ["attachment; filename=\"ok.txt\"; filename*=UTF-8''%E2%ZZ", 'ok.txt'],
+    ['attachment; filename*=KOI8-R\'\'%C1.pdf; filename="fallback.pdf"', 'fallback.pdf'],
+    ['attachment; filename*=UTF-8\'\'%ZZ.pdf; filename="fallback.pdf"', 'fallback.pdf'],
+    ['attachment; filename*=UTF-8\'\'%FF%FE.pdf; filename="fallback.pdf"', 'fallback.pdf'],
+    ['attachment; filename*=no-quotes.pdf; filename="fallback.pdf"', 'fallback.pdf'],
+    ['attachment; filename="ok.txt"; filename*=UTF-8\'\'%E2%ZZ', 'ok.txt'],
     // raw UTF-8 that arrived as Latin-1 is read as UTF-8; genuine Latin-1 stays as it is
     [`attachment; filename="${asReceived('résumé.pdf')}"`, 'résumé.pdf'],
     [`attachment; filename="${asReceived('résumé.pdf', 'latin1')}"`, 'résumé.pdf'],
@@ -54,9 +58,11 @@ describe('fileNameFromContentDisposition', () => {
     expect([value, Object.fromEntries(params)]).toEqual(['form-data', { name: 'file', filename: 'a;b.txt' }]);
   });
 
-  it("encodes RFC 8187 values: the characters encodeURIComponent leaves but attr-char forbids too", () => {
+  it('encodes RFC 8187 values: the characters encodeURIComponent leaves but attr-char forbids too', () => {
     expect(encodeExtendedValue("it's (a) *test*")).toBe('it%27s%20%28a%29%20%2Atest%2A');
-    expect(fileNameFromContentDisposition(`attachment; filename*=UTF-8''${encodeExtendedValue("€ it's (1).pdf")}`)).toBe("€ it's (1).pdf");
+    expect(
+      fileNameFromContentDisposition(`attachment; filename*=UTF-8''${encodeExtendedValue("€ it's (1).pdf")}`),
+    ).toBe("€ it's (1).pdf");
   });
 });
 
@@ -86,10 +92,13 @@ describe('cleanFileName and sanitizeFileName', () => {
     expect(sanitizeFileName(raw)).toBe(clean);
   });
 
-  it.each(['', '   ', '.', '..', 'dir/', '\u200B'])('%j leaves nothing: undefined, or "attachment" where a name must exist', (raw) => {
-    expect(cleanFileName(raw)).toBeUndefined();
-    expect(sanitizeFileName(raw)).toBe('attachment');
-  });
+  it.each(['', '   ', '.', '..', 'dir/', '\u200B'])(
+    '%j leaves nothing: undefined, or "attachment" where a name must exist',
+    (raw) => {
+      expect(cleanFileName(raw)).toBeUndefined();
+      expect(sanitizeFileName(raw)).toBe('attachment');
+    },
+  );
 
   it('shortens names over 250 UTF-16 units between graphemes, keeping a short extension', () => {
     const short = sanitizeFileName(`${'a'.repeat(300)}.pdf`);

@@ -19,7 +19,11 @@ function decisionTable(): Array<Record<string, string>> {
     .slice(start, end)
     .split('\n')
     .filter((line) => line.startsWith('|'));
-  const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
+  const cells = (line: string) =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
   const [header, , ...rows] = lines;
   const names = cells(header as string);
   return rows.map((row) => Object.fromEntries(cells(row).map((value, i) => [names[i], value])));
@@ -36,7 +40,7 @@ const FAILURES: Record<string, { classification: ErrorClassification; ambiguous:
   '401 INVALID_TOKEN after one refresh': { classification: 'token_expired', ambiguous: false },
   'aborted: lease lost, body started': { classification: 'transient', ambiguous: true },
   // attempt-upload.ts turns a DUPLICATE_DATA whose link the row may have stored into DUPLICATE_NOT_LISTED_YET.
-  "400 DUPLICATE_DATA, the link not listed yet": { classification: 'transient', ambiguous: true },
+  '400 DUPLICATE_DATA, the link not listed yet': { classification: 'transient', ambiguous: true },
   "400 DUPLICATE_DATA, no copy of this row's": { classification: 'permanent', ambiguous: false },
 };
 

@@ -16,7 +16,8 @@ const read = (relative: string) => readFileSync(fileURLToPath(new URL(`../../${r
 type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 type YamlMap = { [key: string]: YamlValue };
 const asMap = (value: YamlValue | undefined, what: string): YamlMap => {
-  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${what} is not a map`);
+  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${what} is not a map`);
   return value;
 };
 const asList = (value: YamlValue | undefined, what: string): YamlValue[] => {
@@ -39,7 +40,9 @@ const envExample = new Map(
 );
 
 /** The variables src/config/config.ts reads: every `read('NAME')`. */
-const configVariables = [...new Set([...read('src/config/config.ts').matchAll(/\bread\('([A-Z][A-Z0-9_]*)'\)/g)].map((m) => m[1]!))];
+const configVariables = [
+  ...new Set([...read('src/config/config.ts').matchAll(/\bread\('([A-Z][A-Z0-9_]*)'\)/g)].map((m) => m[1]!)),
+];
 
 /** A scalar as text; a list or map (which would print as [object Object]) says what it is. */
 function scalar(value: YamlValue | undefined): string {
@@ -68,9 +71,12 @@ describe('docker-compose.yml', () => {
     expect(read('RELIABILITY.md')).toMatch(/`docker-compose\.yml` runs Redis\s+with `appendfsync always`/);
     expect(read('README.md')).toMatch(/docker-compose\.yml` runs Redis 7 \(AOF with `appendfsync always`/);
     // Nothing that documents the deployment still promises everysec is enough.
-    for (const file of ['RELIABILITY.md', 'README.md', '.env.example']) expect(read(file)).not.toMatch(/appendfsync everysec/);
+    for (const file of ['RELIABILITY.md', 'README.md', '.env.example'])
+      expect(read(file)).not.toMatch(/appendfsync everysec/);
     expect(setting('--maxmemory-policy')).toBe('noeviction');
-    const dataVolume = asList(redis.volumes, 'redis.volumes').map(String).find((v) => v.endsWith(':/data'));
+    const dataVolume = asList(redis.volumes, 'redis.volumes')
+      .map(String)
+      .find((v) => v.endsWith(':/data'));
     expect(dataVolume).toBeDefined();
     expect(Object.keys(asMap(compose.volumes, 'volumes'))).toContain(dataVolume!.split(':')[0]);
   });
@@ -86,10 +92,16 @@ describe('docker-compose.yml', () => {
     expect(environment.REDIS_URL).toBe('redis://redis:6379');
     const filesRoot = scalar(environment.ZOHO_ATTACH_FILE_ROOTS);
     expect(filesRoot).toMatch(/^\//);
-    expect(asList(worker.volumes, 'worker.volumes').map(String)).toContainEqual(expect.stringMatching(new RegExp(`:${filesRoot}:ro$`)));
-    expect(asMap(asMap(worker.depends_on, 'worker.depends_on').redis, 'depends_on.redis').condition).toBe('service_healthy');
+    expect(asList(worker.volumes, 'worker.volumes').map(String)).toContainEqual(
+      expect.stringMatching(new RegExp(`:${filesRoot}:ro$`)),
+    );
+    expect(asMap(asMap(worker.depends_on, 'worker.depends_on').redis, 'depends_on.redis').condition).toBe(
+      'service_healthy',
+    );
     // Docker must wait longer than the worker waits for its in-flight uploads.
-    expect(durationSeconds(worker.stop_grace_period) * 1000).toBeGreaterThan(Number(envExample.get('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS') || CONFIG_DEFAULTS.ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS));
+    expect(durationSeconds(worker.stop_grace_period) * 1000).toBeGreaterThan(
+      Number(envExample.get('ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS') || CONFIG_DEFAULTS.ZOHO_ATTACH_SHUTDOWN_TIMEOUT_MS),
+    );
   });
 
   it('has a dashboard on 0.0.0.0:3000 inside the network, configured from .env', () => {
@@ -97,13 +109,18 @@ describe('docker-compose.yml', () => {
     expect(dashboard.command).toEqual(['dashboard', '--host', '0.0.0.0', '--port', '3000']);
     expect(asList(dashboard.env_file, 'dashboard.env_file')).toContain('.env');
     expect(asMap(dashboard.environment, 'dashboard.environment').REDIS_URL).toBe('redis://redis:6379');
-    expect(asList(dashboard.ports, 'dashboard.ports').map(String).every((p) => p.endsWith(':3000'))).toBe(true);
+    expect(
+      asList(dashboard.ports, 'dashboard.ports')
+        .map(String)
+        .every((p) => p.endsWith(':3000')),
+    ).toBe(true);
   });
 
   it('takes every ${VARIABLE} it uses from .env.example', () => {
     const used = [...read('docker-compose.yml').matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!);
     expect(used.length).toBeGreaterThan(0);
-    for (const name of used) expect(envExample.has(name), `${name} is used in docker-compose.yml but missing from .env.example`).toBe(true);
+    for (const name of used)
+      expect(envExample.has(name), `${name} is used in docker-compose.yml but missing from .env.example`).toBe(true);
   });
 });
 
@@ -132,7 +149,7 @@ describe('Dockerfile', () => {
 });
 
 describe('.env.example', () => {
-  it('lists every variable src/config/config.ts reads, and the dashboard\'s', () => {
+  it("lists every variable src/config/config.ts reads, and the dashboard's", () => {
     // A guard against the check going vacuous if config.ts stops using read('…').
     expect(configVariables.length).toBeGreaterThanOrEqual(15);
     for (const name of [...configVariables, ...Object.values(DASHBOARD_ENV)]) {
@@ -144,12 +161,22 @@ describe('.env.example', () => {
     const composeText = read('docker-compose.yml');
     const known = new Set<string>([...configVariables, ...Object.values(DASHBOARD_ENV)]);
     for (const name of envExample.keys()) {
-      expect(known.has(name) || composeText.includes(`\${${name}`), `${name} is in .env.example but nothing reads it`).toBe(true);
+      expect(
+        known.has(name) || composeText.includes(`\${${name}`),
+        `${name} is in .env.example but nothing reads it`,
+      ).toBe(true);
     }
   });
 
   it('holds no secret, and only the real defaults', () => {
-    for (const secret of ['ZOHO_CLIENT_ID', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_ACCESS_TOKEN', DASHBOARD_ENV.user, DASHBOARD_ENV.password]) {
+    for (const secret of [
+      'ZOHO_CLIENT_ID',
+      'ZOHO_CLIENT_SECRET',
+      'ZOHO_REFRESH_TOKEN',
+      'ZOHO_ACCESS_TOKEN',
+      DASHBOARD_ENV.user,
+      DASHBOARD_ENV.password,
+    ]) {
       expect(envExample.get(secret), secret).toBe('');
     }
     for (const [name, fallback] of Object.entries(CONFIG_DEFAULTS)) {

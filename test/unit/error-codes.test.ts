@@ -38,11 +38,19 @@ describe('the error-code catalog', () => {
     const found = new Map<string, string>();
     for (const file of sourceFiles()) {
       const text = readFileSync(file, 'utf8');
-      for (const pattern of CODE_PATTERNS) for (const match of text.matchAll(pattern)) found.set(match[1] as string, path.relative(root, file));
+      for (const pattern of CODE_PATTERNS)
+        for (const match of text.matchAll(pattern)) found.set(match[1] as string, path.relative(root, file));
     }
-    for (const value of [...Object.values(LocalErrorCode), ...Object.values(SourceErrorCode), ...Object.values(ManifestErrorCode)]) found.set(value, 'a code table');
+    for (const value of [
+      ...Object.values(LocalErrorCode),
+      ...Object.values(SourceErrorCode),
+      ...Object.values(ManifestErrorCode),
+    ])
+      found.set(value, 'a code table');
     expect(found.size).toBeGreaterThan(40);
-    const missing = [...found.entries()].filter(([code]) => !FOREIGN.test(code) && !isKnownErrorCode(code)).map(([code, where]) => `${code} (${where})`);
+    const missing = [...found.entries()]
+      .filter(([code]) => !FOREIGN.test(code) && !isKnownErrorCode(code))
+      .map(([code, where]) => `${code} (${where})`);
     expect(missing).toEqual([]);
   });
 

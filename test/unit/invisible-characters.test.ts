@@ -22,9 +22,12 @@ describe('the executable-extension check', () => {
     expect(isForbiddenFileName(name)).toBe(true);
   });
 
-  it.each(['report.pdf', 'exe', 'notes.exe.txt', 'evil\u202Etxt.exe'.replace('.exe', '.pdf')])('lets %j through', (name) => {
-    expect(isForbiddenFileName(name)).toBe(false);
-  });
+  it.each(['report.pdf', 'exe', 'notes.exe.txt', 'evil\u202Etxt.exe'.replace('.exe', '.pdf')])(
+    'lets %j through',
+    (name) => {
+      expect(isForbiddenFileName(name)).toBe(false);
+    },
+  );
 
   it('judges a name as a file manager would', () => {
     expect(effectiveFileName('a.ex\u200Be. ')).toBe('a.exe');
@@ -48,10 +51,17 @@ describe('titles', () => {
   ])('refuses %j, naming the character', (title, code) => {
     const result = validateRow({ module: 'Leads', record_id: '1', link_url: 'https://example.com/', title }, 7, '/');
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.rejection).toMatchObject({ line: 7, field: 'title', reason: expect.stringContaining(code) });
+    if (!result.ok)
+      expect(result.rejection).toMatchObject({ line: 7, field: 'title', reason: expect.stringContaining(code) });
   });
 
   it('keeps ordinary unicode', () => {
-    expect(validateRow({ module: 'Leads', record_id: '1', link_url: 'https://example.com/', title: 'Überweisung – 契約 ✓' }, 1, '/').ok).toBe(true);
+    expect(
+      validateRow(
+        { module: 'Leads', record_id: '1', link_url: 'https://example.com/', title: 'Überweisung – 契約 ✓' },
+        1,
+        '/',
+      ).ok,
+    ).toBe(true);
   });
 });

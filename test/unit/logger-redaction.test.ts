@@ -20,7 +20,10 @@ describe('createLogger', () => {
         token: { accessToken: 'secret-4', refreshToken: 'secret-5' },
         oauth: { client_secret: 'secret-6', clientSecret: 'secret-7', access_token: 'secret-8' },
         user: { password: 'secret-9' },
-        req: { method: 'GET', headers: { authorization: 'Basic secret-10', cookie: 'session=secret-11', host: 'dashboard' } },
+        req: {
+          method: 'GET',
+          headers: { authorization: 'Basic secret-10', cookie: 'session=secret-11', host: 'dashboard' },
+        },
         headers: { authorization: 'Zoho-oauthtoken secret-12', cookie: 'session=secret-13' },
         recordId: '4150868000000224001',
       },
@@ -29,7 +32,10 @@ describe('createLogger', () => {
     logger.flush();
     const line = JSON.parse(written.trim()) as Record<string, unknown>;
     expect(written).not.toMatch(/secret-\d+/);
-    expect(line).toMatchObject({ recordId: '4150868000000224001', req: { method: 'GET', headers: { host: 'dashboard', authorization: '[redacted]' } } });
+    expect(line).toMatchObject({
+      recordId: '4150868000000224001',
+      req: { method: 'GET', headers: { host: 'dashboard', authorization: '[redacted]' } },
+    });
   });
 });
 
@@ -57,7 +63,9 @@ describe('createLogger and Redis errors', () => {
     logger.error(new Error('wrapped', { cause: authError('pw-secret-4') }), 'with a cause');
     const aggregate = new AggregateError([authError('pw-secret-5')], 'all failed');
     logger.error({ err: aggregate }, 'aggregate');
-    const tokenWrite = Object.assign(new Error('OOM command not allowed'), { command: { name: 'set', args: ['q:oauth:token', '{"accessToken":"pw-secret-6"}'] } });
+    const tokenWrite = Object.assign(new Error('OOM command not allowed'), {
+      command: { name: 'set', args: ['q:oauth:token', '{"accessToken":"pw-secret-6"}'] },
+    });
     logger.error({ err: tokenWrite }, 'token write failed');
     logger.flush();
     expect(written()).not.toMatch(/pw-secret-\d/);
@@ -68,7 +76,10 @@ describe('createLogger and Redis errors', () => {
   it('redacts the password of a URL in the message, in fields and in error messages', () => {
     const { logger, written } = capture();
     logger.info('cannot reach Redis at redis://:pw-secret-1@10.0.0.5:6379: refused');
-    logger.info({ url: 'redis://10.0.0.5:6379/0?password=pw-secret-2', nested: { urls: ['rediss://user:pw-secret-3@host'] } }, 'fields');
+    logger.info(
+      { url: 'redis://10.0.0.5:6379/0?password=pw-secret-2', nested: { urls: ['rediss://user:pw-secret-3@host'] } },
+      'fields',
+    );
     logger.error({ err: new Error('connect to redis://:pw-secret-4@host failed') }, 'error');
     logger.flush();
     expect(written()).not.toMatch(/pw-secret-\d/);

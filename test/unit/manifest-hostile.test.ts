@@ -36,7 +36,9 @@ async function read(filePath: string): Promise<{ results: ManifestRowResult[]; e
 }
 
 function summary(results: ManifestRowResult[]): string[] {
-  return results.map((r) => (r.ok ? `${r.row.line}:${r.row.recordId}` : `${r.rejection.line}!${r.rejection.field ?? ''}`));
+  return results.map((r) =>
+    r.ok ? `${r.row.line}:${r.row.recordId}` : `${r.rejection.line}!${r.rejection.field ?? ''}`,
+  );
 }
 
 const HEADER = 'module,record_id,file,title\n';
@@ -44,7 +46,9 @@ const MiB = 1024 * 1024;
 
 describe('readManifest: broken CSV structure', () => {
   it('yields every row before an unclosed quote at the end, then names the line it starts on', async () => {
-    const { results, error } = await read(manifest(`${HEADER}Leads,1,a,x\nLeads,2,b,y\nLeads,3,"c,never closed\nLeads,4,d,z\n`));
+    const { results, error } = await read(
+      manifest(`${HEADER}Leads,1,a,x\nLeads,2,b,y\nLeads,3,"c,never closed\nLeads,4,d,z\n`),
+    );
     expect(summary(results)).toEqual(['2:1', '3:2']);
     expect(error).toBeInstanceOf(ManifestError);
     expect(error).toMatchObject({ code: ManifestErrorCode.MALFORMED, line: 4 });
@@ -63,7 +67,10 @@ describe('readManifest: broken CSV structure', () => {
     const big = 'x'.repeat(MANIFEST_LIMITS.maxFieldBytes + 10);
     const { results, error } = await read(manifest(`${HEADER}Leads,1,"${big}",t\nLeads,2,b,t\n`));
     expect(error).toBeUndefined();
-    expect(results[0]).toMatchObject({ ok: false, rejection: { line: 2, field: 'file', reason: 'is larger than 64 KiB' } });
+    expect(results[0]).toMatchObject({
+      ok: false,
+      rejection: { line: 2, field: 'file', reason: 'is larger than 64 KiB' },
+    });
     expect(summary(results)).toEqual(['2!file', '3:2']);
   });
 
@@ -80,7 +87,10 @@ describe('readManifest: broken CSV structure', () => {
   it('rejects a row with thousands of fields (bounded, without keeping them all) and goes on', async () => {
     const { results, error } = await read(manifest(`${HEADER}${'a,'.repeat(5000)}\nLeads,2,b,y\n`));
     expect(error).toBeUndefined();
-    expect(results[0]).toMatchObject({ ok: false, rejection: { line: 2, reason: expect.stringContaining('the row has more than 1000 fields and the header 4') } });
+    expect(results[0]).toMatchObject({
+      ok: false,
+      rejection: { line: 2, reason: expect.stringContaining('the row has more than 1000 fields and the header 4') },
+    });
     expect(summary(results)[1]).toBe('3:2');
   });
 
@@ -101,7 +111,9 @@ describe('readManifest: broken CSV structure', () => {
 describe('readManifest: hostile JSONL', () => {
   it('rejects a 10 MB line and goes on with the next line', async () => {
     const huge = `{"module":"Leads","record_id":"1","file":"a","title":"${'x'.repeat(10 * MiB)}"}`;
-    const { results, error } = await read(manifest(`${huge}\n{"module":"Leads","record_id":"2","file":"b"}\n`, '.jsonl'));
+    const { results, error } = await read(
+      manifest(`${huge}\n{"module":"Leads","record_id":"2","file":"b"}\n`, '.jsonl'),
+    );
     expect(error).toBeUndefined();
     expect(results).toEqual([
       { ok: false, rejection: { line: 1, reason: 'the line is larger than 1 MiB' } },
@@ -110,7 +122,9 @@ describe('readManifest: hostile JSONL', () => {
   });
 
   it('rejects a last line over the limit without a line break', async () => {
-    const { results } = await read(manifest(`{"module":"Leads","record_id":"1","file":"a"}\n${' '.repeat(2 * MiB)}x`, '.jsonl'));
+    const { results } = await read(
+      manifest(`{"module":"Leads","record_id":"1","file":"a"}\n${' '.repeat(2 * MiB)}x`, '.jsonl'),
+    );
     expect(summary(results)).toEqual(['1:1', '2!']);
   });
 
@@ -155,7 +169,9 @@ const VALID_JSONL = Buffer.from(
 );
 
 /** Bytes that matter to the parsers, and bytes that are not UTF-8. */
-const INTERESTING_BYTES = [0x2c, 0x22, 0x0a, 0x0d, 0x7b, 0x7d, 0x3a, 0x5b, 0x20, 0x09, 0x00, 0xef, 0xbb, 0xbf, 0xff, 0xfe, 0xc3, 0x80, 0x5c];
+const INTERESTING_BYTES = [
+  0x2c, 0x22, 0x0a, 0x0d, 0x7b, 0x7d, 0x3a, 0x5b, 0x20, 0x09, 0x00, 0xef, 0xbb, 0xbf, 0xff, 0xfe, 0xc3, 0x80, 0x5c,
+];
 
 function randomBytes(random: () => number, length: number, alphabet?: readonly number[]): Buffer {
   const bytes = Buffer.alloc(length);
@@ -172,14 +188,22 @@ function mutate(random: () => number, original: Buffer): Buffer {
     const at = Math.floor(random() * (bytes.length + 1));
     const kind = Math.floor(random() * 6);
     if (kind === 0) {
-      bytes = Buffer.concat([bytes.subarray(0, at), randomBytes(random, 1 + Math.floor(random() * 4), INTERESTING_BYTES), bytes.subarray(at)]);
+      bytes = Buffer.concat([
+        bytes.subarray(0, at),
+        randomBytes(random, 1 + Math.floor(random() * 4), INTERESTING_BYTES),
+        bytes.subarray(at),
+      ]);
     } else if (kind === 1) {
       bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1 + Math.floor(random() * 20))]);
     } else if (kind === 2 && at < bytes.length) {
       bytes[at] = Math.floor(random() * 256);
     } else if (kind === 3) {
       const from = Math.floor(random() * bytes.length);
-      bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(from, from + Math.floor(random() * 40)), bytes.subarray(at)]);
+      bytes = Buffer.concat([
+        bytes.subarray(0, at),
+        bytes.subarray(from, from + Math.floor(random() * 40)),
+        bytes.subarray(at),
+      ]);
     } else if (kind === 4) {
       bytes = bytes.subarray(0, at);
     } else {
@@ -238,7 +262,9 @@ async function checkFuzzCase(label: string, content: Buffer, extension: string):
   try {
     const { results, error } = await Promise.race([read(filePath), deadline]);
     if (error !== undefined) {
-      expect(error, `${label}: ${error instanceof Error ? error.message : 'not an Error'}`).toBeInstanceOf(ManifestError);
+      expect(error, `${label}: ${error instanceof Error ? error.message : 'not an Error'}`).toBeInstanceOf(
+        ManifestError,
+      );
       expect(FATAL_CODES).toContain((error as ManifestError).code);
       expect((error as ManifestError).message).toMatch(/^\[MANIFEST_[A-Z_]+\] /);
     }
@@ -271,19 +297,24 @@ describe('readManifest: fuzzing (seeded)', () => {
   it('random parser-significant bytes (quotes, commas, line breaks, braces, bad UTF-8)', async () => {
     const random = prng(0x5eed0002);
     for (let i = 0; i < 120; i++) {
-      const content = Buffer.concat([Buffer.from(i % 2 ? 'module,record_id,file\n' : ''), randomBytes(random, Math.floor(random() * 2000), INTERESTING_BYTES)]);
+      const content = Buffer.concat([
+        Buffer.from(i % 2 ? 'module,record_id,file\n' : ''),
+        randomBytes(random, Math.floor(random() * 2000), INTERESTING_BYTES),
+      ]);
       await checkFuzzCase(`significant bytes #${i}`, content, EXTENSIONS[i % 3] as string);
     }
   });
 
   it('random damage to a valid CSV', async () => {
     const random = prng(0x5eed0003);
-    for (let i = 0; i < 150; i++) await checkFuzzCase(`mutated CSV #${i}`, mutate(random, VALID_CSV), i % 5 === 0 ? '.txt' : '.csv');
+    for (let i = 0; i < 150; i++)
+      await checkFuzzCase(`mutated CSV #${i}`, mutate(random, VALID_CSV), i % 5 === 0 ? '.txt' : '.csv');
   });
 
   it('random damage to a valid JSONL', async () => {
     const random = prng(0x5eed0004);
-    for (let i = 0; i < 100; i++) await checkFuzzCase(`mutated JSONL #${i}`, mutate(random, VALID_JSONL), i % 5 === 0 ? '.txt' : '.jsonl');
+    for (let i = 0; i < 100; i++)
+      await checkFuzzCase(`mutated JSONL #${i}`, mutate(random, VALID_JSONL), i % 5 === 0 ? '.txt' : '.jsonl');
   });
 
   it('the undamaged fixtures are read as expected (so the mutations start from valid input)', async () => {
@@ -299,21 +330,24 @@ describe('readManifest: streaming', () => {
   it.runIf(process.platform === 'linux').each([
     ['.csv', 'module,record_id,file\nLeads,1,a\nLeads,2,b\n', 'Leads,3,c\n'],
     ['.jsonl', '{"module":"Leads","record_id":"1","file":"a"}\n', '{"module":"Leads","record_id":"2","file":"b"}\n'],
-  ])('yields rows before the end of the file is written (%s, through a FIFO)', async (extension, firstPart, lastPart) => {
-    const fifo = path.join(dir, `fifo${extension}`);
-    execFileSync('mkfifo', [fifo]);
-    const writer = createWriteStream(fifo);
-    const rows = readManifest(fifo)[Symbol.asyncIterator]();
-    const first = rows.next();
-    writer.write(firstPart);
-    // The writer is still open: this resolves only if the reader does not wait for the end.
-    expect(await first).toMatchObject({ done: false, value: { ok: true, row: { recordId: '1' } } });
-    writer.end(lastPart);
-    const rest: ManifestRowResult[] = [];
-    for (let next = await rows.next(); !next.done; next = await rows.next()) rest.push(next.value);
-    expect(rest.every((r) => r.ok)).toBe(true);
-    expect(rest.length).toBeGreaterThan(0);
-  });
+  ])(
+    'yields rows before the end of the file is written (%s, through a FIFO)',
+    async (extension, firstPart, lastPart) => {
+      const fifo = path.join(dir, `fifo${extension}`);
+      execFileSync('mkfifo', [fifo]);
+      const writer = createWriteStream(fifo);
+      const rows = readManifest(fifo)[Symbol.asyncIterator]();
+      const first = rows.next();
+      writer.write(firstPart);
+      // The writer is still open: this resolves only if the reader does not wait for the end.
+      expect(await first).toMatchObject({ done: false, value: { ok: true, row: { recordId: '1' } } });
+      writer.end(lastPart);
+      const rest: ManifestRowResult[] = [];
+      for (let next = await rows.next(); !next.done; next = await rows.next()) rest.push(next.value);
+      expect(rest.every((r) => r.ok)).toBe(true);
+      expect(rest.length).toBeGreaterThan(0);
+    },
+  );
 
   it('streams a 200,000-row CSV without holding it in memory', { timeout: 120_000 }, async () => {
     const rowCount = 200_000;

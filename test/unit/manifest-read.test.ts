@@ -27,7 +27,10 @@ async function readAll(filePath: string, options?: ReadManifestOptions): Promise
 }
 
 /** Reads until the reader throws; returns what it yielded and the error. */
-async function readUntilError(filePath: string, options?: ReadManifestOptions): Promise<{ results: ManifestRowResult[]; error: ManifestError }> {
+async function readUntilError(
+  filePath: string,
+  options?: ReadManifestOptions,
+): Promise<{ results: ManifestRowResult[]; error: ManifestError }> {
   const results: ManifestRowResult[] = [];
   try {
     for await (const result of readManifest(filePath, options)) results.push(result);
@@ -40,7 +43,9 @@ async function readUntilError(filePath: string, options?: ReadManifestOptions): 
 
 /** `line:recordId` for accepted rows, `line!field` for rejections: a compact view of a read. */
 function summary(results: ManifestRowResult[]): string[] {
-  return results.map((r) => (r.ok ? `${r.row.line}:${r.row.recordId}` : `${r.rejection.line}!${r.rejection.field ?? ''}`));
+  return results.map((r) =>
+    r.ok ? `${r.row.line}:${r.row.recordId}` : `${r.rejection.line}!${r.rejection.field ?? ''}`,
+  );
 }
 
 const HEADER = 'module,record_id,file,title\n';
@@ -49,7 +54,10 @@ describe('readManifest: CSV', () => {
   it('reads rows with their line numbers, resolving files against the manifest folder', async () => {
     const filePath = manifest(`${HEADER}Accounts,1,a.pdf,First\nContacts,2,https://example.com/b.pdf,\n`);
     expect(await readAll(filePath)).toStrictEqual([
-      { ok: true, row: { line: 2, module: 'Accounts', recordId: '1', file: path.join(dir, 'a.pdf'), title: 'First', extra: {} } },
+      {
+        ok: true,
+        row: { line: 2, module: 'Accounts', recordId: '1', file: path.join(dir, 'a.pdf'), title: 'First', extra: {} },
+      },
       { ok: true, row: { line: 3, module: 'Contacts', recordId: '2', file: 'https://example.com/b.pdf', extra: {} } },
     ]);
   });
@@ -60,7 +68,12 @@ describe('readManifest: CSV', () => {
   });
 
   it('ignores a UTF-8 byte order mark and handles CRLF line endings', async () => {
-    const filePath = manifest(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Module,Record_ID,File\r\nAccounts,1,a.pdf\r\nAccounts,2,b.pdf')]));
+    const filePath = manifest(
+      Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('Module,Record_ID,File\r\nAccounts,1,a.pdf\r\nAccounts,2,b.pdf'),
+      ]),
+    );
     expect(summary(await readAll(filePath))).toEqual(['2:1', '3:2']);
   });
 
@@ -74,7 +87,10 @@ describe('readManifest: CSV', () => {
       'Accounts,5,e.pdf,last\n'; // line 10
     const results = await readAll(manifest(csv));
     expect(summary(results)).toEqual(['2:1', '3:2', '6:3', '8:4', '10:5']);
-    expect(results[0]).toMatchObject({ ok: true, row: { file: path.join(dir, 'files/a, b.pdf'), extra: { notes: 'He said "hi"' } } });
+    expect(results[0]).toMatchObject({
+      ok: true,
+      row: { file: path.join(dir, 'files/a, b.pdf'), extra: { notes: 'He said "hi"' } },
+    });
     expect(results[1]).toMatchObject({ ok: true, row: { extra: { notes: 'multi\nline\nnote' } } });
     expect(results[2]).toMatchObject({ ok: true, row: { extra: { notes: 'crlf\r\ninside' } } });
   });
@@ -89,7 +105,10 @@ describe('readManifest: CSV', () => {
     const results = await readAll(manifest(csv));
     expect(results).toMatchObject([
       { ok: false, rejection: { line: 2, field: 'record_id', reason: '"12a" must be 1 to 19 digits' } },
-      { ok: false, rejection: { line: 3, field: 'title', reason: 'contains a line break (U+000A): a title is one line of text' } },
+      {
+        ok: false,
+        rejection: { line: 3, field: 'title', reason: 'contains a line break (U+000A): a title is one line of text' },
+      },
       expect.objectContaining({ ok: true, row: expect.objectContaining({ line: 5, recordId: '3' }) }),
     ]);
   });
@@ -98,7 +117,10 @@ describe('readManifest: CSV', () => {
     const csv = `${HEADER}Accounts,1,a.pdf,Renewal, 2024\nAccounts,2,b.pdf\nAccounts,3,c.pdf,ok\n`;
     const results = await readAll(manifest(csv));
     expect(results.slice(0, 2)).toMatchObject([
-      { ok: false, rejection: { line: 2, reason: 'the row has 5 fields and the header 4: is a comma in a value not quoted?' } },
+      {
+        ok: false,
+        rejection: { line: 2, reason: 'the row has 5 fields and the header 4: is a comma in a value not quoted?' },
+      },
       { ok: false, rejection: { line: 3, reason: 'the row has 3 fields and the header 4: is a field missing?' } },
     ]);
     expect(summary(results)[2]).toBe('4:3');
@@ -116,15 +138,24 @@ describe('readManifest: CSV', () => {
   });
 
   it('reads a stray quote as a character, as spreadsheets do', async () => {
-    const results = await readAll(manifest(`${HEADER}Accounts,1,a.pdf,12" vinyl\nAccounts,2,b.pdf,"quoted"then more\nAccounts,3,c.pdf,\n`));
+    const results = await readAll(
+      manifest(`${HEADER}Accounts,1,a.pdf,12" vinyl\nAccounts,2,b.pdf,"quoted"then more\nAccounts,3,c.pdf,\n`),
+    );
     expect(results.map((r) => r.ok && r.row.title)).toEqual(['12" vinyl', '"quoted"then more', undefined]);
     expect(summary(results)[2]).toBe('4:3');
   });
 
   it('rejects a field that is not valid UTF-8, naming its line and field', async () => {
-    const csv = Buffer.concat([Buffer.from(`${HEADER}Accounts,1,a.pdf,ok\nAccounts,2,b.pdf,M`), Buffer.from([0xfc]), Buffer.from('nchen\nAccounts,3,c.pdf,\n')]);
+    const csv = Buffer.concat([
+      Buffer.from(`${HEADER}Accounts,1,a.pdf,ok\nAccounts,2,b.pdf,M`),
+      Buffer.from([0xfc]),
+      Buffer.from('nchen\nAccounts,3,c.pdf,\n'),
+    ]);
     const results = await readAll(manifest(csv));
-    expect(results[1]).toMatchObject({ ok: false, rejection: { line: 3, field: 'title', reason: expect.stringContaining('not valid UTF-8') } });
+    expect(results[1]).toMatchObject({
+      ok: false,
+      rejection: { line: 3, field: 'title', reason: expect.stringContaining('not valid UTF-8') },
+    });
     expect(summary(results)).toEqual(['2:1', '3!title', '4:3']);
   });
 
@@ -138,11 +169,27 @@ describe('readManifest: CSV header problems are fatal', () => {
     ['no record_id column', 'module,file\nLeads,a.pdf\n', ['no record_id column', 'Columns found: "module", "file"']],
     ['no module column', 'record_id,file\n1,a.pdf\n', ['no module column']],
     ['no file or link_url column', 'module,record_id,title\nLeads,1,x\n', ['no file or link_url column']],
-    ['two columns that are one', 'module,record_id,file,Record ID\n', ['columns "record_id" and "Record ID" are the same column (record_id)']],
-    ['duplicate pass-through columns', 'module,record_id,file,notes,notes\n', ['columns "notes" and "notes" are the same column']],
+    [
+      'two columns that are one',
+      'module,record_id,file,Record ID\n',
+      ['columns "record_id" and "Record ID" are the same column (record_id)'],
+    ],
+    [
+      'duplicate pass-through columns',
+      'module,record_id,file,notes,notes\n',
+      ['columns "notes" and "notes" are the same column'],
+    ],
     ['a column without a name', 'module,record_id,file,\n', ['column 4 has no name']],
-    ['a column name that is not UTF-8', Buffer.from([...Buffer.from('module,record_id,file,n'), 0xff]), ['is not valid UTF-8']],
-    ['semicolons', 'module;record_id;file\nLeads;1;a.pdf\n', ['no module column', 'separated by something other than commas']],
+    [
+      'a column name that is not UTF-8',
+      Buffer.from([...Buffer.from('module,record_id,file,n'), 0xff]),
+      ['is not valid UTF-8'],
+    ],
+    [
+      'semicolons',
+      'module;record_id;file\nLeads;1;a.pdf\n',
+      ['no module column', 'separated by something other than commas'],
+    ],
   ])('%s', async (_name, content, fragments) => {
     const { results, error } = await readUntilError(manifest(content));
     expect(results).toEqual([]);
@@ -182,15 +229,34 @@ describe('readManifest: JSONL', () => {
       '{"Module":"Contacts","Record ID":2,"link_url":"https://example.com/x"}',
     ].join('\r\n');
     expect(await readAll(manifest(jsonl, '.jsonl'))).toStrictEqual([
-      { ok: true, row: { line: 1, module: 'Contacts', recordId: '1', file: path.join(dir, 'a.pdf'), title: 'A', extra: { legacy_id: 'C-1' } } },
+      {
+        ok: true,
+        row: {
+          line: 1,
+          module: 'Contacts',
+          recordId: '1',
+          file: path.join(dir, 'a.pdf'),
+          title: 'A',
+          extra: { legacy_id: 'C-1' },
+        },
+      },
       { ok: true, row: { line: 4, module: 'Contacts', recordId: '2', linkUrl: 'https://example.com/x', extra: {} } },
     ]);
   });
 
   it('rejects lines that are not JSON objects, and goes on', async () => {
-    const lines = ['{"module":"Leads"', '[1,2]', '"text"', '42', 'null', 'true', '{"module":"Leads","record_id":"9","file":"a"}'];
+    const lines = [
+      '{"module":"Leads"',
+      '[1,2]',
+      '"text"',
+      '42',
+      'null',
+      'true',
+      '{"module":"Leads","record_id":"9","file":"a"}',
+    ];
     const results = await readAll(manifest(lines.join('\n'), '.ndjson'));
-    const notAnObject = (found: string) => `the row is not an object (it is ${found}): a row is an object keyed by column name`;
+    const notAnObject = (found: string) =>
+      `the row is not an object (it is ${found}): a row is an object keyed by column name`;
     expect(results.slice(0, 6).map((r) => !r.ok && r.rejection.reason)).toEqual([
       expect.stringMatching(/^not valid JSON: /),
       notAnObject('an array'),
@@ -221,9 +287,16 @@ describe('readManifest: JSONL', () => {
   });
 
   it('rejects a string that is not valid UTF-8, naming the field', async () => {
-    const jsonl = Buffer.concat([Buffer.from('{"module":"Leads","record_id":"1","file":"a","title":"M'), Buffer.from([0xfc]), Buffer.from('nchen"}\n')]);
+    const jsonl = Buffer.concat([
+      Buffer.from('{"module":"Leads","record_id":"1","file":"a","title":"M'),
+      Buffer.from([0xfc]),
+      Buffer.from('nchen"}\n'),
+    ]);
     const [result] = await readAll(manifest(jsonl, '.jsonl'));
-    expect(result).toMatchObject({ ok: false, rejection: { line: 1, field: 'title', reason: expect.stringContaining('not valid UTF-8') } });
+    expect(result).toMatchObject({
+      ok: false,
+      rejection: { line: 1, field: 'title', reason: expect.stringContaining('not valid UTF-8') },
+    });
   });
 
   it('ignores a byte order mark, and reads a last line without a line break', async () => {

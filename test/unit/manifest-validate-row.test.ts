@@ -1,13 +1,20 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { likelyMisspelledField, MANIFEST_LIMITS, validateRow, type ManifestRow, type RowRejection } from '../../src/manifest/index.js';
+import {
+  likelyMisspelledField,
+  MANIFEST_LIMITS,
+  validateRow,
+  type ManifestRow,
+  type RowRejection,
+} from '../../src/manifest/index.js';
 
 const BASE_DIR = '/data/manifests';
 const VALID = { module: 'Accounts', record_id: '4150868000000224001', file: 'files/contract.pdf' };
 
 function accepted(raw: Record<string, unknown>): ManifestRow {
   const result = validateRow(raw, 7, BASE_DIR);
-  if (!result.ok) throw new Error(`expected the row to be accepted, got: ${result.rejection.field}: ${result.rejection.reason}`);
+  if (!result.ok)
+    throw new Error(`expected the row to be accepted, got: ${result.rejection.field}: ${result.rejection.reason}`);
   return result.row;
 }
 
@@ -55,8 +62,21 @@ describe('validateRow: a valid row', () => {
   });
 
   it('trims known fields, treats blank ones as not given, and keeps pass-through values exactly', () => {
-    const row = accepted({ module: ' Leads ', record_id: ' 42 ', file: ' a.pdf ', link_url: '  ', title: '   ', ' Notes ': '  as written  ' });
-    expect(row).toStrictEqual({ line: 7, module: 'Leads', recordId: '42', file: path.join(BASE_DIR, 'a.pdf'), extra: { Notes: '  as written  ' } });
+    const row = accepted({
+      module: ' Leads ',
+      record_id: ' 42 ',
+      file: ' a.pdf ',
+      link_url: '  ',
+      title: '   ',
+      ' Notes ': '  as written  ',
+    });
+    expect(row).toStrictEqual({
+      line: 7,
+      module: 'Leads',
+      recordId: '42',
+      file: path.join(BASE_DIR, 'a.pdf'),
+      extra: { Notes: '  as written  ' },
+    });
   });
 
   it('accepts a tab in a title, and a title of 255 UTF-16 code units (as the Zoho client counts)', () => {
@@ -89,21 +109,42 @@ describe('validateRow: value types (JSONL and library rows)', () => {
   });
 
   it('rejects fractions, negatives, booleans, arrays and objects, naming the field', () => {
-    expect(rejected({ ...VALID, record_id: 1.5 })).toMatchObject({ field: 'record_id', reason: 'must be text or a whole number, got 1.5' });
-    expect(rejected({ ...VALID, record_id: -5 })).toMatchObject({ field: 'record_id', reason: '"-5" must be 1 to 19 digits' });
-    expect(rejected({ ...VALID, title: true })).toMatchObject({ field: 'title', reason: 'must be text, got a boolean' });
-    expect(rejected({ ...VALID, file: ['a', 'b'] })).toMatchObject({ field: 'file', reason: 'must be text, got an array' });
-    expect(rejected({ ...VALID, legacy: { id: 1 } })).toMatchObject({ field: 'legacy', reason: 'must be text, got an object' });
+    expect(rejected({ ...VALID, record_id: 1.5 })).toMatchObject({
+      field: 'record_id',
+      reason: 'must be text or a whole number, got 1.5',
+    });
+    expect(rejected({ ...VALID, record_id: -5 })).toMatchObject({
+      field: 'record_id',
+      reason: '"-5" must be 1 to 19 digits',
+    });
+    expect(rejected({ ...VALID, title: true })).toMatchObject({
+      field: 'title',
+      reason: 'must be text, got a boolean',
+    });
+    expect(rejected({ ...VALID, file: ['a', 'b'] })).toMatchObject({
+      field: 'file',
+      reason: 'must be text, got an array',
+    });
+    expect(rejected({ ...VALID, legacy: { id: 1 } })).toMatchObject({
+      field: 'legacy',
+      reason: 'must be text, got an object',
+    });
   });
 
   it('treats null as not given, and turns whole numbers in pass-through columns into text', () => {
-    expect(accepted({ ...VALID, link_url: null, title: null, legacy_id: 1004, gone: null }).extra).toStrictEqual({ legacy_id: '1004' });
+    expect(accepted({ ...VALID, link_url: null, title: null, legacy_id: 1004, gone: null }).extra).toStrictEqual({
+      legacy_id: '1004',
+    });
   });
 });
 
 describe('validateRow: rejections', () => {
-  it('keep the row\'s fields as written, for the report: values as text, nested values named, long ones cut', () => {
-    const result = validateRow({ module: 'Leads', record_id: 'x1', file: 'a.pdf', Legacy: 42, deep: { a: [1] }, long: 'y'.repeat(5000) }, 7, BASE_DIR);
+  it("keep the row's fields as written, for the report: values as text, nested values named, long ones cut", () => {
+    const result = validateRow(
+      { module: 'Leads', record_id: 'x1', file: 'a.pdf', Legacy: 42, deep: { a: [1] }, long: 'y'.repeat(5000) },
+      7,
+      BASE_DIR,
+    );
     expect(result.ok).toBe(false);
     const { raw } = (result as { rejection: RowRejection }).rejection;
     expect(raw).toMatchObject({ module: 'Leads', record_id: 'x1', file: 'a.pdf', Legacy: '42', deep: '(an object)' });
@@ -113,8 +154,16 @@ describe('validateRow: rejections', () => {
   it.each([
     ['missing', {}, 'is required'],
     ['empty', { module: '' }, 'is required'],
-    ['starting with a digit', { module: '1Leads' }, '"1Leads" is not a module API name (letters, digits and _, starting with a letter)'],
-    ['with a hyphen', { module: 'My-Module' }, '"My-Module" is not a module API name (letters, digits and _, starting with a letter)'],
+    [
+      'starting with a digit',
+      { module: '1Leads' },
+      '"1Leads" is not a module API name (letters, digits and _, starting with a letter)',
+    ],
+    [
+      'with a hyphen',
+      { module: 'My-Module' },
+      '"My-Module" is not a module API name (letters, digits and _, starting with a letter)',
+    ],
   ])('module %s', (_name, patch, reason) => {
     const raw: Record<string, unknown> = { ...VALID, module: undefined, ...patch };
     expect(rejected(raw)).toEqual({ line: 7, field: 'module', reason });
@@ -130,11 +179,17 @@ describe('validateRow: rejections', () => {
 
   it('record_id missing, and record_id in scientific notation with a hint', () => {
     expect(rejected({ module: 'Leads', file: 'a' })).toEqual({ line: 7, field: 'record_id', reason: 'is required' });
-    expect(rejected({ ...VALID, record_id: '4.15087E+18' }).reason).toMatch(/scientific notation.*format the column as text/);
+    expect(rejected({ ...VALID, record_id: '4.15087E+18' }).reason).toMatch(
+      /scientific notation.*format the column as text/,
+    );
   });
 
   it('needs exactly one of file and link_url', () => {
-    expect(rejected({ module: 'Leads', record_id: '1' })).toEqual({ line: 7, field: 'file', reason: 'is required (or link_url, to attach a link)' });
+    expect(rejected({ module: 'Leads', record_id: '1' })).toEqual({
+      line: 7,
+      field: 'file',
+      reason: 'is required (or link_url, to attach a link)',
+    });
     expect(rejected({ ...VALID, link_url: 'https://example.com/' })).toEqual({
       line: 7,
       field: 'link_url',
@@ -161,9 +216,15 @@ describe('validateRow: rejections', () => {
     ['www.example.com', 'is not an http(s) URL'],
     ['https://', 'is not a valid URL'],
     ['https://example.com/\r\nX-Injected: 1', 'contains a line break (U+000D)'],
-    [`https://example.com/${'a'.repeat(MANIFEST_LIMITS.maxLinkUrlLength)}`, `Zoho takes at most ${MANIFEST_LIMITS.maxLinkUrlLength}`],
+    [
+      `https://example.com/${'a'.repeat(MANIFEST_LIMITS.maxLinkUrlLength)}`,
+      `Zoho takes at most ${MANIFEST_LIMITS.maxLinkUrlLength}`,
+    ],
   ])('link_url %j', (linkUrl, reason) => {
-    expect(rejected({ module: 'Leads', record_id: '1', link_url: linkUrl })).toMatchObject({ field: 'link_url', reason: expect.stringContaining(reason) });
+    expect(rejected({ module: 'Leads', record_id: '1', link_url: linkUrl })).toMatchObject({
+      field: 'link_url',
+      reason: expect.stringContaining(reason),
+    });
   });
 
   it.each([
@@ -178,20 +239,39 @@ describe('validateRow: rejections', () => {
   });
 
   it('rejects text that was not valid UTF-8 (holds U+FFFD), in any field', () => {
-    expect(rejected({ ...VALID, title: 'M\uFFFDnchen' })).toMatchObject({ field: 'title', reason: expect.stringContaining('not valid UTF-8') });
-    expect(rejected({ ...VALID, Notes: 'caf\uFFFD' })).toMatchObject({ field: 'Notes', reason: expect.stringContaining('not valid UTF-8') });
+    expect(rejected({ ...VALID, title: 'M\uFFFDnchen' })).toMatchObject({
+      field: 'title',
+      reason: expect.stringContaining('not valid UTF-8'),
+    });
+    expect(rejected({ ...VALID, Notes: 'caf\uFFFD' })).toMatchObject({
+      field: 'Notes',
+      reason: expect.stringContaining('not valid UTF-8'),
+    });
   });
 
   it('rejects a field larger than the field limit, counting UTF-8 bytes', () => {
     const limit = MANIFEST_LIMITS.maxFieldBytes;
-    expect(rejected({ ...VALID, notes: 'x'.repeat(limit + 1) })).toEqual({ line: 7, field: 'notes', reason: 'is larger than 64 KiB' });
-    expect(rejected({ ...VALID, notes: 'é'.repeat(limit / 2 + 1) })).toMatchObject({ field: 'notes', reason: 'is larger than 64 KiB' });
+    expect(rejected({ ...VALID, notes: 'x'.repeat(limit + 1) })).toEqual({
+      line: 7,
+      field: 'notes',
+      reason: 'is larger than 64 KiB',
+    });
+    expect(rejected({ ...VALID, notes: 'é'.repeat(limit / 2 + 1) })).toMatchObject({
+      field: 'notes',
+      reason: 'is larger than 64 KiB',
+    });
     expect(accepted({ ...VALID, notes: 'x'.repeat(limit) }).extra.notes).toHaveLength(limit);
   });
 
   it('rejects two keys that name the same column, and an empty key', () => {
-    expect(rejected({ ...VALID, recordId: '1' })).toEqual({ line: 7, reason: 'columns "record_id" and "recordId" are the same column (record_id)' });
-    expect(rejected({ ...VALID, Notes: 'a', notes: 'b' })).toEqual({ line: 7, reason: 'columns "Notes" and "notes" are the same column' });
+    expect(rejected({ ...VALID, recordId: '1' })).toEqual({
+      line: 7,
+      reason: 'columns "record_id" and "recordId" are the same column (record_id)',
+    });
+    expect(rejected({ ...VALID, Notes: 'a', notes: 'b' })).toEqual({
+      line: 7,
+      reason: 'columns "Notes" and "notes" are the same column',
+    });
     expect(rejected({ ...VALID, '': 'x' })).toEqual({ line: 7, reason: 'column 4 has no name' });
   });
 
@@ -211,12 +291,18 @@ describe('validateRow: hostile input', () => {
   ])('rejects a row that is not an object (%j)', (raw, found) => {
     expect(validateRow(raw as unknown as Record<string, unknown>, 3, BASE_DIR)).toEqual({
       ok: false,
-      rejection: { line: 3, reason: `the row is not an object (it is ${found}): a row is an object keyed by column name` },
+      rejection: {
+        line: 3,
+        reason: `the row is not an object (it is ${found}): a row is an object keyed by column name`,
+      },
     });
   });
 
   it('keeps a __proto__ column as a plain pass-through value', () => {
-    const raw = JSON.parse(`{"module":"Leads","record_id":"1","file":"a","__proto__":"x","constructor":"y"}`) as Record<string, unknown>;
+    const raw = JSON.parse(`{"module":"Leads","record_id":"1","file":"a","__proto__":"x","constructor":"y"}`) as Record<
+      string,
+      unknown
+    >;
     const row = accepted(raw);
     expect(Object.getPrototypeOf(row.extra)).toBe(Object.prototype);
     expect(Object.keys(row.extra)).toEqual(['__proto__', 'constructor']);
@@ -237,7 +323,10 @@ describe('likelyMisspelledField', () => {
     expect(likelyMisspelledField(name)).toBe(field);
   });
 
-  it.each(['title', 'Record ID', 'notes', 'name', 'time', 'legacy_id', 'owner', 'id', 'modules_list'])('"%s" is not a misspelt field', (name) => {
-    expect(likelyMisspelledField(name)).toBeUndefined();
-  });
+  it.each(['title', 'Record ID', 'notes', 'name', 'time', 'legacy_id', 'owner', 'id', 'modules_list'])(
+    '"%s" is not a misspelt field',
+    (name) => {
+      expect(likelyMisspelledField(name)).toBeUndefined();
+    },
+  );
 });

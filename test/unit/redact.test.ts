@@ -21,7 +21,8 @@ describe('redactUrl', () => {
   });
 
   it('leaves a URL with nothing to hide as it is, byte for byte', () => {
-    for (const url of ['redis://127.0.0.1:6379', 'redis://user@h:6379', 'https://accounts.zoho.eu', 'redis://h?db=3']) expect(redactUrl(url)).toBe(url);
+    for (const url of ['redis://127.0.0.1:6379', 'redis://user@h:6379', 'https://accounts.zoho.eu', 'redis://h?db=3'])
+      expect(redactUrl(url)).toBe(url);
   });
 });
 
@@ -37,7 +38,10 @@ describe('scrubError', () => {
   it('strips command arguments from the error and every error nested in it, keeping the command name', () => {
     const args = ['s3cret'];
     const inner = Object.assign(new Error('WRONGPASS'), { command: { name: 'auth', args } });
-    const outer = Object.assign(new Error('outer', { cause: inner }), { previousErrors: [inner], lastNodeError: inner });
+    const outer = Object.assign(new Error('outer', { cause: inner }), {
+      previousErrors: [inner],
+      lastNodeError: inner,
+    });
     const aggregate = new AggregateError([outer], 'all');
     scrubError(aggregate);
     expect(inner).toMatchObject({ command: { name: 'auth' } });

@@ -124,8 +124,14 @@ describe('resolveAllowedAddress', () => {
   });
 
   it('takes IP literals as they are, brackets removed', async () => {
-    expect(await resolveAllowedAddress(new URL('http://[2606:4700::1]:8080/'), context(never))).toEqual({ address: '2606:4700::1', family: 6 });
-    expect(await resolveAllowedAddress(new URL('http://8.8.8.8/'), context(never))).toEqual({ address: '8.8.8.8', family: 4 });
+    expect(await resolveAllowedAddress(new URL('http://[2606:4700::1]:8080/'), context(never))).toEqual({
+      address: '2606:4700::1',
+      family: 6,
+    });
+    expect(await resolveAllowedAddress(new URL('http://8.8.8.8/'), context(never))).toEqual({
+      address: '8.8.8.8',
+      family: 4,
+    });
   });
 
   it('refuses the host when any of its addresses is refused', async () => {
@@ -143,18 +149,31 @@ describe('resolveAllowedAddress', () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     };
     const error = await failure(resolveAllowedAddress(new URL('http://nowhere.test/'), context(lookup)));
-    expect({ code: error.code, classification: error.classification }).toEqual({ code: 'SOURCE_URL_NETWORK', classification: 'transient' });
+    expect({ code: error.code, classification: error.classification }).toEqual({
+      code: 'SOURCE_URL_NETWORK',
+      classification: 'transient',
+    });
     expect(error.message).toContain('ENOTFOUND');
   });
 
   it('reports a host without addresses as a network error', async () => {
-    const error = await failure(resolveAllowedAddress(new URL('http://empty.test/'), context(async () => [])));
+    const error = await failure(
+      resolveAllowedAddress(
+        new URL('http://empty.test/'),
+        context(async () => []),
+      ),
+    );
     expect(error.code).toBe('SOURCE_URL_NETWORK');
   });
 
   it('times out a resolver that does not answer', async () => {
     const hanging: LookupFunction = () => new Promise(() => undefined);
-    const error = await failure(resolveAllowedAddress(new URL('http://slow.test/'), context(hanging, { timeoutMs: 50 })));
-    expect({ code: error.code, classification: error.classification }).toEqual({ code: 'SOURCE_URL_TIMEOUT', classification: 'transient' });
+    const error = await failure(
+      resolveAllowedAddress(new URL('http://slow.test/'), context(hanging, { timeoutMs: 50 })),
+    );
+    expect({ code: error.code, classification: error.classification }).toEqual({
+      code: 'SOURCE_URL_TIMEOUT',
+      classification: 'transient',
+    });
   });
 });

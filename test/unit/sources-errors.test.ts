@@ -13,9 +13,18 @@ describe('SourceError', () => {
   });
 
   it('classifies by code: only changes of the moment are transient', () => {
-    const transient = ['SOURCE_CHANGED', 'SOURCE_LENGTH_MISMATCH', 'SOURCE_SPOOL_FAILED', 'SOURCE_URL_TIMEOUT', 'SOURCE_URL_NETWORK'];
+    const transient = [
+      'SOURCE_CHANGED',
+      'SOURCE_LENGTH_MISMATCH',
+      'SOURCE_SPOOL_FAILED',
+      'SOURCE_URL_TIMEOUT',
+      'SOURCE_URL_NETWORK',
+    ];
     for (const code of Object.values(SourceErrorCode)) {
-      expect([code, new SourceError(code, 'x').classification]).toEqual([code, transient.includes(code) ? 'transient' : 'permanent']);
+      expect([code, new SourceError(code, 'x').classification]).toEqual([
+        code,
+        transient.includes(code) ? 'transient' : 'permanent',
+      ]);
     }
   });
 

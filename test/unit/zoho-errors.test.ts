@@ -18,7 +18,12 @@ import {
 } from '../../src/zoho/errors.js';
 import { creditsRemaining, parseJson } from '../../src/zoho/response.js';
 
-const envelope = (code: string, message = 'm', details: Record<string, unknown> = {}) => ({ code, details, message, status: 'error' });
+const envelope = (code: string, message = 'm', details: Record<string, unknown> = {}) => ({
+  code,
+  details,
+  message,
+  status: 'error',
+});
 
 describe('errorFromResponse: the contract error table', () => {
   const table: Array<[number, string, string]> = [
@@ -45,16 +50,26 @@ describe('errorFromResponse: the contract error table', () => {
   });
 
   it('reads the envelope inside data[]', () => {
-    expect(errorFromResponse(400, { data: [envelope('INVALID_DATA')] })).toMatchObject({ code: 'INVALID_DATA', classification: 'permanent' });
+    expect(errorFromResponse(400, { data: [envelope('INVALID_DATA')] })).toMatchObject({
+      code: 'INVALID_DATA',
+      classification: 'permanent',
+    });
   });
 
   it('classifies bare 5xx and 4xx answers', () => {
-    expect(errorFromResponse(502, undefined)).toMatchObject({ code: 'HTTP_SERVER_ERROR', classification: 'transient', ambiguous: true });
+    expect(errorFromResponse(502, undefined)).toMatchObject({
+      code: 'HTTP_SERVER_ERROR',
+      classification: 'transient',
+      ambiguous: true,
+    });
     expect(errorFromResponse(418, undefined)).toMatchObject({ code: 'HTTP_CLIENT_ERROR', classification: 'permanent' });
   });
 
   it('carries X-API-CREDITS-REMAINING on a 429', () => {
-    expect(errorFromResponse(429, envelope('TOO_MANY_REQUESTS'), 12)).toMatchObject({ creditsRemaining: 12, classification: 'rate_limited' });
+    expect(errorFromResponse(429, envelope('TOO_MANY_REQUESTS'), 12)).toMatchObject({
+      creditsRemaining: 12,
+      classification: 'rate_limited',
+    });
   });
 });
 
@@ -104,7 +119,8 @@ describe('FAILURE_TABLE: phase × failure → classification and ambiguity', () 
     expect(failureTableRows().map((r) => [r.phase, r.failure, r.classification, r.ambiguous, r.code])).toEqual(spec);
   });
 
-  const err = (code: string | undefined, name = 'Error') => Object.assign(new Error(`${code ?? name} happened`), { code, name });
+  const err = (code: string | undefined, name = 'Error') =>
+    Object.assign(new Error(`${code ?? name} happened`), { code, name });
   /** An error of each network failure kind. */
   const networkErrors: Record<NetworkFailure, Error> = {
     unreachable: err('EHOSTUNREACH'),
@@ -140,7 +156,8 @@ describe('FAILURE_TABLE: phase × failure → classification and ambiguity', () 
     } else {
       const [status, zohoCode] = answers[failure as AnswerFailure];
       expect(answerFailure(status, zohoCode)).toBe(failure);
-      made = (mutating) => errorFromResponse(status, zohoCode ? envelope(zohoCode) : undefined, undefined, { mutating });
+      made = (mutating) =>
+        errorFromResponse(status, zohoCode ? envelope(zohoCode) : undefined, undefined, { mutating });
     }
     expect(made(true)).toMatchObject({ code, classification, ambiguous });
     // Reads are never ambiguous.
@@ -150,14 +167,21 @@ describe('FAILURE_TABLE: phase × failure → classification and ambiguity', () 
   it('is shown row for row in RELIABILITY.md', () => {
     const doc = readFileSync(new URL('../../RELIABILITY.md', import.meta.url), 'utf8');
     for (const [phase, failure, classification, ambiguous, code] of spec) {
-      expect(doc).toContain(`| \`${phase}\` | \`${failure}\` | ${classification} | ${ambiguous ? '**yes**' : 'no'} | \`${code}\` |`);
+      expect(doc).toContain(
+        `| \`${phase}\` | \`${failure}\` | ${classification} | ${ambiguous ? '**yes**' : 'no'} | \`${code}\` |`,
+      );
     }
   });
 });
 
 describe('callPhase and errorFromNetwork: how far a call got', () => {
   const err = (code: string, name = 'Error') => Object.assign(new Error(`${code} happened`), { code, name });
-  const body = (bodyStarted: boolean): CallProgress => ({ answered: false, dispatched: true, hasBody: true, bodyStarted });
+  const body = (bodyStarted: boolean): CallProgress => ({
+    answered: false,
+    dispatched: true,
+    hasBody: true,
+    bodyStarted,
+  });
   const noBody: CallProgress = { answered: false, dispatched: true, hasBody: false, bodyStarted: false };
 
   // [code, name, progress, mutating] → [code, ambiguous]
@@ -192,12 +216,21 @@ describe('callPhase and errorFromNetwork: how far a call got', () => {
     // Reads are never ambiguous.
     ['ECONNRESET', 'Error', body(true), false, 'NETWORK_ERROR', false],
     ['UND_ERR_HEADERS_TIMEOUT', 'Error', noBody, false, 'TIMEOUT', false],
-  ] as const)('%s (%s), %j, mutating %s: %s, ambiguous %s', (code, name, progress, mutating, expectedCode, ambiguous) => {
-    expect(errorFromNetwork(err(code, name), { mutating, progress })).toMatchObject({ code: expectedCode, classification: 'transient', ambiguous });
-  });
+  ] as const)(
+    '%s (%s), %j, mutating %s: %s, ambiguous %s',
+    (code, name, progress, mutating, expectedCode, ambiguous) => {
+      expect(errorFromNetwork(err(code, name), { mutating, progress })).toMatchObject({
+        code: expectedCode,
+        classification: 'transient',
+        ambiguous,
+      });
+    },
+  );
 
   it('counts a failure whose progress is unknown as sent: ambiguous for a call that changes data', () => {
-    expect(callPhase('ECONNRESET', { answered: false, dispatched: true, hasBody: false, bodyStarted: true })).toBe('body-started');
+    expect(callPhase('ECONNRESET', { answered: false, dispatched: true, hasBody: false, bodyStarted: true })).toBe(
+      'body-started',
+    );
     expect(errorFromNetwork(err('ECONNRESET'), { mutating: true })).toMatchObject({ ambiguous: true });
   });
 

@@ -8,7 +8,7 @@ describe('Content-Disposition filename parameters', () => {
     expect(fileNameParameters('report.pdf')).toBe('filename="report.pdf"');
   });
 
-  it('keeps unicode in the quoted filename (as Zoho\'s samples send it) and adds RFC 5987 filename*', () => {
+  it("keeps unicode in the quoted filename (as Zoho's samples send it) and adds RFC 5987 filename*", () => {
     expect(fileNameParameters('café €.pdf')).toBe(`filename="café €.pdf"; filename*=UTF-8''caf%C3%A9%20%E2%82%AC.pdf`);
   });
 
@@ -17,7 +17,6 @@ describe('Content-Disposition filename parameters', () => {
     expect(params).toBe(`filename="say 'hi'__Content-Type: x 100%.txt"`);
     expect(params).not.toMatch(/[\r\n]/);
   });
-
 });
 
 describe('sanitizeTitle', () => {

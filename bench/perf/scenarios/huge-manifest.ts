@@ -19,7 +19,15 @@ import { SMALL_FILE_BYTES } from '../sizes.js';
 import { runScript, startCli } from '../processes.js';
 import { cpuMark, cpuSince, PeakMemory } from '../proc.js';
 import { runZohoAttach } from '../variants.js';
-import { makeScratch, makeSmallFiles, recordIdFor, startBenchFake, zohoAttachEnv, type ScenarioResult, type VariantFigures } from '../world.js';
+import {
+  makeScratch,
+  makeSmallFiles,
+  recordIdFor,
+  startBenchFake,
+  zohoAttachEnv,
+  type ScenarioResult,
+  type VariantFigures,
+} from '../world.js';
 import { fixed, type ScenarioContext } from './context.js';
 
 const RATE_GOAL = 20_000;
@@ -42,21 +50,33 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
     const memoryBefore = await redis.usedMemory();
     const redisCpu = await cpuMark([redis.pid]);
     const started = performance.now();
-    const enqueue = startCli('zoho-attach-enqueue', ['enqueue', manifest, '--batch', 'huge'], { env, cwd: scratch.dir, logDir: scratch.logDir });
+    const enqueue = startCli('zoho-attach-enqueue', ['enqueue', manifest, '--batch', 'huge'], {
+      env,
+      cwd: scratch.dir,
+      logDir: scratch.logDir,
+    });
     const memory = new PeakMemory([enqueue.pid], 50);
     const exit = await enqueue.exited;
     const seconds = (performance.now() - started) / 1000;
     const redisCpuMs = await cpuSince(redisCpu);
     const peakKiB = (await memory.stop()).get(enqueue.pid) ?? NaN;
     const enqueueCpuMs = memory.lastCpuMs(enqueue.pid) ?? NaN;
-    if (exit.code !== 0) throw new Error(`zoho-attach enqueue failed (${exit.code ?? exit.signal}); see ${enqueue.logFile}`);
+    if (exit.code !== 0)
+      throw new Error(`zoho-attach enqueue failed (${exit.code ?? exit.signal}); see ${enqueue.logFile}`);
     const memoryAfter = await redis.usedMemory();
     const keys = keyNames(queueName);
-    const sampleJobId = uploadJobId({ module: 'Accounts', recordId: recordIdFor(rows - 1), target: { kind: 'file', path: path.join(scratch.dir, fileFor(rows - 1)) }, title: titleFor(rows - 1) });
+    const sampleJobId = uploadJobId({
+      module: 'Accounts',
+      recordId: recordIdFor(rows - 1),
+      target: { kind: 'file', path: path.join(scratch.dir, fileFor(rows - 1)) },
+      title: titleFor(rows - 1),
+    });
     const perKey = {
       jobHash: await redis.client.memory('USAGE', `${keys.prefix}:uploads:${sampleJobId}`),
       ledgerItem: await redis.client.memory('USAGE', keys.ledgerItem(sampleJobId)),
-      batchRowsPerRow: Math.round(((await redis.client.memory('USAGE', keys.batchRows('huge'), 'SAMPLES', '1000')) ?? 0) / rows),
+      batchRowsPerRow: Math.round(
+        ((await redis.client.memory('USAGE', keys.batchRows('huge'), 'SAMPLES', '1000')) ?? 0) / rows,
+      ),
     };
     const za: VariantFigures = {
       variant: 'zoho-attach enqueue',
@@ -66,7 +86,11 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
       peakRssMB: (peakKiB * 1024) / 1e6,
       cpuMsPerUpload: enqueueCpuMs / rows,
       redisCpuMsPerUpload: redisCpuMs / rows,
-      extra: { redisBytesPerPendingJob: Math.round((memoryAfter - memoryBefore) / rows), memoryUsageOfSampleKeys: perKey, includesProcessStart: true },
+      extra: {
+        redisBytesPerPendingJob: Math.round((memoryAfter - memoryBefore) / rows),
+        memoryUsageOfSampleKeys: perKey,
+        includesProcessStart: true,
+      },
     };
     context.log(`  zoho-attach enqueue: ${fixed(za.rate, 0)} rows/s`);
 
@@ -75,9 +99,22 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
     const bareBefore = await redis.usedMemory();
     const specFile = path.join(scratch.dir, 'bare-enqueue.json');
     const bareKeys = keyNames(`bench-bare-huge-${randomBytes(3).toString('hex')}`);
-    await writeFile(specFile, JSON.stringify({ redisUrl: redis.url, queueName: 'uploads', prefix: bareKeys.prefix, manifest, jobOptions: uploadJobOptions(loadConfig({}, scratch.dir)) }));
+    await writeFile(
+      specFile,
+      JSON.stringify({
+        redisUrl: redis.url,
+        queueName: 'uploads',
+        prefix: bareKeys.prefix,
+        manifest,
+        jobOptions: uploadJobOptions(loadConfig({}, scratch.dir)),
+      }),
+    );
     const bareRedisCpu = await cpuMark([redis.pid]);
-    const bareResult = await runScript<BaselineResult>('bare-bullmq-enqueue', 'baselines/bare-bullmq-enqueue.ts', { specFile, logDir: scratch.logDir, timeoutMs: 20 * 60_000 });
+    const bareResult = await runScript<BaselineResult>('bare-bullmq-enqueue', 'baselines/bare-bullmq-enqueue.ts', {
+      specFile,
+      logDir: scratch.logDir,
+      timeoutMs: 20 * 60_000,
+    });
     const bareRedisCpuMs = await cpuSince(bareRedisCpu);
     const bareAfter = await redis.usedMemory();
     const bareSeconds = (bareResult.endedAt - bareResult.startedAt) / 1000;
@@ -96,7 +133,17 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
 
     // Finished rows: a real (smaller) upload run, measured the same way.
     const uploads = await makeSmallFiles(scratch.dir, finishedRows, SMALL_FILE_BYTES);
-    const finished = await runZohoAttach({ variant: 'zoho-attach finished rows', redis, fake, scratch, uploads, workers: 1, concurrency: 10, timeoutMs: 10 * 60_000, log: context.log });
+    const finished = await runZohoAttach({
+      variant: 'zoho-attach finished rows',
+      redis,
+      fake,
+      scratch,
+      uploads,
+      workers: 1,
+      concurrency: 10,
+      timeoutMs: 10 * 60_000,
+      log: context.log,
+    });
     await redis.flush();
     const finishedMemory = finished.extra?.redisMemory as { bytesPerPendingRow: number; bytesPerFinishedRow: number };
 
@@ -107,8 +154,16 @@ export async function hugeManifest(context: ScenarioContext): Promise<ScenarioRe
       parameters: { rows, finishedRows },
       variants: [za, bare, finished],
       goals: [
-        { goal: `enqueue ≥ ${RATE_GOAL.toLocaleString('en')} rows/s`, measured: `${fixed(za.rate, 0)} rows/s (bare addBulk ${fixed(bare.rate, 0)}/s)`, met: za.rate >= RATE_GOAL },
-        { goal: `enqueue peak RSS ≤ ${PEAK_RSS_GOAL_MB} MB`, measured: `${fixed(za.peakRssMB, 0)} MB`, met: (za.peakRssMB ?? Infinity) <= PEAK_RSS_GOAL_MB },
+        {
+          goal: `enqueue ≥ ${RATE_GOAL.toLocaleString('en')} rows/s`,
+          measured: `${fixed(za.rate, 0)} rows/s (bare addBulk ${fixed(bare.rate, 0)}/s)`,
+          met: za.rate >= RATE_GOAL,
+        },
+        {
+          goal: `enqueue peak RSS ≤ ${PEAK_RSS_GOAL_MB} MB`,
+          measured: `${fixed(za.peakRssMB, 0)} MB`,
+          met: (za.peakRssMB ?? Infinity) <= PEAK_RSS_GOAL_MB,
+        },
       ],
       extra: {
         redisBytesPerPendingJob: pendingBytes,

@@ -27,11 +27,26 @@ export async function overConfigured(context: ScenarioContext): Promise<Scenario
     return {
       id: '6',
       title: 'Over-configured concurrency',
-      parameters: { files, fileBytes: SMALL_FILE_BYTES, latencyMs, concurrencyLimit: limit, workers, zohoConcurrency: 2 * limit },
+      parameters: {
+        files,
+        fileBytes: SMALL_FILE_BYTES,
+        latencyMs,
+        concurrencyLimit: limit,
+        workers,
+        zohoConcurrency: 2 * limit,
+      },
       variants: [over, right],
       goals: [
-        { goal: 'set to 20 with Zoho allowing 10: within 10% of the run set to 10', measured: `${fixed(over.seconds)} s vs ${fixed(right.seconds)} s (×${fixed(ratio, 3)})`, met: ratio <= 1.1 },
-        { goal: 'at most 20 429s', measured: `${refused} 429s (set to 10: ${right.fake?.rateLimited ?? 0})`, met: refused <= 20 },
+        {
+          goal: 'set to 20 with Zoho allowing 10: within 10% of the run set to 10',
+          measured: `${fixed(over.seconds)} s vs ${fixed(right.seconds)} s (×${fixed(ratio, 3)})`,
+          met: ratio <= 1.1,
+        },
+        {
+          goal: 'at most 20 429s',
+          measured: `${refused} 429s (set to 10: ${right.fake?.rateLimited ?? 0})`,
+          met: refused <= 20,
+        },
       ],
     };
   } finally {

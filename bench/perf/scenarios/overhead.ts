@@ -5,7 +5,14 @@
  */
 import { SMALL_FILE_BYTES } from '../sizes.js';
 import { runBareBullmq, runBaselineScript, runZohoAttach } from '../variants.js';
-import { baselineZoho, makeScratch, makeSmallFiles, startBenchFake, type ScenarioResult, type VariantFigures } from '../world.js';
+import {
+  baselineZoho,
+  makeScratch,
+  makeSmallFiles,
+  startBenchFake,
+  type ScenarioResult,
+  type VariantFigures,
+} from '../world.js';
 import { fixed, type ScenarioContext } from './context.js';
 
 const CONCURRENCY = 10;
@@ -14,7 +21,11 @@ const WORKERS = 2;
 /** The faster of several runs of one variant, named for it, with every run's rate kept. */
 function bestOf(runs: VariantFigures[], name: string): VariantFigures {
   const best = runs.reduce((a, b) => (b.rate > a.rate ? b : a));
-  return { ...best, variant: `${name} (best of ${runs.length})`, extra: { ...best.extra, ratesOfEveryRun: runs.map((r) => Math.round(r.rate)) } };
+  return {
+    ...best,
+    variant: `${name} (best of ${runs.length})`,
+    extra: { ...best.extra, ratesOfEveryRun: runs.map((r) => Math.round(r.rate)) },
+  };
 }
 
 export async function overhead(context: ScenarioContext): Promise<ScenarioResult> {
@@ -25,7 +36,16 @@ export async function overhead(context: ScenarioContext): Promise<ScenarioResult
     const uploads = await makeSmallFiles(scratch.dir, count, SMALL_FILE_BYTES);
     const zoho = baselineZoho(fake);
     const timeoutMs = (count / 50) * 1000 + 60_000;
-    const common = { redis: context.redis, fake, scratch, uploads, workers: WORKERS, concurrency: CONCURRENCY, timeoutMs, log: context.log };
+    const common = {
+      redis: context.redis,
+      fake,
+      scratch,
+      uploads,
+      workers: WORKERS,
+      concurrency: CONCURRENCY,
+      timeoutMs,
+      log: context.log,
+    };
     // Run A B B A and keep each one's better run: a ratio is the goal, and load that drifts
     // during the scenario would otherwise favour whichever ran first.
     const zaRuns = [await runZohoAttach({ ...common, variant: 'zoho-attach' })];
@@ -34,7 +54,14 @@ export async function overhead(context: ScenarioContext): Promise<ScenarioResult
     zaRuns.push(await runZohoAttach({ ...common, variant: 'zoho-attach' }));
     const za = bestOf(zaRuns, 'zoho-attach');
     const bare = bestOf(bareRuns, 'bare-bullmq');
-    const pLimit = await runBaselineScript({ variant: 'p-limit', script: 'baselines/p-limit-uploads.ts', spec: { zoho, uploads, concurrency: CONCURRENCY }, fake, scratch, timeoutMs });
+    const pLimit = await runBaselineScript({
+      variant: 'p-limit',
+      script: 'baselines/p-limit-uploads.ts',
+      spec: { zoho, uploads, concurrency: CONCURRENCY },
+      fake,
+      scratch,
+      timeoutMs,
+    });
     const sequential = await runBaselineScript({
       variant: `sequential (${sequentialUploads} files)`,
       script: 'baselines/sequential.ts',
@@ -46,7 +73,14 @@ export async function overhead(context: ScenarioContext): Promise<ScenarioResult
     return {
       id: '2',
       title: 'Overhead',
-      parameters: { uploads: count, fileBytes: SMALL_FILE_BYTES, latencyMs: 0, concurrencyLimit: 'none', workers: WORKERS, concurrency: CONCURRENCY },
+      parameters: {
+        uploads: count,
+        fileBytes: SMALL_FILE_BYTES,
+        latencyMs: 0,
+        concurrencyLimit: 'none',
+        workers: WORKERS,
+        concurrency: CONCURRENCY,
+      },
       variants: [za, bare, pLimit, sequential],
       goals: [
         {

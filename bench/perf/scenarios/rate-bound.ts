@@ -42,9 +42,25 @@ export async function runRateBound(setup: RateBoundSetup, context: ScenarioConte
     const zoho = baselineZoho(fake);
     // A quarter of the ceiling, plus a minute of slack, before a variant counts as stuck.
     const timeoutMs = (files / (ceiling / 4)) * 1000 + 60_000;
-    const common = { redis: context.redis, fake, scratch, uploads, workers, concurrency: limit, timeoutMs, log: context.log };
+    const common = {
+      redis: context.redis,
+      fake,
+      scratch,
+      uploads,
+      workers,
+      concurrency: limit,
+      timeoutMs,
+      log: context.log,
+    };
     const za = await runZohoAttach({ ...common, variant: 'zoho-attach' });
-    const pLimit = await runBaselineScript({ variant: 'p-limit', script: 'baselines/p-limit-uploads.ts', spec: { zoho, uploads, concurrency: limit }, fake, scratch, timeoutMs });
+    const pLimit = await runBaselineScript({
+      variant: 'p-limit',
+      script: 'baselines/p-limit-uploads.ts',
+      spec: { zoho, uploads, concurrency: limit },
+      fake,
+      scratch,
+      timeoutMs,
+    });
     const bare = await runBareBullmq({ ...common, variant: 'bare-bullmq', zoho });
     const sequential = await runBaselineScript({
       variant: `sequential (${sequentialFiles} files)`,
@@ -54,7 +70,15 @@ export async function runRateBound(setup: RateBoundSetup, context: ScenarioConte
       scratch,
       timeoutMs,
     });
-    const parameters = { files, fileBytes: SMALL_FILE_BYTES, latencyMs, concurrencyLimit: limit, workers, zohoConcurrency: limit, ceilingPerSecond: ceiling };
+    const parameters = {
+      files,
+      fileBytes: SMALL_FILE_BYTES,
+      latencyMs,
+      concurrencyLimit: limit,
+      workers,
+      zohoConcurrency: limit,
+      ceilingPerSecond: ceiling,
+    };
     return { za, pLimit, bare, sequential, ceiling, parameters };
   } finally {
     await fake.close();

@@ -11,7 +11,10 @@ const LIMIT = 20;
 
 export async function scaleOut(context: ScenarioContext): Promise<ScenarioResult> {
   const { files, sequentialFiles } = context.sizes.scaleOut;
-  const run = await runRateBound({ name: 'scale-out', latencyMs: 50, limit: LIMIT, workers: 4, files, sequentialFiles }, context);
+  const run = await runRateBound(
+    { name: 'scale-out', latencyMs: 50, limit: LIMIT, workers: 4, files, sequentialFiles },
+    context,
+  );
   const { za, ceiling } = run;
   const peak = za.fake?.peakInFlight ?? 0;
   return {
@@ -20,8 +23,16 @@ export async function scaleOut(context: ScenarioContext): Promise<ScenarioResult
     parameters: run.parameters,
     variants: [za, run.pLimit, run.bare, run.sequential],
     goals: [
-      { goal: `≥ 90% of the ${ceiling}/s limit`, measured: `${fixed(za.rate)}/s = ${fixed((100 * za.rate) / ceiling)}%`, met: za.rate >= 0.9 * ceiling },
-      { goal: `peak in flight ≤ ${LIMIT}`, measured: `${peak} (429s: ${za.fake?.rateLimited ?? 0})`, met: peak <= LIMIT },
+      {
+        goal: `≥ 90% of the ${ceiling}/s limit`,
+        measured: `${fixed(za.rate)}/s = ${fixed((100 * za.rate) / ceiling)}%`,
+        met: za.rate >= 0.9 * ceiling,
+      },
+      {
+        goal: `peak in flight ≤ ${LIMIT}`,
+        measured: `${peak} (429s: ${za.fake?.rateLimited ?? 0})`,
+        met: peak <= LIMIT,
+      },
     ],
   };
 }

@@ -42,7 +42,8 @@ dashboard behind a TLS reverse proxy. Runs until Ctrl-C.`,
     });
     const port = intOption('port', values.port, 0, 65535) ?? DASHBOARD_DEFAULTS.port;
     const metricsPort = intOption('metrics-port', values['metrics-port'], 0, 65535);
-    if (values['metrics-host'] !== undefined && metricsPort === undefined) throw new UsageError('--metrics-host needs --metrics-port');
+    if (values['metrics-host'] !== undefined && metricsPort === undefined)
+      throw new UsageError('--metrics-host needs --metrics-port');
     const host = values.host ?? DASHBOARD_DEFAULTS.host;
     const env = readDashboardEnv(deps.env);
     const config = loadConfig(deps.env, deps.cwd);
@@ -54,11 +55,22 @@ dashboard behind a TLS reverse proxy. Runs until Ctrl-C.`,
     const metrics =
       metricsPort === undefined
         ? undefined
-        : await (await import('../../metrics/index.js')).startQueueMetricsEndpoint({ config, port: metricsPort, host: values['metrics-host'] ?? '127.0.0.1' });
+        : await (
+            await import('../../metrics/index.js')
+          ).startQueueMetricsEndpoint({ config, port: metricsPort, host: values['metrics-host'] ?? '127.0.0.1' });
     println(deps.stdout, `dashboard listening at ${dashboard.url}/${readOnly ? ' (read-only)' : ''}`);
     if (metrics) println(deps.stdout, `metrics at ${metrics.url}`);
-    println(deps.stdout, env.credentials ? `basic auth required (user "${env.credentials.user}")` : 'no credentials set: anyone who can reach this address may use it');
-    if (!isLoopbackHost(host)) println(deps.stderr, 'warning: plain HTTP beyond loopback sends the password readably; put a TLS reverse proxy in front');
+    println(
+      deps.stdout,
+      env.credentials
+        ? `basic auth required (user "${env.credentials.user}")`
+        : 'no credentials set: anyone who can reach this address may use it',
+    );
+    if (!isLoopbackHost(host))
+      println(
+        deps.stderr,
+        'warning: plain HTTP beyond loopback sends the password readably; put a TLS reverse proxy in front',
+      );
     await deps.stopSignal;
     await metrics?.close();
     await dashboard.close();
@@ -80,13 +92,16 @@ function readDashboardEnv(env: Record<string, string | undefined>): DashboardEnv
   const user = read(DASHBOARD_ENV.user);
   const password = read(DASHBOARD_ENV.password);
   if ((user === undefined) !== (password === undefined)) {
-    problems.push(`${user === undefined ? DASHBOARD_ENV.user : DASHBOARD_ENV.password} is not set: set both ${DASHBOARD_ENV.user} and ${DASHBOARD_ENV.password}, or neither`);
+    problems.push(
+      `${user === undefined ? DASHBOARD_ENV.user : DASHBOARD_ENV.password} is not set: set both ${DASHBOARD_ENV.user} and ${DASHBOARD_ENV.password}, or neither`,
+    );
   }
   const rawReadOnly = read(DASHBOARD_ENV.readOnly)?.trim().toLowerCase();
   let readOnly = false;
   if (rawReadOnly !== undefined) {
     if (['1', 'true', 'yes', 'on'].includes(rawReadOnly)) readOnly = true;
-    else if (!['0', 'false', 'no', 'off'].includes(rawReadOnly)) problems.push(`${DASHBOARD_ENV.readOnly} "${rawReadOnly}" must be true or false`);
+    else if (!['0', 'false', 'no', 'off'].includes(rawReadOnly))
+      problems.push(`${DASHBOARD_ENV.readOnly} "${rawReadOnly}" must be true or false`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { credentials: user !== undefined && password !== undefined ? { user, password } : undefined, readOnly };

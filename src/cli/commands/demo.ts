@@ -29,7 +29,12 @@ Ctrl-C, unless --no-dashboard is given; run from a script (no terminal), it ends
       ...(keepDashboard ? { dashboardUntil: deps.stopSignal } : {}),
     });
     println(deps.stdout, '');
-    println(deps.stdout, result.duplicates === 0 ? 'demo finished: every row is accounted for, nothing was uploaded twice.' : `demo finished with ${result.duplicates} duplicate(s)!`);
+    println(
+      deps.stdout,
+      result.duplicates === 0
+        ? 'demo finished: every row is accounted for, nothing was uploaded twice.'
+        : `demo finished with ${result.duplicates} duplicate(s)!`,
+    );
     return result.duplicates === 0 ? EXIT.OK : EXIT.FAILED;
   },
 };

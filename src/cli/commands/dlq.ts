@@ -36,7 +36,11 @@ dlq_error_message, plus the batch's pass-through columns), ready to fix and enqu
     const [action, ...rest] = argv;
     switch (action) {
       case 'list': {
-        const { values } = parseOptions(rest, { ...FILTER_OPTIONS, json: { type: 'boolean' }, limit: { type: 'string' } });
+        const { values } = parseOptions(rest, {
+          ...FILTER_OPTIONS,
+          json: { type: 'boolean' },
+          limit: { type: 'string' },
+        });
         const limit = intOption('limit', values.limit, 1, 100_000) ?? GROUPS_SHOWN;
         return withQueue(deps, (q) => list(q, filterOf(values), { json: values.json ?? false, limit }, deps));
       }
@@ -65,7 +69,11 @@ dlq_error_message, plus the batch's pass-through columns), ready to fix and enqu
   },
 };
 
-function filterOf(values: { batch?: string | undefined; code?: string | undefined; group?: string | undefined }): DeadLetterFilter {
+function filterOf(values: {
+  batch?: string | undefined;
+  code?: string | undefined;
+  group?: string | undefined;
+}): DeadLetterFilter {
   return { batch: values.batch, code: values.code, group: values.group };
 }
 
@@ -78,7 +86,12 @@ async function withQueue(deps: CliDeps, fn: (q: UploadQueue) => Promise<number>)
   }
 }
 
-async function list(uploadQueue: UploadQueue, filter: DeadLetterFilter, options: { json: boolean; limit: number }, deps: CliDeps): Promise<number> {
+async function list(
+  uploadQueue: UploadQueue,
+  filter: DeadLetterFilter,
+  options: { json: boolean; limit: number },
+  deps: CliDeps,
+): Promise<number> {
   const groups = await groupDeadLetters(uploadQueue, filter);
   if (options.json) {
     println(deps.stdout, JSON.stringify(groups, null, 2));
@@ -95,12 +108,20 @@ async function list(uploadQueue: UploadQueue, filter: DeadLetterFilter, options:
   const hidden = groups.length - options.limit;
   if (hidden > 0) {
     const rows = groups.slice(options.limit).reduce((sum, g) => sum + g.count, 0);
-    println(deps.stdout, `… and ${hidden} more group(s) with ${rows} row(s): --limit ${groups.length} shows them all, --json prints every group`);
+    println(
+      deps.stdout,
+      `… and ${hidden} more group(s) with ${rows} row(s): --limit ${groups.length} shows them all, --json prints every group`,
+    );
   }
   return EXIT.OK;
 }
 
-async function exportLetters(uploadQueue: UploadQueue, filter: DeadLetterFilter, outPath: string, deps: CliDeps): Promise<number> {
+async function exportLetters(
+  uploadQueue: UploadQueue,
+  filter: DeadLetterFilter,
+  outPath: string,
+  deps: CliDeps,
+): Promise<number> {
   const out = createWriteStream(outPath);
   const count = await exportDeadLetters(uploadQueue, filter, out);
   out.end();

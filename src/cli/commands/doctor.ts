@@ -33,14 +33,15 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
         name: 'configuration',
         status: 'fail',
         detail: problem,
-        fix: 'correct the variable (see .env.example or the README\'s Configuration table)',
+        fix: "correct the variable (see .env.example or the README's Configuration table)",
       }));
     }
 
     println(deps.stdout, `${heading}\n`);
     for (const result of results) {
       println(deps.stdout, `${MARKS[result.status]} ${result.name}: ${result.detail}`);
-      if (result.fix && (result.status === 'fail' || result.status === 'warn')) println(deps.stdout, `    fix: ${result.fix}`);
+      if (result.fix && (result.status === 'fail' || result.status === 'warn'))
+        println(deps.stdout, `    fix: ${result.fix}`);
     }
     const failed = results.filter((r) => r.status === 'fail').length;
     const warned = results.filter((r) => r.status === 'warn').length;
@@ -50,7 +51,10 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
       println(deps.stdout, `all checks passed${warnings ? ` (${warnings})` : ''}`);
       return EXIT.OK;
     }
-    println(deps.stdout, `${failed} check${failed === 1 ? '' : 's'} failed${warnings ? `, ${warnings}` : ''}: fix the ✗ lines, then run \`zoho-attach doctor\` again`);
+    println(
+      deps.stdout,
+      `${failed} check${failed === 1 ? '' : 's'} failed${warnings ? `, ${warnings}` : ''}: fix the ✗ lines, then run \`zoho-attach doctor\` again`,
+    );
     return EXIT.FAILED;
   },
 };

@@ -56,7 +56,9 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
     const config = loadConfig(deps.env, deps.cwd);
     const entries = readManifest(manifestPath, { baseDir: path.dirname(manifestPath) });
     const checks: RowCheckOptions = {
-      sources: values['skip-source-checks'] ? false : { limits: sourceLimitsOf(config.sources), allowEmpty: values['allow-empty'] ?? false },
+      sources: values['skip-source-checks']
+        ? false
+        : { limits: sourceLimitsOf(config.sources), allowEmpty: values['allow-empty'] ?? false },
       // Said at once: a misspelt column leaves its field empty in every row from here on.
       onWarning: (warning) => println(deps.stderr, `warning: ${warning}`),
     };
@@ -73,12 +75,18 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
         checks,
         // The first Ctrl-C stops after the chunk in flight (a second one ends the process at once).
         signal: abortOnStop(deps.stopSignal),
-        onProgress: (s) => progress.update(`enqueue ${batch}: ${s.rows} rows read, ${s.enqueued} enqueued, ${s.skipped} skipped, ${s.rejected} rejected`),
+        onProgress: (s) =>
+          progress.update(
+            `enqueue ${batch}: ${s.rows} rows read, ${s.enqueued} enqueued, ${s.skipped} skipped, ${s.rejected} rejected`,
+          ),
       });
       progress.done();
       printSummary(summary, deps);
       if (summary.interrupted) {
-        println(deps.stdout, `interrupted after ${summary.rows} rows (${summary.enqueued} enqueued). To go on, run the same command again:`);
+        println(
+          deps.stdout,
+          `interrupted after ${summary.rows} rows (${summary.enqueued} enqueued). To go on, run the same command again:`,
+        );
         const flag = values.reupload ? ' --reupload' : values.force ? ' --force' : '';
         println(deps.stdout, `  zoho-attach enqueue ${shellQuote(positionals[0] as string)} --batch ${batch}${flag}`);
         println(
@@ -99,26 +107,47 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
 
 function printSummary(summary: EnqueueSummary, deps: CliDeps): void {
   println(deps.stdout, `batch ${summary.batch}: ${summary.rows} rows read`);
-  println(deps.stdout, `  enqueued:                  ${summary.enqueued}${summary.requeued > 0 ? ` (${summary.requeued} of them queued again)` : ''}`);
+  println(
+    deps.stdout,
+    `  enqueued:                  ${summary.enqueued}${summary.requeued > 0 ? ` (${summary.requeued} of them queued again)` : ''}`,
+  );
   println(deps.stdout, `  skipped, already uploaded: ${summary.skipped}`);
-  if (summary.deadLetters > 0) println(deps.stdout, `  skipped, dead letters:    ${summary.deadLetters} (\`zoho-attach dlq retry\` queues them again as they are; after fixing the manifest, enqueue it with --force)`);
-  if (summary.alreadyQueued > 0) println(deps.stdout, `  already queued:            ${summary.alreadyQueued} (the same row is waiting already)`);
+  if (summary.deadLetters > 0)
+    println(
+      deps.stdout,
+      `  skipped, dead letters:    ${summary.deadLetters} (\`zoho-attach dlq retry\` queues them again as they are; after fixing the manifest, enqueue it with --force)`,
+    );
+  if (summary.alreadyQueued > 0)
+    println(deps.stdout, `  already queued:            ${summary.alreadyQueued} (the same row is waiting already)`);
   println(deps.stdout, `  rejected:                  ${summary.rejected}`);
   printRejections(summary.rejections, summary.rejected, deps);
   if (summary.nothingNew && summary.rows > 0) {
     println(deps.stdout, `nothing new: each of the ${summary.rows} rows is already uploaded, queued or a dead letter`);
-    if (summary.batchDropped) println(deps.stdout, `  so no batch ${summary.batch} was created; \`zoho-attach status\` shows the batches that queued these rows`);
+    if (summary.batchDropped)
+      println(
+        deps.stdout,
+        `  so no batch ${summary.batch} was created; \`zoho-attach status\` shows the batches that queued these rows`,
+      );
   }
 }
 
 function printRejections(rejections: RowRejection[], total: number, deps: CliDeps): void {
-  for (const r of rejections.slice(0, REJECTIONS_PRINTED)) println(deps.stdout, `    line ${r.line}: ${r.field ? `${r.field}: ` : ''}${r.reason}`);
-  if (total > REJECTIONS_PRINTED) println(deps.stdout, `    … and ${total - REJECTIONS_PRINTED} more (\`zoho-attach report\` lists every row)`);
+  for (const r of rejections.slice(0, REJECTIONS_PRINTED))
+    println(deps.stdout, `    line ${r.line}: ${r.field ? `${r.field}: ` : ''}${r.reason}`);
+  if (total > REJECTIONS_PRINTED)
+    println(deps.stdout, `    … and ${total - REJECTIONS_PRINTED} more (\`zoho-attach report\` lists every row)`);
 }
 
-async function dryRun(entries: ReturnType<typeof readManifest>, checks: RowCheckOptions, deps: CliDeps): Promise<number> {
+async function dryRun(
+  entries: ReturnType<typeof readManifest>,
+  checks: RowCheckOptions,
+  deps: CliDeps,
+): Promise<number> {
   const { rows, ok, rejections } = await dryRunEntries(entries, checks);
-  println(deps.stdout, `dry run: ${rows} rows read, ${ok} would be enqueued, ${rejections.length} rejected; nothing was enqueued`);
+  println(
+    deps.stdout,
+    `dry run: ${rows} rows read, ${ok} would be enqueued, ${rejections.length} rejected; nothing was enqueued`,
+  );
   printRejections(rejections, rejections.length, deps);
   return rejections.length > 0 ? EXIT.FAILED : EXIT.OK;
 }

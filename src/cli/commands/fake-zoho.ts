@@ -30,7 +30,10 @@ Runs until Ctrl-C.`,
     println(deps.stdout, `fake Zoho CRM listening at ${fake.url}`);
     println(deps.stdout, 'point zoho-attach at it with:');
     println(deps.stdout, `  export ZOHO_ACCOUNTS_URL=${fake.url} ZOHO_API_DOMAIN=${fake.url}`);
-    println(deps.stdout, `  export ZOHO_CLIENT_ID=${FAKE_CREDENTIALS.clientId} ZOHO_CLIENT_SECRET=${FAKE_CREDENTIALS.clientSecret} ZOHO_REFRESH_TOKEN=${FAKE_CREDENTIALS.refreshToken}`);
+    println(
+      deps.stdout,
+      `  export ZOHO_CLIENT_ID=${FAKE_CREDENTIALS.clientId} ZOHO_CLIENT_SECRET=${FAKE_CREDENTIALS.clientSecret} ZOHO_REFRESH_TOKEN=${FAKE_CREDENTIALS.refreshToken}`,
+    );
     println(deps.stdout, `inspect what it stored: curl ${fake.url}/__fake/state`);
     await deps.stopSignal;
     await fake.close();

@@ -19,7 +19,10 @@ within ${PING_TIMEOUT_MS / 1000} s. No Zoho call is made (no credit spent, no to
     const redis = createProducerConnection(config.redis, `${config.queue.name}:health`);
     try {
       await connectOrExplain(redis, config.redis);
-      const pong = await Promise.race([redis.ping(), new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), PING_TIMEOUT_MS).unref())]);
+      const pong = await Promise.race([
+        redis.ping(),
+        new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), PING_TIMEOUT_MS).unref()),
+      ]);
       if (pong !== 'PONG') {
         println(deps.stderr, `zoho-attach health: Redis did not answer PING within ${PING_TIMEOUT_MS / 1000} s`);
         return EXIT.FAILED;

@@ -16,10 +16,15 @@ attachment_id, error_code, error_message, attempts, sha256, copies_removed (extr
 deleted), then the manifest's pass-through columns.
 Writes to stdout unless --out is given.`,
   async run(argv, deps) {
-    const { values } = parseOptions(argv, { batch: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } });
+    const { values } = parseOptions(argv, {
+      batch: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+    });
     if (!values.batch) throw new UsageError('--batch NAME is required');
     const format = (values.format ?? 'csv') as ReportFormat;
-    if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format "${values.format}" must be csv or jsonl`);
+    if (format !== 'csv' && format !== 'jsonl')
+      throw new UsageError(`--format "${values.format}" must be csv or jsonl`);
     const config = loadConfig(deps.env, deps.cwd);
     const uploadQueue = await UploadQueue.open(config);
     try {

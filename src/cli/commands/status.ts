@@ -39,7 +39,12 @@ export const statusCommand: Command = {
         else printStatus(snapshot, deps);
         return EXIT.OK;
       }
-      await watch(uploadQueue, values.batch, { json: values.json ?? false, intervalMs, untilDone: values['until-done'] ?? false }, deps);
+      await watch(
+        uploadQueue,
+        values.batch,
+        { json: values.json ?? false, intervalMs, untilDone: values['until-done'] ?? false },
+        deps,
+      );
       return EXIT.OK;
     } finally {
       await uploadQueue.close();
@@ -49,10 +54,25 @@ export const statusCommand: Command = {
 
 function printStatus(s: StatusSnapshot, deps: CliDeps): void {
   const q = s.queue;
-  println(deps.stdout, `queue ${s.queueName}: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} dead letters${s.paused ? ' — PAUSED' : ''}`);
-  if (s.pauseReason) println(deps.stdout, `  paused because [${s.pauseReason.code}] ${s.pauseReason.message}\n  to fix: ${s.pauseReason.hint}; then run \`zoho-attach resume\``);
-  if (s.credits) println(deps.stdout, `  Zoho API credits remaining: ${s.credits.remaining} (as of ${new Date(s.credits.at).toISOString()})`);
-  if (s.concurrency.limit < s.concurrency.max) println(deps.stdout, `  uploads in flight: at most ${s.concurrency.limit} (Zoho refused more; ZOHO_CONCURRENCY is ${s.concurrency.max})`);
+  println(
+    deps.stdout,
+    `queue ${s.queueName}: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} dead letters${s.paused ? ' — PAUSED' : ''}`,
+  );
+  if (s.pauseReason)
+    println(
+      deps.stdout,
+      `  paused because [${s.pauseReason.code}] ${s.pauseReason.message}\n  to fix: ${s.pauseReason.hint}; then run \`zoho-attach resume\``,
+    );
+  if (s.credits)
+    println(
+      deps.stdout,
+      `  Zoho API credits remaining: ${s.credits.remaining} (as of ${new Date(s.credits.at).toISOString()})`,
+    );
+  if (s.concurrency.limit < s.concurrency.max)
+    println(
+      deps.stdout,
+      `  uploads in flight: at most ${s.concurrency.limit} (Zoho refused more; ZOHO_CONCURRENCY is ${s.concurrency.max})`,
+    );
   if (s.batches.length === 0) println(deps.stdout, 'no batches yet');
   for (const b of s.batches) {
     println(
@@ -69,7 +89,12 @@ interface WatchOptions {
 }
 
 /** Samples the status every interval and shows progress until stopped (or done). */
-async function watch(uploadQueue: UploadQueue, batch: string | undefined, options: WatchOptions, deps: CliDeps): Promise<void> {
+async function watch(
+  uploadQueue: UploadQueue,
+  batch: string | undefined,
+  options: WatchOptions,
+  deps: CliDeps,
+): Promise<void> {
   const inPlace = deps.stdout.isTTY === true && !options.json;
   let linesDrawn = 0;
   let stopped = false;
@@ -93,13 +118,31 @@ async function watch(uploadQueue: UploadQueue, batch: string | undefined, option
       // Redis went away: say so and keep watching; the connection comes back by itself.
       unreachableSince ??= Date.now();
       const line = `Redis unreachable since ${new Date(unreachableSince).toLocaleTimeString()} (${safeErrorMessage(error)}); retrying every ${options.intervalMs / 1000} s`;
-      if (options.json) println(deps.stdout, JSON.stringify({ at: new Date().toISOString(), redisUnreachableSince: new Date(unreachableSince).toISOString(), error: safeErrorMessage(error) }));
+      if (options.json)
+        println(
+          deps.stdout,
+          JSON.stringify({
+            at: new Date().toISOString(),
+            redisUnreachableSince: new Date(unreachableSince).toISOString(),
+            error: safeErrorMessage(error),
+          }),
+        );
       else draw([line]);
       await Promise.race([new Promise((resolve) => setTimeout(resolve, options.intervalMs)), deps.stopSignal]);
       continue;
     }
     if (options.json) {
-      println(deps.stdout, JSON.stringify({ at: new Date().toISOString(), queue: snapshot.queue, paused: snapshot.paused, pauseReason: snapshot.pauseReason, credits: snapshot.credits, batches: progress }));
+      println(
+        deps.stdout,
+        JSON.stringify({
+          at: new Date().toISOString(),
+          queue: snapshot.queue,
+          paused: snapshot.paused,
+          pauseReason: snapshot.pauseReason,
+          credits: snapshot.credits,
+          batches: progress,
+        }),
+      );
     } else {
       const header = `queue ${snapshot.queueName}: ${snapshot.queue.active} in flight, ${snapshot.queue.waiting} waiting, ${snapshot.queue.delayed} delayed, ${snapshot.queue.failed} dead letters${snapshot.paused ? ` — PAUSED${snapshot.pauseReason ? ` [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}` : ''}`;
       draw([header, ...progress.map((p) => `  ${formatProgressLine(p)}`)]);

@@ -1,7 +1,14 @@
 /** `zoho-attach worker [--concurrency N] [--until-idle] [--metrics-port N [--metrics-host H]]` */
 import { loadConfig } from '../../config/config.js';
 import type { Registry } from 'prom-client';
-import { createMetricsRegistry, createQueueMetrics, createUploadMetrics, startMetricsServer, type MetricsServer, type UploadMetrics } from '../../metrics/index.js';
+import {
+  createMetricsRegistry,
+  createQueueMetrics,
+  createUploadMetrics,
+  startMetricsServer,
+  type MetricsServer,
+  type UploadMetrics,
+} from '../../metrics/index.js';
 import { startUploadWorker } from '../../queue/upload-worker.js';
 import { createLogger } from '../../shared/logger.js';
 import { EXIT, intOption, parseOptions, UsageError, type Command } from '../command.js';
@@ -33,7 +40,8 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
     });
     const concurrency = intOption('concurrency', values.concurrency, 1, 1000);
     const metricsPort = intOption('metrics-port', values['metrics-port'], 0, 65535);
-    if (values['metrics-host'] !== undefined && metricsPort === undefined) throw new UsageError('--metrics-host needs --metrics-port');
+    if (values['metrics-host'] !== undefined && metricsPort === undefined)
+      throw new UsageError('--metrics-host needs --metrics-port');
     const config = loadConfig(deps.env, deps.cwd);
     const logger = createLogger({ level: config.logLevel });
 
@@ -41,7 +49,11 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
     if (metricsPort !== undefined) {
       const registry = createMetricsRegistry();
       // Listen before taking jobs: a port already in use fails the command before any upload starts.
-      const server = await startMetricsServer({ port: metricsPort, host: values['metrics-host'] ?? '127.0.0.1', registry });
+      const server = await startMetricsServer({
+        port: metricsPort,
+        host: values['metrics-host'] ?? '127.0.0.1',
+        registry,
+      });
       metrics = { registry, uploadMetrics: createUploadMetrics(registry), server };
     }
     try {
@@ -66,13 +78,20 @@ Stops on SIGTERM/SIGINT after in-flight uploads finish (bounded by ZOHO_ATTACH_S
       // On a terminal, a progress line per batch every few seconds (logs and pipes get the log lines only).
       const stopProgress = deps.stdout.isTTY ? startProgressTicker(running.uploadQueue, deps.stdout) : () => {};
       logger.info(
-        { queue: config.queue.name, concurrency: concurrency ?? config.queue.concurrency, globalConcurrency: config.queue.concurrency, metricsUrl: metrics?.server.url },
+        {
+          queue: config.queue.name,
+          concurrency: concurrency ?? config.queue.concurrency,
+          globalConcurrency: config.queue.concurrency,
+          metricsUrl: metrics?.server.url,
+        },
         'worker started',
       );
 
       const stopReason = await Promise.race([
         deps.stopSignal.then((signal) => `signal ${signal}`),
-        ...(values['until-idle'] ? [running.uploadQueue.waitUntilIdle({ pollMs: IDLE_POLL_MS }).then(() => 'queue idle')] : []),
+        ...(values['until-idle']
+          ? [running.uploadQueue.waitUntilIdle({ pollMs: IDLE_POLL_MS }).then(() => 'queue idle')]
+          : []),
       ]);
       stopProgress();
       logger.info({ reason: stopReason }, 'worker stopping: finishing in-flight uploads');

@@ -41,13 +41,20 @@ export function checkCaller(headers: IncomingHttpHeaders, policy: AccessPolicy):
   if (policy.loopbackHostsOnly) {
     const hostName = hostNameOf(headers.host);
     if (hostName === undefined || !isLoopbackHost(hostName)) {
-      return { status: 403, message: 'this dashboard only answers to loopback host names (127.0.0.1, localhost, [::1])' };
+      return {
+        status: 403,
+        message: 'this dashboard only answers to loopback host names (127.0.0.1, localhost, [::1])',
+      };
     }
   }
   if (policy.credentials) {
     const given = parseBasicAuthorization(headers.authorization);
     if (!given || !credentialsMatch(given, policy.credentials)) {
-      return { status: 401, message: 'credentials required', headers: { 'www-authenticate': `Basic realm="${REALM}", charset="UTF-8"` } };
+      return {
+        status: 401,
+        message: 'credentials required',
+        headers: { 'www-authenticate': `Basic realm="${REALM}", charset="UTF-8"` },
+      };
     }
   }
   return undefined;

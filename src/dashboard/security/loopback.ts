@@ -7,7 +7,11 @@ import ipaddr from 'ipaddr.js';
  * from other machines.
  */
 export function isLoopbackHost(host: string): boolean {
-  const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (name === 'localhost') return true;
   if (!ipaddr.isValid(name)) return false;
   const address = ipaddr.process(name); // IPv4-mapped IPv6 becomes IPv4

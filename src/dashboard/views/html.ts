@@ -33,7 +33,8 @@ export class SafeHtml {
 }
 
 /** The template tag: the literal parts are trusted markup, every value is escaped (arrays are joined). */
-export const html = (strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml => SafeHtml.fromTemplate(strings, ...values);
+export const html = (strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml =>
+  SafeHtml.fromTemplate(strings, ...values);
 
 function renderValue(value: HtmlValue): string {
   if (value === null || value === undefined || value === false) return '';

@@ -14,23 +14,26 @@ const REFRESH_SECONDS = 10;
 export function renderOverviewPage(view: DashboardView, options: { readOnly: boolean }): SafeHtml {
   const { health, queue } = view;
   const body = html`<h1>Overview</h1>
-${renderPauseBanner(health, true)}
-<div class="tiles">
-  ${tile('In flight', html`${formatCount(health.inFlight)} <small>/ ${formatCount(health.concurrencyLimit)}</small>`, DASHBOARD_PATHS.health)}
-  ${tile('Waiting', html`${formatCount(queue.waiting)}${queue.delayed > 0 && html` <small>+ ${formatCount(queue.delayed)} delayed</small>`}`)}
-  ${tile('Dead letters', formatCount(queue.failed), DASHBOARD_PATHS.deadLetters)}
-  ${tile('429 answers', formatCount(health.rateLimited), DASHBOARD_PATHS.health)}
-  ${tile('Credits left', health.credits ? formatCount(health.credits.remaining) : html`<small>not reported yet</small>`, DASHBOARD_PATHS.health)}
-  ${tile('Queue', health.paused ? html`<span class="badge bad">paused</span>` : html`<span class="badge ok">running</span>`, DASHBOARD_PATHS.health)}
-</div>
-<section>
-  <h2>Upload rate${view.chartedBatches.length > 0 && html` <small class="muted">${view.chartedBatches.join(', ')}, since the first upload finished</small>`}</h2>
-  ${renderRateChart(view.rateHistory)}
-</section>
-<section>
-  <h2>Batches</h2>
-  ${view.batches.length === 0 ? html`<p class="muted">No batch yet: <code>zoho-attach enqueue manifest.csv</code> makes one.</p>` : renderBatchTable(view.batches)}
-</section>`;
+    ${renderPauseBanner(health, true)}
+    <div class="tiles">
+      ${tile('In flight', html`${formatCount(health.inFlight)} <small>/ ${formatCount(health.concurrencyLimit)}</small>`, DASHBOARD_PATHS.health)}
+      ${tile('Waiting', html`${formatCount(queue.waiting)}${queue.delayed > 0 && html` <small>+ ${formatCount(queue.delayed)} delayed</small>`}`)}
+      ${tile('Dead letters', formatCount(queue.failed), DASHBOARD_PATHS.deadLetters)}
+      ${tile('429 answers', formatCount(health.rateLimited), DASHBOARD_PATHS.health)}
+      ${tile('Credits left', health.credits ? formatCount(health.credits.remaining) : html`<small>not reported yet</small>`, DASHBOARD_PATHS.health)}
+      ${tile('Queue', health.paused ? html`<span class="badge bad">paused</span>` : html`<span class="badge ok">running</span>`, DASHBOARD_PATHS.health)}
+    </div>
+    <section>
+      <h2>
+        Upload
+        rate${view.chartedBatches.length > 0 && html` <small class="muted">${view.chartedBatches.join(', ')}, since the first upload finished</small>`}
+      </h2>
+      ${renderRateChart(view.rateHistory)}
+    </section>
+    <section>
+      <h2>Batches</h2>
+      ${view.batches.length === 0 ? html`<p class="muted">No batch yet: <code>zoho-attach enqueue manifest.csv</code> makes one.</p>` : renderBatchTable(view.batches)}
+    </section>`;
   return renderLayout({
     title: 'Overview',
     page: 'overview',
@@ -43,8 +46,11 @@ ${renderPauseBanner(health, true)}
 }
 
 function tile(label: string, value: SafeHtml | string, href?: string): SafeHtml {
-  const content = html`<div class="label">${label}</div><div class="value">${value}</div>`;
-  return href === undefined ? html`<div class="tile">${content}</div>` : html`<a class="tile" href="${href}">${content}</a>`;
+  const content = html`<div class="label">${label}</div>
+    <div class="value">${value}</div>`;
+  return href === undefined
+    ? html`<div class="tile">${content}</div>`
+    : html`<a class="tile" href="${href}">${content}</a>`;
 }
 
 function renderBatchTable(batches: BatchView[]): SafeHtml {
@@ -62,7 +68,20 @@ function renderBatchTable(batches: BatchView[]): SafeHtml {
   </tr>`;
   });
   return html`<table>
-  <thead><tr><th>batch</th><th>progress</th><th class="num">done / total</th><th class="num">uploaded</th><th class="num">dead</th><th class="num" title="rows refused at enqueue">rejected</th><th class="num">rate</th><th class="num">ETA</th></tr></thead>
-  <tbody>${rows}</tbody>
-</table>`;
+    <thead>
+      <tr>
+        <th>batch</th>
+        <th>progress</th>
+        <th class="num">done / total</th>
+        <th class="num">uploaded</th>
+        <th class="num">dead</th>
+        <th class="num" title="rows refused at enqueue">rejected</th>
+        <th class="num">rate</th>
+        <th class="num">ETA</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows}
+    </tbody>
+  </table>`;
 }

@@ -12,11 +12,14 @@ export function renderPauseBanner(health: ZohoHealth, linkToHealth: boolean): Sa
   if (!health.paused) return html``;
   const reason = health.pauseReason;
   if (!reason) {
-    return html`<div class="banner warn"><strong>The queue is paused</strong> (no reason recorded: paused from bull-board or BullMQ directly).${linkToHealth && html` <a href="${DASHBOARD_PATHS.health}">Resume it on the health page.</a>`}</div>`;
+    return html`<div class="banner warn">
+      <strong>The queue is paused</strong> (no reason recorded: paused from bull-board or BullMQ
+      directly).${linkToHealth && html` <a href="${DASHBOARD_PATHS.health}">Resume it on the health page.</a>`}
+    </div>`;
   }
   return html`<div class="banner ${health.systemicPause ? 'bad' : 'warn'}">
-  <strong>The queue is paused${health.systemicPause ? ' because every upload would fail the same way' : ''}</strong>
-  since ${formatTime(reason.at)}: <code>${reason.code}</code> ${reason.message}
-  <div>What to do: ${reason.hint}${linkToHealth && html` · <a href="${DASHBOARD_PATHS.health}">Zoho health</a>`}</div>
-</div>`;
+    <strong>The queue is paused${health.systemicPause ? ' because every upload would fail the same way' : ''}</strong>
+    since ${formatTime(reason.at)}: <code>${reason.code}</code> ${reason.message}
+    <div>What to do: ${reason.hint}${linkToHealth && html` · <a href="${DASHBOARD_PATHS.health}">Zoho health</a>`}</div>
+  </div>`;
 }

@@ -27,15 +27,18 @@ export function renderRateChart(points: readonly RatePoint[]): SafeHtml {
   const area = `0,${HEIGHT} ${line} ${WIDTH},${HEIGHT}`;
   const summary = `uploads per second over the ${formatDuration(span / 1000)} since the first finished: now ${formatRate(last.uploadsPerSecond)}, peak ${formatRate(peak)}`;
   return html`<div class="chart">
-  <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" preserveAspectRatio="none" role="img" aria-label="${summary}">
-    <title>${summary}</title>
-    <polygon class="area" points="${area}"></polygon>
-    <polyline class="line" points="${line}"></polyline>
-  </svg>
-  <dl>
-    <dt>now</dt><dd>${formatRate(last.uploadsPerSecond)}</dd>
-    <dt>peak</dt><dd>${formatRate(peak)}</dd>
-    <dt>span</dt><dd>${formatDuration(span / 1000)}</dd>
-  </dl>
-</div>`;
+    <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" preserveAspectRatio="none" role="img" aria-label="${summary}">
+      <title>${summary}</title>
+      <polygon class="area" points="${area}"></polygon>
+      <polyline class="line" points="${line}"></polyline>
+    </svg>
+    <dl>
+      <dt>now</dt>
+      <dd>${formatRate(last.uploadsPerSecond)}</dd>
+      <dt>peak</dt>
+      <dd>${formatRate(peak)}</dd>
+      <dt>span</dt>
+      <dd>${formatDuration(span / 1000)}</dd>
+    </dl>
+  </div>`;
 }

@@ -55,7 +55,8 @@ async function dispatchControl(request: FakeRequest, path: string, controls: Fak
     case 'POST /list-lag': {
       const body = await readJson(request);
       const ms = body && typeof body === 'object' ? (body as { ms?: unknown }).ms : undefined;
-      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0) return jsonAnswer(400, { error: 'ms must be a whole number of milliseconds, at least 0' });
+      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0)
+        return jsonAnswer(400, { error: 'ms must be a whole number of milliseconds, at least 0' });
       controls.setListLag(ms);
       return NO_CONTENT;
     }

@@ -108,15 +108,15 @@ function storeUpload(
 
   if (file) {
     return store({
-        ...place,
-        fileName: file.fileName,
-        size: file.size,
-        sha256: file.sha256,
-        type: 'Attachment',
-        contentType: file.contentType,
-        ...(title !== undefined && { title }),
-        ...(file.content && { contentPath: file.content.path }),
-      });
+      ...place,
+      fileName: file.fileName,
+      size: file.size,
+      sha256: file.sha256,
+      type: 'Attachment',
+      contentType: file.contentType,
+      ...(title !== undefined && { title }),
+      ...(file.content && { contentPath: file.content.path }),
+    });
   }
 
   if (!lengthWithin(linkUrl!, 1, MAX_LINK_LENGTH) || !isWebUrl(linkUrl!)) {
@@ -129,15 +129,15 @@ function storeUpload(
   const existing = state.attachments.findLink(target.module, target.recordId, linkUrl!);
   if (existing) return zohoError('DUPLICATE_DATA', { api_name: 'attachmentUrl', id: existing.id });
   return store({
-      ...place,
-      fileName: title ?? linkUrl!,
-      size: 0,
-      sha256: EMPTY_SHA256,
-      type: 'Link URL',
-      contentType: 'text/uri-list',
-      linkUrl: linkUrl!,
-      ...(title !== undefined && { title }),
-    });
+    ...place,
+    fileName: title ?? linkUrl!,
+    size: 0,
+    sha256: EMPTY_SHA256,
+    type: 'Link URL',
+    contentType: 'text/uri-list',
+    linkUrl: linkUrl!,
+    ...(title !== undefined && { title }),
+  });
 }
 
 /** The success answer of the contract, for a stored attachment. */
