@@ -45,6 +45,8 @@ describe('fileNameFromContentDisposition', () => {
     [asReceived('attachment; filename="日本.txt"'), '日本.txt'],
     // the first of a repeated parameter counts
     ['attachment; filename="first.pdf"; filename="second.pdf"', 'first.pdf'],
+    // the name comes back as sent, path and all: cleanFileName (below) keeps only its last segment
+    ["attachment; filename*=UTF-8''..%2F..%2Fsecret.txt", '../../secret.txt'],
   ])('%s → %s', (header, name) => {
     expect(fileNameFromContentDisposition(header)).toBe(name);
   });
