@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   health: async () => (await import('./commands/health.js')).healthCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
+  archive: async () => (await import('./commands/archive.js')).archiveCommand,
   dlq: async () => (await import('./commands/dlq.js')).dlqCommand,
   pause: async () => (await import('./commands/pause-resume.js')).pauseCommand,
   resume: async () => (await import('./commands/pause-resume.js')).resumeCommand,

@@ -21,6 +21,7 @@ import { claimRows } from './claim-rows.js';
 import { errorFields, markDead } from './mark-dead.js';
 import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
 import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
+import { forgetItems } from './forget-batch.js';
 import { readProgressSamples, type ProgressSample } from './progress-samples.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import { clearRequeueIntents, listRequeueIntents, markPurged, reviveDead } from './requeue.js';
@@ -62,6 +63,10 @@ return 0
 };
 
 /** Reads and writes the ledger. One instance per Redis connection. */
+/** One manifest line of a batch as the ledger holds it: an accepted row and its item, or a rejection. */
+export type LedgerRowEntry =
+  { line: number; row: StoredRow; item: LedgerItem | undefined } | { line: number; rejection: StoredRejection };
+
 /** How long a posting lease may take to reach the replicas (see {@link Ledger.startAttempt}). */
 const REPLICA_WAIT_MS = 2_000;
 
@@ -325,12 +330,7 @@ export class Ledger {
    * A batch's rows in manifest order, each with its item (accepted rows) or its rejection.
    * Reads `chunkSize` lines at a time, so a million-row batch streams.
    */
-  async *readRows(
-    batch: string,
-    chunkSize = 1000,
-  ): AsyncGenerator<
-    { line: number; row: StoredRow; item: LedgerItem | undefined } | { line: number; rejection: StoredRejection }
-  > {
+  async *readRows(batch: string, chunkSize = 1000): AsyncGenerator<LedgerRowEntry> {
     const meta = await this.getBatch(batch);
     if (!meta) return;
     for (let start = 1; start <= meta.maxLine; start += chunkSize) {
@@ -361,6 +361,11 @@ export class Ledger {
     ]);
     const known = new Set(ordered);
     return [...ordered, ...legacy.filter((name) => !known.has(name)).sort()];
+  }
+
+  /** Forgets the rows of an archived batch that it owns (see forget-batch.ts); returns how many. */
+  forgetItems(batch: string, jobIds: readonly string[]): Promise<number> {
+    return forgetItems(this.redis, this.keys, batch, jobIds);
   }
 
   /** Each batch's progress over time (see progress-samples.ts), oldest first. */

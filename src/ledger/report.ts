@@ -4,7 +4,7 @@
  * in memory.
  */
 import { csvLine } from '../report/csv.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger, LedgerRowEntry } from './ledger.js';
 
 /** The report's fixed columns, in order; pass-through columns follow them. */
 export const REPORT_COLUMNS = [
@@ -34,48 +34,50 @@ export const REJECTED_ROW_CODE = 'INVALID_ROW';
 
 /** A batch's report rows, in manifest order. */
 export async function* reportRows(ledger: Ledger, batch: string): AsyncGenerator<ReportRow> {
-  for await (const entry of ledger.readRows(batch)) {
-    if ('rejection' in entry) {
-      const { rejection } = entry;
-      // The row as it was written, so the report shows what to fix.
-      const written = rejection.fields ?? {};
-      yield {
-        line: String(entry.line),
-        module: written.module ?? '',
-        record_id: written.record_id ?? '',
-        file: written.file ?? '',
-        link_url: written.link_url ?? '',
-        title: written.title ?? '',
-        status: 'rejected',
-        attachment_id: '',
-        error_code: rejection.code ?? REJECTED_ROW_CODE,
-        error_message: rejection.field ? `${rejection.field}: ${rejection.reason}` : rejection.reason,
-        attempts: '0',
-        sha256: '',
-        copies_removed: '0',
-        extra: rejection.extra ?? {},
-      };
-      continue;
-    }
-    const { row, item } = entry;
-    yield {
+  for await (const entry of ledger.readRows(batch)) yield reportRowOf(entry);
+}
+
+/** One entry of {@link Ledger.readRows} as a report row. */
+export function reportRowOf(entry: LedgerRowEntry): ReportRow {
+  if ('rejection' in entry) {
+    const { rejection } = entry;
+    // The row as it was written, so the report shows what to fix.
+    const written = rejection.fields ?? {};
+    return {
       line: String(entry.line),
-      module: row.module,
-      record_id: row.record_id,
-      file: row.file,
-      link_url: row.link_url,
-      title: row.title,
-      status: item?.status ?? 'pending',
-      attachment_id: item?.attachmentId ?? '',
-      error_code: item?.status === 'uploaded' ? '' : (item?.errorCode ?? ''),
-      error_message: item?.status === 'uploaded' ? '' : (item?.errorMessage ?? ''),
-      attempts: String(item?.attempts ?? 0),
-      sha256: item?.sha256 ?? '',
-      // Extra copies of this row that settle-and-verify deleted (Zoho stored a timed-out POST late).
-      copies_removed: String(item?.copiesRemoved ?? 0),
-      extra: row.extra,
+      module: written.module ?? '',
+      record_id: written.record_id ?? '',
+      file: written.file ?? '',
+      link_url: written.link_url ?? '',
+      title: written.title ?? '',
+      status: 'rejected',
+      attachment_id: '',
+      error_code: rejection.code ?? REJECTED_ROW_CODE,
+      error_message: rejection.field ? `${rejection.field}: ${rejection.reason}` : rejection.reason,
+      attempts: '0',
+      sha256: '',
+      copies_removed: '0',
+      extra: rejection.extra ?? {},
     };
   }
+  const { row, item } = entry;
+  return {
+    line: String(entry.line),
+    module: row.module,
+    record_id: row.record_id,
+    file: row.file,
+    link_url: row.link_url,
+    title: row.title,
+    status: item?.status ?? 'pending',
+    attachment_id: item?.attachmentId ?? '',
+    error_code: item?.status === 'uploaded' ? '' : (item?.errorCode ?? ''),
+    error_message: item?.status === 'uploaded' ? '' : (item?.errorMessage ?? ''),
+    attempts: String(item?.attempts ?? 0),
+    sha256: item?.sha256 ?? '',
+    // Extra copies of this row that settle-and-verify deleted (Zoho stored a timed-out POST late).
+    copies_removed: String(item?.copiesRemoved ?? 0),
+    extra: row.extra,
+  };
 }
 
 /** Writes a batch's report as CSV or JSON lines to `out`; returns the number of rows. */
@@ -85,7 +87,16 @@ export async function writeReport(
   format: ReportFormat,
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  const extraColumns = await ledger.extraColumns(batch);
+  return writeReportRows(reportRows(ledger, batch), await ledger.extraColumns(batch), format, out);
+}
+
+/** Writes report rows (from Redis, or from an archive file) as CSV or JSON lines; returns how many. */
+export async function writeReportRows(
+  rows: AsyncIterable<ReportRow> | Iterable<ReportRow>,
+  extraColumns: readonly string[],
+  format: ReportFormat,
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const write = (text: string) =>
     new Promise<void>((resolve, reject) => {
       if (out.write(text)) resolve();
@@ -96,7 +107,7 @@ export async function writeReport(
     });
   if (format === 'csv') await write(csvLine([...REPORT_COLUMNS, ...extraColumns]));
   let count = 0;
-  for await (const row of reportRows(ledger, batch)) {
+  for await (const row of rows) {
     const values = [...REPORT_COLUMNS.map((c) => row[c]), ...extraColumns.map((c) => row.extra[c] ?? '')];
     if (format === 'csv') await write(csvLine(values));
     else {

@@ -49,6 +49,11 @@ export interface EnqueueOptions {
    * @defaultValue the sources checked within the queue's configured limits, empty files refused
    */
   checks?: RowCheckOptions;
+  /**
+   * Rows archived batches show uploaded (job id → attachment id, from `archivedUploads`): they left
+   * Redis with their batch, so only this tells enqueue they need no second upload.
+   */
+  archived?: ReadonlyMap<string, string>;
 }
 
 /** What an enqueue did. */
@@ -60,8 +65,10 @@ export interface EnqueueSummary {
   enqueued: number;
   /** Of `enqueued`: rows the ledger knew that were queued again (purged or forced dead letters, re-uploads). */
   requeued: number;
-  /** Rows already uploaded (per the ledger), skipped. */
+  /** Rows already uploaded (per the ledger, or an archive), skipped. */
   skipped: number;
+  /** Of `skipped`: rows an archive given with `archived` shows uploaded. */
+  skippedArchived: number;
   /** Rows that are dead letters already: left alone (`dlq retry`, or `enqueue --force` after a fix, queue them again). */
   deadLetters: number;
   /** Rows identical to one already waiting (in this or another batch): no second job. */
@@ -129,6 +136,7 @@ export async function enqueueRows(
     enqueued: 0,
     requeued: 0,
     skipped: 0,
+    skippedArchived: 0,
     deadLetters: 0,
     alreadyQueued: 0,
     rejected: 0,
@@ -198,7 +206,7 @@ async function enqueueChunk(
   }
   if (rows.length === 0) return;
 
-  const jobs = rows.map((row) => {
+  const identified = rows.map((row) => {
     const target = targetOf(row);
     const data: UploadJobData = {
       batch,
@@ -210,6 +218,12 @@ async function enqueueChunk(
     };
     return { jobId: uploadJobId(data), data, row };
   });
+  // An archived batch's rows are no longer in Redis: its archive is what says they are uploaded.
+  const jobs =
+    options.archived === undefined ? identified : identified.filter((job) => !options.archived?.has(job.jobId));
+  summary.skipped += identified.length - jobs.length;
+  summary.skippedArchived += identified.length - jobs.length;
+  if (jobs.length === 0) return;
 
   const outcomes = await ledger.claim(
     batch,

@@ -154,6 +154,14 @@ export const ERROR_CODES = {
   NO_SUCH_BATCH: { origin: 'setup', means: 'no batch has that name' },
   WAIT_TIMEOUT: { origin: 'setup', means: 'waitForBatch gave up before the batch finished' },
   REDIS_UNREACHABLE: { origin: 'setup', means: 'Redis does not answer at REDIS_URL' },
+  BATCH_NOT_FINISHED: {
+    origin: 'setup',
+    means: 'archive was asked for a batch with pending rows or due verifications',
+  },
+  ARCHIVE_INVALID: {
+    origin: 'setup',
+    means: 'an archive file is not one, is cut short, or did not read back as written',
+  },
   REDIS_NOT_REPLICATED: {
     origin: 'upload',
     means:

@@ -5,6 +5,7 @@ import { readManifest, type RowRejection } from '../../manifest/index.js';
 import { assertBatchName, batchNameFor, enqueueRows, type EnqueueSummary } from '../../queue/enqueue.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
 import { sourceLimitsOf } from '../../sources/index.js';
+import { archivedUploads } from '../../ledger/archive-file.js';
 import { dryRunEntries } from '../../queue/dry-run.js';
 import type { RowCheckOptions } from '../../queue/row-checks.js';
 import { EXIT, UsageError, abortOnStop, parseOptions, println, type CliDeps, type Command } from '../command.js';
@@ -28,6 +29,9 @@ export const enqueueCommand: Command = {
   --skip-source-checks
                  do not open each file or URL before queueing it (when this machine cannot see the
                  files the workers will read; the workers still check)
+  --archive FILE skip the rows this archive (\`zoho-attach archive\`) shows uploaded; repeat it for
+                 several archives. An archived batch has left Redis: without it, its rows would be
+                 uploaded again.
 
 Each row is validated, then its source is checked as a worker will open it: the file exists, is
 readable, lies under ZOHO_ATTACH_FILE_ROOTS, is at most 100 MB, not empty, not .exe; a URL passes the
@@ -46,6 +50,7 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
         reupload: { type: 'boolean' },
         'allow-empty': { type: 'boolean' },
         'skip-source-checks': { type: 'boolean' },
+        archive: { type: 'string', multiple: true },
       },
       true,
     );
@@ -65,11 +70,16 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
 
     if (values['dry-run']) return dryRun(entries, checks, deps);
 
+    const archived =
+      values.archive === undefined
+        ? undefined
+        : await archivedUploads(values.archive.map((file) => path.resolve(deps.cwd, file)));
     const uploadQueue = await UploadQueue.open(config);
     const progress = new ProgressLine(deps.stderr);
     try {
       const summary = await enqueueRows(uploadQueue, entries, {
         batch,
+        ...(archived ? { archived } : {}),
         mode: values.reupload ? 'reupload' : values.force ? 'force' : 'normal',
         source: manifestPath,
         checks,
@@ -111,7 +121,10 @@ function printSummary(summary: EnqueueSummary, deps: CliDeps): void {
     deps.stdout,
     `  enqueued:                  ${summary.enqueued}${summary.requeued > 0 ? ` (${summary.requeued} of them queued again)` : ''}`,
   );
-  println(deps.stdout, `  skipped, already uploaded: ${summary.skipped}`);
+  println(
+    deps.stdout,
+    `  skipped, already uploaded: ${summary.skipped}${summary.skippedArchived > 0 ? ` (${summary.skippedArchived} of them per the archives)` : ''}`,
+  );
   if (summary.deadLetters > 0)
     println(
       deps.stdout,
