@@ -30,11 +30,15 @@ import type { RowCheckOptions } from './queue/row-checks.js';
 import { readStatus, type StatusSnapshot } from './queue/status.js';
 import { UploadQueue } from './queue/upload-queue.js';
 import { sourceLimitsOf } from './sources/index.js';
+import { archivedUploads, openArchive, type ArchiveHeader } from './ledger/archive-file.js';
+import { archiveBatch, type ArchiveSummary } from './queue/archive.js';
 import { ZohoAttachError } from './shared/errors.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
 export type { BatchMeta, ClaimMode, LedgerItem } from './ledger/ledger.js';
 export type { ReportRow } from './ledger/report.js';
+export type { ArchiveSummary } from './queue/archive.js';
+export type { ArchiveHeader, ArchivedRow } from './ledger/archive-file.js';
 export type { DeadLetter, DeadLetterFilter, DeadLetterGroup } from './queue/dead-letters.js';
 export type { DryRunSummary } from './queue/dry-run.js';
 export type { EnqueueSummary } from './queue/enqueue.js';
@@ -118,17 +122,22 @@ export class ZohoAttach {
     });
   }
 
-  /** Enqueues a CSV/JSONL manifest, as `zoho-attach enqueue` does. */
+  /** Enqueues a CSV/JSONL manifest, as `zoho-attach enqueue` does (`archives`: as its `--archive`). */
   async enqueueManifest(
     manifestPath: string,
-    options: { batch?: string; mode?: ClaimMode } & RowCheckChoices = {},
+    options: { batch?: string; mode?: ClaimMode; archives?: string[] } & RowCheckChoices = {},
   ): Promise<EnqueueSummary> {
     const absolute = path.resolve(manifestPath);
+    const archived =
+      options.archives === undefined
+        ? undefined
+        : await archivedUploads(options.archives.map((file) => path.resolve(file)));
     return enqueueRows(this.uploadQueue, readManifest(absolute, { baseDir: path.dirname(absolute) }), {
       batch: options.batch ?? batchNameFor(absolute),
       mode: options.mode ?? 'normal',
       source: absolute,
       checks: this.rowChecks(options),
+      ...(archived ? { archived } : {}),
     });
   }
 
@@ -201,6 +210,15 @@ export class ZohoAttach {
     return reportRows(this.uploadQueue.ledger, batch);
   }
 
+  /**
+   * Moves a finished batch out of Redis into a checked archive file (`zoho-attach archive`).
+   * Read it back with {@link readArchivedReport}; pass it to `enqueueManifest`'s `archives` so its
+   * uploaded rows are not uploaded again.
+   */
+  archive(batch: string, outPath: string): Promise<ArchiveSummary> {
+    return archiveBatch(this.uploadQueue, batch, path.resolve(outPath));
+  }
+
   /** Resolves with the batch's counters once none of its rows is pending (each uploaded or dead). */
   async waitForBatch(name: string, options: WaitOptions = {}): Promise<BatchMeta> {
     const started = Date.now();
@@ -232,4 +250,15 @@ async function* validatedEntries(
 ): AsyncGenerator<ManifestEntry> {
   let line = 0;
   for await (const row of rows) yield validateRow(row, ++line, baseDir);
+}
+
+/** An archived batch's header and report rows, read from its file (no Redis needed). */
+export async function readArchivedReport(
+  archivePath: string,
+): Promise<{ header: ArchiveHeader; rows: AsyncGenerator<ReportRow> }> {
+  const { header, rows } = await openArchive(path.resolve(archivePath));
+  async function* reportOnly(): AsyncGenerator<ReportRow> {
+    for await (const archived of rows) yield archived.row;
+  }
+  return { header, rows: reportOnly() };
 }

@@ -1,7 +1,8 @@
 /** The library API a migration script uses, against a real Redis and the fake Zoho. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { ZohoAttach, ZohoAttachError, startUploadWorker, type ReportRow } from '../../src/index.js';
+import path from 'node:path';
+import { ZohoAttach, ZohoAttachError, readArchivedReport, startUploadWorker, type ReportRow } from '../../src/index.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
 
@@ -61,6 +62,34 @@ describe('ZohoAttach (library API)', () => {
       await worker.close();
       await za.close();
       await za.close(); // idempotent
+    }
+  });
+
+  it('archives a finished batch, reads the archive back, and enqueues its manifest again without uploading twice', async () => {
+    world = await createPipelineWorld();
+    await world.writeFile('a.txt', 'a');
+    const manifest = await world.writeFile('m.csv', 'module,record_id,file\nLeads,1,a.txt\n');
+    const za = await ZohoAttach.open(world.config);
+    const worker = await startUploadWorker({ config: world.config });
+    try {
+      await za.enqueueManifest(manifest, { batch: 'first' });
+      await za.waitForBatch('first', { pollMs: 50, timeoutMs: 20_000 });
+      const out = path.join(world.dir, 'first.jsonl.gz');
+      expect(await za.archive('first', out)).toMatchObject({ batch: 'first', rows: 1, forgotten: 1 });
+      expect(await za.batch('first')).toBeUndefined();
+      const { header, rows } = await readArchivedReport(out);
+      const archived: ReportRow[] = [];
+      for await (const row of rows) archived.push(row);
+      expect([header.batch, archived.map((r) => r.status)]).toEqual(['first', ['uploaded']]);
+      expect(await za.enqueueManifest(manifest, { batch: 'second', archives: [out] })).toMatchObject({
+        enqueued: 0,
+        skipped: 1,
+        skippedArchived: 1,
+      });
+      expect(world.fake.inspect().attachments).toHaveLength(1);
+    } finally {
+      await worker.close();
+      await za.close();
     }
   });
 
