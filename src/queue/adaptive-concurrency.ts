@@ -33,7 +33,7 @@ export interface AdaptiveConcurrencyOptions {
 const DEFAULTS: Required<AdaptiveConcurrencyOptions> = { roundMs: 1_000, firstProbeWindows: 4, maxProbeWindows: 64 };
 
 // KEYS: state hash, BullMQ's queue meta hash. ARGV: event ('init' | 'success' | 'limited'), max, now, roundMs,
-// firstProbeWindows, maxProbeWindows. State: limit, max, ceiling (0: none), successes, roundAt, roundStart, probeWindows.
+// firstProbeWindows, maxProbeWindows, count (successes this event stands for; 1 when absent). State: limit, max, ceiling (0: none), successes, roundAt, roundStart, probeWindows.
 // Returns the limit after the event (and writes it to BullMQ's meta when it changed), and 1 when a 429 could not
 // lower it (already at 1: the caller backs off instead).
 const ADAPT_LUA = `
@@ -65,7 +65,7 @@ if event == 'limited' then
   local floor = math.max(1, math.floor(roundStart / 2))
   if limit > floor then limit = limit - 1 elseif limit == 1 then stuck = 1 end
 elseif event == 'success' then
-  successes = successes + 1
+  successes = successes + (tonumber(ARGV[7]) or 1)
   if successes >= limit then
     -- A whole window at this level without a 429: the level is good, even if it drew one before,
     -- and the refusal was a passing one: probing goes back to its first pace.
@@ -94,6 +94,7 @@ type AdaptRedis = Redis & {
     roundMs: number,
     firstProbe: number,
     maxProbe: number,
+    count: number,
   ): Promise<[number, number]>;
 };
 
@@ -122,9 +123,9 @@ export class AdaptiveConcurrency {
     return (await this.adapt('init'))[0];
   }
 
-  /** A call succeeded: after a window of them, the limit may grow. Returns the limit. */
-  async onSuccess(): Promise<number> {
-    return (await this.adapt('success'))[0];
+  /** `count` calls succeeded: after a window of them, the limit may grow (by one at most per call). Returns the limit. */
+  async onSuccess(count = 1): Promise<number> {
+    return (await this.adapt('success', count))[0];
   }
 
   /**
@@ -144,7 +145,7 @@ export class AdaptiveConcurrency {
     return { limit: Number(limit ?? this.max), max: Number(max ?? this.max), ...(c > 0 ? { ceiling: c } : {}) };
   }
 
-  private adapt(event: 'init' | 'success' | 'limited'): Promise<[number, number]> {
+  private adapt(event: 'init' | 'success' | 'limited', count = 1): Promise<[number, number]> {
     const { roundMs, firstProbeWindows, maxProbeWindows } = this.options;
     return this.redis.zohoAttachAdaptConcurrency(
       this.keys.adaptiveConcurrency,
@@ -155,6 +156,7 @@ export class AdaptiveConcurrency {
       roundMs,
       firstProbeWindows,
       maxProbeWindows,
+      count,
     );
   }
 }

@@ -31,6 +31,13 @@ export interface RateControlOptions {
   lowCreditsMaxPauseMs?: number;
   /** Pause when a 429 comes with credits at or near zero: the daily window will not free up soon. @defaultValue 900000 */
   creditsExhaustedPauseMs?: number;
+  /**
+   * Successes are counted locally and written to Redis together at most this often (0: each at
+   * once). Each success used to cost a script call and two commands; at 20 uploads a second
+   * this writes 10 times a second instead. A success only grows the limit or ends a 429 streak,
+   * so writing it up to this late changes nothing that matters. @defaultValue 100
+   */
+  successFlushMs?: number;
 }
 
 const DEFAULTS: Required<Omit<RateControlOptions, 'adaptive'>> = {
@@ -40,6 +47,7 @@ const DEFAULTS: Required<Omit<RateControlOptions, 'adaptive'>> = {
   creditsReserve: 1_000,
   lowCreditsMaxPauseMs: 60_000,
   creditsExhaustedPauseMs: 900_000,
+  successFlushMs: 100,
 };
 
 /** Credits at or below which a 429 is read as "the day's credits are gone", not "too many in flight". */
@@ -81,6 +89,9 @@ export class RateControl {
   private readonly redis: RateControlRedis;
   /** The concurrency limit every worker shares. */
   readonly concurrency: AdaptiveConcurrency;
+  /** Successes not yet written (see {@link RateControlOptions.successFlushMs}), and the last credits figure among them. */
+  private pending: { successes: number; credits: number | undefined } = { successes: 0, credits: undefined };
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     redis: Redis,
@@ -120,15 +131,36 @@ export class RateControl {
     );
   }
 
-  /** Records a success (the limit may grow); returns a pause (ms) when credits run low, else 0. */
+  /**
+   * Records a success (the limit may grow, a 429 streak ends), written with the others of the
+   * next `successFlushMs`; returns a pause (ms) when credits run low, else 0.
+   */
   async onSuccess(creditsRemaining: number | undefined): Promise<number> {
+    this.pending.successes++;
+    if (creditsRemaining !== undefined) this.pending.credits = creditsRemaining;
+    if (this.options.successFlushMs === 0) await this.flush();
+    else if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        // Redis away: these successes are not counted. They only grow the limit, which the next ones do too.
+        this.flush().catch(() => undefined);
+      }, this.options.successFlushMs);
+      this.flushTimer.unref();
+    }
+    return this.lowCreditsPause(creditsRemaining);
+  }
+
+  /** Writes the successes counted since the last write: one script call, whatever their number. */
+  async flush(): Promise<void> {
+    const { successes, credits } = this.pending;
+    this.pending = { successes: 0, credits: undefined };
+    if (successes === 0) return;
     // A success ends a 429 streak; most of the time there is none, and DEL of a missing key is cheap.
     await Promise.all([
       this.redis.del(this.keys.rateLimitStreak),
-      this.concurrency.onSuccess(),
-      this.recordCredits(creditsRemaining),
+      this.concurrency.onSuccess(successes),
+      this.recordCredits(credits),
     ]);
-    return this.lowCreditsPause(creditsRemaining);
   }
 
   /** The spacing for a given number of credits left (0 when above the reserve or unknown). */

@@ -189,6 +189,10 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
         await atMost(CLOSE_STEP_MS, worker.close(true));
       }
       // Each step is bounded: with Redis away, a polite QUIT would wait for it for ever.
+      await atMost(
+        CLOSE_STEP_MS,
+        uploadQueue.rateControl.flush().catch(() => undefined),
+      );
       await atMost(CLOSE_STEP_MS, client.close());
       await atMost(CLOSE_STEP_MS, uploadQueue.close());
       await Promise.all(

@@ -38,7 +38,7 @@ describe('RateControl: adaptive concurrency', () => {
     const control = new RateControl(
       redis,
       keyNames(name),
-      { maxConcurrency: 12, adaptive: { firstProbeWindows: 2 } },
+      { maxConcurrency: 12, adaptive: { firstProbeWindows: 2 }, successFlushMs: 0 },
       () => now,
     );
     await control.concurrency.init();
@@ -59,6 +59,25 @@ describe('RateControl: adaptive concurrency', () => {
     expect(await successes(11)).toBe(12);
     expect(await successes(100)).toBe(12); // never above ZOHO_CONCURRENCY
     expect(await meta()).toBe('12');
+  });
+
+  it('writes successes together: many in a flush window are one step, counted in full', async () => {
+    let now = 1_000_000;
+    const control = new RateControl(redis, keyNames(name), { maxConcurrency: 12, successFlushMs: 60_000 }, () => now);
+    await control.concurrency.init();
+    for (let i = 0; i < 3; i++) await control.onRateLimited(undefined); // 12 → 9
+    for (let i = 0; i < 8; i++) await control.onSuccess(undefined);
+    // Nothing written yet: the window is a minute long here.
+    expect(await redis.hget(keyNames(name).adaptiveConcurrency, 'successes')).toBe('0');
+    await control.flush();
+    expect(await redis.hget(keyNames(name).adaptiveConcurrency, 'successes')).toBe('8');
+    await control.onSuccess(undefined);
+    await control.flush();
+    expect(await redis.hget(keyNames(name).adaptiveConcurrency, 'successes')).toBe('9');
+    // A flush with nothing counted writes nothing.
+    now += 1;
+    await control.flush();
+    expect(await redis.hget(keyNames(name).adaptiveConcurrency, 'successes')).toBe('9');
   });
 
   it('is shared by every worker, and a worker starting does not reset it', async () => {
@@ -88,7 +107,7 @@ describe('RateControl: back-off when the limit cannot go lower', () => {
     const control = new RateControl(
       redis,
       keyNames(name),
-      { maxConcurrency: 1, firstPauseMs: 100, maxPauseMs: 1_000 },
+      { maxConcurrency: 1, firstPauseMs: 100, maxPauseMs: 1_000, successFlushMs: 0 },
       clock,
     );
     // A second instance stands for another worker process: the streak is shared.
@@ -162,6 +181,8 @@ describe('RateControl: credits', () => {
     expect(await control.onSuccess(1_000)).toBe(0);
     expect(await control.onSuccess(500)).toBe(30_000);
     expect(await control.onSuccess(0)).toBe(60_000);
+    // Written with the next flush of successes: the last figure of the window.
+    await control.flush();
     expect(await control.lastCredits()).toMatchObject({ remaining: 0 });
   });
 });
