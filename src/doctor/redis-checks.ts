@@ -2,7 +2,7 @@
  * Is the Redis every worker shares fit for BullMQ: reachable, recent enough, never evicting
  * keys, and persisting them.
  */
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { createProbeConnection, type RedisTarget } from '../queue/connections.js';
 import { redactUrl, safeErrorMessage } from '../shared/redact.js';
 import type { CheckResult } from './check-result.js';
@@ -44,8 +44,21 @@ export async function connectToRedis(target: RedisTarget): Promise<{ redis?: Red
   }
 }
 
-/** Version, eviction policy and persistence of a reachable Redis. */
+/**
+ * Version, eviction policy and persistence of a reachable Redis. On a cluster, of every master,
+ * each named: the slot that holds the tool's keys can move to any of them.
+ */
 export async function checkRedisServer(redis: Redis): Promise<CheckResult[]> {
+  if (!((redis as unknown) instanceof Cluster)) return checkOneServer(redis);
+  const results: CheckResult[] = [];
+  for (const node of (redis as unknown as Cluster).nodes('master')) {
+    const where = `${node.options.host ?? '?'}:${node.options.port ?? '?'}`;
+    for (const result of await checkOneServer(node)) results.push({ ...result, name: `${result.name} (${where})` });
+  }
+  return results;
+}
+
+async function checkOneServer(redis: Redis): Promise<CheckResult[]> {
   const info = parseInfo(await redis.info());
   return [checkVersion(info), await checkEvictionPolicy(redis, info), await checkPersistence(redis, info)];
 }
