@@ -58,6 +58,28 @@ export async function checkRedisServer(redis: Redis): Promise<CheckResult[]> {
   return results;
 }
 
+/**
+ * Whether the primary has the replicas `REDIS_WAIT_REPLICAS` asks for: with fewer, every posting
+ * lease waits in vain and no upload is sent (each is retried as REDIS_NOT_REPLICATED).
+ */
+export async function checkReplicas(redis: Redis, waitReplicas: number): Promise<CheckResult> {
+  const name = 'Redis replicas';
+  const connected = Number(parseInfo(await redis.info('replication')).get('connected_slaves') ?? 0);
+  if (connected >= waitReplicas) {
+    return {
+      name,
+      status: 'pass',
+      detail: `${connected} replica(s) connected; REDIS_WAIT_REPLICAS asks for ${waitReplicas}`,
+    };
+  }
+  return {
+    name,
+    status: 'fail',
+    detail: `${connected} replica(s) connected, but REDIS_WAIT_REPLICAS asks for ${waitReplicas}: no upload would be sent (each waits for its lease to reach the replicas, then is retried as REDIS_NOT_REPLICATED)`,
+    fix: `bring the replicas back, or set REDIS_WAIT_REPLICAS=${connected} (0 accepts that a failover may lose a posting lease and upload a row twice)`,
+  };
+}
+
 async function checkOneServer(redis: Redis): Promise<CheckResult[]> {
   const info = parseInfo(await redis.info());
   return [checkVersion(info), await checkEvictionPolicy(redis, info), await checkPersistence(redis, info)];

@@ -6,7 +6,7 @@ import type { Config } from '../config/config.js';
 import type { CheckResult } from './check-result.js';
 import { checkClock } from './clock-checks.js';
 import { checkFileRoots } from './file-root-checks.js';
-import { checkRedisServer, connectToRedis } from './redis-checks.js';
+import { checkRedisServer, checkReplicas, connectToRedis } from './redis-checks.js';
 import { checkApiDomain, checkOAuth } from './zoho-checks.js';
 
 export type { CheckResult, CheckStatus } from './check-result.js';
@@ -22,6 +22,7 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
   if (redis) {
     try {
       results.push(...(await checkRedisServer(redis)));
+      if (config.redis.waitReplicas > 0) results.push(await checkReplicas(redis, config.redis.waitReplicas));
       const { result: oauth, tokens } = await checkOAuth(config, redis);
       results.push(oauth);
       results.push(

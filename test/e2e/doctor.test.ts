@@ -111,6 +111,31 @@ describe('zoho-attach doctor', () => {
     expect(fixOf(result.stdout, 'Zoho OAuth')).toMatch(/ZOHO_CLIENT_ID.*ZOHO_DC/);
   });
 
+  it('fails when REDIS_WAIT_REPLICAS asks for replicas the primary does not have, and passes when it has them', async () => {
+    world = await createPipelineWorld();
+    privateRedis = await startPrivateRedis();
+    const env = { ...world.env, REDIS_URL: privateRedis.url, REDIS_WAIT_REPLICAS: '1' };
+    const alone = await runCli(['doctor'], env, world.dir);
+    expect(alone.code).toBe(1);
+    expect(line(alone.stdout, 'Redis replicas')).toMatch(
+      /^✗ 0 replica\(s\) connected, but REDIS_WAIT_REPLICAS asks for 1: no upload would be sent/,
+    );
+    expect(fixOf(alone.stdout, 'Redis replicas')).toContain('REDIS_WAIT_REPLICAS=0');
+    const replica = await startPrivateRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(privateRedis.port)] });
+    try {
+      const admin = new Redis(privateRedis.url);
+      await expect
+        .poll(async () => /connected_slaves:1/.test(await admin.info('replication')), { timeout: 10_000 })
+        .toBe(true);
+      admin.disconnect();
+      expect(line((await runCli(['doctor'], env, world.dir)).stdout, 'Redis replicas')).toBe(
+        '✓ 1 replica(s) connected; REDIS_WAIT_REPLICAS asks for 1',
+      );
+    } finally {
+      await replica.stop();
+    }
+  });
+
   it('fails on a missing file root, naming ZOHO_ATTACH_FILE_ROOTS', async () => {
     world = await createPipelineWorld();
     const missing = path.join(world.dir, 'not-mounted');
