@@ -112,9 +112,30 @@ export interface RedisConfig {
   waitReplicas: number;
 }
 
+/** Zoho CRM editions, with their daily API credits (contract §5): a base, plus so many per user, up to a cap. */
+export const EDITION_CREDITS = {
+  free: { base: 5_000, perUser: 0, max: 5_000 },
+  standard: { base: 50_000, perUser: 250, max: 100_000 },
+  professional: { base: 50_000, perUser: 500, max: Infinity },
+  enterprise: { base: 50_000, perUser: 1_000, max: Infinity },
+  ultimate: { base: 50_000, perUser: 2_000, max: Infinity },
+} as const;
+
+/** One of {@link EDITION_CREDITS}' editions. */
+export type Edition = keyof typeof EDITION_CREDITS;
+
+/** What the org may spend in a rolling 24 hours, for `zoho-attach plan`. */
+export interface CreditsConfig {
+  /** `ZOHO_DAILY_CREDITS`, or derived from `ZOHO_EDITION` and `ZOHO_USERS`; undefined when none is set. */
+  daily: number | undefined;
+  /** Where `daily` came from, for the plan to say. */
+  source: string | undefined;
+}
+
 /** Everything the tool reads from the environment. */
 export interface Config {
   zoho: ZohoConfig;
+  credits: CreditsConfig;
   redis: RedisConfig;
   queue: QueueConfig;
   sources: SourcesConfig;
@@ -343,6 +364,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems,
   );
 
+  const credits = readCredits(read('ZOHO_DAILY_CREDITS'), read('ZOHO_EDITION'), read('ZOHO_USERS'), problems);
+
   const logLevel = (read('LOG_LEVEL') ?? CONFIG_DEFAULTS.LOG_LEVEL).toLowerCase();
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL: "${logLevel}" is not one of fatal|error|warn|info|debug|trace|silent`);
@@ -363,6 +386,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       accessToken,
       requestTimeoutMs,
     },
+    credits,
     redis: {
       url: redisUrl,
       clusterNodes,
@@ -400,6 +424,35 @@ function readUrl(name: string, value: string | undefined, problems: string[]): s
     problems.push(`${name}: "${redactUrl(value)}" is not an http(s) URL`);
     return undefined;
   }
+}
+
+/** Daily credits: `ZOHO_DAILY_CREDITS` as given, else the edition's base plus its per-user share (contract §5). */
+function readCredits(
+  dailyRaw: string | undefined,
+  editionRaw: string | undefined,
+  usersRaw: string | undefined,
+  problems: string[],
+): CreditsConfig {
+  if (dailyRaw !== undefined) {
+    const daily = readInt('ZOHO_DAILY_CREDITS', dailyRaw, 0, 1, 100_000_000, problems);
+    return { daily, source: 'ZOHO_DAILY_CREDITS' };
+  }
+  if (editionRaw === undefined) {
+    if (usersRaw !== undefined)
+      problems.push('ZOHO_USERS: set, but ZOHO_EDITION is not (free|standard|professional|enterprise|ultimate)');
+    return { daily: undefined, source: undefined };
+  }
+  const edition = editionRaw.toLowerCase();
+  if (!(edition in EDITION_CREDITS)) {
+    problems.push(`ZOHO_EDITION: "${editionRaw}" is not one of ${Object.keys(EDITION_CREDITS).join('|')}`);
+    return { daily: undefined, source: undefined };
+  }
+  const users = usersRaw === undefined ? 0 : readInt('ZOHO_USERS', usersRaw, 0, 0, 1_000_000, problems);
+  const { base, perUser, max } = EDITION_CREDITS[edition as Edition];
+  return {
+    daily: Math.min(base + perUser * users, max),
+    source: `ZOHO_EDITION=${edition}${usersRaw === undefined ? '' : `, ZOHO_USERS=${users}`}`,
+  };
 }
 
 /** `host:port,host:port` → nodes; undefined when unset. */

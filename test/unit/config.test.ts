@@ -71,6 +71,28 @@ describe('loadConfig', () => {
     ).toBe(0);
   });
 
+  it('works out the daily credits from ZOHO_DAILY_CREDITS, or from the edition and its users (contract §5)', () => {
+    const credits = (env: Record<string, string>) => loadConfig(env, '/w').credits;
+    expect(credits({})).toEqual({ daily: undefined, source: undefined });
+    expect(credits({ ZOHO_DAILY_CREDITS: '12345', ZOHO_EDITION: 'free' })).toEqual({
+      daily: 12_345,
+      source: 'ZOHO_DAILY_CREDITS',
+    });
+    expect(credits({ ZOHO_EDITION: 'Free' }).daily).toBe(5_000);
+    expect(credits({ ZOHO_EDITION: 'standard', ZOHO_USERS: '10' })).toEqual({
+      daily: 52_500,
+      source: 'ZOHO_EDITION=standard, ZOHO_USERS=10',
+    });
+    expect(credits({ ZOHO_EDITION: 'standard', ZOHO_USERS: '1000' }).daily).toBe(100_000);
+    expect(credits({ ZOHO_EDITION: 'professional', ZOHO_USERS: '20' }).daily).toBe(60_000);
+    expect(credits({ ZOHO_EDITION: 'enterprise', ZOHO_USERS: '20' }).daily).toBe(70_000);
+    expect(credits({ ZOHO_EDITION: 'ultimate', ZOHO_USERS: '20' }).daily).toBe(90_000);
+    expect(() => loadConfig({ ZOHO_EDITION: 'gold' }, '/w')).toThrow(
+      /ZOHO_EDITION: "gold" is not one of free\|standard/,
+    );
+    expect(() => loadConfig({ ZOHO_USERS: '5' }, '/w')).toThrow(/ZOHO_USERS: set, but ZOHO_EDITION is not/);
+  });
+
   it('names each Redis setting that is wrong', () => {
     const problems = (env: Record<string, string>) => {
       try {
