@@ -32,12 +32,14 @@ import { UploadQueue } from './queue/upload-queue.js';
 import { sourceLimitsOf } from './sources/index.js';
 import { archivedUploads, openArchive, type ArchiveHeader } from './ledger/archive-file.js';
 import { archiveBatch, type ArchiveSummary } from './queue/archive.js';
+import { planManifest as planManifestFile, type ManifestPlan } from './plan/plan-manifest.js';
 import { ZohoAttachError } from './shared/errors.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
 export type { BatchMeta, ClaimMode, LedgerItem } from './ledger/ledger.js';
 export type { ReportRow } from './ledger/report.js';
 export type { ArchiveSummary } from './queue/archive.js';
+export type { ManifestPlan } from './plan/plan-manifest.js';
 export type { ArchiveHeader, ArchivedRow } from './ledger/archive-file.js';
 export type { DeadLetter, DeadLetterFilter, DeadLetterGroup } from './queue/dead-letters.js';
 export type { DryRunSummary } from './queue/dry-run.js';
@@ -261,4 +263,21 @@ export async function readArchivedReport(
     for await (const archived of rows) yield archived.row;
   }
   return { header, rows: reportOnly() };
+}
+
+/**
+ * What a manifest will cost before it is enqueued (`zoho-attach plan`): rows, bytes, API credits,
+ * time, and days of the org's credits. Calls neither Zoho nor Redis.
+ */
+export function planManifest(
+  manifestPath: string,
+  options: { config?: Config; latencyMs?: number } = {},
+): Promise<ManifestPlan> {
+  const absolute = path.resolve(manifestPath);
+  return planManifestFile(
+    absolute,
+    path.dirname(absolute),
+    options.config ?? loadConfig(process.env),
+    options.latencyMs ?? 500,
+  );
 }

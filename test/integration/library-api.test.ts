@@ -2,7 +2,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import path from 'node:path';
-import { ZohoAttach, ZohoAttachError, readArchivedReport, startUploadWorker, type ReportRow } from '../../src/index.js';
+import {
+  ZohoAttach,
+  ZohoAttachError,
+  planManifest,
+  readArchivedReport,
+  startUploadWorker,
+  type ReportRow,
+} from '../../src/index.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
 
@@ -81,6 +88,12 @@ describe('ZohoAttach (library API)', () => {
       const archived: ReportRow[] = [];
       for await (const row of rows) archived.push(row);
       expect([header.batch, archived.map((r) => r.status)]).toEqual(['first', ['uploaded']]);
+      expect(await planManifest(manifest, { config: world.config })).toMatchObject({
+        rows: 1,
+        valid: 1,
+        fileBytes: 1,
+        uploadCalls: 1,
+      });
       expect(await za.enqueueManifest(manifest, { batch: 'second', archives: [out] })).toMatchObject({
         enqueued: 0,
         skipped: 1,
