@@ -50,12 +50,14 @@ export interface DashboardView {
 }
 
 /**
- * Builds the view from a status snapshot and the batches' stored progress samples (so it
- * shows the whole batch however late the page is opened).
+ * Builds the view from a status snapshot and the batches' stored progress samples: every one of
+ * the `charted` batches (so the chart shows the whole batch however late the page is opened), and
+ * of the others those read since `rateSamplesSince` (enough for their rates).
  */
 export function buildDashboardView(
   snapshot: StatusSnapshot,
   samples: ReadonlyMap<string, readonly ProgressSample[]>,
+  charted: string[],
   limits: { concurrency: number; creditsReserve: number },
   sampledAt: number,
 ): DashboardView {
@@ -67,7 +69,6 @@ export function buildDashboardView(
       createdAt: meta.createdAt,
     }))
     .reverse();
-  const charted = chartedBatches(snapshot);
   return {
     queueName: snapshot.queueName,
     sampledAt,
@@ -89,8 +90,8 @@ export function buildDashboardView(
   };
 }
 
-/** The batches still at work; when none is, the newest (the one just finished, most likely). */
-function chartedBatches(snapshot: StatusSnapshot): string[] {
+/** The batches the rate chart covers: those still at work; when none is, the newest (the one just finished, most likely). */
+export function chartedBatches(snapshot: StatusSnapshot): string[] {
   const working = snapshot.batches.filter((b) => b.pending > 0).map((b) => b.name);
   if (working.length > 0) return working;
   const newest = snapshot.batches.reduce<StatusSnapshot['batches'][number] | undefined>(

@@ -6,7 +6,8 @@
 import { exportDeadLetters, groupDeadLetters, retryDeadLetters, type DeadLetterFilter } from '../queue/dead-letters.js';
 import { readStatus } from '../queue/status.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
-import { buildDashboardView, type DashboardView } from './dashboard-view.js';
+import { buildDashboardView, chartedBatches, type DashboardView } from './dashboard-view.js';
+import { rateSamplesSince } from '../queue/progress.js';
 import { DASHBOARD_PATHS, withQuery } from './paths.js';
 import {
   csvDownload,
@@ -110,9 +111,17 @@ export const stylesheet: DashboardHandler = () =>
 
 async function readView(context: DashboardContext): Promise<DashboardView> {
   const snapshot = await readStatus(context.uploadQueue);
-  const samples = await context.uploadQueue.ledger.progressSamples(snapshot.batches.map((b) => b.name));
+  const { ledger } = context.uploadQueue;
+  const now = context.now();
+  // The charted batches' whole history; of the others, only what their current rates need.
+  const charted = chartedBatches(snapshot);
+  const others = snapshot.batches.map((b) => b.name).filter((name) => !charted.includes(name));
+  const [history, recent] = await Promise.all([
+    ledger.progressSamples(charted),
+    ledger.progressSamples(others, rateSamplesSince(now)),
+  ]);
   const { concurrency, creditsReserve } = context.uploadQueue.config.queue;
-  return buildDashboardView(snapshot, samples, { concurrency, creditsReserve }, context.now());
+  return buildDashboardView(snapshot, new Map([...recent, ...history]), charted, { concurrency, creditsReserve }, now);
 }
 
 function filterOf(query: DashboardRequest['query']): DeadLetterFilter {

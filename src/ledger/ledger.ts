@@ -369,8 +369,8 @@ export class Ledger {
   }
 
   /** Each batch's progress over time (see progress-samples.ts), oldest first. */
-  progressSamples(batches: readonly string[]): Promise<Map<string, ProgressSample[]>> {
-    return readProgressSamples(this.redis, this.keys, batches);
+  progressSamples(batches: readonly string[], since?: number): Promise<Map<string, ProgressSample[]>> {
+    return readProgressSamples(this.redis, this.keys, batches, since);
   }
 
   /** Reads one stored row of a batch. */
@@ -391,7 +391,8 @@ class ColumnOrder {
   see(line: number, names: readonly string[]): void {
     names.forEach((name, index) => {
       const score = line * 1024 + index;
-      if (!(this.scores.get(name)! <= score)) this.scores.set(name, score);
+      const seen = this.scores.get(name);
+      if (seen === undefined || score < seen) this.scores.set(name, score);
     });
   }
 

@@ -53,22 +53,42 @@ export interface ProgressSample {
   bytes: number;
 }
 
-/** Every stored sample of each batch, oldest first, in one round trip. */
+/**
+ * Each batch's stored samples, oldest first, in one round trip: every one, or, with `since`,
+ * those of slots starting at `since` or later plus the last one before (the counters as they
+ * stood at `since`) — what current rates need, without reading a batch's whole history.
+ */
 export async function readProgressSamples(
   redis: Redis,
   keys: KeyNames,
   batches: readonly string[],
+  since?: number,
 ): Promise<Map<string, ProgressSample[]>> {
   const pipeline = redis.pipeline();
-  for (const batch of batches) pipeline.zrange(keys.batchProgress(batch), 0, -1);
+  for (const batch of batches) {
+    const key = keys.batchProgress(batch);
+    if (since === undefined) {
+      pipeline.zrange(key, 0, -1);
+    } else {
+      pipeline.zrevrangebyscore(key, `(${since}`, '-inf', 'LIMIT', 0, 1);
+      pipeline.zrangebyscore(key, since, '+inf');
+    }
+  }
   const results = (await pipeline.exec()) ?? [];
-  const samples = new Map<string, ProgressSample[]>();
-  batches.forEach((batch, i) => {
-    const [error, members] = results[i] ?? [null, []];
+  const members = results.map(([error, value]) => {
     if (error) throw error;
-    samples.set(batch, (members as string[]).map(parseSample));
+    return value as string[];
   });
-  return samples;
+  const perBatch = since === undefined ? 1 : 2;
+  return new Map(
+    batches.map((batch, i) => [
+      batch,
+      members
+        .slice(i * perBatch, (i + 1) * perBatch)
+        .flat()
+        .map(parseSample),
+    ]),
+  );
 }
 
 function parseSample(member: string): ProgressSample {

@@ -68,6 +68,7 @@ export async function archiveBatch(uploadQueue: UploadQueue, batch: string, path
       `${path}: ${read} rows read back, ${written} written; the batch stays in Redis`,
     );
 
+  // The rows are read a third time rather than their ids kept from the check: a million ids would sit in memory.
   let forgotten = 0;
   let chunk: string[] = [];
   const flush = async () => {

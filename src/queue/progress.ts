@@ -6,6 +6,7 @@
  * opened late sees the whole batch.
  */
 import type { BatchMeta, ProgressSample } from '../ledger/ledger.js';
+import { PROGRESS_SAMPLES } from '../ledger/progress-samples.js';
 import type { UploadQueue } from './upload-queue.js';
 
 /** How far back the current rates look. */
@@ -88,7 +89,10 @@ class CountersOverTime {
   }
 }
 
-/** A batch's progress from its counters and stored samples. */
+/**
+ * A batch's progress from its counters and stored samples: all of them, or those read since
+ * {@link rateSamplesSince} (the earliest of which then stands for the counters before the window).
+ */
 export function batchProgress(
   meta: BatchMeta,
   samples: readonly ProgressSample[],
@@ -119,13 +123,24 @@ export function batchProgress(
   };
 }
 
-/** Every batch's progress, read from the ledger's samples in one round trip. */
+/**
+ * From when {@link batchProgress} needs a batch's samples at `now`: the rate window, and one slot
+ * of the longest kind before it (the sample that says where the counters stood when it opened).
+ */
+export function rateSamplesSince(now: number): number {
+  return now - RATE_WINDOW_MS - PROGRESS_SAMPLES.lastSlotMs;
+}
+
+/** Every batch's progress, from the samples its rates need (read in one round trip). */
 export async function readProgress(
   uploadQueue: UploadQueue,
   batches: readonly BatchMeta[],
   now = Date.now(),
 ): Promise<BatchProgress[]> {
-  const samples = await uploadQueue.ledger.progressSamples(batches.map((b) => b.name));
+  const samples = await uploadQueue.ledger.progressSamples(
+    batches.map((b) => b.name),
+    rateSamplesSince(now),
+  );
   return batches.map((meta) => batchProgress(meta, samples.get(meta.name) ?? [], now));
 }
 

@@ -7,10 +7,17 @@ import type { BatchMeta, ProgressSample } from '../../src/ledger/ledger.js';
 import { readManifest } from '../../src/manifest/index.js';
 import { enqueueRows } from '../../src/queue/enqueue.js';
 import { formatProgressLine } from '../../src/cli/progress-format.js';
-import { batchProgress, rateHistory } from '../../src/queue/progress.js';
+import { batchProgress, rateHistory, rateSamplesSince } from '../../src/queue/progress.js';
+import { readProgressSamples } from '../../src/ledger/progress-samples.js';
+import { keyNames } from '../../src/shared/key-names.js';
+import { deleteKeysContaining, testRedis, uniqueName } from '../helpers/redis.js';
 import { formatDuration } from '../../src/shared/units.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
+
+function metaOf(uploaded: number): BatchMeta {
+  return { ...meta('b', uploaded, 0, uploaded, 0), retries: 0, rateLimited: 0 };
+}
 
 function meta(name: string, uploaded: number, dead: number, owned: number, bytes: number): BatchMeta {
   return {
@@ -99,6 +106,50 @@ describe('progress from stored samples', () => {
     const fresh = rateHistory(new Map([['b', [sample(0, 6)]]]), 100);
     expect(fresh).toHaveLength(120);
     expect(fresh.reduce((sum, p) => sum + (p.uploadsPerSecond * 1_000) / 120 / 1_000, 0)).toBeCloseTo(6, 5);
+  });
+});
+
+describe('reading only the samples current rates need', () => {
+  it('gives the counters before the window and the slots in it, and the same rates and ETA as the whole history', async () => {
+    const redis = testRedis();
+    const queue = uniqueName('progress-since');
+    try {
+      // A batch three hours old: 5 s slots for its first two hours, then 1-minute slots, 2 rows a second throughout.
+      const start = 1_000_000_000;
+      const samples: ProgressSample[] = [];
+      for (let at = start; at < start + 2 * 3_600_000; at += 5_000)
+        samples.push(sample(at, (at - start + 5_000) / 500));
+      for (let at = start + 2 * 3_600_000; at < start + 3 * 3_600_000; at += 60_000)
+        samples.push(sample(at, (at - start + 60_000) / 500, 0, 0, 60_000));
+      const key = keyNames(queue).batchProgress('b');
+      for (const s of samples) await redis.zadd(key, s.at, `${s.at}:${s.slotMs}:${s.uploaded}:${s.dead}:${s.bytes}`);
+      const now = start + 3 * 3_600_000;
+      const since = rateSamplesSince(now);
+
+      const read = (await readProgressSamples(redis, keyNames(queue), ['b'], since)).get('b')!;
+      const before = samples.filter((s) => s.at < since).at(-1)!;
+      expect(read).toEqual([before, ...samples.filter((s) => s.at >= since)]);
+      expect(read.length).toBeLessThan(20);
+
+      const done = samples.at(-1)!.uploaded;
+      const meta: BatchMeta = { ...metaOf(done), owned: done + 3_600, pending: 3_600 };
+      expect(batchProgress(meta, read, now)).toEqual(batchProgress(meta, samples, now));
+      expect(batchProgress(meta, read, now)).toMatchObject({ uploadsPerSecond: 2, etaSeconds: 1_800 });
+
+      // Idle for a quarter of an hour, then one row 10 s ago: the sample before the window is what
+      // keeps that row from reading as the whole batch finished in 10 s.
+      const later = now + 15 * 60_000;
+      const last = sample(later - 10_000, done + 1, 0, 0, 60_000);
+      await redis.zadd(key, last.at, `${last.at}:${last.slotMs}:${last.uploaded}:${last.dead}:${last.bytes}`);
+      const afterIdle = (await readProgressSamples(redis, keyNames(queue), ['b'], rateSamplesSince(later))).get('b')!;
+      expect(afterIdle).toEqual([samples.at(-1), last]);
+      const metaLater: BatchMeta = { ...metaOf(done + 1), owned: done + 3_600, pending: 3_599 };
+      expect(batchProgress(metaLater, afterIdle, later)).toEqual(batchProgress(metaLater, [...samples, last], later));
+      expect(batchProgress(metaLater, afterIdle, later).uploadsPerSecond).toBeCloseTo(1 / 30, 5);
+    } finally {
+      await deleteKeysContaining(redis, queue);
+      redis.disconnect();
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { runDemo } from '../../demo/run-demo.js';
 import type { BatchProgress } from '../../queue/progress.js';
 import { formatProgressLine } from '../progress-format.js';
+import { LineBlock } from '../progress-line.js';
 import { EXIT, parseOptions, println, type Command } from '../command.js';
 
 export const demoCommand: Command = {
@@ -41,21 +42,20 @@ Ctrl-C, unless --no-dashboard is given; run from a script (no terminal), it ends
 
 /** The demo's batches while the workers run: redrawn in place on a terminal, a block of lines every 2 s elsewhere. */
 class DemoProgress {
-  private linesDrawn = 0;
+  private readonly block: LineBlock;
   private lastPlain = 0;
   private finishedShown = false;
 
-  constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean }) {}
+  constructor(out: NodeJS.WritableStream & { isTTY?: boolean }) {
+    this.block = new LineBlock(out);
+  }
 
   show(batches: BatchProgress[]): void {
     const lines = batches.map((batch) => formatProgressLine(batch));
     const finished = batches.every((batch) => batch.pending === 0);
-    if (this.out.isTTY) {
-      if (this.linesDrawn > 0) this.out.write(`\u001b[${this.linesDrawn}A`);
-      for (const line of lines) this.out.write(`\u001b[2K${line}\n`);
-      this.linesDrawn = lines.length;
-    } else if (!this.finishedShown && (Date.now() - this.lastPlain > 2_000 || finished)) {
-      for (const line of lines) this.out.write(`${line}\n`);
+    if (this.block.inPlace) this.block.draw(lines);
+    else if (!this.finishedShown && (Date.now() - this.lastPlain > 2_000 || finished)) {
+      this.block.draw(lines);
       this.lastPlain = Date.now();
       this.finishedShown = finished;
     }

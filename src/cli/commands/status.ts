@@ -2,6 +2,7 @@
 import { loadConfig } from '../../config/config.js';
 import { readProgress, type BatchProgress } from '../../queue/progress.js';
 import { formatProgressLine } from '../progress-format.js';
+import { LineBlock } from '../progress-line.js';
 import { readStatus, type StatusSnapshot } from '../../queue/status.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
 import { safeErrorMessage } from '../../shared/redact.js';
@@ -95,17 +96,12 @@ async function watch(
   options: WatchOptions,
   deps: CliDeps,
 ): Promise<void> {
-  const inPlace = deps.stdout.isTTY === true && !options.json;
-  let linesDrawn = 0;
+  const block = new LineBlock(deps.stdout, deps.stdout.isTTY === true && !options.json);
+  const draw = (lines: string[]) => block.draw(lines);
   let stopped = false;
   void deps.stopSignal.then(() => (stopped = true));
 
   let unreachableSince: number | undefined;
-  const draw = (lines: string[]) => {
-    if (inPlace && linesDrawn > 0) deps.stdout.write(`\u001b[${linesDrawn}A`);
-    for (const line of lines) deps.stdout.write(`${inPlace ? '\u001b[2K' : ''}${line}\n`);
-    linesDrawn = lines.length;
-  };
 
   while (!stopped) {
     let snapshot: StatusSnapshot;
