@@ -37,15 +37,18 @@ await measure(async () => {
     }
     const row = Object.fromEntries(header.map((name, i) => [name, fields[i] ?? '']));
     rows++;
+    // A link row (link_url) or a file row, as the manifest has it.
+    const target = row.link_url ? { kind: 'link', url: row.link_url } : { kind: 'file', path: row.file };
+    const location = row.link_url || row.file;
     const data = {
       batch: 'bare',
       line: rows + 1,
       module: row.module,
       recordId: row.record_id,
-      target: { kind: 'file', path: row.file },
+      target,
     };
     const jobId = `u-${createHash('sha256')
-      .update(JSON.stringify([data.module, data.recordId, 'file', row.file, '']))
+      .update(JSON.stringify([data.module, data.recordId, target.kind, location, '']))
       .digest('hex')
       .slice(0, 32)}`;
     chunk.push({ name: 'upload', data, opts: { ...spec.jobOptions, jobId } });

@@ -143,7 +143,7 @@ export function baselineZoho(fake: FakeZoho): BaselineZoho {
 
 /** The environment of `zoho-attach` processes pointed at the fake and the bench Redis. */
 export function zohoAttachEnv(options: {
-  redis: BenchRedis;
+  redis: Pick<BenchRedis, 'url'>;
   fake: FakeZoho;
   queueName: string;
   fileRoot: string;

@@ -46,6 +46,11 @@ export interface QueueConfig {
   name: string;
   /** Uploads in flight across every worker process. */
   concurrency: number;
+  /**
+   * Rows kept as BullMQ jobs (waiting or running) at a time, all workers together; the rest wait
+   * in the compact backlog until a slot frees (see queue/backlog-feeder.ts).
+   */
+  feedWindow: number;
   /** Attempts per row for transient failures before it is dead-lettered. */
   attempts: number;
   /** Base of the exponential backoff between attempts, in ms. */
@@ -269,6 +274,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     1000,
     problems,
   );
+  // Four jobs per slot: each finished job has three more ready behind it while the feeders refill.
+  const feedWindow = readInt(
+    'ZOHO_ATTACH_FEED_WINDOW',
+    read('ZOHO_ATTACH_FEED_WINDOW'),
+    4 * concurrency,
+    1,
+    100_000,
+    problems,
+  );
   const attempts = readInt(
     'ZOHO_ATTACH_ATTEMPTS',
     read('ZOHO_ATTACH_ATTEMPTS'),
@@ -400,6 +414,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     queue: {
       name: queueName,
       concurrency,
+      feedWindow,
       attempts,
       backoffMs,
       lockDurationMs,

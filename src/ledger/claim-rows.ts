@@ -1,6 +1,7 @@
 /**
  * Enqueue's decision per row, in one script call per chunk: create, leave alone, or queue
- * again. A row queued again keeps its "may already be stored" mark and its attempt window,
+ * again. A created row's line goes into its batch's backlog in the same step (a feeder turns it
+ * into a job, see backlog.ts). A row queued again keeps its "may already be stored" mark and its attempt window,
  * unless it is a deliberate re-upload, and gets a requeue intent in the same step, so that an
  * enqueue killed before it replaced the old job leaves a trace that the next run finishes.
  */
@@ -10,25 +11,41 @@ import { runScript, type LedgerScript } from './redis-script.js';
 import type { ClaimMode, ClaimOutcome } from './types.js';
 
 // KEYS: the items of one chunk. ARGV: batch, mode, now, metaPrefix, metaSuffix, intentsKey, itemPrefix,
-// then one manifest line per item. Returns one outcome per item.
+// backlog (the batch's), backlogBatches, jobPrefix (BullMQ's key of a job, without its id), then one
+// manifest line per item. Returns one outcome per item.
 export const CLAIM_ROWS_SCRIPT: LedgerScript = {
   name: 'zohoAttachClaimRows',
   lua: `
 local batch, mode, now, metaPrefix, metaSuffix, intents, itemPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local backlog, backlogBatches, jobPrefix = ARGV[8], ARGV[9], ARGV[10]
+local LINES = 10
 local outcomes = {}
 local owned = 0
+-- Lines for the backlog: written in this same step, so no row is ever claimed without a way to its job.
+local waiting = {}
 for i, item in ipairs(KEYS) do
   local jobId = string.sub(item, #itemPrefix + 1)
   local status = redis.call('HGET', item, 'status')
   local requeue = false
   local freshWindow = false
   if not status then
-    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'createdAt', now, 'updatedAt', now)
+    -- No attempts (0 when absent) and no updatedAt (createdAt until it changes): a waiting row costs bytes.
+    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'createdAt', now)
     owned = owned + 1
     outcomes[i] = 'created'
+    waiting[#waiting + 1] = ARGV[LINES + i]
   elseif status == 'pending' then
     -- An intent left by a requeue that did not finish: this run finishes it.
-    if redis.call('HEXISTS', intents, jobId) == 1 then outcomes[i] = 'requeued' else outcomes[i] = 'queued' end
+    if redis.call('HEXISTS', intents, jobId) == 1 then
+      outcomes[i] = 'requeued'
+    else
+      outcomes[i] = 'queued'
+      -- Fed, yet its job is gone (removed by hand, lost with a failed-over primary): back to a backlog.
+      if redis.call('HEXISTS', item, 'fedAt') == 1 and redis.call('EXISTS', jobPrefix .. jobId) == 0 then
+        redis.call('HDEL', item, 'fedAt')
+        waiting[#waiting + 1] = ARGV[LINES + i]
+      end
+    end
   elseif status == 'dead' then
     if mode ~= 'normal' or redis.call('HEXISTS', item, 'purgedAt') == 1 then requeue = true else outcomes[i] = 'dead' end
   elseif status == 'uploaded' then
@@ -48,12 +65,16 @@ for i, item in ipairs(KEYS) do
     -- A dead row keeps pendingSince (the "may already be stored" mark) and firstAttemptAt: an earlier
     -- attempt may have stored a copy that the next attempt must find before it posts.
     redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
-    redis.call('HSET', intents, jobId, batch .. '\\n' .. (ARGV[7 + i] or '0') .. '\\n' .. now)
+    redis.call('HSET', intents, jobId, batch .. '\\n' .. (ARGV[LINES + i] or '0') .. '\\n' .. now)
     owned = owned + 1
     outcomes[i] = 'requeued'
   end
 end
 if owned > 0 then redis.call('HINCRBY', metaPrefix .. batch .. metaSuffix, 'owned', owned) end
+for first = 1, #waiting, 1000 do
+  redis.call('RPUSH', backlog, unpack(waiting, first, math.min(first + 999, #waiting)))
+end
+if #waiting > 0 then redis.call('ZADD', backlogBatches, 'NX', now, batch) end
 return outcomes
 `,
 };
@@ -73,7 +94,19 @@ export function claimRows(
     redis,
     CLAIM_ROWS_SCRIPT,
     rows.map((r) => keys.ledgerItem(r.jobId)),
-    [batch, mode, now, metaPrefix, metaSuffix, keys.requeueIntents, itemPrefix, ...rows.map((r) => r.line)],
+    [
+      batch,
+      mode,
+      now,
+      metaPrefix,
+      metaSuffix,
+      keys.requeueIntents,
+      itemPrefix,
+      keys.batchBacklog(batch),
+      keys.backlogBatches,
+      keys.jobPrefix,
+      ...rows.map((r) => r.line),
+    ],
   );
 }
 

@@ -17,7 +17,9 @@
 import type { Redis } from 'ioredis';
 import { ClassifiedError } from '../shared/errors.js';
 import type { KeyNames } from '../shared/key-names.js';
+import { backlogCount, finishFeeding, takeFromBacklog, type BacklogTake, type TakenRow } from './backlog.js';
 import { claimRows } from './claim-rows.js';
+import { decodeStoredRow, encodeStoredRow } from './stored-row.js';
 import { errorFields, markDead } from './mark-dead.js';
 import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
 import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
@@ -50,6 +52,7 @@ export type { MarkUploadedResult, UploadedRow } from './mark-uploaded.js';
 export type { SentContent, StartedAttempt } from './posting-lease.js';
 export type { DueVerification, VerificationResult } from './verification.js';
 export type { ProgressSample } from './progress-samples.js';
+export type { BacklogTake, TakenRow } from './backlog.js';
 
 // KEYS[1] batch meta. ARGV: line. Two enqueues of one batch may race, and maxLine must only grow.
 const RAISE_MAX_LINE_SCRIPT: LedgerScript = {
@@ -109,8 +112,10 @@ export class Ledger {
     await this.redis
       .multi()
       .zrem(keys.batches, batch)
+      .zrem(keys.backlogBatches, batch)
       .del(
         keys.batchMeta(batch),
+        keys.batchBacklog(batch),
         keys.batchRows(batch),
         keys.batchRejected(batch),
         keys.batchColumnOrder(batch),
@@ -121,8 +126,9 @@ export class Ledger {
   }
 
   /**
-   * Decides, for each row identity, whether it must be enqueued (see {@link ClaimOutcome}).
-   * One round trip per chunk.
+   * Decides, for each row identity, whether it must be enqueued (see {@link ClaimOutcome}), and
+   * puts created rows in the batch's backlog. One round trip per chunk. The rows must be recorded
+   * first ({@link recordRows}): a feeder builds each job from its batch row.
    */
   async claim(batch: string, rows: Array<{ jobId: string; line: number }>, mode: ClaimMode): Promise<ClaimOutcome[]> {
     if (rows.length === 0) return [];
@@ -136,7 +142,7 @@ export class Ledger {
     const columns = new ColumnOrder();
     let maxLine = 0;
     for (const { line, row } of rows) {
-      fields.push(String(line), JSON.stringify(row));
+      fields.push(String(line), encodeStoredRow(row));
       columns.see(line, Object.keys(row.extra));
       maxLine = Math.max(maxLine, line);
     }
@@ -167,6 +173,21 @@ export class Ledger {
     multi.hset(this.keys.batchRejected(batch), ...fields);
     void runScript(multi, RAISE_MAX_LINE_SCRIPT, [this.keys.batchMeta(batch)], [maxLine]);
     await execOrThrow(multi);
+  }
+
+  /** Takes rows from the backlogs for a feeder to turn into jobs (see backlog.ts). */
+  takeFromBacklog(options: { window: number; staleMs: number }): Promise<BacklogTake> {
+    return takeFromBacklog(this.redis, this.keys, options, this.now());
+  }
+
+  /** Notes that the jobs of rows taken from the backlog are added. */
+  finishFeeding(rows: readonly TakenRow[]): Promise<void> {
+    return finishFeeding(this.redis, this.keys, rows);
+  }
+
+  /** Rows of every batch that wait for a job (in backlogs, or being fed). */
+  backlogCount(): Promise<number> {
+    return backlogCount(this.redis, this.keys);
   }
 
   /** Reads several items in one round trip. */
@@ -300,10 +321,11 @@ export class Ledger {
 
   /** A batch's summary, or undefined when there is no such batch. */
   async getBatch(batch: string): Promise<BatchMeta | undefined> {
-    const [raw, accepted, rejected] = await Promise.all([
+    const [raw, accepted, rejected, backlog] = await Promise.all([
       this.redis.hgetall(this.keys.batchMeta(batch)),
       this.redis.hlen(this.keys.batchRows(batch)),
       this.redis.hlen(this.keys.batchRejected(batch)),
+      this.redis.llen(this.keys.batchBacklog(batch)),
     ]);
     if (!raw.createdAt) return undefined;
     const n = (field: string) => Number(raw[field] ?? 0);
@@ -318,6 +340,7 @@ export class Ledger {
       uploaded: n('uploaded'),
       dead: n('dead'),
       pending: n('owned') - n('uploaded') - n('dead'),
+      backlog,
       bytes: n('bytes'),
       retries: n('retries'),
       rateLimited: n('rateLimited'),
@@ -340,7 +363,7 @@ export class Ledger {
         this.redis.hmget(this.keys.batchRows(batch), ...lines),
         this.redis.hmget(this.keys.batchRejected(batch), ...lines),
       ]);
-      const parsedRows = rows.map((r) => (r ? (JSON.parse(r) as StoredRow) : undefined));
+      const parsedRows = rows.map((r) => (r ? decodeStoredRow(r) : undefined));
       const items = await this.getItems(parsedRows.filter((r): r is StoredRow => r !== undefined).map((r) => r.jobId));
       let itemIndex = 0;
       for (let i = 0; i < lines.length; i++) {
@@ -376,7 +399,7 @@ export class Ledger {
   /** Reads one stored row of a batch. */
   async getRow(batch: string, line: number): Promise<StoredRow | undefined> {
     const raw = await this.redis.hget(this.keys.batchRows(batch), String(line));
-    return raw ? (JSON.parse(raw) as StoredRow) : undefined;
+    return raw ? decodeStoredRow(raw) : undefined;
   }
 }
 

@@ -37,6 +37,8 @@ export interface LedgerItem {
   sentName?: string;
   sentBytes?: number;
   sentSha256s?: string[];
+  /** When a feeder last turned the row into a job (see ledger/backlog.ts). */
+  fedAt?: number;
   /** The run holding the posting lease, and its last beat (epoch ms). */
   postingBy?: string;
   postingAt?: number;
@@ -87,6 +89,8 @@ export interface BatchMeta {
   dead: number;
   /** owned − uploaded − dead. */
   pending: number;
+  /** Of `pending`: rows still in the batch's backlog, not yet fed to the queue as jobs. */
+  backlog: number;
   /** Bytes sent in successful uploads. */
   bytes: number;
   /** Attempts that failed and were retried. */
@@ -180,6 +184,7 @@ export function parseItem(raw: Record<string, string>): LedgerItem | undefined {
   set('sentName', raw.sentName || undefined);
   set('sentBytes', num(raw.sentBytes));
   if (raw.sentSha256s) item.sentSha256s = raw.sentSha256s.split(',');
+  set('fedAt', num(raw.fedAt));
   set('postingBy', raw.postingBy || undefined);
   set('postingAt', num(raw.postingAt));
   set('purgedAt', num(raw.purgedAt));
@@ -187,7 +192,7 @@ export function parseItem(raw: Record<string, string>): LedgerItem | undefined {
   set('copiesRemoved', num(raw.copiesRemoved));
   set('verifyError', raw.verifyError || undefined);
   set('createdAt', num(raw.createdAt));
-  set('updatedAt', num(raw.updatedAt));
+  set('updatedAt', num(raw.updatedAt) ?? num(raw.createdAt));
   set('uploadedAt', num(raw.uploadedAt));
   return item;
 }

@@ -11,12 +11,14 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 interface QueueSnapshot {
   counts: Record<(typeof QUEUE_STATES)[number], number>;
+  backlog: number;
   paused: boolean;
 }
 
 /**
  * Registers the queue gauges on `registry`, each collected on scrape:
  * - `zoho_attach_queue_jobs{state}`: jobs per state (waiting, active, delayed, failed = dead letters)
+ * - `zoho_attach_backlog_rows`: rows enqueued and not yet fed to the queue as jobs
  * - `zoho_attach_uploads_in_flight`: uploads in flight across all workers (BullMQ's active
  *   jobs; at most `ZOHO_CONCURRENCY`)
  * - `zoho_attach_queue_paused`: 1 while the queue is paused (by an operator or a systemic error)
@@ -30,11 +32,12 @@ export function createQueueMetrics(uploadQueue: UploadQueue, registry: Registry)
   // Prometheus collects every metric of a scrape at once: the gauges share one read of Redis.
   const readOncePerScrape = sharedWhilePending(async (): Promise<QueueSnapshot | undefined> => {
     try {
-      const [counts, paused] = await Promise.all([
+      const [counts, backlog, paused] = await Promise.all([
         uploadQueue.queue.getJobCounts(...QUEUE_STATES),
+        uploadQueue.ledger.backlogCount(),
         uploadQueue.queue.isPaused(),
       ]);
-      return { counts: counts as QueueSnapshot['counts'], paused };
+      return { counts: counts as QueueSnapshot['counts'], backlog, paused };
     } catch {
       return undefined;
     }
@@ -48,6 +51,15 @@ export function createQueueMetrics(uploadQueue: UploadQueue, registry: Registry)
     async collect() {
       const snapshot = await readOncePerScrape();
       if (snapshot) for (const state of QUEUE_STATES) this.labels(state).set(snapshot.counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'zoho_attach_backlog_rows',
+    help: 'Rows enqueued and not yet fed to the queue as jobs (the feeders keep ZOHO_ATTACH_FEED_WINDOW jobs waiting or running); not current while zoho_attach_redis_up is 0',
+    registers,
+    async collect() {
+      const snapshot = await readOncePerScrape();
+      if (snapshot) this.set(snapshot.backlog);
     },
   });
   new Gauge({

@@ -225,48 +225,37 @@ async function enqueueChunk(
   summary.skippedArchived += identified.length - jobs.length;
   if (jobs.length === 0) return;
 
+  // The rows first: the claim puts created rows in the backlog, and a feeder builds each job from its stored row.
+  await ledger.recordRows(
+    batch,
+    jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) })),
+  );
   const outcomes = await ledger.claim(
     batch,
     jobs.map((j) => ({ jobId: j.jobId, line: j.row.line })),
     options.mode ?? 'normal',
   );
-  const toAdd: typeof jobs = [];
-  const requeued: string[] = [];
+  const requeued: typeof jobs = [];
   for (const [i, job] of jobs.entries()) {
     const outcome = outcomes[i];
-    if (outcome === 'uploaded') {
-      summary.skipped++;
-      continue;
-    }
-    if (outcome === 'dead') {
-      summary.deadLetters++;
-      continue;
-    }
+    if (outcome === 'uploaded') summary.skipped++;
+    else if (outcome === 'dead') summary.deadLetters++;
+    else if (outcome === 'queued') summary.alreadyQueued++;
+    else summary.enqueued++;
     if (outcome === 'requeued') {
-      // The row's old job (failed or completed) may still hold its id: remove it so the id can be reused.
-      await uploadQueue.removeFinishedJob(job.jobId);
-      requeued.push(job.jobId);
+      requeued.push(job);
       summary.requeued++;
     }
-    if (outcome === 'queued') summary.alreadyQueued++;
-    else summary.enqueued++;
-    // A 'queued' row is added too: a no-op when its job exists, and it heals a job lost between claim and add.
-    toAdd.push(job);
   }
-  // Sent back to back (one round trip): a row recorded whose job failed to be added reads as pending, and enqueueing again adds it.
-  await Promise.all([
-    toAdd.length > 0
-      ? queue.addBulk(
-          toAdd.map((j) => ({ name: UPLOAD_JOB_NAME, data: j.data, opts: { ...jobOptions, jobId: j.jobId } })),
-        )
-      : undefined,
-    ledger.recordRows(
-      batch,
-      jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) })),
-    ),
-  ]);
+  // Created rows wait in the backlog. A requeued row replaces its old job (failed or completed) at
+  // once: the id is taken until the old job is gone.
+  for (const job of requeued) await uploadQueue.removeFinishedJob(job.jobId);
+  if (requeued.length > 0)
+    await queue.addBulk(
+      requeued.map((j) => ({ name: UPLOAD_JOB_NAME, data: j.data, opts: { ...jobOptions, jobId: j.jobId } })),
+    );
   // Only now is each requeue finished: killed before this line, the intent stays and the next enqueue or worker finishes it.
-  await ledger.clearRequeueIntents(requeued);
+  await ledger.clearRequeueIntents(requeued.map((j) => j.jobId));
 }
 
 function storedRow(jobId: string, row: ManifestRow): StoredRow {

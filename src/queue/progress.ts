@@ -22,6 +22,8 @@ export interface BatchProgress {
   uploaded: number;
   dead: number;
   pending: number;
+  /** Of `pending`: rows still in the backlog, not yet fed to the queue. */
+  backlog: number;
   retries: number;
   rateLimited: number;
   bytes: number;
@@ -114,6 +116,7 @@ export function batchProgress(
     uploaded: meta.uploaded,
     dead: meta.dead,
     pending: meta.pending,
+    backlog: meta.backlog,
     retries: meta.retries,
     rateLimited: meta.rateLimited,
     bytes: meta.bytes,

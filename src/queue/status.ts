@@ -6,8 +6,11 @@ import type { UploadQueue } from './upload-queue.js';
 /** The queue and its batches at one moment. */
 export interface StatusSnapshot {
   queueName: string;
-  /** `waiting` includes jobs held by a pause; `failed` are the dead letters. */
-  queue: { waiting: number; active: number; delayed: number; failed: number; completed: number };
+  /**
+   * `backlog`: rows not yet fed to the queue (all batches); `waiting` includes jobs held by a
+   * pause; `failed` are the dead letters.
+   */
+  queue: { backlog: number; waiting: number; active: number; delayed: number; failed: number; completed: number };
   paused: boolean;
   pauseReason?: PauseReason;
   credits?: { remaining: number; at: number };
@@ -19,8 +22,9 @@ export interface StatusSnapshot {
 /** Reads the status of the queue and of one batch (or all). */
 export async function readStatus(uploadQueue: UploadQueue, batch?: string): Promise<StatusSnapshot> {
   const names = batch === undefined ? await uploadQueue.ledger.listBatches() : [batch];
-  const [counts, pause, credits, concurrency, metas] = await Promise.all([
+  const [counts, backlog, pause, credits, concurrency, metas] = await Promise.all([
     uploadQueue.jobCounts(),
+    uploadQueue.ledger.backlogCount(),
     uploadQueue.pauseControl.status(),
     uploadQueue.rateControl.lastCredits(),
     uploadQueue.rateControl.concurrency.current(),
@@ -30,6 +34,7 @@ export async function readStatus(uploadQueue: UploadQueue, batch?: string): Prom
   return {
     queueName: uploadQueue.config.queue.name,
     queue: {
+      backlog,
       waiting: n('waiting') + n('prioritized'),
       active: n('active'),
       delayed: n('delayed'),

@@ -17,16 +17,15 @@ import { VERIFY_JOB_NAME, verifyJobId, type UploadJobData, type UploadJobResult 
 /** Job states in which a job will still run by itself. */
 const LIVE_JOB_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
 
-/** Finished jobs kept in Redis for the dashboard; the ledger keeps every row's outcome regardless. */
-const COMPLETED_JOBS_KEPT = 1_000;
-
 /** Job options every upload job gets: BullMQ's part of the retry policy (see upload/retry-policy.ts). */
 export function uploadJobOptions(config: Config): JobsOptions {
   const policy = retryPolicy(config.queue);
   return {
     attempts: policy.attempts,
     backoff: { type: 'exponential', delay: policy.backoffMs, jitter: policy.backoffJitter },
-    removeOnComplete: { count: COMPLETED_JOBS_KEPT },
+    // A finished job leaves at once: the ledger keeps every row's outcome, and a kept job would cost a
+    // kilobyte of Redis per row for nothing.
+    removeOnComplete: true,
     // Failed jobs are the dead letters: kept until an operator retries or purges them.
     removeOnFail: false,
   };
@@ -124,15 +123,16 @@ export class UploadQueue {
   }
 
   /**
-   * True when nothing is waiting, delayed or active and no settle-and-verify listing is due
-   * (dead letters do not count).
+   * True when no row waits in a backlog, nothing is waiting, delayed or active and no
+   * settle-and-verify listing is due (dead letters do not count).
    */
   async isIdle(): Promise<boolean> {
-    const [counts, verifications] = await Promise.all([
+    const [counts, verifications, backlog] = await Promise.all([
       this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
       this.ledger.countDueVerifications(),
+      this.ledger.backlogCount(),
     ]);
-    return verifications === 0 && Object.values(counts).every((n) => n === 0);
+    return verifications === 0 && backlog === 0 && Object.values(counts).every((n) => n === 0);
   }
 
   /**

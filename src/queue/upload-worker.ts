@@ -15,6 +15,7 @@ import {
   type SharedTokenStoreEvents,
   type ZohoError,
 } from '../zoho/index.js';
+import { BacklogFeeder } from './backlog-feeder.js';
 import { createWorkerConnection } from './connections.js';
 import { UPLOAD_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
 import { recoverUnfinishedWork } from './recovery.js';
@@ -160,6 +161,20 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     else logger.error({ err: error }, 'worker error');
   });
 
+  // Rows wait in the backlog; this worker keeps the window of jobs filled, with every other worker.
+  const feeder = new BacklogFeeder(uploadQueue, {
+    window: config.queue.feedWindow,
+    logger,
+    onError: (error) => {
+      if (outage.unreachableSince !== undefined || isConnectionError(error)) outage.failed(error);
+      else logger.warn({ err: error }, 'feeding rows from the backlog failed; tried again shortly');
+    },
+  });
+  // A job that ended freed a slot in the window.
+  worker.on('completed', () => feeder.request());
+  worker.on('failed', () => feeder.request());
+  feeder.start();
+
   // Requeues and verifications a crash left half done: finished at start, then now and then.
   const recover = () => recoverUnfinishedWork(uploadQueue, { logger });
   await recover();
@@ -176,6 +191,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const close = () => {
     closing ??= (async () => {
       clearInterval(recovery);
+      await atMost(CLOSE_STEP_MS, feeder.stop());
       const graceful = worker.close();
       const timedOut = await Promise.race([
         graceful.then(() => false),

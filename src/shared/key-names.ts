@@ -33,6 +33,8 @@ export interface KeyNames {
   adaptiveConcurrency: string;
   /** BullMQ's meta hash of the upload queue (its `concurrency` field is the global limit). */
   queueMeta: string;
+  /** What BullMQ puts before a job id or a state (`wait`, `active`, …) to name its key, for scripts that look at jobs. */
+  jobPrefix: string;
   /** All batches, scored by creation time. */
   batches: string;
   /** One row identity's outcome (shared by every batch that enqueued the row). */
@@ -43,12 +45,18 @@ export interface KeyNames {
   requeueIntents: string;
   /** Uploaded rows whose settle-and-verify listing is due, scored by when. */
   verifyDue: string;
+  /** Batches with rows in their backlog, scored by when their first row was put there (the feeder serves the oldest first). */
+  backlogBatches: string;
+  /** Rows a feeder took from a backlog and is turning into jobs: "batch\nline", scored by when (see ledger/backlog.ts). */
+  feeding: string;
   /** A batch's summary and counters. */
   batchMeta: (batch: string) => string;
   /** A batch's accepted rows, by manifest line. */
   batchRows: (batch: string) => string;
   /** A batch's rejected rows, by manifest line. */
   batchRejected: (batch: string) => string;
+  /** A batch's backlog: the manifest lines of its rows that wait for a job, oldest first (a list). */
+  batchBacklog: (batch: string) => string;
   /** A batch's progress over time (see ledger/progress-samples.ts). */
   batchProgress: (batch: string) => string;
   /** The pass-through column names of a batch, scored by where each was first seen, so reports keep the manifest's order. */
@@ -68,14 +76,18 @@ export function keyNames(queueName: string): KeyNames {
     credits: `${p}:control:credits`,
     adaptiveConcurrency: `${p}:control:concurrency`,
     queueMeta: `${p}:${UPLOAD_QUEUE_NAME}:meta`,
+    jobPrefix: `${p}:${UPLOAD_QUEUE_NAME}:`,
     batches: `${p}:ledger:batches`,
     ledgerItem: (jobId) => `${p}:ledger:item:${jobId}`,
     attachmentOwners: `${p}:ledger:attachment-owners`,
     requeueIntents: `${p}:ledger:requeue-intents`,
     verifyDue: `${p}:ledger:verify-due`,
+    backlogBatches: `${p}:ledger:backlog-batches`,
+    feeding: `${p}:ledger:feeding`,
     batchMeta: (batch) => `${p}:ledger:batch:${batch}:meta`,
     batchRows: (batch) => `${p}:ledger:batch:${batch}:rows`,
     batchRejected: (batch) => `${p}:ledger:batch:${batch}:rejected`,
+    batchBacklog: (batch) => `${p}:ledger:batch:${batch}:backlog`,
     batchProgress: (batch) => `${p}:ledger:batch:${batch}:progress`,
     batchColumnOrder: (batch) => `${p}:ledger:batch:${batch}:column-order`,
     batchColumns: (batch) => `${p}:ledger:batch:${batch}:columns`,

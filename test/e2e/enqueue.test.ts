@@ -85,7 +85,10 @@ describe('zoho-attach enqueue', () => {
     expect(real.stdout).toMatch(/enqueued:\s+1\b/);
     const uploadQueue = await UploadQueue.open(world.config);
     try {
-      expect((await uploadQueue.queue.getWaiting()).map((job) => job.data.line)).toEqual([2]);
+      expect(await uploadQueue.ledger.getBatch('checked')).toMatchObject({ owned: 1, backlog: 1 });
+      const rows: number[] = [];
+      for await (const entry of uploadQueue.ledger.readRows('checked')) if ('row' in entry) rows.push(entry.line);
+      expect(rows).toEqual([2]);
     } finally {
       await uploadQueue.close();
     }

@@ -206,7 +206,9 @@ describe('dashboard --metrics-port', () => {
     }
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const samples = parsePrometheusText(await (await fetch(url!)).text());
-    expect(sampleValue(samples, 'zoho_attach_queue_jobs', { state: 'waiting' })).toBe(2);
+    // No worker runs: the rows wait in the backlog, none is a job yet.
+    expect(sampleValue(samples, 'zoho_attach_backlog_rows', {})).toBe(2);
+    expect(sampleValue(samples, 'zoho_attach_queue_jobs', { state: 'waiting' })).toBe(0);
     expect(sampleValue(samples, 'zoho_attach_queue_paused', {})).toBe(0);
 
     child.kill('SIGTERM');

@@ -67,7 +67,12 @@ describe('hostile rows at enqueue', () => {
       { line: 2, reason: expect.stringMatching(/70003 columns; a row may carry at most 200 pass-through columns/) },
       { line: 3, reason: expect.stringMatching(/pass-through columns hold \d+ bytes; at most 65536/) },
     ]);
-    const waiting = await withQueue(world, (queue) => queue.queue.getWaiting());
-    expect(waiting.map((job) => job.data.recordId).sort()).toEqual(['1', '4']);
+    const queued = await withQueue(world, async (queue) => {
+      const ids: string[] = [];
+      for await (const entry of queue.ledger.readRows('hostile')) if ('row' in entry) ids.push(entry.row.record_id);
+      return { ids, meta: await queue.ledger.getBatch('hostile') };
+    });
+    expect(queued.ids).toEqual(['1', '4']);
+    expect(queued.meta).toMatchObject({ owned: 2, backlog: 2 });
   });
 });

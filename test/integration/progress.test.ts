@@ -30,6 +30,7 @@ function meta(name: string, uploaded: number, dead: number, owned: number, bytes
     uploaded,
     dead,
     pending: owned - uploaded - dead,
+    backlog: 0,
     bytes,
     retries: 2,
     rateLimited: 1,

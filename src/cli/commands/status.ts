@@ -57,7 +57,7 @@ function printStatus(s: StatusSnapshot, deps: CliDeps): void {
   const q = s.queue;
   println(
     deps.stdout,
-    `queue ${s.queueName}: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} dead letters${s.paused ? ' — PAUSED' : ''}`,
+    `queue ${s.queueName}: ${q.backlog} in the backlog, ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} dead letters${s.paused ? ' — PAUSED' : ''}`,
   );
   if (s.pauseReason)
     println(
@@ -78,7 +78,7 @@ function printStatus(s: StatusSnapshot, deps: CliDeps): void {
   for (const b of s.batches) {
     println(
       deps.stdout,
-      `batch ${b.name}: ${b.accepted} rows accepted, ${b.rejected} rejected; of the ${b.owned} it queued: ${b.uploaded} uploaded, ${b.pending} pending, ${b.dead} dead; ${b.retries} retries, ${b.rateLimited} × 429${b.verifying > 0 ? `; ${b.verifying} settle-and-verify listings due` : ''}${b.copiesRemoved > 0 ? `; ${b.copiesRemoved} extra copies removed` : ''}`,
+      `batch ${b.name}: ${b.accepted} rows accepted, ${b.rejected} rejected; of the ${b.owned} it queued: ${b.uploaded} uploaded, ${b.pending} pending${b.backlog > 0 ? ` (${b.backlog} in the backlog)` : ''}, ${b.dead} dead; ${b.retries} retries, ${b.rateLimited} × 429${b.verifying > 0 ? `; ${b.verifying} settle-and-verify listings due` : ''}${b.copiesRemoved > 0 ? `; ${b.copiesRemoved} extra copies removed` : ''}`,
     );
   }
 }
@@ -140,7 +140,7 @@ async function watch(
         }),
       );
     } else {
-      const header = `queue ${snapshot.queueName}: ${snapshot.queue.active} in flight, ${snapshot.queue.waiting} waiting, ${snapshot.queue.delayed} delayed, ${snapshot.queue.failed} dead letters${snapshot.paused ? ` — PAUSED${snapshot.pauseReason ? ` [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}` : ''}`;
+      const header = `queue ${snapshot.queueName}: ${snapshot.queue.active} in flight, ${snapshot.queue.waiting} waiting, ${snapshot.queue.backlog} in the backlog, ${snapshot.queue.delayed} delayed, ${snapshot.queue.failed} dead letters${snapshot.paused ? ` — PAUSED${snapshot.pauseReason ? ` [${snapshot.pauseReason.code}] ${snapshot.pauseReason.hint}` : ''}` : ''}`;
       draw([header, ...progress.map((p) => `  ${formatProgressLine(p)}`)]);
     }
     if (options.untilDone && progress.length > 0 && progress.every((p) => p.pending === 0)) return;

@@ -23,7 +23,7 @@ export const workerCommand: Command = {
 
   --concurrency N    uploads this process runs at once (default: ZOHO_CONCURRENCY); the global cap
                      ZOHO_CONCURRENCY still bounds all workers together
-  --until-idle       exit 0 once nothing is waiting, delayed or active (dead letters do not count)
+  --until-idle       exit 0 once no row is in the backlog and nothing is waiting, delayed or active (dead letters do not count)
   --metrics-port N   serve Prometheus metrics at http://HOST:N/metrics (0 picks a free port; the log says which)
   --metrics-host H   interface for the metrics endpoint (default 127.0.0.1; it has no authentication)
 

@@ -18,6 +18,7 @@ export function renderOverviewPage(view: DashboardView, options: { readOnly: boo
     <div class="tiles">
       ${tile('In flight', html`${formatCount(health.inFlight)} <small>/ ${formatCount(health.concurrencyLimit)}</small>`, DASHBOARD_PATHS.health)}
       ${tile('Waiting', html`${formatCount(queue.waiting)}${queue.delayed > 0 && html` <small>+ ${formatCount(queue.delayed)} delayed</small>`}`)}
+      ${tile('Backlog', html`${formatCount(queue.backlog)} <small>rows not yet queued</small>`)}
       ${tile('Dead letters', formatCount(queue.failed), DASHBOARD_PATHS.deadLetters)}
       ${tile('429 answers', formatCount(health.rateLimited), DASHBOARD_PATHS.health)}
       ${tile('Credits left', health.credits ? formatCount(health.credits.remaining) : html`<small>not reported yet</small>`, DASHBOARD_PATHS.health)}
@@ -61,6 +62,7 @@ function renderBatchTable(batches: BatchView[]): SafeHtml {
     <td><progress${finished ? html` class="finished"` : ''} max="${Math.max(b.total, 1)}" value="${b.total === 0 ? 1 : b.done}"></progress></td>
     <td class="num">${formatCount(b.done)} / ${formatCount(b.total)} <span class="muted">(${formatPercent(b.done, b.total)})</span></td>
     <td class="num">${formatCount(b.uploaded)}</td>
+    <td class="num">${formatCount(b.backlog)}</td>
     <td class="num">${b.dead > 0 ? html`<a href="${withQuery(DASHBOARD_PATHS.deadLetters, { batch: b.name })}">${formatCount(b.dead)}</a>` : '0'}</td>
     <td class="num">${formatCount(b.rejected)}</td>
     <td class="num">${formatRate(b.uploadsPerSecond)} <div class="muted">${formatBytes(b.bytesPerSecond)}/s</div></td>
@@ -74,6 +76,7 @@ function renderBatchTable(batches: BatchView[]): SafeHtml {
         <th>progress</th>
         <th class="num">done / total</th>
         <th class="num">uploaded</th>
+        <th class="num" title="rows waiting to be fed to the queue as jobs">backlog</th>
         <th class="num">dead</th>
         <th class="num" title="rows refused at enqueue">rejected</th>
         <th class="num">rate</th>
