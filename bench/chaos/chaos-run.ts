@@ -16,6 +16,7 @@ import { FAKE_CREDENTIALS, startFakeZoho, type FakeZoho, type FakeZohoSnapshot }
 import { createWorkerConnection } from '../../src/queue/connections.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { machineInfo, runCli, sleep, snapshotCli, type MachineInfo } from '../bench-support.js';
+import { nodeHolding, startRedisCluster } from '../redis-cluster.js';
 import { writeChaosManifest, type ChaosManifest } from './chaos-manifest.js';
 import type { ChaosOptions } from './chaos-options.js';
 import { startDisruptors, waitUntil, type DisruptionCounts } from './disruptors.js';
@@ -121,7 +122,13 @@ export interface ChaosResult {
 /** Runs one chaos run. Never throws for a failed verdict: `result.failures` says what failed. */
 export async function runChaos(
   options: ChaosOptions,
-  io: { log?: (line: string) => void; keepRunDir?: boolean; runDir?: string } = {},
+  io: {
+    log?: (line: string) => void;
+    keepRunDir?: boolean;
+    runDir?: string;
+    /** Run on a private 3-node Redis Cluster (AOF on every node) instead of one redis-server. */
+    cluster?: boolean;
+  } = {},
 ): Promise<ChaosResult> {
   const log = io.log ?? (() => {});
   const started = Date.now();
@@ -138,8 +145,20 @@ export async function runChaos(
     cleanups.push(() => cli.remove());
     const { cliPath } = cli;
     // appendfsync always: a write Redis acknowledged is on disk, so a crash (SIGKILL) loses none of them.
-    const redis = await startPrivateRedis({ appendOnly: true, appendFsync: 'always' });
-    cleanups.push(() => redis.stop());
+    // On a cluster, `redis` is the node that holds the queue's hash slot: the one restarted, and
+    // where connections are killed.
+    let redis: PrivateRedis;
+    let clusterNodes: string | undefined;
+    if (io.cluster) {
+      const cluster = await startRedisCluster({ appendOnly: true });
+      cleanups.push(() => cluster.stop());
+      clusterNodes = cluster.nodesList;
+      redis = await nodeHolding(cluster, `{${queueName}}`);
+    } else {
+      const single = await startPrivateRedis({ appendOnly: true, appendFsync: 'always' });
+      cleanups.push(() => single.stop());
+      redis = single;
+    }
     const fake = await startFakeZoho({
       concurrencyLimit: options.concurrencyLimit,
       latencyMs: options.latencyMs,
@@ -151,11 +170,14 @@ export async function runChaos(
     });
     cleanups.push(() => fake.close());
     log(
-      `chaos ${options.label}: private redis ${redis.url} (AOF, appendfsync always), fake Zoho ${fake.url}, queue ${queueName}, run dir ${runDir}`,
+      `chaos ${options.label}: private ${clusterNodes ? `3-node Redis Cluster ${clusterNodes}, the queue's slot on ${redis.url}` : `redis ${redis.url}`} (AOF, appendfsync always), fake Zoho ${fake.url}, queue ${queueName}, run dir ${runDir}`,
     );
 
     const manifest = await writeChaosManifest(runDir, options);
-    const env = workerEnv(options, redis.url, fake.url, queueName, runDir);
+    const env = {
+      ...workerEnv(options, redis.url, fake.url, queueName, runDir),
+      ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes } : {}),
+    };
     const enqueue = await runCli(['enqueue', manifest.path, '--batch', BATCH], env, runDir, {
       timeoutMs: 120_000,
       cliPath,
@@ -164,7 +186,7 @@ export async function runChaos(
     log(`enqueued ${manifest.rows.length} rows in ${elapsed()} ms`);
     const fixableRules = installFaults(fake, manifest, options);
 
-    const observer = createWorkerConnection({ url: redis.url }, 'chaos-observer');
+    const observer = createWorkerConnection(loadConfig(env, runDir).redis, 'chaos-observer');
     const admin = createWorkerConnection({ url: redis.url }, 'chaos-admin');
     for (const connection of [observer, admin]) connection.on('error', () => {});
     cleanups.push(async () => Promise.all([observer, admin].map((r) => r.quit().catch(() => r.disconnect()))));
@@ -188,12 +210,13 @@ export async function runChaos(
     });
     cleanups.push(() => pool.stopAll(1_000));
     pool.startAll();
-    // One more worker reaches Redis through a proxy the scenario cuts: a worker cut off from Redis while it posts.
+    // One more worker reaches Redis through a proxy the scenario cuts: a worker cut off from Redis while
+    // it posts. Not on a cluster: its clients follow the nodes' own addresses, around any proxy.
     const redisAddress = new URL(redis.url);
     const proxy = await startTcpProxy(redisAddress.hostname, Number(redisAddress.port));
     cleanups.push(() => proxy.close());
     const cutOffPool = new WorkerPool({
-      count: 1,
+      count: clusterNodes ? 0 : 1,
       args: ['worker', '--concurrency', String(options.concurrencyLimit)],
       env: { ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` },
       cwd: runDir,
@@ -223,6 +246,7 @@ export async function runChaos(
       proxy,
       fixableRules,
       manifestPath: manifest.path,
+      clusterMode: clusterNodes !== undefined,
     });
 
     // Done: every row has its final outcome in the ledger, nothing left in the queue, and the scenario played out.
@@ -470,6 +494,8 @@ async function runScenario(deps: {
   proxy: TcpProxy;
   fixableRules: { retry: string[]; purge: string[] };
   manifestPath: string;
+  /** On a cluster the cut-off worker does not run (see runChaos). */
+  clusterMode: boolean;
 }): Promise<{
   restarts: RedisRestartRecord[];
   revocation: RevocationRecord | undefined;
@@ -502,7 +528,7 @@ async function runScenario(deps: {
     { at: 0.12, run: () => disruptors.killConnections() },
     ...options.redisRestarts.map((plan) => ({ at: plan.atProgress, run: () => restartRedis(plan) })),
     { at: options.revoke.atProgress, run: () => revoke() },
-    { at: options.cutOff.atProgress, run: () => cutOff() },
+    ...(deps.clusterMode ? [] : [{ at: options.cutOff.atProgress, run: () => cutOff() }]),
     { at: options.fixedByRetry.atProgress, run: () => fix('retry') },
     { at: options.fixedByPurge.atProgress, run: () => fix('purge') },
   ].sort((a, b) => a.at - b.at);

@@ -6,6 +6,7 @@
  *   npm run chaos                 # 3,000 rows, about 2–4 minutes
  *   npm run chaos -- --rows 500   # fewer rows
  *   npm run chaos -- --short      # the form npm test runs
+ *   npm run chaos -- --cluster    # on a private 3-node Redis Cluster
  */
 import { parseArgs } from 'node:util';
 import { writeResults } from '../bench-support.js';
@@ -13,12 +14,20 @@ import { formatChaosSummary, runChaos } from './chaos-run.js';
 import { FULL_CHAOS, SHORT_CHAOS } from './chaos-options.js';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string' }, short: { type: 'boolean' }, keep: { type: 'boolean' } },
+  options: {
+    rows: { type: 'string' },
+    short: { type: 'boolean' },
+    keep: { type: 'boolean' },
+    cluster: { type: 'boolean' },
+  },
 });
 const options = { ...(values.short ? SHORT_CHAOS : FULL_CHAOS), ...(values.rows ? { rows: Number(values.rows) } : {}) };
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-const result = await runChaos(options, { log, keepRunDir: values.keep ?? false });
+const result = await runChaos(
+  { ...options, label: values.cluster ? `${options.label}-cluster` : options.label },
+  { log, keepRunDir: values.keep ?? false, cluster: values.cluster ?? false },
+);
 console.log(`\n${formatChaosSummary(result)}\n`);
 if (result.data && result.data.mismatches.length > 0)
   console.log(`first mismatches:\n  ${result.data.mismatches.join('\n  ')}\n`);

@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPipelineWorld, parseCsv, runCli, spawnCli, collect, type PipelineWorld } from '../helpers/pipeline.js';
-import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
+import { startRedisCluster, type RedisCluster } from '../../bench/redis-cluster.js';
 
 let world: PipelineWorld | undefined;
 let cluster: RedisCluster | undefined;

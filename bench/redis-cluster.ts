@@ -1,7 +1,8 @@
 /**
  * A private 3-node Redis Cluster on loopback (no Docker): three `redis-server --cluster-enabled
  * yes`, joined by `redis-cli --cluster create`, masters only. Its keys are its own: stop() kills
- * the servers and removes their folders.
+ * the servers and removes their folders. The tests run the pipeline on it, and the chaos run
+ * (`npm run chaos -- --cluster`) its whole scenario.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { startPrivateRedis, type PrivateRedis } from '../../src/demo/private-redis.js';
+import { startPrivateRedis, type PrivateRedis } from '../src/demo/private-redis.js';
 
 const run = promisify(execFile);
 
@@ -22,8 +23,26 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-/** Starts the cluster and waits until every node reports `cluster_state:ok`. */
-export async function startRedisCluster(): Promise<RedisCluster> {
+/** A node of `cluster` and the hash slot it serves `key` from. */
+export async function nodeHolding(cluster: RedisCluster, key: string): Promise<PrivateRedis> {
+  const any = new Redis({ port: cluster.nodes[0]!.port, host: '127.0.0.1', lazyConnect: true });
+  try {
+    await any.connect();
+    const slot = Number(await any.cluster('KEYSLOT', key));
+    const range = (await any.cluster('SLOTS')).find(([from, to]) => slot >= from && slot <= to);
+    const node = cluster.nodes.find((n) => n.port === range?.[2]?.[1]);
+    if (!node) throw new Error(`no node of the cluster serves slot ${slot}`);
+    return node;
+  } finally {
+    any.disconnect();
+  }
+}
+
+/**
+ * Starts the cluster and waits until every node reports `cluster_state:ok`. With `appendOnly`,
+ * every node fsyncs each write (a node killed and restarted keeps what it acknowledged).
+ */
+export async function startRedisCluster(options: { appendOnly?: boolean } = {}): Promise<RedisCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'za-redis-cluster-'));
   const nodes: PrivateRedis[] = [];
   try {
@@ -34,6 +53,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
         await startPrivateRedis({
           port,
           dir: nodeDir,
+          ...(options.appendOnly ? { appendOnly: true, appendFsync: 'always' as const } : {}),
           extraArgs: [
             '--cluster-enabled',
             'yes',
