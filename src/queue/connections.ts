@@ -70,6 +70,10 @@ function connect(target: RedisTarget, options: RedisOptions): Redis {
       enableReadyCheck: true,
       // A probe (no retryStrategy) gives up on the cluster as it does on one server.
       ...(options.retryStrategy ? { clusterRetryStrategy: () => null } : {}),
+      // A connection that waits through an outage (maxRetriesPerRequest: null) also waits while the
+      // cluster is down (a node restarting: CLUSTERDOWN until the others see it back), as it would
+      // for one server; ioredis would otherwise give up after 16 tries, 100 ms apart.
+      ...(options.maxRetriesPerRequest === null ? { maxRedirections: Infinity, retryDelayOnClusterDown: 250 } : {}),
       redisOptions: { ...credentialsOf(target.url), ...nodeOptions, ...(tls ? { tls } : {}) },
       // Nodes announce the addresses they were started with: TLS must check the name given here.
       ...(tls

@@ -6,7 +6,9 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPipelineWorld, parseCsv, runCli, spawnCli, collect, type PipelineWorld } from '../helpers/pipeline.js';
-import { startRedisCluster, type RedisCluster } from '../../bench/redis-cluster.js';
+import { nodeHolding, startRedisCluster, type RedisCluster } from '../../bench/redis-cluster.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createWorkerConnection } from '../../src/queue/connections.js';
 
 let world: PipelineWorld | undefined;
 let cluster: RedisCluster | undefined;
@@ -79,4 +81,24 @@ describe('on a Redis Cluster', () => {
         new RegExp(`✓ Redis maxmemory-policy \\(127\\.0\\.0\\.1:${node.port}\\): noeviction`),
       );
   });
+
+  it("a worker's connection waits while the node holding the queue restarts, as it would for one server", async () => {
+    cluster = await startRedisCluster({ appendOnly: true });
+    const config = loadConfig({ REDIS_CLUSTER_NODES: cluster.nodesList, ZOHO_ATTACH_QUEUE: 'waits' }, process.cwd());
+    const holder = await nodeHolding(cluster, `{waits}`);
+    const connection = createWorkerConnection(config.redis, 'waits-test');
+    connection.on('error', () => {});
+    try {
+      await connection.set('{waits}:key', 'kept');
+      await holder.kill('SIGTERM');
+      // Down for longer than the cluster's node timeout (2 s): the other nodes mark it failed, and
+      // the cluster answers CLUSTERDOWN for its slots until it is back (ioredis gave up after 1.6 s).
+      const read = connection.get('{waits}:key');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await holder.restart();
+      await expect(read).resolves.toBe('kept');
+    } finally {
+      connection.disconnect();
+    }
+  }, 60_000);
 });
