@@ -2,8 +2,8 @@
  * The feeder: keeps a window of real BullMQ jobs filled from the backlog (see ledger/backlog.ts),
  * so that a million waiting rows are a million short list entries and not a million job hashes.
  * Every worker runs one; they need no leader, because each take is one script and feeding a row
- * twice is harmless. A worker feeds when one of its jobs ends (a slot is free) and on a timer
- * (for slots freed by other workers, and rows enqueued since).
+ * twice is harmless. A worker feeds once a quarter of the window has freed through its own jobs,
+ * and on a timer (for slots freed by other workers, and rows enqueued since).
  */
 import type { Logger } from '../shared/logger.js';
 import { jobDataFromStoredRow, UPLOAD_JOB_NAME } from './upload-job.js';
@@ -37,6 +37,8 @@ export interface BacklogFeederOptions {
 export class BacklogFeeder {
   private running: Promise<number> | undefined;
   private again = false;
+  /** Jobs of this worker that ended since its last feed. */
+  private freedSinceFeed = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -53,6 +55,16 @@ export class BacklogFeeder {
     this.timer.unref();
   }
 
+  /**
+   * A job of this worker ended. Feeds once a quarter of the window has freed: each feed costs Redis
+   * three round trips, and a feed per job would double what an upload costs it. The window keeps
+   * three quarters waiting meanwhile, and the timer covers slots other workers free.
+   */
+  slotFreed(): void {
+    this.freedSinceFeed++;
+    if (this.freedSinceFeed >= Math.max(1, Math.floor(this.options.window / 4))) this.request();
+  }
+
   /** Asks for a feed: one runs at a time, and a request during one makes one more after it. */
   request(): void {
     if (this.stopped) return;
@@ -60,6 +72,7 @@ export class BacklogFeeder {
       this.again = true;
       return;
     }
+    this.freedSinceFeed = 0;
     this.running = this.feedOnce()
       .catch((error: unknown) => {
         this.options.onError?.(error);

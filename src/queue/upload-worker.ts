@@ -171,8 +171,8 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     },
   });
   // A job that ended freed a slot in the window.
-  worker.on('completed', () => feeder.request());
-  worker.on('failed', () => feeder.request());
+  worker.on('completed', () => feeder.slotFreed());
+  worker.on('failed', () => feeder.slotFreed());
   feeder.start();
 
   // Requeues and verifications a crash left half done: finished at start, then now and then.
