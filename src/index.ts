@@ -34,6 +34,8 @@ import { archivedUploads, openArchive, type ArchiveHeader } from './ledger/archi
 import { archiveBatch, type ArchiveSummary } from './queue/archive.js';
 import { planManifest as planManifestFile, type ManifestPlan } from './plan/plan-manifest.js';
 import { ZohoAttachError } from './shared/errors.js';
+import { checkBatch, type CheckOptions, type CheckResult } from './check/check-batch.js';
+import { createTokenProvider, ZohoClient } from './zoho/index.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
 export type { BatchMeta, ClaimMode, LedgerItem } from './ledger/ledger.js';
@@ -50,6 +52,7 @@ export { ClassifiedError, ZohoAttachError, type ErrorClassification } from './sh
 export { ERROR_CODES, isKnownErrorCode, type ErrorCode, type ErrorCodeInfo } from './shared/error-codes.js';
 export { createLogger, silentLogger, type Logger, type LogMethod } from './shared/logger.js';
 export { ZohoClient, ZohoError } from './zoho/index.js';
+export type { CheckedRow, CheckOptions, CheckPlan, CheckResult, CheckStatus } from './check/check-batch.js';
 
 /** A row as a migration script gives it: the manifest's columns, plus any pass-through keys. */
 export interface RowInput {
@@ -219,6 +222,26 @@ export class ZohoAttach {
    */
   archive(batch: string, outPath: string): Promise<ArchiveSummary> {
     return archiveBatch(this.uploadQueue, batch, path.resolve(outPath));
+  }
+  /**
+   * Compares a batch's ledger with what Zoho holds, as `zoho-attach check` does: every row `ok`,
+   * `missing`, `extra`, `mismatch` (with `deep`), `unchecked`, `dead` or `pending`. `repair`
+   * queues the missing rows again. Calls Zoho with the configured credentials.
+   */
+  async check(batch: string, options: Omit<CheckOptions, 'batch'> = {}): Promise<CheckResult> {
+    const client = new ZohoClient({
+      config: this.config.zoho,
+      tokens: createTokenProvider(this.config.zoho, this.uploadQueue.redis, this.uploadQueue.keys.oauth),
+    });
+    try {
+      return await checkBatch(this.uploadQueue, client, {
+        clockSkewMs: this.config.queue.clockSkewMs,
+        ...options,
+        batch,
+      });
+    } finally {
+      await client.close();
+    }
   }
 
   /** Resolves with the batch's counters once none of its rows is pending (each uploaded or dead). */

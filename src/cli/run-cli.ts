@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./commands/status.js')).statusCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
   archive: async () => (await import('./commands/archive.js')).archiveCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
   dlq: async () => (await import('./commands/dlq.js')).dlqCommand,
   pause: async () => (await import('./commands/pause-resume.js')).pauseCommand,

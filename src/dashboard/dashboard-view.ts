@@ -2,7 +2,7 @@
  * What the dashboard shows, as plain data: the overview's and health page's content, and the
  * body of `GET /api/status`. Pages render it; tests and scripts read it as JSON.
  */
-import type { ProgressSample } from '../ledger/ledger.js';
+import type { LastCheck, ProgressSample } from '../ledger/ledger.js';
 import { batchProgress, rateHistory, type BatchProgress, type RatePoint } from '../queue/progress.js';
 import { OPERATOR_PAUSE_CODE, type PauseReason } from '../queue/pause-control.js';
 import type { StatusSnapshot } from '../queue/status.js';
@@ -14,6 +14,8 @@ export interface BatchView extends BatchProgress {
   /** The manifest it came from, when known. */
   source?: string;
   createdAt: number;
+  /** The last `zoho-attach check` against Zoho, when there was one. */
+  lastCheck?: LastCheck;
 }
 
 /** How Zoho and the queue are doing. */
@@ -67,6 +69,7 @@ export function buildDashboardView(
       rejected: meta.rejected,
       ...(meta.source === undefined ? {} : { source: meta.source }),
       createdAt: meta.createdAt,
+      ...(meta.lastCheck === undefined ? {} : { lastCheck: meta.lastCheck }),
     }))
     .reverse();
   return {

@@ -33,6 +33,7 @@ import {
   type ClaimMode,
   type ClaimOutcome,
   type LedgerError,
+  type LastCheck,
   type LedgerItem,
   type RequeueIntent,
   type StoredRejection,
@@ -302,6 +303,16 @@ export class Ledger {
     return countDueVerifications(this.redis, this.keys);
   }
 
+  /** Keeps the summary of the batch's last check against Zoho with the batch (the dashboard shows it). */
+  async recordCheck(batch: string, check: LastCheck): Promise<void> {
+    const { at, deep, passed, counts, apiCalls } = check;
+    await this.redis.hset(
+      this.keys.batchMeta(batch),
+      'lastCheck',
+      JSON.stringify({ at, deep, passed, counts, apiCalls } satisfies LastCheck),
+    );
+  }
+
   /** Adds to a batch's live counters (`bytes`, `retries`, `rateLimited`). */
   async count(batch: string, counter: 'retries' | 'rateLimited', by = 1): Promise<void> {
     await this.redis.hincrby(this.keys.batchMeta(batch), counter, by);
@@ -346,6 +357,7 @@ export class Ledger {
       rateLimited: n('rateLimited'),
       verifying: n('verifying'),
       copiesRemoved: n('copiesRemoved'),
+      ...(raw.lastCheck ? { lastCheck: JSON.parse(raw.lastCheck) as LastCheck } : {}),
     };
   }
 

@@ -101,6 +101,21 @@ export interface BatchMeta {
   verifying: number;
   /** Extra copies (created by the batch's own ambiguous attempts) that verification deleted. */
   copiesRemoved: number;
+  /** The last `zoho-attach check` of the batch, when there was one. */
+  lastCheck?: LastCheck;
+}
+
+/** The summary of a batch's last check against Zoho (`zoho-attach check`), as kept with the batch. */
+export interface LastCheck {
+  /** When it finished (epoch ms). */
+  at: number;
+  /** Whether it downloaded and hashed the files. */
+  deep: boolean;
+  /** True when every row was `ok`, `dead` or `pending`. */
+  passed: boolean;
+  /** Rows per status: ok, missing, extra, mismatch, unchecked, dead, pending. */
+  counts: Record<string, number>;
+  apiCalls: { listings: number; downloads: number };
 }
 
 /** Which rows an enqueue may queue again. */

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DASHBOARD_PATHS, type DashboardView, type RunningDashboard } from '../../src/dashboard/index.js';
 import type { DeadLetterGroup } from '../../src/queue/dead-letters.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
+import { ZohoAttach } from '../../src/index.js';
 import {
   csrfTokenIn,
   enqueueManifest,
@@ -103,6 +104,17 @@ describe('the dashboard', () => {
     expect(overview).toMatch(/<progress class="finished" max="6" value="6">/);
     expect(overview).toMatch(/<svg viewBox/);
     expect(overview).toContain(`href="${DASHBOARD_PATHS.deadLetters}?batch=mixed"`);
+    expect(overview).toMatch(/<span class="muted">never<\/span>/);
+
+    // After a check against Zoho, the batch shows its result, when, and the API calls it spent.
+    const za = await ZohoAttach.open(world.config);
+    try {
+      expect((await za.check('mixed')).passed).toBe(true);
+    } finally {
+      await za.close();
+    }
+    const checked = (await httpRequest(`${dashboard.url}/`)).body;
+    expect(checked).toMatch(/<span class="badge ok">passed<\/span>\s*<div class="muted">[^<]* · 3 API calls<\/div>/);
   });
 
   it('groups dead letters by error code with their messages and a sample row', async () => {

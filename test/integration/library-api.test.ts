@@ -65,6 +65,12 @@ describe('ZohoAttach (library API)', () => {
         extra: { legacy_id: 'OLD-3' },
       });
       expect((await za.status('script')).batches[0]!.uploaded).toBe(3);
+
+      // The migration proves itself against Zoho, as `zoho-attach check` does.
+      const plans: number[] = [];
+      const check = await za.check('script', { onPlan: (plan) => plans.push(plan.apiCallsAtLeast) });
+      expect(plans).toEqual([3]);
+      expect(check).toMatchObject({ passed: true, counts: { ok: 3, missing: 0, extra: 0 }, differing: [] });
     } finally {
       await worker.close();
       await za.close();

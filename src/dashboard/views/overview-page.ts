@@ -67,6 +67,7 @@ function renderBatchTable(batches: BatchView[]): SafeHtml {
     <td class="num">${formatCount(b.rejected)}</td>
     <td class="num">${formatRate(b.uploadsPerSecond)} <div class="muted">${formatBytes(b.bytesPerSecond)}/s</div></td>
     <td class="num">${finished ? html`<span class="badge ok">done</span>` : formatDuration(b.etaSeconds)}</td>
+    <td>${renderLastCheck(b)}</td>
   </tr>`;
   });
   return html`<table>
@@ -81,10 +82,24 @@ function renderBatchTable(batches: BatchView[]): SafeHtml {
         <th class="num" title="rows refused at enqueue">rejected</th>
         <th class="num">rate</th>
         <th class="num">ETA</th>
+        <th title="the last zoho-attach check of the batch against Zoho">checked</th>
       </tr>
     </thead>
     <tbody>
       ${rows}
     </tbody>
   </table>`;
+}
+
+/** The last `zoho-attach check`: passed, or what differed; when; and the API calls it spent. */
+function renderLastCheck(b: BatchView): SafeHtml | string {
+  const check = b.lastCheck;
+  if (check === undefined) return html`<span class="muted">never</span>`;
+  const differing = ['missing', 'extra', 'mismatch', 'unchecked']
+    .filter((status) => (check.counts[status] ?? 0) > 0)
+    .map((status) => `${formatCount(check.counts[status] ?? 0)} ${status}`)
+    .join(', ');
+  const calls = check.apiCalls.listings + check.apiCalls.downloads;
+  return html`${check.passed ? html`<span class="badge ok">passed</span>` : html`<span class="badge bad">${differing}</span>`}
+    <div class="muted">${formatTime(check.at)}${check.deep ? ' · deep' : ''} · ${formatCount(calls)} API calls</div>`;
 }
