@@ -35,7 +35,7 @@ import { archiveBatch, type ArchiveSummary } from './queue/archive.js';
 import { planManifest as planManifestFile, type ManifestPlan } from './plan/plan-manifest.js';
 import { ZohoAttachError } from './shared/errors.js';
 import { checkBatch, type CheckOptions, type CheckResult } from './check/check-batch.js';
-import { createTokenProvider, ZohoClient } from './zoho/index.js';
+import { planUndo, undoBatch, type UndoOptions, type UndoPlan, type UndoResult } from './undo/undo-batch.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
 export type { BatchMeta, ClaimMode, LedgerItem } from './ledger/ledger.js';
@@ -53,6 +53,7 @@ export { ERROR_CODES, isKnownErrorCode, type ErrorCode, type ErrorCodeInfo } fro
 export { createLogger, silentLogger, type Logger, type LogMethod } from './shared/logger.js';
 export { ZohoClient, ZohoError } from './zoho/index.js';
 export type { CheckedRow, CheckOptions, CheckPlan, CheckResult, CheckStatus } from './check/check-batch.js';
+export type { UndoOptions, UndoPlan, UndoResult, UndoTarget } from './undo/undo-batch.js';
 
 /** A row as a migration script gives it: the manifest's columns, plus any pass-through keys. */
 export interface RowInput {
@@ -229,16 +230,35 @@ export class ZohoAttach {
    * queues the missing rows again. Calls Zoho with the configured credentials.
    */
   async check(batch: string, options: Omit<CheckOptions, 'batch'> = {}): Promise<CheckResult> {
-    const client = new ZohoClient({
-      config: this.config.zoho,
-      tokens: createTokenProvider(this.config.zoho, this.uploadQueue.redis, this.uploadQueue.keys.oauth),
-    });
+    const client = this.uploadQueue.zohoClient();
     try {
       return await checkBatch(this.uploadQueue, client, {
         clockSkewMs: this.config.queue.clockSkewMs,
         ...options,
         batch,
       });
+    } finally {
+      await client.close();
+    }
+  }
+
+  /**
+   * What undoing a batch would delete (`zoho-attach undo --dry-run`): exactly the attachments of the
+   * rows it owns and uploaded. The batch must be finished.
+   */
+  planUndo(batch: string): Promise<UndoPlan> {
+    return planUndo(this.uploadQueue, batch);
+  }
+
+  /**
+   * Deletes exactly the attachments the batch created and marks each row `undone`
+   * (`zoho-attach undo --yes`: the library does not ask). Resumable: run it again after an interruption.
+   */
+  async undo(batch: string, options: UndoOptions = {}): Promise<UndoResult> {
+    const plan = await planUndo(this.uploadQueue, batch);
+    const client = this.uploadQueue.zohoClient();
+    try {
+      return await undoBatch(this.uploadQueue, client, plan, options);
     } finally {
       await client.close();
     }

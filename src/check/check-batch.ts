@@ -7,21 +7,21 @@
  *   attempt and owned by no row (a duplicate). They are reported, never deleted;
  * - `mismatch` (`deep` only): there, but its bytes are not what was sent;
  * - `unchecked`: the record could not be listed (the reason says why);
- * - `dead`, `pending`: the ledger's own word; nothing to compare.
+ * - `dead`, `pending`, `undone` (its attachment deleted by `undo`): the ledger's own word; nothing to compare.
  * With `repair`, the missing rows are queued again (a fresh upload each).
  */
 import { createHash } from 'node:crypto';
-import pRetry from 'p-retry';
 import type { LastCheck, LedgerItem, StoredRow } from '../ledger/ledger.js';
 import { ZohoAttachError } from '../shared/errors.js';
 import { hasIdentity, type CopyIdentity } from '../upload/own-copies.js';
-import { isZohoError, type AttachmentInfo, type ZohoClient } from '../zoho/index.js';
+import type { AttachmentInfo, ZohoClient } from '../zoho/index.js';
+import { retryZohoCall } from '../zoho/retry-call.js';
 import { enqueueRows, type EnqueueSummary } from '../queue/enqueue.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
 import { safeErrorMessage } from '../shared/redact.js';
 
 /** What check found for one row. */
-export type CheckStatus = 'ok' | 'missing' | 'extra' | 'mismatch' | 'unchecked' | 'dead' | 'pending';
+export type CheckStatus = 'ok' | 'missing' | 'extra' | 'mismatch' | 'unchecked' | 'dead' | 'pending' | 'undone';
 
 /** The statuses that fail a check. */
 export const FAILING_CHECK_STATUSES: readonly CheckStatus[] = ['missing', 'extra', 'mismatch', 'unchecked'];
@@ -92,9 +92,6 @@ interface UploadedRow {
   item: LedgerItem;
 }
 
-/** Tries of a listing or a download that failed transiently or was refused with a 429. */
-const CALL_RETRIES = 4;
-
 /** Checks a batch against Zoho (see the module's comment). */
 export async function checkBatch(
   uploadQueue: UploadQueue,
@@ -114,6 +111,7 @@ export async function checkBatch(
     unchecked: 0,
     dead: 0,
     pending: 0,
+    undone: 0,
   };
   const differing: CheckedRow[] = [];
   // Uploaded rows by record: each record is listed once for all its rows.
@@ -129,6 +127,7 @@ export async function checkBatch(
       list.push({ line: entry.line, row: entry.row, item: entry.item });
       byRecord.set(key, list);
     } else if (status === 'dead') counts.dead++;
+    else if (status === 'undone') counts.undone++;
     else counts.pending++;
   }
   const uploaded = [...byRecord.values()].flat();
@@ -149,7 +148,7 @@ export async function checkBatch(
     const { module, record_id: recordId } = (recordRows[0] as UploadedRow).row;
     let listed: AttachmentInfo[];
     try {
-      listed = await withRetries(async () => {
+      listed = await retryZohoCall(async () => {
         const pages: AttachmentInfo[] = await client.listAllAttachments(module, recordId);
         apiCalls.listings += Math.max(1, Math.ceil(pages.length / 200));
         return pages;
@@ -170,7 +169,7 @@ export async function checkBatch(
       if (verdict.status === 'ok' && deep && u.row.link_url === '') {
         const attachmentId = u.item.attachmentId as string;
         try {
-          const sha256 = await withRetries(async () => {
+          const sha256 = await retryZohoCall(async () => {
             const download = await client.downloadAttachment(module, recordId, attachmentId);
             apiCalls.downloads++;
             const hash = createHash('sha256');
@@ -258,17 +257,6 @@ function judged(u: UploadedRow, status: CheckStatus, more: Partial<CheckedRow>):
     attachmentId: u.item.attachmentId,
     ...more,
   };
-}
-
-/** Retries a call that failed transiently or met a 429; anything else fails at once. */
-function withRetries<T>(call: () => Promise<T>): Promise<T> {
-  return pRetry(call, {
-    retries: CALL_RETRIES,
-    minTimeout: 500,
-    factor: 2,
-    shouldRetry: ({ error }) =>
-      isZohoError(error) && (error.classification === 'transient' || error.classification === 'rate_limited'),
-  });
 }
 
 /** Queues the rows at `lines` again, each as a fresh upload (their attachment is gone). */

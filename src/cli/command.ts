@@ -10,6 +10,8 @@ export interface CliDeps {
   cwd: string;
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where a command that asks for confirmation reads the answer (only on a terminal). */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
   stopSignal: Promise<string>;
 }

@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./commands/report.js')).reportCommand,
   archive: async () => (await import('./commands/archive.js')).archiveCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
+  undo: async () => (await import('./commands/undo.js')).undoCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
   dlq: async () => (await import('./commands/dlq.js')).dlqCommand,
   pause: async () => (await import('./commands/pause-resume.js')).pauseCommand,
@@ -96,6 +97,7 @@ export function processDeps(): CliDeps {
     cwd: process.cwd(),
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     stopSignal: stopSignal(),
   };
 }

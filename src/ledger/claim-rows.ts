@@ -50,6 +50,9 @@ for i, item in ipairs(KEYS) do
     if mode ~= 'normal' or redis.call('HEXISTS', item, 'purgedAt') == 1 then requeue = true else outcomes[i] = 'dead' end
   elseif status == 'uploaded' then
     if mode == 'reupload' then requeue = true; freshWindow = true else outcomes[i] = 'uploaded' end
+  elseif status == 'undone' then
+    -- Its attachment was deleted by undo: enqueueing it again means uploading it again.
+    requeue = true; freshWindow = true
   else
     outcomes[i] = status
   end
@@ -60,7 +63,7 @@ for i, item in ipairs(KEYS) do
     redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'postingBy', 'postingAt', 'purgedAt', 'verifyError')
     if freshWindow then
       -- A deliberate second copy: the first one stays, so nothing of the old window may be adopted or removed.
-      redis.call('HDEL', item, 'attachmentId', 'how', 'uploadedAt', 'sha256', 'bytes', 'pendingSince', 'firstAttemptAt', 'sentName', 'sentBytes', 'sentSha256s')
+      redis.call('HDEL', item, 'attachmentId', 'how', 'uploadedAt', 'sha256', 'bytes', 'pendingSince', 'firstAttemptAt', 'sentName', 'sentBytes', 'sentSha256s', 'undoneAttachmentId', 'undoneAt')
     end
     -- A dead row keeps pendingSince (the "may already be stored" mark) and firstAttemptAt: an earlier
     -- attempt may have stored a copy that the next attempt must find before it posts.

@@ -21,6 +21,7 @@ import { backlogCount, finishFeeding, takeFromBacklog, type BacklogTake, type Ta
 import { claimRows } from './claim-rows.js';
 import { decodeStoredRow, encodeStoredRow } from './stored-row.js';
 import { errorFields, markDead } from './mark-dead.js';
+import { markUndone, type MarkUndoneResult } from './mark-undone.js';
 import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
 import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
 import { forgetItems } from './forget-batch.js';
@@ -50,6 +51,7 @@ import {
 
 export type * from './types.js';
 export type { MarkUploadedResult, UploadedRow } from './mark-uploaded.js';
+export type { MarkUndoneResult } from './mark-undone.js';
 export type { SentContent, StartedAttempt } from './posting-lease.js';
 export type { DueVerification, VerificationResult } from './verification.js';
 export type { ProgressSample } from './progress-samples.js';
@@ -303,6 +305,11 @@ export class Ledger {
     return countDueVerifications(this.redis, this.keys);
   }
 
+  /** Marks a row undone: `undo` deleted its attachment (see mark-undone.ts). */
+  markUndone(row: { jobId: string; batch: string; attachmentId: string }): Promise<MarkUndoneResult> {
+    return markUndone(this.redis, this.keys, row, this.now());
+  }
+
   /** Keeps the summary of the batch's last check against Zoho with the batch (the dashboard shows it). */
   async recordCheck(batch: string, check: LastCheck): Promise<void> {
     const { at, deep, passed, counts, apiCalls } = check;
@@ -350,7 +357,8 @@ export class Ledger {
       owned: n('owned'),
       uploaded: n('uploaded'),
       dead: n('dead'),
-      pending: n('owned') - n('uploaded') - n('dead'),
+      undone: n('undone'),
+      pending: n('owned') - n('uploaded') - n('dead') - n('undone'),
       backlog,
       bytes: n('bytes'),
       retries: n('retries'),

@@ -23,7 +23,7 @@ export const REPORT_COLUMNS = [
   'copies_removed',
 ] as const;
 
-/** One report row. `status` is `uploaded`, `dead`, `pending`, or `rejected` (invalid at enqueue). */
+/** One report row. `status` is `uploaded`, `dead`, `pending`, `undone` (deleted by undo), or `rejected` (invalid at enqueue). */
 export type ReportRow = Record<(typeof REPORT_COLUMNS)[number], string> & { extra: Record<string, string> };
 
 /** Report output formats. */

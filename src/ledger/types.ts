@@ -4,7 +4,7 @@
  */
 
 /** Where a row stands. */
-export type ItemStatus = 'pending' | 'uploaded' | 'dead';
+export type ItemStatus = 'pending' | 'uploaded' | 'dead' | 'undone';
 
 /** How a row's attachment came to be: posted by us, or found already stored after an ambiguous failure. */
 export type UploadHow = 'uploaded' | 'adopted';
@@ -53,6 +53,9 @@ export interface LedgerItem {
   createdAt?: number;
   updatedAt?: number;
   uploadedAt?: number;
+  /** For an `undone` row: the attachment `undo` deleted, and when. */
+  undoneAttachmentId?: string;
+  undoneAt?: number;
 }
 
 /** The last error of a row, as the ledger keeps it. */
@@ -87,7 +90,9 @@ export interface BatchMeta {
   owned: number;
   uploaded: number;
   dead: number;
-  /** owned − uploaded − dead. */
+  /** Rows whose attachment `undo` deleted. */
+  undone: number;
+  /** owned − uploaded − dead − undone. */
   pending: number;
   /** Of `pending`: rows still in the batch's backlog, not yet fed to the queue as jobs. */
   backlog: number;
@@ -209,5 +214,7 @@ export function parseItem(raw: Record<string, string>): LedgerItem | undefined {
   set('createdAt', num(raw.createdAt));
   set('updatedAt', num(raw.updatedAt) ?? num(raw.createdAt));
   set('uploadedAt', num(raw.uploadedAt));
+  set('undoneAttachmentId', raw.undoneAttachmentId || undefined);
+  set('undoneAt', num(raw.undoneAt));
   return item;
 }

@@ -13,6 +13,7 @@ import { connectOrExplain, createProducerConnection } from './connections.js';
 import { PauseControl } from './pause-control.js';
 import { RateControl } from './rate-control.js';
 import { VERIFY_JOB_NAME, verifyJobId, type UploadJobData, type UploadJobResult } from './upload-job.js';
+import { createTokenProvider, ZohoClient } from '../zoho/index.js';
 
 /** Job states in which a job will still run by itself. */
 const LIVE_JOB_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
@@ -76,6 +77,17 @@ export class UploadQueue {
   static async open(config: Config, redis?: Redis): Promise<UploadQueue> {
     const connection = redis ?? (await connectOrExplain(createProducerConnection(config.redis), config.redis));
     return new UploadQueue(config, connection, redis === undefined);
+  }
+
+  /**
+   * A Zoho client on the deployment's shared OAuth token (for check and undo, which call Zoho
+   * outside the workers). The caller closes it.
+   */
+  zohoClient(): ZohoClient {
+    return new ZohoClient({
+      config: this.config.zoho,
+      tokens: createTokenProvider(this.config.zoho, this.redis, this.keys.oauth),
+    });
   }
 
   /** Counts of jobs per BullMQ state (all batches together). */

@@ -71,6 +71,12 @@ describe('ZohoAttach (library API)', () => {
       const check = await za.check('script', { onPlan: (plan) => plans.push(plan.apiCallsAtLeast) });
       expect(plans).toEqual([3]);
       expect(check).toMatchObject({ passed: true, counts: { ok: 3, missing: 0, extra: 0 }, differing: [] });
+
+      // And can be backed out: exactly its three attachments go.
+      expect((await za.planUndo('script')).targets.map((t) => t.recordId).sort()).toEqual(['11', '12', '14']);
+      expect(await za.undo('script')).toMatchObject({ deleted: 3, failed: [] });
+      expect(world.fake.inspect().attachments).toHaveLength(0);
+      expect(await za.batch('script')).toMatchObject({ uploaded: 0, undone: 3, pending: 0 });
     } finally {
       await worker.close();
       await za.close();

@@ -29,6 +29,7 @@ function meta(name: string, uploaded: number, dead: number, owned: number, bytes
     owned,
     uploaded,
     dead,
+    undone: 0,
     pending: owned - uploaded - dead,
     backlog: 0,
     bytes,

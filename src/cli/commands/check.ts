@@ -2,7 +2,6 @@
 import { checkBatch, type CheckPlan, type CheckResult } from '../../check/check-batch.js';
 import { loadConfig } from '../../config/config.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
-import { createTokenProvider, ZohoClient } from '../../zoho/index.js';
 import { EXIT, UsageError, intOption, parseOptions, println, type CliDeps, type Command } from '../command.js';
 
 export const checkCommand: Command = {
@@ -37,10 +36,7 @@ prints the differing rows (line, record, status, why) and exits 1.
     const concurrency = intOption('concurrency', values.concurrency, 1, 25) ?? 2;
     const config = loadConfig(deps.env, deps.cwd);
     const uploadQueue = await UploadQueue.open(config);
-    const client = new ZohoClient({
-      config: config.zoho,
-      tokens: createTokenProvider(config.zoho, uploadQueue.redis, uploadQueue.keys.oauth),
-    });
+    const client = uploadQueue.zohoClient();
     try {
       const result = await checkBatch(uploadQueue, client, {
         batch: values.batch,
