@@ -35,6 +35,7 @@ import { archiveBatch, type ArchiveSummary } from './queue/archive.js';
 import { planManifest as planManifestFile, type ManifestPlan } from './plan/plan-manifest.js';
 import { ZohoAttachError } from './shared/errors.js';
 import { checkBatch, type CheckOptions, type CheckResult } from './check/check-batch.js';
+import { lazyRecordFinder, type RecordFinder } from './queue/record-lookup.js';
 import { planUndo, undoBatch, type UndoOptions, type UndoPlan, type UndoResult } from './undo/undo-batch.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
@@ -58,7 +59,11 @@ export type { UndoOptions, UndoPlan, UndoResult, UndoTarget } from './undo/undo-
 /** A row as a migration script gives it: the manifest's columns, plus any pass-through keys. */
 export interface RowInput {
   module: string;
-  record_id: string;
+  /** The record's id; or name the record by one of its fields with `lookup_field` and `lookup_value`. */
+  record_id?: string;
+  /** A field's API name (e.g. `Legacy_Id`) whose value, `lookup_value`, finds the record (COQL at enqueue). */
+  lookup_field?: string;
+  lookup_value?: string;
   /** A local path (absolute, or relative to `baseDir`) or an http(s) URL. */
   file?: string;
   /** Attach this URL as a link instead of a file. */
@@ -121,11 +126,14 @@ export class ZohoAttach {
     rows: Iterable<RowInput> | AsyncIterable<RowInput>,
     options: EnqueueRowsOptions & RowCheckChoices,
   ): Promise<EnqueueSummary> {
-    return enqueueRows(this.uploadQueue, validatedEntries(rows, options.baseDir ?? process.cwd()), {
-      batch: options.batch,
-      mode: options.mode ?? 'normal',
-      checks: this.rowChecks(options),
-    });
+    return this.withLookup((lookup) =>
+      enqueueRows(this.uploadQueue, validatedEntries(rows, options.baseDir ?? process.cwd()), {
+        batch: options.batch,
+        mode: options.mode ?? 'normal',
+        checks: this.rowChecks(options),
+        lookup,
+      }),
+    );
   }
 
   /** Enqueues a CSV/JSONL manifest, as `zoho-attach enqueue` does (`archives`: as its `--archive`). */
@@ -138,13 +146,16 @@ export class ZohoAttach {
       options.archives === undefined
         ? undefined
         : await archivedUploads(options.archives.map((file) => path.resolve(file)));
-    return enqueueRows(this.uploadQueue, readManifest(absolute, { baseDir: path.dirname(absolute) }), {
-      batch: options.batch ?? batchNameFor(absolute),
-      mode: options.mode ?? 'normal',
-      source: absolute,
-      checks: this.rowChecks(options),
-      ...(archived ? { archived } : {}),
-    });
+    return this.withLookup((lookup) =>
+      enqueueRows(this.uploadQueue, readManifest(absolute, { baseDir: path.dirname(absolute) }), {
+        batch: options.batch ?? batchNameFor(absolute),
+        mode: options.mode ?? 'normal',
+        source: absolute,
+        checks: this.rowChecks(options),
+        lookup,
+        ...(archived ? { archived } : {}),
+      }),
+    );
   }
 
   /**
@@ -239,6 +250,16 @@ export class ZohoAttach {
       });
     } finally {
       await client.close();
+    }
+  }
+
+  /** Runs `use` with a record finder for rows that name their record by a field (a Zoho client opened only if needed). */
+  private async withLookup<T>(use: (lookup: RecordFinder) => Promise<T>): Promise<T> {
+    const lookup = lazyRecordFinder(() => this.uploadQueue.zohoClient());
+    try {
+      return await use(lookup);
+    } finally {
+      await lookup.close();
     }
   }
 

@@ -1,7 +1,7 @@
 /**
- * From a request to an outcome, without node:http. For a CRM API call the order is:
- * route → authentication → admission (concurrency, credits) → fault or handler → latency
- * → counters and the credits header. A call is in flight from admission until its
+ * From a request to an outcome, without node:http. For a CRM API call (Attachments or COQL)
+ * the order is: route → authentication → admission (concurrency, credits) → fault or handler
+ * → latency → counters and the credits header. A call is in flight from admission until its
  * exchange is over.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +12,7 @@ import type { FaultContext } from './faults.js';
 import type { Latency } from './options.js';
 import { resolveRoute, type ApiOperation, type AttachmentsTarget } from './router.js';
 import { handleDelete, handleDownload, handleList } from './routes/attachments.js';
+import { authorizeQuery, handleCoql } from './routes/coql.js';
 import { handleControl } from './routes/control.js';
 import { handleTokenRequest } from './routes/oauth.js';
 import { refuseInvalidTarget } from './routes/record-target.js';
@@ -35,6 +36,8 @@ export class Dispatcher {
       switch (route.kind) {
         case 'api':
           return await this.dispatchApi(request, route.operation, route.target);
+        case 'coql':
+          return await this.dispatchQuery(request);
         case 'token':
           return await this.applyFaults({ path: 'token', method: request.method }, () =>
             handleTokenRequest(request, this.state.tokens, this.state.options, this.apiDomain()),
@@ -51,7 +54,7 @@ export class Dispatcher {
       if (request.signal.aborted) return { kind: 'reset' };
       this.state.options.onInternalError(error);
       const failure = zohoError('INTERNAL_ERROR');
-      return route.kind === 'api' ? this.finishApiAnswer(failure) : answer(failure);
+      return route.kind === 'api' || route.kind === 'coql' ? this.finishApiAnswer(failure) : answer(failure);
     }
   }
 
@@ -64,13 +67,35 @@ export class Dispatcher {
     state.countCall(operation);
     const unauthorized = refuseUnauthorized(headerValue(request, 'authorization'), operation, state.tokens);
     if (unauthorized) return this.finishApiAnswer(unauthorized);
+    const faultContext = { path: operation, method: request.method, module: target.module, recordId: target.recordId };
+    return this.admitAndRun(request, faultContext, (options) => this.handleApi(request, operation, target, options));
+  }
+
+  /** `POST …/coql`: counted, authenticated, admitted and faulted like any other API call. */
+  private async dispatchQuery(request: FakeRequest): Promise<Outcome> {
+    const { state } = this;
+    state.countQuery();
+    const authorized = authorizeQuery(headerValue(request, 'authorization'), state.tokens);
+    if ('refused' in authorized) return this.finishApiAnswer(authorized.refused);
+    return this.admitAndRun(request, { path: 'coql', method: request.method }, () =>
+      handleCoql(request, authorized.scopes, state),
+    );
+  }
+
+  /**
+   * The part every authenticated API call shares: admission (429 when refused), then the fault
+   * or the handler, then the latency, then the counted answer.
+   */
+  private async admitAndRun(
+    request: FakeRequest,
+    faultContext: FaultContext,
+    handle: (options?: { storeDelayMs?: number }) => Promise<ApiAnswer>,
+  ): Promise<Outcome> {
+    const { state } = this;
     if (state.admission.tryAdmit() !== undefined) return this.finishApiAnswer(zohoError('TOO_MANY_REQUESTS'));
     void request.done.then(() => state.admission.release());
 
-    const faultContext = { path: operation, method: request.method, module: target.module, recordId: target.recordId };
-    const outcome = await this.applyFaults(faultContext, (options) =>
-      this.handleApi(request, operation, target, options),
-    );
+    const outcome = await this.applyFaults(faultContext, handle);
     if (outcome.kind === 'hang') return outcome;
     await waitLatency(state.options.latencyMs, request.signal);
     return outcome.kind === 'answer' ? this.finishApiAnswer(outcome.answer) : outcome;

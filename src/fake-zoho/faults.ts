@@ -32,8 +32,8 @@ export const FAULT_KINDS = [
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** The routes a rule can target. */
-export const FAULT_PATHS = ['upload', 'list', 'download', 'delete', 'token'] as const;
+/** The routes a rule can target (`coql`: the Query API, whose module is in the body, so `match.module` never fits it). */
+export const FAULT_PATHS = ['upload', 'list', 'download', 'delete', 'coql', 'token'] as const;
 
 /** One of {@link FAULT_PATHS}. */
 export type FaultPath = (typeof FAULT_PATHS)[number];

@@ -1,12 +1,13 @@
 /**
- * A fake Zoho CRM for tests, the demo and benchmarks: the accounts server's token endpoint
- * and the CRM Attachments API of `shared/zoho-contract.md`, as a real HTTP server, with
- * Zoho's limits, scriptable faults and a view of everything it received.
+ * A fake Zoho CRM for tests, the demo and benchmarks: the accounts server's token endpoint,
+ * the CRM Attachments API and the COQL lookup of `shared/zoho-contract.md`, as a real HTTP
+ * server, with Zoho's limits, scriptable faults and a view of everything it received.
  *
  * @example
  * const fake = await startFakeZoho({ concurrencyLimit: 5 });
  * // point the client at fake.url (both accounts URL and API domain), with FAKE_CREDENTIALS
  * fake.faults.add({ match: { path: 'upload' }, kind: 'storeThen500' });
+ * fake.records.add({ module: 'Contacts', fields: { Legacy_Id: 'A-1' } });
  * expect(fake.inspect().attachments).toHaveLength(1);
  * await fake.close();
  */
@@ -14,6 +15,7 @@ import { ContentStore } from './content-store.js';
 import { createControls, type FakeZohoControls } from './controls.js';
 import { Dispatcher } from './dispatcher.js';
 import { resolveOptions, type FakeZohoOptions } from './options.js';
+import type { FakeRecord, NewFakeRecord } from './record-store.js';
 import { listen } from './server.js';
 import { FakeZohoState } from './state.js';
 
@@ -22,6 +24,8 @@ export type { FakeZohoControls, IssueTokenOptions } from './controls.js';
 export { FAULT_KINDS, FAULT_PATHS, InvalidFaultRuleError } from './faults.js';
 export type { FaultKind, FaultMatch, FaultPath, FaultRule } from './faults.js';
 export { FAKE_CREDENTIALS } from './options.js';
+export { InvalidFakeRecordError } from './record-store.js';
+export type { FakeRecord, FieldValue, NewFakeRecord } from './record-store.js';
 export type { EmptyListStyle, ExpiresInStyle, FakeClient, FakeZohoOptions, Latency } from './options.js';
 export type { FakeZohoSnapshot } from './state.js';
 export type { TokenStats } from './token-store.js';
@@ -33,6 +37,18 @@ export interface FakeZoho extends FakeZohoControls {
   readonly port: number;
   /** The temp dir holding uploaded bytes (removed by `close()`); undefined when `storeContent` is off. */
   readonly contentDir: string | undefined;
+  /** The CRM records COQL queries find (contract §7); `reset()` forgets them. */
+  readonly records: {
+    /**
+     * Stores a record (its field names become fields of the module) and returns it with its id.
+     * @throws {InvalidFakeRecordError} for an id that is not 1–19 digits or is taken, or a bad field name
+     */
+    add(record: NewFakeRecord): FakeRecord;
+    /** Makes fields exist in a module with no record holding them: a query on them then finds nothing instead of failing. */
+    defineFields(module: string, names: readonly string[]): void;
+    /** Forgets every record and field. */
+    clear(): void;
+  };
   /**
    * Stops the server at once (every open connection, hung or not, is destroyed) and deletes
    * the stored bytes. Idempotent.
@@ -64,6 +80,11 @@ export async function startFakeZoho(options: FakeZohoOptions = {}): Promise<Fake
     url: server.url,
     port: server.port,
     contentDir: content?.directory,
+    records: {
+      add: (record) => state.records.add(record),
+      defineFields: (module, names) => state.records.defineFields(module, names),
+      clear: () => state.records.clear(),
+    },
     close() {
       closing ??= server.close().then(() => content?.dispose());
       return closing;

@@ -10,23 +10,29 @@ export interface FakeClient {
   refreshToken: string;
   /**
    * Scopes every access token minted for this client carries.
-   * @defaultValue `['ZohoCRM.modules.ALL']`
+   * @defaultValue `['ZohoCRM.modules.ALL', 'ZohoCRM.coql.READ']`
    */
   scopes?: readonly string[];
 }
 
-/** The credentials the fake accepts when no `clients` option is given. */
+/**
+ * The credentials the fake accepts when no `clients` option is given, with the scopes this tool
+ * needs: every module (attachments included) and the Query API, which `modules.ALL` does not cover.
+ */
 export const FAKE_CREDENTIALS = Object.freeze({
   clientId: 'fake-client-id',
   clientSecret: 'fake-client-secret',
   refreshToken: 'fake-refresh-token',
-  scopes: Object.freeze<string[]>(['ZohoCRM.modules.ALL']),
+  scopes: Object.freeze<string[]>(['ZohoCRM.modules.ALL', 'ZohoCRM.coql.READ']),
 });
 
 /** A fixed delay, or a delay drawn uniformly from `[min, max]` for every answer. */
 export type Latency = number | { min: number; max: number };
 
-/** What `GET …/Attachments` answers for a page without rows (contract §3 allows both). */
+/**
+ * What `GET …/Attachments` answers for a page without rows (contract §3 allows both), and a COQL
+ * query for one (contract §7 names 204; the client takes `data: []` too).
+ */
 export type EmptyListStyle = '204' | 'empty200';
 
 /** How the token endpoint writes `expires_in` (contract §4). */
@@ -97,7 +103,7 @@ export interface FakeZohoOptions {
    */
   maxUploadBytes?: number;
   /**
-   * What a list page without rows looks like: `'204'` (no body) or `'empty200'` (`data: []`).
+   * What a list page or a COQL query without rows looks like: `'204'` (no body) or `'empty200'` (`data: []`).
    * @defaultValue `'204'`
    */
   emptyListStyle?: EmptyListStyle;

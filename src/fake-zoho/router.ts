@@ -17,6 +17,8 @@ export interface AttachmentsTarget {
 /** The outcome of routing. */
 export type Route =
   | { kind: 'api'; operation: ApiOperation; target: AttachmentsTarget }
+  /** `POST /crm/{version}/coql`: the Query API (contract §7). */
+  | { kind: 'coql' }
   | { kind: 'token' }
   /** The fake's control API; `path` is what follows `/__fake`. */
   | { kind: 'control'; path: string }
@@ -24,7 +26,7 @@ export type Route =
   | { kind: 'wrongMethod' }
   | { kind: 'notFound' };
 
-/** The API versions whose Attachments calls share one shape (contract §1). */
+/** The API versions whose Attachments calls share one shape (contract §1), and COQL's with them. */
 const API_VERSIONS = new Set(['v2', 'v2.1', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8']);
 
 /** What each method does on `…/Attachments` and on `…/Attachments/{id}`. */
@@ -49,6 +51,10 @@ export function resolveRoute(method: string, pathname: string): Route {
   }
 
   const segments = decodeSegments(pathname);
+  // ['crm', version, 'coql']: the Query API takes the versions the Attachments API does.
+  if (segments?.length === 3 && segments[0] === 'crm' && segments[2] === 'coql' && API_VERSIONS.has(segments[1]!)) {
+    return method === 'POST' ? { kind: 'coql' } : { kind: 'wrongMethod' };
+  }
   // ['crm', version, module, recordId, 'Attachments', attachmentId?]
   if (!segments || segments[0] !== 'crm' || segments[4] !== 'Attachments') return { kind: 'notFound' };
   const [, version, module, recordId, , attachmentId] = segments;

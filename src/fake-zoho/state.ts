@@ -1,6 +1,6 @@
 /**
- * Everything one fake remembers: stored attachments and their bytes, tokens, limits,
- * fault rules and the counters the snapshot reports.
+ * Everything one fake remembers: stored attachments and their bytes, records for COQL lookups,
+ * tokens, limits, fault rules and the counters the snapshot reports.
  */
 import { Admission } from './admission.js';
 import { AttachmentStore, type AttachmentRecord, type StoredAttachment } from './attachment-store.js';
@@ -8,6 +8,7 @@ import type { ContentStore } from './content-store.js';
 import { FaultBook, type FaultKind } from './faults.js';
 import { ModuleCatalog } from './modules.js';
 import type { ResolvedOptions } from './options.js';
+import { RecordStore, type FakeRecord } from './record-store.js';
 import type { ApiOperation } from './router.js';
 import { TokenStore, type TokenStats } from './token-store.js';
 
@@ -21,6 +22,10 @@ export interface FakeZohoSnapshot {
   counters: Record<string, number>;
   /** Requests that reached each API route, whatever they were answered. */
   calls: Record<ApiOperation, number>;
+  /** Requests that reached the Query API (`POST …/coql`), whatever they were answered. */
+  coqlCalls: number;
+  /** The records COQL queries look up, module by module. */
+  records: FakeRecord[];
   tokens: TokenStats;
   /** Uploads a `lateStore` fault will store later (not in `attachments` yet). */
   lateStoresPending: number;
@@ -37,8 +42,10 @@ export class FakeZohoState {
   readonly admission: Admission;
   readonly faults = new FaultBook();
   readonly modules: ModuleCatalog;
+  readonly records = new RecordStore();
   private counters = new Map<string, number>();
   private calls = emptyCallCounts();
+  private coqlCalls = 0;
   /** How long a new attachment stays out of the list API (Zoho's list lags behind its store); settable while running. */
   listLagMs: number;
 
@@ -59,6 +66,11 @@ export class FakeZohoState {
     this.calls[operation] += 1;
   }
 
+  /** Counts one request that reached the Query API. */
+  countQuery(): void {
+    this.coqlCalls += 1;
+  }
+
   /** Counts one CRM API answer. */
   countAnswer(status: number, code: string): void {
     const key = `${status} ${code}`;
@@ -72,6 +84,8 @@ export class FakeZohoState {
       ...this.admission.stats(),
       counters: Object.fromEntries(this.counters),
       calls: { ...this.calls },
+      coqlCalls: this.coqlCalls,
+      records: this.records.all(),
       tokens: this.tokens.stats(),
       faultsFired: this.faults.fired(),
       lateStoresPending: this.attachments.pendingLate(),
@@ -79,13 +93,15 @@ export class FakeZohoState {
   }
 
   /**
-   * Forgets attachments (and their bytes), counters, credits, fault rules, the refresh window
-   * and revocations. Clients and live access tokens stay.
+   * Forgets attachments (and their bytes), records, counters, credits, fault rules, the refresh
+   * window and revocations. Clients and live access tokens stay.
    */
   async reset(): Promise<void> {
     const removed = this.attachments.clear();
+    this.records.clear();
     this.counters = new Map();
     this.calls = emptyCallCounts();
+    this.coqlCalls = 0;
     this.faults.reset();
     this.admission.reset();
     this.tokens.resetHistory();

@@ -119,6 +119,7 @@ export class Ledger {
       .del(
         keys.batchMeta(batch),
         keys.batchBacklog(batch),
+        keys.batchLookups(batch),
         keys.batchRows(batch),
         keys.batchRejected(batch),
         keys.batchColumnOrder(batch),

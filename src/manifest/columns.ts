@@ -4,8 +4,20 @@
  * object and a row given through the library API.
  */
 
-/** The fields a manifest row is made of; every other column is pass-through `extra`. */
-export const MANIFEST_FIELDS = ['module', 'record_id', 'file', 'link_url', 'title'] as const;
+/**
+ * The fields a manifest row is made of; every other column is pass-through `extra`. A row names
+ * its record by `record_id`, or by `lookup_field` and `lookup_value` (a field of the record, such
+ * as a legacy key, found with COQL at enqueue).
+ */
+export const MANIFEST_FIELDS = [
+  'module',
+  'record_id',
+  'file',
+  'link_url',
+  'title',
+  'lookup_field',
+  'lookup_value',
+] as const;
 
 /** One of {@link MANIFEST_FIELDS}, spelled as in manifests and rejections. */
 export type ManifestField = (typeof MANIFEST_FIELDS)[number];

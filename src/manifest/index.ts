@@ -6,4 +6,4 @@ export { readManifest, type ManifestFormat, type ReadManifestOptions } from './r
 export { validateRow, type ManifestRow, type ManifestRowResult, type RowRejection } from './validate-row.js';
 export { MANIFEST_LIMITS } from './limits.js';
 export { ManifestError, ManifestErrorCode } from './manifest-error.js';
-export { likelyMisspelledField, resolveColumns } from './columns.js';
+export { likelyMisspelledField, quoteValue, resolveColumns } from './columns.js';

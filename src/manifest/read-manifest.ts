@@ -211,7 +211,8 @@ function checkHeader(record: CsvRecord, filePath: string): string[] {
       return typo ? ` (did you mean ${quoteValue(typo.name)} to be ${field}?)` : '';
     };
     if (!fields.has('module')) problems.push(`no module column${meant('module')}`);
-    if (!fields.has('record_id')) problems.push(`no record_id column${meant('record_id')}`);
+    if (!fields.has('record_id') && !(fields.has('lookup_field') && fields.has('lookup_value')))
+      problems.push(`no record_id column (nor lookup_field and lookup_value)${meant('record_id')}`);
     if (!fields.has('file') && !fields.has('link_url'))
       problems.push(`no file or link_url column${meant('file') || meant('link_url')}`);
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { MANIFEST_FIELDS, quoteValue, resolveColumns, type ManifestField, type ResolvedColumn } from './columns.js';
 import { INVISIBLE_FORMAT_CHARACTER } from '../shared/invisible-characters.js';
 import { MANIFEST_LIMITS } from './limits.js';
+import { coqlNameProblem, coqlValueProblem } from '../shared/coql-names.js';
 
 /** A valid manifest row. */
 export interface ManifestRow {
@@ -13,8 +14,13 @@ export interface ManifestRow {
   line: number;
   /** A Zoho module API name, e.g. `Accounts`. */
   module: string;
-  /** The record's id: 1 to 19 digits, as a string (ids do not fit a JSON number). */
+  /**
+   * The record's id: 1 to 19 digits, as a string (ids do not fit a JSON number). Empty for a row
+   * that names its record by `lookup` until enqueue resolves it.
+   */
   recordId: string;
+  /** The record named by one of its fields instead (`lookup_field`, `lookup_value`), found with COQL at enqueue. */
+  lookup?: { field: string; value: string };
   /**
    * What to upload: an absolute local path (relative paths are resolved against the base
    * folder), or an http(s) URL as written (it starts with `http://` or `https://`).
@@ -142,8 +148,33 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
   }
 
   const recordId = known.record_id;
-  if (recordId === undefined) return reject('record_id', 'is required');
-  if (!RECORD_ID.test(recordId)) return reject('record_id', recordIdProblem(recordId));
+  const lookupField = known.lookup_field;
+  const lookupValue = known.lookup_value;
+  let lookup: ManifestRow['lookup'];
+  if (recordId !== undefined) {
+    if (lookupField !== undefined || lookupValue !== undefined)
+      return reject(
+        lookupField !== undefined ? 'lookup_field' : 'lookup_value',
+        'cannot be given with record_id: name the record one way',
+      );
+    if (!RECORD_ID.test(recordId)) return reject('record_id', recordIdProblem(recordId));
+  } else if (lookupField === undefined && lookupValue === undefined) {
+    return reject('record_id', 'is required (or lookup_field and lookup_value, to find the record by a field)');
+  } else if (lookupField === undefined) {
+    return reject(
+      'lookup_field',
+      `is required with lookup_value: the API name of the field holding ${quoteValue(lookupValue as string)}`,
+    );
+  } else if (lookupValue === undefined) {
+    return reject('lookup_value', `is required with lookup_field ${quoteValue(lookupField)}`);
+  } else {
+    // What COQL cannot take is refused here, row by row, rather than failing a whole look-up later.
+    const fieldProblem = coqlNameProblem(lookupField);
+    if (fieldProblem !== undefined) return reject('lookup_field', `${quoteValue(lookupField)} ${fieldProblem}`);
+    const valueProblem = coqlValueProblem(lookupValue);
+    if (valueProblem !== undefined) return reject('lookup_value', `${quoteValue(lookupValue)} ${valueProblem}`);
+    lookup = { field: lookupField, value: lookupValue };
+  }
 
   const file = known.file;
   const linkUrl = known.link_url;
@@ -181,7 +212,8 @@ export function validateRow(raw: Record<string, unknown>, line: number, baseDir:
     );
   }
   // fromEntries defines own properties, so a `__proto__` column is just a column.
-  const row: ManifestRow = { line, module, recordId, extra: Object.fromEntries(extra) };
+  const row: ManifestRow = { line, module, recordId: recordId ?? '', extra: Object.fromEntries(extra) };
+  if (lookup !== undefined) row.lookup = lookup;
   if (resolvedFile !== undefined) row.file = resolvedFile;
   if (linkUrl !== undefined) row.linkUrl = linkUrl;
   if (title !== undefined) row.title = title;

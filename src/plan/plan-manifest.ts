@@ -8,6 +8,7 @@ import { readManifest } from '../manifest/index.js';
 import { inspectSource, sourceLimitsOf } from '../sources/index.js';
 import { isClassifiedError } from '../shared/errors.js';
 import { targetOfFields } from '../queue/upload-job.js';
+import { LOOKUP_VALUES_PER_QUERY } from '../queue/record-lookup.js';
 
 /** What a manifest will cost. */
 export interface ManifestPlan {
@@ -23,6 +24,12 @@ export interface ManifestPlan {
   fileBytes: number;
   /** API calls and credits (one each): one upload per valid row. */
   uploadCalls: number;
+  /** Rows that name their record by a field (`lookup_field`, `lookup_value`). */
+  lookupRows: number;
+  /** COQL queries (one credit each) that find them: the distinct values of each module and field, 50 a query. */
+  lookupQueries: number;
+  /** Credits in all: uploads and look-ups. */
+  credits: number;
   /** Calls only failures add: a listing before retrying an ambiguous failure, and a settle-and-verify listing after its success. */
   perAmbiguousFailure: number;
   /** Seconds at `concurrency` calls in flight of `latencyMs` each. */
@@ -43,12 +50,21 @@ export async function planManifest(
   latencyMs: number,
 ): Promise<ManifestPlan> {
   const limits = sourceLimitsOf(config.sources);
-  const plan = { rows: 0, valid: 0, refused: 0, files: 0, urls: 0, links: 0, fileBytes: 0 };
+  const plan = { rows: 0, valid: 0, refused: 0, files: 0, urls: 0, links: 0, fileBytes: 0, lookupRows: 0 };
+  // Distinct values per module and field: each is asked once, 50 to a query.
+  const lookupValues = new Map<string, Set<string>>();
   for await (const entry of readManifest(manifestPath, { baseDir })) {
     plan.rows++;
     if (!entry.ok) {
       plan.refused++;
       continue;
+    }
+    const { lookup, module } = entry.row;
+    if (lookup !== undefined) {
+      plan.lookupRows++;
+      const values = lookupValues.get(`${module}\u001f${lookup.field}`) ?? new Set<string>();
+      values.add(lookup.value);
+      lookupValues.set(`${module}\u001f${lookup.field}`, values);
     }
     const target = targetOfFields(entry.row.file, entry.row.linkUrl);
     if (target.kind === 'link') plan.links++;
@@ -67,15 +83,22 @@ export async function planManifest(
   }
   const concurrency = config.queue.concurrency;
   const uploadCalls = plan.valid;
+  const lookupQueries = [...lookupValues.values()].reduce(
+    (sum, values) => sum + Math.ceil(values.size / LOOKUP_VALUES_PER_QUERY),
+    0,
+  );
+  const credits = uploadCalls + lookupQueries;
   const dailyCredits = config.credits.daily;
   return {
     ...plan,
     uploadCalls,
+    lookupQueries,
+    credits,
     perAmbiguousFailure: 2,
     seconds: Math.ceil((uploadCalls / concurrency) * (latencyMs / 1000)),
     concurrency,
     latencyMs,
-    days: dailyCredits === undefined ? undefined : Math.max(1, Math.ceil(uploadCalls / dailyCredits)),
+    days: dailyCredits === undefined ? undefined : Math.max(1, Math.ceil(credits / dailyCredits)),
     dailyCredits,
     creditsSource: config.credits.source,
   };

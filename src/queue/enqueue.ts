@@ -11,6 +11,7 @@ import { UPLOAD_JOB_NAME, targetOfFields, uploadJobId } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
 import { sourceLimitsOf } from '../sources/index.js';
 import { checkRows, type RowCheckOptions } from './row-checks.js';
+import { resolveLookups, type LookupCounts, type RecordFinder } from './record-lookup.js';
 
 /** Rows per `addBulk` call and ledger round trip. */
 const DEFAULT_CHUNK_SIZE = 1_000;
@@ -54,6 +55,11 @@ export interface EnqueueOptions {
    * Redis with their batch, so only this tells enqueue they need no second upload.
    */
   archived?: ReadonlyMap<string, string>;
+  /**
+   * Finds the records of rows that name theirs by a field (`lookup_field`, `lookup_value`): the
+   * Zoho client. Without it such rows are rejected (`LOOKUP_FAILED`).
+   */
+  lookup?: RecordFinder;
 }
 
 /** What an enqueue did. */
@@ -88,6 +94,8 @@ export interface EnqueueSummary {
   nothingNew: boolean;
   /** True when the batch was new and, holding nothing new, was not kept. */
   batchDropped: boolean;
+  /** Rows that named their record by a field, and what finding them cost. */
+  lookups: LookupCounts;
 }
 
 /** Batch names become part of Redis keys: keep them to a safe alphabet. */
@@ -144,6 +152,7 @@ export async function enqueueRows(
     warnings: [],
     nothingNew: false,
     batchDropped: false,
+    lookups: { rows: 0, resolved: 0, queries: 0, cached: 0 },
   };
   const created = await uploadQueue.ledger.ensureBatch(options.batch, options.source);
   const checks = options.checks ?? { sources: { limits: sourceLimitsOf(uploadQueue.config.sources) } };
@@ -195,6 +204,15 @@ async function enqueueChunk(
 ): Promise<void> {
   const { ledger, queue, jobOptions } = uploadQueue;
   const { batch } = options;
+  // First, since a row's identity includes its record id: rows that name their record by a field.
+  const looked = await resolveLookups(
+    { redis: uploadQueue.redis, keys: uploadQueue.keys, finder: options.lookup },
+    batch,
+    rows,
+    summary.lookups,
+  );
+  rows = looked.rows;
+  rejections = [...rejections, ...looked.rejections].sort((a, b) => a.line - b.line);
 
   if (rejections.length > 0) {
     await ledger.recordRejections(

@@ -147,6 +147,17 @@ export const ERROR_CODES = {
   },
   PAUSED_BY_OPERATOR: { origin: 'upload', means: 'the queue was paused with `zoho-attach pause`' },
 
+  // Rows that name their record by a field (lookup_field, lookup_value), found with COQL at enqueue.
+  LOOKUP_NOT_FOUND: { origin: 'manifest', means: 'no record of the module has that value in the lookup field' },
+  LOOKUP_AMBIGUOUS: {
+    origin: 'manifest',
+    means: 'several records have that value in the lookup field: the row must name its record by record_id',
+  },
+  LOOKUP_FAILED: {
+    origin: 'manifest',
+    means: 'Zoho refused the look-up (an unknown module or field, a missing ZohoCRM.coql.READ scope)',
+  },
+
   // Configuration, Redis, the CLI and the library.
   CONFIG_INVALID: { origin: 'setup', means: 'one or more configuration variables are wrong (every problem is listed)' },
   USAGE: { origin: 'setup', means: 'a command was called with a wrong option or argument' },

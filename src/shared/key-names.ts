@@ -57,6 +57,8 @@ export interface KeyNames {
   batchRejected: (batch: string) => string;
   /** A batch's backlog: the manifest lines of its rows that wait for a job, oldest first (a list). */
   batchBacklog: (batch: string) => string;
+  /** Record ids a batch's rows were found to have by a field: "module, field, value" → id (see queue/record-lookup.ts). */
+  batchLookups: (batch: string) => string;
   /** A batch's progress over time (see ledger/progress-samples.ts). */
   batchProgress: (batch: string) => string;
   /** The pass-through column names of a batch, scored by where each was first seen, so reports keep the manifest's order. */
@@ -88,6 +90,7 @@ export function keyNames(queueName: string): KeyNames {
     batchRows: (batch) => `${p}:ledger:batch:${batch}:rows`,
     batchRejected: (batch) => `${p}:ledger:batch:${batch}:rejected`,
     batchBacklog: (batch) => `${p}:ledger:batch:${batch}:backlog`,
+    batchLookups: (batch) => `${p}:ledger:batch:${batch}:lookups`,
     batchProgress: (batch) => `${p}:ledger:batch:${batch}:progress`,
     batchColumnOrder: (batch) => `${p}:ledger:batch:${batch}:column-order`,
     batchColumns: (batch) => `${p}:ledger:batch:${batch}:columns`,

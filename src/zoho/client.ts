@@ -1,8 +1,10 @@
 /**
- * The Zoho CRM Attachments API: upload a file or a link, list, download, delete.
- * Every failure is a {@link ZohoError} classified in errors.ts; every answer's body is read
- * or destroyed on every path, so connections go back to the pool and none leak.
+ * The Zoho CRM Attachments API (upload a file or a link, list, download, delete) and the COQL
+ * lookup of records by a field (contract §7). Every failure is a {@link ZohoError} classified
+ * in errors.ts; every answer's body is read or destroyed on every path, so connections go back
+ * to the pool and none leak.
  */
+import { coqlNameProblem, coqlValueProblem } from '../shared/coql-names.js';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { ZohoConfig } from '../config/config.js';
@@ -127,20 +129,30 @@ const MAX_PER_PAGE = 200;
 const LIST_FIELDS = 'id,File_Name,Size,Created_Time,$link_url';
 /** Ids per bulk delete: the contract names no limit; 100 is Zoho's usual cap for `ids=` deletes. */
 const DELETE_BATCH = 100;
+/** Values one COQL `in (…)` takes (contract §7, v2.1); more are split over several queries. */
+export const MAX_COQL_VALUES = 50;
+/** Rows one COQL call returns at most (contract §7, v2.1); more are paged with `limit <offset>, 200`. */
+const COQL_PAGE_SIZE = 200;
+/** A request body as the call loop sends it: a multipart upload or a JSON query. */
+interface RequestBody {
+  readonly contentType: string;
+  readonly contentLength: number;
+  /** True once its first byte was handed over (a failure after that may have reached Zoho). */
+  readonly started: boolean;
+  chunks(): Iterable<Buffer> | AsyncIterable<Buffer>;
+}
 
 /** One API call, as the retry-once-on-INVALID_TOKEN loop sees it. */
 interface ApiCall {
   method: 'GET' | 'POST' | 'DELETE';
-  module: string;
-  recordId: string;
-  /** After `/Attachments`, e.g. `/4150868000005277036`. */
-  suffix?: string;
+  /** After `/crm/{version}`, segments already encoded: `/Leads/42/Attachments/7` or `/coql`. */
+  path: string;
   query?: Record<string, string>;
   /** True when the call changes Zoho's data: failures after sending are then ambiguous. */
   mutating: boolean;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Builds a fresh body for each try, and what to release once the try is over. */
-  body?: () => Promise<{ body: MultipartBody; release: () => void }>;
+  body?: () => Promise<{ body: RequestBody; release: () => void }>;
 }
 
 /** Talks to one Zoho CRM org through a {@link TokenProvider}. Never logs; throws {@link ZohoError}. */
@@ -203,9 +215,9 @@ export class ZohoClient {
     params: { module: string; recordId: string; signal?: AbortSignal | undefined },
     body: () => Promise<{ body: MultipartBody; release: () => void }>,
   ): Promise<UploadResult> {
-    return this.call(
-      { method: 'POST', module: params.module, recordId: params.recordId, mutating: true, signal: params.signal, body },
-      (response) => this.readUpload(response),
+    const path = attachmentsPath(params.module, params.recordId);
+    return this.call({ method: 'POST', path, mutating: true, signal: params.signal, body }, (response) =>
+      this.readUpload(response),
     );
   }
 
@@ -229,7 +241,7 @@ export class ZohoClient {
     if (this.apiMajorVersion >= 3) query.fields = LIST_FIELDS;
 
     return this.call(
-      { method: 'GET', module, recordId, query, mutating: false, signal: options.signal },
+      { method: 'GET', path: attachmentsPath(module, recordId), query, mutating: false, signal: options.signal },
       async (response) => {
         const { body, credits } = await readJson(response, false);
         const fields =
@@ -272,23 +284,20 @@ export class ZohoClient {
     attachmentId: string,
     options: CallOptions = {},
   ): Promise<DownloadedAttachment> {
-    const suffix = `/${pathSegment(attachmentId, 'attachmentId')}`;
-    return this.call(
-      { method: 'GET', module, recordId, suffix, mutating: false, signal: options.signal },
-      async (response) => {
-        if (response.statusCode !== 200) {
-          await readJson(response, false);
-          // A 2xx other than 200 (a 204) carries no file.
-          throw unexpectedResponse(`download answered HTTP ${response.statusCode} without a file`, {
-            httpStatus: response.statusCode,
-            mutating: false,
-          });
-        }
-        const disposition = firstHeader(response.headers['content-disposition']);
-        const fileName = sanitizeFileName(fileNameFromContentDisposition(disposition) ?? `attachment-${attachmentId}`);
-        return { fileName, stream: response.body };
-      },
-    );
+    const path = attachmentsPath(module, recordId, `/${pathSegment(attachmentId, 'attachmentId')}`);
+    return this.call({ method: 'GET', path, mutating: false, signal: options.signal }, async (response) => {
+      if (response.statusCode !== 200) {
+        await readJson(response, false);
+        // A 2xx other than 200 (a 204) carries no file.
+        throw unexpectedResponse(`download answered HTTP ${response.statusCode} without a file`, {
+          httpStatus: response.statusCode,
+          mutating: false,
+        });
+      }
+      const disposition = firstHeader(response.headers['content-disposition']);
+      const fileName = sanitizeFileName(fileNameFromContentDisposition(disposition) ?? `attachment-${attachmentId}`);
+      return { fileName, stream: response.body };
+    });
   }
 
   /**
@@ -303,15 +312,99 @@ export class ZohoClient {
     }
     for (let start = 0; start < ids.length; start += DELETE_BATCH) {
       const batch = ids.slice(start, start + DELETE_BATCH);
-      const target = batch.length === 1 ? { suffix: `/${batch[0]}` } : { query: { ids: batch.join(',') } };
-      await this.call(
-        { method: 'DELETE', module, recordId, ...target, mutating: true, signal: options.signal },
-        async (response) => {
-          const { body, credits } = await readJson(response, true);
-          throwRefusedRows(response.statusCode, body, credits);
-        },
-      );
+      const target =
+        batch.length === 1
+          ? { path: attachmentsPath(module, recordId, `/${batch[0]}`) }
+          : { path: attachmentsPath(module, recordId), query: { ids: batch.join(',') } };
+      await this.call({ method: 'DELETE', ...target, mutating: true, signal: options.signal }, async (response) => {
+        const { body, credits } = await readJson(response, true);
+        throwRefusedRows(response.statusCode, body, credits);
+      });
     }
+  }
+
+  /**
+   * Finds records by the value of one of their fields, e.g. migrated records by their legacy
+   * key, with COQL (contract §7): `select id, <field> from <module> where <field> in ('v1', …)
+   * limit [<offset>, ]200`, at most 50 values a query (more are split over several queries) and
+   * page after page while `info.more_records` says so. Each query costs one API credit: at
+   * least `ceil(distinct values / 50)` of them. The token needs `ZohoCRM.coql.READ` and read
+   * access to the module.
+   *
+   * A value containing `'` is sent with the quote doubled (`'O''Brien'`). Rows are matched back
+   * to values ignoring case, as Zoho's criteria compare text: `A-1` and `a-1` asked together
+   * both get both records, which reads as ambiguous rather than as a guess.
+   * @param values duplicates are asked once
+   * @returns every distinct value asked → the ids of the records holding it, in Zoho's order:
+   *   `[]` none, one id, or several (ambiguous: the caller must not pick one)
+   * @throws {ZohoError} classified: SYNTAX_ERROR, INVALID_QUERY (an unknown module or field) and
+   *   LIMIT_EXCEEDED are permanent; INVALID_ARGUMENT before any call for a module or field that
+   *   is not a plain API name or is an SQL reserved word, or a value that is empty or holds a
+   *   backslash or a control character (the contract gives no escape for those)
+   */
+  async findRecordsByField(
+    module: string,
+    field: string,
+    values: readonly string[],
+    options: CallOptions = {},
+  ): Promise<Map<string, string[]>> {
+    coqlName(module, 'module');
+    coqlName(field, 'field');
+    const distinct = [...new Set(values)];
+    const literals = distinct.map(coqlLiteral);
+    const found = new Map<string, string[]>(distinct.map((value) => [value, []]));
+    // Values by their case-folded form: a row may come back spelt differently from the value asked.
+    const asked = new Map<string, string[]>();
+    for (const value of distinct) asked.set(foldCase(value), [...(asked.get(foldCase(value)) ?? []), value]);
+
+    const columns = field === 'id' ? 'id' : `id, ${field}`;
+    for (let start = 0; start < literals.length; start += MAX_COQL_VALUES) {
+      const list = literals.slice(start, start + MAX_COQL_VALUES).join(', ');
+      for (let offset = 0; ; offset += COQL_PAGE_SIZE) {
+        const limit = offset === 0 ? `${COQL_PAGE_SIZE}` : `${offset}, ${COQL_PAGE_SIZE}`;
+        const query = `select ${columns} from ${module} where ${field} in (${list}) limit ${limit}`;
+        const page = await this.runQuery(query, options.signal);
+        for (const row of page.rows) {
+          const value = row[field];
+          if (typeof value !== 'string' && typeof value !== 'number') continue;
+          for (const match of asked.get(foldCase(String(value))) ?? []) {
+            const ids = found.get(match)!;
+            if (!ids.includes(row.id)) ids.push(row.id);
+          }
+        }
+        // An empty page that claims more would loop forever.
+        if (!page.moreRecords || page.rows.length === 0) break;
+      }
+    }
+    return found;
+  }
+
+  /** One COQL call: its rows (each with a string `id`) and whether more follow. 204 is no rows. */
+  private runQuery(
+    selectQuery: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ rows: Array<Record<string, unknown> & { id: string }>; moreRecords: boolean }> {
+    const body = Buffer.from(JSON.stringify({ select_query: selectQuery }), 'utf8');
+    return this.call(
+      { method: 'POST', path: '/coql', mutating: false, signal, body: () => Promise.resolve(jsonBody(body)) },
+      async (response) => {
+        const { body: answer } = await readJson(response, false);
+        const fields =
+          answer && typeof answer === 'object' ? (answer as { data?: unknown; info?: { more_records?: unknown } }) : {};
+        const rows = (Array.isArray(fields.data) ? fields.data : []).map((row: unknown) => {
+          const record = row && typeof row === 'object' ? (row as Record<string, unknown>) : {};
+          const id = typeof record.id === 'number' && Number.isSafeInteger(record.id) ? String(record.id) : record.id;
+          if (typeof id !== 'string' || !/^\d+$/.test(id)) {
+            throw unexpectedResponse('a COQL answer has a row without a record id', {
+              httpStatus: response.statusCode,
+              mutating: false,
+            });
+          }
+          return { ...record, id };
+        });
+        return { rows, moreRecords: fields.info?.more_records === true };
+      },
+    );
   }
 
   /**
@@ -319,9 +412,6 @@ export class ZohoClient {
    * (only if still current) and runs it once more with a fresh one, re-opening the body.
    */
   private async call<T>(spec: ApiCall, read: (response: Dispatcher.ResponseData) => Promise<T>): Promise<T> {
-    // Checked before any token or file is touched: a bad path is a bug in the row, not in Zoho.
-    pathSegment(spec.module, 'module');
-    pathSegment(spec.recordId, 'recordId');
     const token = await this.tokens.getToken();
     try {
       return await this.attempt(spec, token, read);
@@ -385,14 +475,13 @@ export class ZohoClient {
   }
 
   /**
-   * `{apiDomain}/crm/{version}/{module}/{recordId}/Attachments…`. The API domain is the
-   * configured one when it was set explicitly, else the one the token came with.
+   * `{apiDomain}/crm/{version}{path}`. The API domain is the configured one when it was set
+   * explicitly, else the one the token came with.
    */
   private url(spec: ApiCall, token: AccessToken): string {
     const domain = this.config.apiDomainOverridden ? this.config.apiDomain : (token.apiDomain ?? this.config.apiDomain);
-    const path = `/crm/${this.config.apiVersion}/${pathSegment(spec.module, 'module')}/${pathSegment(spec.recordId, 'recordId')}/Attachments`;
     const query = spec.query ? `?${new URLSearchParams(spec.query).toString()}` : '';
-    return `${domain}${path}${spec.suffix ?? ''}${query}`;
+    return `${domain}/crm/${this.config.apiVersion}${spec.path}${query}`;
   }
 
   private async readUpload(response: Dispatcher.ResponseData): Promise<UploadResult> {
@@ -473,6 +562,53 @@ function toAttachmentInfo(row: unknown): AttachmentInfo {
 function titleField(title: string | undefined): MultipartField[] {
   const cleaned = sanitizeTitle(title);
   return cleaned === undefined ? [] : [{ name: 'title', value: cleaned }];
+}
+
+/** A JSON request body of these bytes, sent in one chunk. */
+function jsonBody(bytes: Buffer): { body: RequestBody; release: () => void } {
+  let started = false;
+  const body: RequestBody = {
+    contentType: 'application/json',
+    contentLength: bytes.length,
+    get started() {
+      return started;
+    },
+    *chunks() {
+      started = true;
+      yield bytes;
+    },
+  };
+  return { body, release: () => undefined };
+}
+
+/**
+ * A module or field name as COQL takes it unquoted, or INVALID_ARGUMENT: put into the query as
+ * it is, it must not be able to change what the query says.
+ */
+function coqlName(name: string, what: 'module' | 'field'): void {
+  const problem = coqlNameProblem(name);
+  if (problem !== undefined) throw invalidArgument(`${what} "${name}" ${problem}`);
+}
+
+/** A value as a COQL text literal: single-quoted, a quote inside doubled (contract §7). */
+function coqlLiteral(value: string): string {
+  const problem = coqlValueProblem(value);
+  if (problem !== undefined) throw invalidArgument(`value ${JSON.stringify(value)} ${problem}`);
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** The form values are compared in: Zoho's criteria ignore case. */
+function foldCase(value: string): string {
+  return value.toLowerCase();
+}
+
+/**
+ * `/{module}/{recordId}/Attachments{suffix}`, each part checked (see {@link pathSegment}). Called
+ * while a call is described, so a bad path fails before any token or file is touched: it is a
+ * bug in the row, not in Zoho.
+ */
+function attachmentsPath(module: string, recordId: string, suffix = ''): string {
+  return `/${pathSegment(module, 'module')}/${pathSegment(recordId, 'recordId')}/Attachments${suffix}`;
 }
 
 /**

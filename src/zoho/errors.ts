@@ -38,7 +38,10 @@ export const LocalErrorCode = {
   BODY_SIZE_MISMATCH: 'BODY_SIZE_MISMATCH',
   /** The caller aborted the call (its `AbortSignal` fired). */
   ABORTED: 'ABORTED',
-  /** A module or id that cannot be put in a URL path safely (empty, `.` or `..`). */
+  /**
+   * A value that cannot be sent as given: a module or id that cannot be put in a URL path safely
+   * (empty, `.` or `..`), or a COQL name or value that could change what the query says.
+   */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
 } as const;
 

@@ -1,8 +1,8 @@
 /**
- * The Zoho client: the Attachments API, the Redis-shared OAuth token, and the errors that
- * tell the upload processor what to do.
+ * The Zoho client: the Attachments API, record lookups by a field (COQL), the Redis-shared
+ * OAuth token, and the errors that tell the upload processor what to do.
  */
-export { ZohoClient } from './client.js';
+export { MAX_COQL_VALUES, ZohoClient } from './client.js';
 export type {
   AttachmentInfo,
   AttachmentPage,

@@ -58,5 +58,16 @@ describe('zoho-attach plan', () => {
     expect(
       (await runCli(['plan', manifest], { ...env, ZOHO_EDITION: '', ZOHO_USERS: '' }, world.dir)).stdout,
     ).toContain('days:     unknown');
+
+    // Rows that name their record by a field: the COQL queries are said, and counted as credits.
+    const byField = ['module,lookup_field,lookup_value,link_url'];
+    for (let i = 1; i <= 120; i++) byField.push(`Leads,Legacy_Id,L-${i},https://example.com/${i}`);
+    byField.push('Leads,Legacy_Id,L-1,https://example.com/again', 'Contacts,Old_Key,K-1,https://example.com/k');
+    const lookups = await world.writeFile('lookups.csv', byField.join('\n'));
+    const planned = await runCli(['plan', lookups], env, world.dir);
+    // Leads: 120 distinct values (3 queries); Contacts: 1 (1 query).
+    expect(planned.stdout).toContain(
+      'lookups:  122 rows name their record by a field: 4 COQL queries (50 values each) = 4 API credits, spent at enqueue; 126 credits in all',
+    );
   });
 });

@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StaticTokenProvider } from '../../src/zoho/static-token-provider.js';
-import { ZohoClient, ZohoError } from '../../src/zoho/index.js';
+import { ZohoClient } from '../../src/zoho/index.js';
 import { zohoTestConfig } from '../helpers/zoho.js';
+import { zohoFailure } from '../helpers/zoho-failure.js';
 
 let server: Server | undefined;
 let client: ZohoClient | undefined;
@@ -51,18 +52,9 @@ const upload = (zoho: ZohoClient, signal?: AbortSignal) =>
     ...(signal ? { signal } : {}),
   });
 
-async function failure(promise: Promise<unknown>): Promise<ZohoError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ZohoError);
-  return error as ZohoError;
-}
-
 describe('a failed upload, by phase', () => {
   it('connection refused: not stored', async () => {
-    expect(await failure(upload(clientFor(await closedPortUrl())))).toMatchObject({
+    expect(await zohoFailure(upload(clientFor(await closedPortUrl())))).toMatchObject({
       code: 'NETWORK_ERROR',
       ambiguous: false,
     });
@@ -70,7 +62,7 @@ describe('a failed upload, by phase', () => {
 
   it('aborted before anything was sent: not stored', async () => {
     const url = await rawServer((socket) => socket.destroy());
-    expect(await failure(upload(clientFor(url), AbortSignal.abort()))).toMatchObject({
+    expect(await zohoFailure(upload(clientFor(url), AbortSignal.abort()))).toMatchObject({
       code: 'ABORTED',
       ambiguous: false,
     });
@@ -85,7 +77,7 @@ describe('a failed upload, by phase', () => {
         if (received > 2_048) socket.destroy();
       });
     });
-    expect(await failure(upload(clientFor(url)))).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
+    expect(await zohoFailure(upload(clientFor(url)))).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
   });
 
   it("an unreachable host after the body started (here the source's, mid-file) is ambiguous, whatever the code says", async () => {
@@ -95,7 +87,7 @@ describe('a failed upload, by phase', () => {
       yield Buffer.alloc(16 * 1024, 0x61);
       throw unreachable;
     }
-    const error = await failure(
+    const error = await zohoFailure(
       clientFor(url).uploadFile({
         module: 'Leads',
         recordId: '1',
@@ -107,7 +99,7 @@ describe('a failed upload, by phase', () => {
   });
 
   it('a link upload refused at connect: not stored', async () => {
-    const error = await failure(
+    const error = await zohoFailure(
       clientFor(await closedPortUrl()).uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/a' }),
     );
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: false });
@@ -122,7 +114,7 @@ describe('a failed upload, by phase', () => {
         if (received.includes('attachmentUrl')) socket.destroy();
       });
     });
-    const error = await failure(
+    const error = await zohoFailure(
       clientFor(url).uploadLink({ module: 'Leads', recordId: '1', url: 'https://example.com/a' }),
     );
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
@@ -130,6 +122,6 @@ describe('a failed upload, by phase', () => {
 
   it('no answer after the body was sent: ambiguous', async () => {
     const url = await rawServer((socket) => socket.resume());
-    expect(await failure(upload(clientFor(url, 500)))).toMatchObject({ code: 'TIMEOUT', ambiguous: true });
+    expect(await zohoFailure(upload(clientFor(url, 500)))).toMatchObject({ code: 'TIMEOUT', ambiguous: true });
   });
 });

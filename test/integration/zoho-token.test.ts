@@ -16,6 +16,7 @@ import { keyNames } from '../../src/shared/key-names.js';
 import { SharedTokenStore, type SharedTokenStoreOptions } from '../../src/zoho/token-store.js';
 import { deleteKeysContaining, TEST_REDIS_URL, testRedis, uniqueName } from '../helpers/redis.js';
 import { zohoTestConfig, type TestZohoEnv } from '../helpers/zoho.js';
+import { zohoFailure } from '../helpers/zoho-failure.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeZoho>>;
 
@@ -55,15 +56,6 @@ function store(
     keys: keyNames(prefix).oauth,
     ...rest,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<ZohoError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ZohoError);
-  return error as ZohoError;
 }
 
 describe('SharedTokenStore', () => {
@@ -164,7 +156,7 @@ describe('SharedTokenStore', () => {
     const prefix = newPrefix();
     await store(prefix).getToken();
     const wrongSecret = store(prefix, { env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } } });
-    const error = await failure(wrongSecret.getToken());
+    const error = await zohoFailure(wrongSecret.getToken());
     expect(error.code).toBe('REFRESH_INVALID_CLIENT');
   });
 
@@ -172,11 +164,13 @@ describe('SharedTokenStore', () => {
     const prefix = newPrefix();
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
     try {
-      expect((await failure(store(prefix, { failureHoldMs: 60_000 }).getToken())).code).toBe('REFRESH_INVALID_CODE');
+      expect((await zohoFailure(store(prefix, { failureHoldMs: 60_000 }).getToken())).code).toBe(
+        'REFRESH_INVALID_CODE',
+      );
       const wrongSecret = store(prefix, {
         env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } },
       });
-      expect((await failure(wrongSecret.getToken())).code).toBe('REFRESH_INVALID_CLIENT');
+      expect((await zohoFailure(wrongSecret.getToken())).code).toBe('REFRESH_INVALID_CLIENT');
     } finally {
       fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
     }
@@ -195,7 +189,7 @@ describe('SharedTokenStore', () => {
 
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
     await redis.del(keyNames(prefix).oauth.token);
-    await failure(store(prefix, { failureHoldMs: 60_000 }).getToken());
+    await zohoFailure(store(prefix, { failureHoldMs: 60_000 }).getToken());
     fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
     await expect(tokens.refreshNow()).resolves.toMatchObject({ apiDomain: fake.url });
     expect(await redis.exists(keyNames(prefix).oauth.refreshFailure)).toBe(0);
@@ -205,11 +199,11 @@ describe('SharedTokenStore', () => {
     const prefix = newPrefix();
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
     try {
-      const error = await failure(store(prefix, { failureHoldMs: 60_000 }).getToken());
+      const error = await zohoFailure(store(prefix, { failureHoldMs: 60_000 }).getToken());
       expect(error).toMatchObject({ code: 'REFRESH_INVALID_CODE', classification: 'systemic', httpStatus: 200 });
       const refused = fake.inspect().tokens.refreshesRefused;
       // Another process meets the same verdict without asking the accounts server again.
-      const again = await failure(store(prefix).getToken());
+      const again = await zohoFailure(store(prefix).getToken());
       expect(again.code).toBe('REFRESH_INVALID_CODE');
       expect(fake.inspect().tokens.refreshesRefused).toBe(refused);
     } finally {
@@ -223,7 +217,7 @@ describe('SharedTokenStore', () => {
     const failed: string[] = [];
     tokens.on('refreshFailed', (error) => failed.push(error.code));
     const started = Date.now();
-    const error = await failure(tokens.getToken());
+    const error = await zohoFailure(tokens.getToken());
     expect(error).toMatchObject({ code: 'TIMEOUT', classification: 'transient', ambiguous: false });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(failed).toEqual(['TIMEOUT']);
@@ -232,7 +226,7 @@ describe('SharedTokenStore', () => {
   it('recovers once the failure hold has passed', async () => {
     const prefix = newPrefix();
     fake.revokeRefreshToken(FAKE_CREDENTIALS.refreshToken);
-    await failure(store(prefix, { failureHoldMs: 100 }).getToken());
+    await zohoFailure(store(prefix, { failureHoldMs: 100 }).getToken());
     fake.restoreRefreshToken(FAKE_CREDENTIALS.refreshToken);
     await expect
       .poll(() => redis.exists(keyNames(prefix).oauth.refreshFailure), { timeout: 2_000, interval: 20 })
@@ -241,7 +235,7 @@ describe('SharedTokenStore', () => {
   });
 
   it('a wrong client secret (HTTP 200 invalid_client) is systemic REFRESH_INVALID_CLIENT', async () => {
-    const error = await failure(
+    const error = await zohoFailure(
       store(newPrefix(), { env: { credentials: { ...FAKE_CREDENTIALS, clientSecret: 'wrong-secret' } } }).getToken(),
     );
     expect(error).toMatchObject({ code: 'REFRESH_INVALID_CLIENT', classification: 'systemic' });
@@ -254,7 +248,7 @@ describe('SharedTokenStore', () => {
       const tokens = store(prefix, { target: throttled });
       const first = await tokens.getToken();
       await tokens.invalidate(first.accessToken);
-      const error = await failure(tokens.getToken());
+      const error = await zohoFailure(tokens.getToken());
       expect(error).toMatchObject({ code: 'REFRESH_THROTTLED', classification: 'rate_limited' });
     } finally {
       await throttled.close();
@@ -273,7 +267,7 @@ describe('SharedTokenStore', () => {
   it('gives up with TOKEN_WAIT_TIMEOUT (transient) when the lock holder never delivers', async () => {
     const prefix = newPrefix();
     await redis.set(keyNames(prefix).oauth.lock, 'stuck-process', 'PX', 10_000);
-    const error = await failure(store(prefix, { waitTimeoutMs: 200 }).getToken());
+    const error = await zohoFailure(store(prefix, { waitTimeoutMs: 200 }).getToken());
     expect(error).toMatchObject({ code: 'TOKEN_WAIT_TIMEOUT', classification: 'transient' });
     expect(fake.inspect().tokens.refreshes).toBe(0);
   });
@@ -323,7 +317,7 @@ describe('StaticTokenProvider and createTokenProvider', () => {
     await tokens.invalidate('1000.some-other');
     expect((await tokens.getToken()).accessToken).toBe('1000.fixed');
     await tokens.invalidate('1000.fixed');
-    const error = await failure(tokens.getToken());
+    const error = await zohoFailure(tokens.getToken());
     expect(error).toMatchObject({ code: 'ACCESS_TOKEN_REJECTED', classification: 'systemic' });
   });
 

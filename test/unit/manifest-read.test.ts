@@ -200,7 +200,9 @@ describe('readManifest: CSV header problems are fatal', () => {
 
   it('reports every header problem at once', async () => {
     const { error } = await readUntilError(manifest('title,title\n'));
-    expect(error.message).toMatch(/same column.*no module column; no record_id column; no file or link_url column/);
+    expect(error.message).toMatch(
+      /same column.*no module column; no record_id column \(nor lookup_field and lookup_value\); no file or link_url column/,
+    );
   });
 
   it('names the header line when blank lines come first', async () => {

@@ -177,8 +177,27 @@ describe('validateRow: rejections', () => {
     expect(rejected({ ...VALID, record_id: recordId })).toEqual({ line: 7, field: 'record_id', reason });
   });
 
+  it('a record named by a field instead: lookup_field and lookup_value, both, alone, and valid', () => {
+    const { record_id: _omitted, ...withoutId } = VALID;
+    const result = validateRow({ ...withoutId, lookup_field: 'Legacy_Id', lookup_value: " O'Brien-7 " }, 7, '/base');
+    expect(result).toMatchObject({
+      ok: true,
+      row: { recordId: '', lookup: { field: 'Legacy_Id', value: "O'Brien-7" } },
+    });
+    expect(rejected({ ...withoutId, lookup_field: 'Legacy_Id', lookup_value: 'a\\b' }).reason).toMatch(
+      /holds a backslash or a control character, which COQL cannot look up/,
+    );
+    expect(rejected({ ...withoutId, lookup_field: 'select', lookup_value: 'x' })).toMatchObject({
+      field: 'lookup_field',
+    });
+  });
+
   it('record_id missing, and record_id in scientific notation with a hint', () => {
-    expect(rejected({ module: 'Leads', file: 'a' })).toEqual({ line: 7, field: 'record_id', reason: 'is required' });
+    expect(rejected({ module: 'Leads', file: 'a' })).toEqual({
+      line: 7,
+      field: 'record_id',
+      reason: 'is required (or lookup_field and lookup_value, to find the record by a field)',
+    });
     expect(rejected({ ...VALID, record_id: '4.15087E+18' }).reason).toMatch(
       /scientific notation.*format the column as text/,
     );

@@ -8,6 +8,7 @@ import { sourceLimitsOf } from '../../sources/index.js';
 import { archivedUploads } from '../../ledger/archive-file.js';
 import { dryRunEntries } from '../../queue/dry-run.js';
 import type { RowCheckOptions } from '../../queue/row-checks.js';
+import { lazyRecordFinder } from '../../queue/record-lookup.js';
 import { EXIT, UsageError, abortOnStop, parseOptions, println, type CliDeps, type Command } from '../command.js';
 import { ProgressLine } from '../progress-line.js';
 
@@ -76,9 +77,12 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
         : await archivedUploads(values.archive.map((file) => path.resolve(deps.cwd, file)));
     const uploadQueue = await UploadQueue.open(config);
     const progress = new ProgressLine(deps.stderr);
+    // Zoho is called only for rows that name their record by a field.
+    const lookup = lazyRecordFinder(() => uploadQueue.zohoClient());
     try {
       const summary = await enqueueRows(uploadQueue, entries, {
         batch,
+        lookup,
         ...(archived ? { archived } : {}),
         mode: values.reupload ? 'reupload' : values.force ? 'force' : 'normal',
         source: manifestPath,
@@ -110,6 +114,7 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
       return summary.rejected > 0 ? EXIT.FAILED : EXIT.OK;
     } finally {
       progress.done();
+      await lookup.close();
       await uploadQueue.close();
     }
   },
@@ -132,6 +137,11 @@ function printSummary(summary: EnqueueSummary, deps: CliDeps): void {
     );
   if (summary.alreadyQueued > 0)
     println(deps.stdout, `  already queued:            ${summary.alreadyQueued} (the same row is waiting already)`);
+  if (summary.lookups.rows > 0)
+    println(
+      deps.stdout,
+      `  found by a field:          ${summary.lookups.resolved} of ${summary.lookups.rows} rows naming their record by lookup_field (${summary.lookups.queries} COQL queries = API credits, ${summary.lookups.cached} values from this batch's cache)`,
+    );
   println(deps.stdout, `  rejected:                  ${summary.rejected}`);
   printRejections(summary.rejections, summary.rejected, deps);
   if (summary.nothingNew && summary.rows > 0) {

@@ -51,6 +51,11 @@ function printPlan(p: ManifestPlan, deps: CliDeps): void {
     deps.stdout,
     `calls:    ${p.uploadCalls} uploads = ${p.uploadCalls} API credits; each ambiguous failure adds up to ${p.perAmbiguousFailure} listings`,
   );
+  if (p.lookupRows > 0)
+    println(
+      deps.stdout,
+      `lookups:  ${p.lookupRows} rows name their record by a field: ${p.lookupQueries} COQL queries (50 values each) = ${p.lookupQueries} API credits, spent at enqueue; ${p.credits} credits in all`,
+    );
   println(
     deps.stdout,
     `time:     about ${formatDuration(p.seconds)} at ${p.concurrency} in flight (ZOHO_CONCURRENCY) and ${p.latencyMs} ms a call (--latency-ms)`,
