@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { ZohoAttachError } from '../shared/errors.js';
 import { redactUrl } from '../shared/redact.js';
+import { parseRunWindows, type RunWindow } from './run-windows.js';
 
 /** Zoho data centres and their endpoints (contract §4). */
 export const DATA_CENTRES = {
@@ -44,8 +45,10 @@ export interface ZohoConfig {
 export interface QueueConfig {
   /** Queue name; also the prefix of every key the tool writes. May be a `{hash-tag}`. */
   name: string;
-  /** Uploads in flight across every worker process. */
+  /** Uploads in flight across every worker process (where no run window says otherwise). */
   concurrency: number;
+  /** `ZOHO_ATTACH_WINDOWS`: the uploads in flight by local time (see run-windows.ts); undefined: always `concurrency`. */
+  windows?: RunWindow[] | undefined;
   /**
    * Rows kept as BullMQ jobs (waiting or running) at a time, all workers together; the rest wait
    * in the compact backlog until a slot frees (see queue/backlog-feeder.ts).
@@ -274,6 +277,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     1000,
     problems,
   );
+  const windowsText = read('ZOHO_ATTACH_WINDOWS');
+  let windows: RunWindow[] | undefined;
+  if (windowsText !== undefined) {
+    const parsed = parseRunWindows(windowsText);
+    problems.push(...parsed.problems.map((problem) => `ZOHO_ATTACH_WINDOWS: ${problem}`));
+    windows = parsed.windows;
+  }
   // Four jobs per slot: each finished job has three more ready behind it while the feeders refill.
   const feedWindow = readInt(
     'ZOHO_ATTACH_FEED_WINDOW',
@@ -414,6 +424,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     queue: {
       name: queueName,
       concurrency,
+      windows,
       feedWindow,
       attempts,
       backoffMs,

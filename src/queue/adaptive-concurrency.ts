@@ -104,12 +104,14 @@ export class AdaptiveConcurrency {
   private readonly options: Required<AdaptiveConcurrencyOptions>;
 
   /**
-   * @param max `ZOHO_CONCURRENCY`: the limit never goes above it
+   * @param max `ZOHO_CONCURRENCY`, or what the run window allows now: the limit never goes above it.
+   *   A lower one takes effect at the next event (a worker sends `init` now and then for that);
+   *   a higher one is reached by probing, as after a 429.
    */
   constructor(
     redis: Redis,
     private readonly keys: KeyNames,
-    private readonly max: number,
+    private readonly max: number | (() => number),
     options: AdaptiveConcurrencyOptions = {},
     private readonly now: () => number = Date.now,
   ) {
@@ -142,7 +144,15 @@ export class AdaptiveConcurrency {
   async current(): Promise<{ limit: number; max: number; ceiling?: number }> {
     const [limit, max, ceiling] = await this.redis.hmget(this.keys.adaptiveConcurrency, 'limit', 'max', 'ceiling');
     const c = Number(ceiling ?? 0);
-    return { limit: Number(limit ?? this.max), max: Number(max ?? this.max), ...(c > 0 ? { ceiling: c } : {}) };
+    return {
+      limit: Number(limit ?? this.maxNow()),
+      max: Number(max ?? this.maxNow()),
+      ...(c > 0 ? { ceiling: c } : {}),
+    };
+  }
+
+  private maxNow(): number {
+    return typeof this.max === 'number' ? this.max : this.max();
   }
 
   private adapt(event: 'init' | 'success' | 'limited', count = 1): Promise<[number, number]> {
@@ -151,7 +161,7 @@ export class AdaptiveConcurrency {
       this.keys.adaptiveConcurrency,
       this.keys.queueMeta,
       event,
-      this.max,
+      this.maxNow(),
       this.now(),
       roundMs,
       firstProbeWindows,

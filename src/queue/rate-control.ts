@@ -11,8 +11,11 @@ import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions } from './adaptive
 
 /** Tuning for {@link RateControl}. */
 export interface RateControlOptions {
-  /** `ZOHO_CONCURRENCY`: the most uploads in flight the adaptive limit ever allows. @defaultValue 10 */
-  maxConcurrency?: number;
+  /**
+   * `ZOHO_CONCURRENCY`, or a function giving what the run window allows now: the most uploads in
+   * flight the adaptive limit allows. @defaultValue 10
+   */
+  maxConcurrency?: number | (() => number);
   /** Tuning of the adaptive concurrency limit. */
   adaptive?: AdaptiveConcurrencyOptions;
   /**

@@ -1,4 +1,5 @@
 /** A snapshot of the queue and its batches, for `status`, the dashboard and the library API. */
+import { concurrencyAt } from '../config/run-windows.js';
 import type { BatchMeta } from '../ledger/ledger.js';
 import type { PauseReason } from './pause-control.js';
 import type { UploadQueue } from './upload-queue.js';
@@ -14,8 +15,10 @@ export interface StatusSnapshot {
   paused: boolean;
   pauseReason?: PauseReason;
   credits?: { remaining: number; at: number };
-  /** Uploads in flight allowed now (adapted to Zoho's 429s), and `ZOHO_CONCURRENCY`. */
+  /** Uploads in flight allowed now (adapted to Zoho's 429s), and `ZOHO_CONCURRENCY` (or the run window's number). */
   concurrency: { limit: number; max: number };
+  /** With `ZOHO_ATTACH_WINDOWS`: the rule that covers this moment (none: `ZOHO_CONCURRENCY` applies), and its cap. */
+  runWindow?: { rule: string | null; concurrency: number };
   batches: BatchMeta[];
 }
 
@@ -45,6 +48,12 @@ export async function readStatus(uploadQueue: UploadQueue, batch?: string): Prom
     ...(pause.reason ? { pauseReason: pause.reason } : {}),
     ...(credits ? { credits } : {}),
     concurrency: { limit: concurrency.limit, max: concurrency.max },
+    ...(uploadQueue.config.queue.windows === undefined ? {} : { runWindow: runWindowNow(uploadQueue) }),
     batches: metas.filter((m): m is BatchMeta => m !== undefined),
   };
+}
+
+function runWindowNow(uploadQueue: UploadQueue): { rule: string | null; concurrency: number } {
+  const now = concurrencyAt(uploadQueue.config.queue, new Date());
+  return { rule: now.window?.text ?? null, concurrency: now.concurrency };
 }

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
+import { concurrencyAt } from '../config/run-windows.js';
 import { Ledger } from '../ledger/ledger.js';
 import { keyNames, UPLOAD_QUEUE_NAME, type KeyNames } from '../shared/key-names.js';
 import { retryPolicy } from '../upload/retry-policy.js';
@@ -56,7 +57,8 @@ export class UploadQueue {
     this.ledger = new Ledger(redis, this.keys, Date.now, config.redis.waitReplicas);
     this.pauseControl = new PauseControl(this.queue, redis, this.keys);
     this.rateControl = new RateControl(redis, this.keys, {
-      maxConcurrency: config.queue.concurrency,
+      // The run window's number when ZOHO_ATTACH_WINDOWS is set, else ZOHO_CONCURRENCY.
+      maxConcurrency: () => concurrencyAt(config.queue, new Date()).concurrency,
       creditsReserve: config.queue.creditsReserve,
       firstPauseMs: config.queue.rateLimitPauseMs,
     });

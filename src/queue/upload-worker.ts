@@ -5,6 +5,7 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
+import { concurrencyAt } from '../config/run-windows.js';
 import { UPLOAD_QUEUE_NAME } from '../shared/key-names.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { openSource, sourceLimitsOf, type SourceLimits } from '../sources/index.js';
@@ -37,6 +38,9 @@ const MAX_STALLED_COUNT = 10;
 
 /** How often a running worker finishes work that an interrupted run left undone (see recovery.ts). */
 const RECOVERY_INTERVAL_MS = 30_000;
+
+/** How often a worker looks at the run windows' timetable (ZOHO_ATTACH_WINDOWS). */
+const WINDOW_CHECK_MS = 15_000;
 
 /** The longest a worker waits for each step of its shutdown after the uploads (Redis may be away). */
 const CLOSE_STEP_MS = 3_000;
@@ -175,6 +179,29 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   worker.on('failed', () => feeder.slotFreed());
   feeder.start();
 
+  // Run windows (ZOHO_ATTACH_WINDOWS): the cap follows the local time without a restart. A lower
+  // cap applies at once; a higher one is reached by probing, as after a 429.
+  let windowRule = concurrencyAt(config.queue, new Date()).window?.text;
+  const followWindows =
+    config.queue.windows === undefined
+      ? undefined
+      : setInterval(() => {
+          const now = concurrencyAt(config.queue, new Date());
+          if (now.window?.text !== windowRule) {
+            windowRule = now.window?.text;
+            logger.info(
+              { window: windowRule ?? null, concurrency: now.concurrency },
+              'run window changed: the uploads in flight follow it',
+            );
+          }
+          void uploadQueue.rateControl.concurrency
+            .init()
+            .catch((error: unknown) =>
+              logger.warn({ err: error }, 'could not apply the run window; tried again shortly'),
+            );
+        }, WINDOW_CHECK_MS);
+  followWindows?.unref();
+
   // Requeues and verifications a crash left half done: finished at start, then now and then.
   const recover = () => recoverUnfinishedWork(uploadQueue, { logger });
   await recover();
@@ -191,6 +218,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const close = () => {
     closing ??= (async () => {
       clearInterval(recovery);
+      clearInterval(followWindows);
       await atMost(CLOSE_STEP_MS, feeder.stop());
       const graceful = worker.close();
       const timedOut = await Promise.race([

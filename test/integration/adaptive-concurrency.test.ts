@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPipelineWorld, runCli, type PipelineWorld } from '../helpers/pipeline.js';
 import { enqueueManifest, runWorkersUntilIdle, withQueue } from '../helpers/queue-runs.js';
+import { AdaptiveConcurrency } from '../../src/queue/adaptive-concurrency.js';
+import { keyNames } from '../../src/shared/key-names.js';
 
 let world: PipelineWorld | undefined;
 afterEach(async () => {
@@ -36,5 +38,31 @@ describe('adaptive concurrency', () => {
     expect(limit).toBeLessThanOrEqual(5);
     const status = await runCli(['status'], world.env, world.dir);
     expect(status.stdout).toContain(`uploads in flight: at most ${limit} (Zoho refused more; ZOHO_CONCURRENCY is 12)`);
+  });
+
+  it('follows the run window without a restart: a lower cap at once, a higher one by probing; status names the window', async () => {
+    world = await createPipelineWorld({ env: { ZOHO_CONCURRENCY: '10', ZOHO_ATTACH_WINDOWS: '*=10' } });
+    const keys = keyNames(world.queueName);
+    await withQueue(world, async (uploadQueue) => {
+      // The timetable as the clock moves through it: 10 in flight, then a business-hours window of 3.
+      let windowNow = 10;
+      const concurrency = new AdaptiveConcurrency(uploadQueue.redis, keys, () => windowNow);
+      const bullmqLimit = async () => Number(await uploadQueue.redis.hget(keys.queueMeta, 'concurrency'));
+      expect(await concurrency.init()).toBe(10);
+      expect(await bullmqLimit()).toBe(10);
+      windowNow = 3;
+      // A worker's timer sends init: the lower cap is BullMQ's global concurrency at once.
+      expect(await concurrency.init()).toBe(3);
+      expect(await bullmqLimit()).toBe(3);
+      expect(await concurrency.onSuccess(50)).toBe(3);
+      // Business hours end: the cap is raised, and reached a window of successes at a time.
+      windowNow = 10;
+      expect(await concurrency.init()).toBe(3);
+      expect(await concurrency.onSuccess(3)).toBe(4);
+      expect(await concurrency.onSuccess(4)).toBe(5);
+      expect(await bullmqLimit()).toBe(5);
+    });
+    const status = await runCli(['status'], world.env, world.dir);
+    expect(status.stdout).toContain('run window: *=10 (ZOHO_ATTACH_WINDOWS): at most 10 uploads in flight now');
   });
 });

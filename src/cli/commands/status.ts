@@ -69,6 +69,13 @@ function printStatus(s: StatusSnapshot, deps: CliDeps): void {
       deps.stdout,
       `  Zoho API credits remaining: ${s.credits.remaining} (as of ${new Date(s.credits.at).toISOString()})`,
     );
+  if (s.runWindow)
+    println(
+      deps.stdout,
+      s.runWindow.rule === null
+        ? `  run window: none covers now (ZOHO_ATTACH_WINDOWS): ZOHO_CONCURRENCY, ${s.runWindow.concurrency} uploads in flight`
+        : `  run window: ${s.runWindow.rule} (ZOHO_ATTACH_WINDOWS): at most ${s.runWindow.concurrency} uploads in flight now`,
+    );
   if (s.concurrency.limit < s.concurrency.max)
     println(
       deps.stdout,
