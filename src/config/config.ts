@@ -67,6 +67,8 @@ export interface QueueConfig {
   shutdownTimeoutMs: number;
   /** Below this many Zoho API credits left, uploads are spaced out. */
   creditsReserve: number;
+  /** `ZOHO_ATTACH_CREDIT_BUDGET`: the most API credits the deployment spends in any 24 hours; undefined: no budget. */
+  creditBudget?: number | undefined;
   /** Pause of every worker after a 429; it doubles while 429s keep coming (up to a minute). */
   rateLimitPauseMs: number;
   /**
@@ -277,6 +279,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     1000,
     problems,
   );
+  const budgetText = read('ZOHO_ATTACH_CREDIT_BUDGET');
+  const creditBudget =
+    budgetText === undefined
+      ? undefined
+      : readInt('ZOHO_ATTACH_CREDIT_BUDGET', budgetText, 0, 1, 100_000_000, problems);
   const windowsText = read('ZOHO_ATTACH_WINDOWS');
   let windows: RunWindow[] | undefined;
   if (windowsText !== undefined) {
@@ -431,6 +438,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       lockDurationMs,
       shutdownTimeoutMs,
       creditsReserve,
+      creditBudget,
       rateLimitPauseMs,
       settleMs,
       clockSkewMs,

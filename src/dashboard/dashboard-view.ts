@@ -5,6 +5,7 @@
 import type { LastCheck, ProgressSample } from '../ledger/ledger.js';
 import { batchProgress, rateHistory, type BatchProgress, type RatePoint } from '../queue/progress.js';
 import { OPERATOR_PAUSE_CODE, type PauseReason } from '../queue/pause-control.js';
+import { CREDIT_BUDGET_PAUSE_CODE } from '../queue/credit-budget.js';
 import type { StatusSnapshot } from '../queue/status.js';
 
 /** One batch: its progress and what its enqueue rejected. */
@@ -85,7 +86,10 @@ export function buildDashboardView(
       paused: snapshot.paused,
       ...(snapshot.pauseReason ? { pauseReason: snapshot.pauseReason } : {}),
       systemicPause:
-        snapshot.paused && snapshot.pauseReason !== undefined && snapshot.pauseReason.code !== OPERATOR_PAUSE_CODE,
+        snapshot.paused &&
+        snapshot.pauseReason !== undefined &&
+        snapshot.pauseReason.code !== OPERATOR_PAUSE_CODE &&
+        snapshot.pauseReason.code !== CREDIT_BUDGET_PAUSE_CODE,
     },
     batches,
     rateHistory: rateHistory(new Map(charted.map((name) => [name, samples.get(name) ?? []])), sampledAt),

@@ -19,15 +19,18 @@ export interface StatusSnapshot {
   concurrency: { limit: number; max: number };
   /** With `ZOHO_ATTACH_WINDOWS`: the rule that covers this moment (none: `ZOHO_CONCURRENCY` applies), and its cap. */
   runWindow?: { rule: string | null; concurrency: number };
+  /** API credits this deployment spent in the last 24 hours (requests it sent), and `ZOHO_ATTACH_CREDIT_BUDGET`. */
+  creditsSpent: { last24h: number; budget?: number };
   batches: BatchMeta[];
 }
 
 /** Reads the status of the queue and of one batch (or all). */
 export async function readStatus(uploadQueue: UploadQueue, batch?: string): Promise<StatusSnapshot> {
   const names = batch === undefined ? await uploadQueue.ledger.listBatches() : [batch];
-  const [counts, backlog, pause, credits, concurrency, metas] = await Promise.all([
+  const [counts, backlog, spent, pause, credits, concurrency, metas] = await Promise.all([
     uploadQueue.jobCounts(),
     uploadQueue.ledger.backlogCount(),
+    uploadQueue.creditMeter.spent(),
     uploadQueue.pauseControl.status(),
     uploadQueue.rateControl.lastCredits(),
     uploadQueue.rateControl.concurrency.current(),
@@ -48,6 +51,10 @@ export async function readStatus(uploadQueue: UploadQueue, batch?: string): Prom
     ...(pause.reason ? { pauseReason: pause.reason } : {}),
     ...(credits ? { credits } : {}),
     concurrency: { limit: concurrency.limit, max: concurrency.max },
+    creditsSpent: {
+      last24h: spent.credits,
+      ...(uploadQueue.config.queue.creditBudget === undefined ? {} : { budget: uploadQueue.config.queue.creditBudget }),
+    },
     ...(uploadQueue.config.queue.windows === undefined ? {} : { runWindow: runWindowNow(uploadQueue) }),
     batches: metas.filter((m): m is BatchMeta => m !== undefined),
   };

@@ -12,6 +12,7 @@ import { keyNames, UPLOAD_QUEUE_NAME, type KeyNames } from '../shared/key-names.
 import { retryPolicy } from '../upload/retry-policy.js';
 import { connectOrExplain, createProducerConnection } from './connections.js';
 import { PauseControl } from './pause-control.js';
+import { CreditMeter } from './credit-budget.js';
 import { RateControl } from './rate-control.js';
 import { VERIFY_JOB_NAME, verifyJobId, type UploadJobData, type UploadJobResult } from './upload-job.js';
 import { createTokenProvider, ZohoClient } from '../zoho/index.js';
@@ -40,6 +41,8 @@ export class UploadQueue {
   readonly ledger: Ledger;
   readonly pauseControl: PauseControl;
   readonly rateControl: RateControl;
+  /** Counts this process's API requests for the credit budget (see credit-budget.ts). */
+  readonly creditMeter: CreditMeter;
   readonly jobOptions: JobsOptions;
   private closing: Promise<void> | undefined;
 
@@ -62,6 +65,7 @@ export class UploadQueue {
       creditsReserve: config.queue.creditsReserve,
       firstPauseMs: config.queue.rateLimitPauseMs,
     });
+    this.creditMeter = new CreditMeter(redis, this.keys);
     this.jobOptions = uploadJobOptions(config);
     // Without a listener BullMQ prints every error of the queue's connection (one per reconnect
     // attempt during an outage) as a raw stack trace. Commands see failures as rejected calls;
@@ -89,6 +93,7 @@ export class UploadQueue {
     return new ZohoClient({
       config: this.config.zoho,
       tokens: createTokenProvider(this.config.zoho, this.redis, this.keys.oauth),
+      onRequest: () => this.creditMeter.count(),
     });
   }
 
@@ -180,6 +185,8 @@ export class UploadQueue {
   /** Closes the queue (and the connection, if it made it). */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // What this process spent counts against the credit budget, also after it is gone.
+      await this.creditMeter.flush().catch(() => undefined);
       await this.queue.close();
       if (this.ownsRedis) await this.redis.quit().catch(() => this.redis.disconnect());
     })();

@@ -17,6 +17,7 @@ import {
   type ZohoError,
 } from '../zoho/index.js';
 import { BacklogFeeder } from './backlog-feeder.js';
+import { enforceCreditBudget } from './credit-budget.js';
 import { createWorkerConnection } from './connections.js';
 import { UPLOAD_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
 import { recoverUnfinishedWork } from './recovery.js';
@@ -39,6 +40,9 @@ const MAX_STALLED_COUNT = 10;
 /** How often a running worker finishes work that an interrupted run left undone (see recovery.ts). */
 const RECOVERY_INTERVAL_MS = 30_000;
 
+/** How often a worker writes the credits it spent and, with a budget, checks it. */
+const CREDIT_CHECK_MS = 5_000;
+
 /** How often a worker looks at the run windows' timetable (ZOHO_ATTACH_WINDOWS). */
 const WINDOW_CHECK_MS = 15_000;
 
@@ -56,6 +60,8 @@ export interface UploadWorkerOptions {
   onOutcome?: (outcome: UploadOutcome) => void;
   /** Called when this process refreshed the shared OAuth token (metrics); never with a fixed `ZOHO_ACCESS_TOKEN`. */
   onTokenRefresh?: (info: SharedTokenStoreEvents['refresh'][0]) => void;
+  /** How often the credits spent are written and the budget checked. @defaultValue 5000 */
+  creditCheckMs?: number;
   /** Called when this process's refresh of the shared OAuth token failed (metrics). */
   onTokenRefreshFailed?: (error: ZohoError) => void;
 }
@@ -95,7 +101,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     if (options.onTokenRefresh) tokens.on('refresh', options.onTokenRefresh);
     if (options.onTokenRefreshFailed) tokens.on('refreshFailed', options.onTokenRefreshFailed);
   }
-  const client = new ZohoClient({ config: config.zoho, tokens });
+  const client = new ZohoClient({ config: config.zoho, tokens, onRequest: () => uploadQueue.creditMeter.count() });
   const sourceLimits: SourceLimits = sourceLimitsOf(config.sources);
 
   const workerConnection = createWorkerConnection(config.redis, `${config.queue.name}:worker`);
@@ -202,6 +208,29 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
         }, WINDOW_CHECK_MS);
   followWindows?.unref();
 
+  // The credit budget (ZOHO_ATTACH_CREDIT_BUDGET): spent credits written every few seconds; with a
+  // budget, the queue paused when it is spent and resumed when the 24-hour window frees.
+  const { creditBudget } = config.queue;
+  const meterCredits = () =>
+    creditBudget === undefined
+      ? uploadQueue.creditMeter.flush()
+      : enforceCreditBudget(uploadQueue.creditMeter, uploadQueue.pauseControl, creditBudget).then((found) => {
+          if (found.paused && found.credits >= creditBudget)
+            logger.warn(
+              { credits: found.credits, budget: creditBudget },
+              'credit budget spent: the queue is paused until the 24-hour window frees',
+            );
+        });
+  await meterCredits();
+  const creditTimer = setInterval(
+    () =>
+      void meterCredits().catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not count the credits spent; tried again shortly'),
+      ),
+    options.creditCheckMs ?? CREDIT_CHECK_MS,
+  );
+  creditTimer.unref();
+
   // Requeues and verifications a crash left half done: finished at start, then now and then.
   const recover = () => recoverUnfinishedWork(uploadQueue, { logger });
   await recover();
@@ -219,6 +248,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     closing ??= (async () => {
       clearInterval(recovery);
       clearInterval(followWindows);
+      clearInterval(creditTimer);
       await atMost(CLOSE_STEP_MS, feeder.stop());
       const graceful = worker.close();
       const timedOut = await Promise.race([

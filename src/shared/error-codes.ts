@@ -146,6 +146,10 @@ export const ERROR_CODES = {
     means: "settle and verify could not see the row's own copy in the list yet: retried, nothing deleted",
   },
   PAUSED_BY_OPERATOR: { origin: 'upload', means: 'the queue was paused with `zoho-attach pause`' },
+  CREDIT_BUDGET_SPENT: {
+    origin: 'upload',
+    means: 'ZOHO_ATTACH_CREDIT_BUDGET credits were spent in the last 24 hours: paused until the window frees',
+  },
 
   // Rows that name their record by a field (lookup_field, lookup_value), found with COQL at enqueue.
   LOOKUP_NOT_FOUND: { origin: 'manifest', means: 'no record of the module has that value in the lookup field' },

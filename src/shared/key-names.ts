@@ -29,6 +29,8 @@ export interface KeyNames {
   rateLimitStreak: string;
   /** Last `X-API-CREDITS-REMAINING` seen, and when. */
   credits: string;
+  /** API requests sent, by hour slot, for the credit budget's rolling 24 hours (see queue/credit-budget.ts). */
+  creditsSpent: string;
   /** The adaptive concurrency limit every worker shares, and what it learnt (a hash). */
   adaptiveConcurrency: string;
   /** BullMQ's meta hash of the upload queue (its `concurrency` field is the global limit). */
@@ -76,6 +78,7 @@ export function keyNames(queueName: string): KeyNames {
     pauseReason: `${p}:control:pause-reason`,
     rateLimitStreak: `${p}:control:429-streak`,
     credits: `${p}:control:credits`,
+    creditsSpent: `${p}:control:credits-spent`,
     adaptiveConcurrency: `${p}:control:concurrency`,
     queueMeta: `${p}:${UPLOAD_QUEUE_NAME}:meta`,
     jobPrefix: `${p}:${UPLOAD_QUEUE_NAME}:`,

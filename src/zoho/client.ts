@@ -34,6 +34,8 @@ export interface ZohoClientOptions {
    * @defaultValue a pool of the client's own, closed by `close()`
    */
   dispatcher?: Dispatcher;
+  /** Told of every request sent to the API (each costs an API credit): the credit budget counts them. */
+  onRequest?: () => void;
 }
 
 /** A file to upload, opened afresh for every try (a consumed stream cannot be replayed). */
@@ -163,6 +165,7 @@ export class ZohoClient {
   /** The pool this client made itself, and so must close. */
   private readonly ownAgent: Agent | undefined;
   private readonly apiMajorVersion: number;
+  private readonly onRequest: (() => void) | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: ZohoClientOptions) {
@@ -171,6 +174,7 @@ export class ZohoClient {
     this.ownAgent = options.dispatcher ? undefined : new Agent();
     this.dispatcher = options.dispatcher ?? (this.ownAgent as Agent);
     this.apiMajorVersion = Number(/^v(\d+)/.exec(options.config.apiVersion)?.[1] ?? 2);
+    this.onRequest = options.onRequest;
   }
 
   /**
@@ -440,6 +444,7 @@ export class ZohoClient {
         // undici reads a body it was given even when the signal is already aborted: stop first.
         spec.signal?.throwIfAborted();
         dispatched = true;
+        this.onRequest?.();
         response = await request(this.url(spec, token), {
           method: spec.method,
           headers,

@@ -69,6 +69,10 @@ function printStatus(s: StatusSnapshot, deps: CliDeps): void {
       deps.stdout,
       `  Zoho API credits remaining: ${s.credits.remaining} (as of ${new Date(s.credits.at).toISOString()})`,
     );
+  println(
+    deps.stdout,
+    `  API credits spent in the last 24 hours: ${s.creditsSpent.last24h}${s.creditsSpent.budget === undefined ? '' : ` of a budget of ${s.creditsSpent.budget} (ZOHO_ATTACH_CREDIT_BUDGET)`}`,
+  );
   if (s.runWindow)
     println(
       deps.stdout,

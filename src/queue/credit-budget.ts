@@ -1,0 +1,105 @@
+/**
+ * The credit budget (`ZOHO_ATTACH_CREDIT_BUDGET`): at most so many Zoho API credits spent by this
+ * deployment in any 24 hours, so that the org's live integrations keep theirs.
+ *
+ * Every request the tool sends to the API costs a credit (uploads, listings, downloads, deletes,
+ * look-ups; contract §5). Each process counts its own and adds them, once a second, to the hour's
+ * slot of a Redis hash; the last 24 hours are the sum of the last 24 slots (the oldest whole, so
+ * the count errs high, never low). When the sum reaches the budget, a worker pauses the queue with
+ * the reason `CREDIT_BUDGET_SPENT` and when it frees; once the oldest slot has left the window, a
+ * worker resumes it by itself. A pause for any other reason is never lifted here.
+ */
+import type { Redis } from 'ioredis';
+import type { KeyNames } from '../shared/key-names.js';
+import type { PauseControl } from './pause-control.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The pause reason of a spent budget. */
+export const CREDIT_BUDGET_PAUSE_CODE = 'CREDIT_BUDGET_SPENT';
+
+/** Counts the API requests of one process into the deployment's rolling 24 hours. */
+export class CreditMeter {
+  private unwritten = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeyNames,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** One request was sent. */
+  count(): void {
+    this.unwritten++;
+  }
+
+  /** Adds what this process counted since the last flush to the hour's slot. */
+  async flush(): Promise<void> {
+    if (this.unwritten === 0) return;
+    const count = this.unwritten;
+    this.unwritten = 0;
+    try {
+      await this.redis
+        .multi()
+        .hincrby(this.keys.creditsSpent, String(Math.floor(this.now() / HOUR_MS)), count)
+        .pexpire(this.keys.creditsSpent, DAY_MS + 2 * HOUR_MS)
+        .exec();
+    } catch (error) {
+      // Counted again at the next flush: a Redis blip must not make the budget forget requests.
+      this.unwritten += count;
+      throw error;
+    }
+  }
+
+  /**
+   * Credits spent in the last 24 hours (by slot: the oldest counts whole), and when the oldest
+   * counted slot leaves the window (undefined when nothing was spent).
+   */
+  async spent(): Promise<{ credits: number; oldestLeavesAt: number | undefined }> {
+    const slots = await this.redis.hgetall(this.keys.creditsSpent);
+    const firstSlot = Math.floor((this.now() - DAY_MS) / HOUR_MS) + 1;
+    let credits = 0;
+    let oldest: number | undefined;
+    const stale: string[] = [];
+    for (const [slot, value] of Object.entries(slots)) {
+      if (Number(slot) < firstSlot) {
+        stale.push(slot);
+        continue;
+      }
+      credits += Number(value);
+      oldest = oldest === undefined ? Number(slot) : Math.min(oldest, Number(slot));
+    }
+    if (stale.length > 0) await this.redis.hdel(this.keys.creditsSpent, ...stale);
+    return { credits, oldestLeavesAt: oldest === undefined ? undefined : (oldest + 1) * HOUR_MS + DAY_MS };
+  }
+}
+
+/**
+ * Pauses the queue when the budget is spent and resumes it when it frees (see the module's
+ * comment). Returns what it found.
+ */
+export async function enforceCreditBudget(
+  meter: CreditMeter,
+  pauseControl: PauseControl,
+  budget: number,
+): Promise<{ credits: number; paused: boolean }> {
+  await meter.flush();
+  const { credits, oldestLeavesAt } = await meter.spent();
+  const status = await pauseControl.status();
+  const pausedForBudget = status.paused && status.reason?.code === CREDIT_BUDGET_PAUSE_CODE;
+  if (credits >= budget && !status.paused) {
+    const freesAt = oldestLeavesAt === undefined ? 'soon' : new Date(oldestLeavesAt).toISOString();
+    await pauseControl.pause({
+      code: CREDIT_BUDGET_PAUSE_CODE,
+      message: `${credits} API credits spent in the last 24 hours; ZOHO_ATTACH_CREDIT_BUDGET is ${budget}`,
+      hint: `nothing to fix: the workers resume by themselves when the oldest hour leaves the 24-hour window (about ${freesAt}); raise ZOHO_ATTACH_CREDIT_BUDGET to go on sooner`,
+    });
+    return { credits, paused: true };
+  }
+  if (credits < budget && pausedForBudget) {
+    await pauseControl.resume();
+    return { credits, paused: false };
+  }
+  return { credits, paused: status.paused };
+}
