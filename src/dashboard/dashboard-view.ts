@@ -43,6 +43,8 @@ export interface DashboardView {
   sampledAt: number;
   /** Jobs per state; `failed` are the dead letters. */
   queue: StatusSnapshot['queue'];
+  /** API credits the deployment spent in the last 24 hours, and its budget. */
+  creditsSpent: StatusSnapshot['creditsSpent'];
   health: ZohoHealth;
   /** Newest batch first. */
   batches: BatchView[];
@@ -77,6 +79,7 @@ export function buildDashboardView(
     queueName: snapshot.queueName,
     sampledAt,
     queue: snapshot.queue,
+    creditsSpent: snapshot.creditsSpent,
     health: {
       inFlight: snapshot.queue.active,
       concurrencyLimit: limits.concurrency,

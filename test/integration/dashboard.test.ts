@@ -115,6 +115,9 @@ describe('the dashboard', () => {
     }
     const checked = (await httpRequest(`${dashboard.url}/`)).body;
     expect(checked).toMatch(/<span class="badge ok">passed<\/span>\s*<div class="muted">[^<]* · 3 API calls<\/div>/);
+    // The credits the deployment spent: the uploads and listings of the run, and the check's 3.
+    const spent = /Credits spent, 24 h<\/div>\s*<div class="value">(\d+)/.exec(checked)?.[1];
+    expect(Number(spent)).toBeGreaterThanOrEqual(3 + 3);
   });
 
   it('groups dead letters by error code with their messages and a sample row', async () => {

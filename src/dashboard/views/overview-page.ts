@@ -21,6 +21,7 @@ export function renderOverviewPage(view: DashboardView, options: { readOnly: boo
       ${tile('Backlog', html`${formatCount(queue.backlog)} <small>rows not yet queued</small>`)}
       ${tile('Dead letters', formatCount(queue.failed), DASHBOARD_PATHS.deadLetters)}
       ${tile('429 answers', formatCount(health.rateLimited), DASHBOARD_PATHS.health)}
+      ${tile('Credits spent, 24 h', html`${formatCount(view.creditsSpent.last24h)}${view.creditsSpent.budget !== undefined && html` <small>/ ${formatCount(view.creditsSpent.budget)} budget</small>`}`)}
       ${tile('Credits left', health.credits ? formatCount(health.credits.remaining) : html`<small>not reported yet</small>`, DASHBOARD_PATHS.health)}
       ${tile('Queue', health.paused ? html`<span class="badge bad">paused</span>` : html`<span class="badge ok">running</span>`, DASHBOARD_PATHS.health)}
     </div>
