@@ -7,7 +7,9 @@
  * slot of a Redis hash; the last 24 hours are the sum of the last 24 slots (the oldest whole, so
  * the count errs high, never low). When the sum reaches the budget, a worker pauses the queue with
  * the reason `CREDIT_BUDGET_SPENT` and when it frees; once the oldest slot has left the window, a
- * worker resumes it by itself. A pause for any other reason is never lifted here.
+ * worker resumes it by itself. Zoho's own `X-API-CREDITS-REMAINING`, when it sends one, counts too:
+ * at or below `ZOHO_ATTACH_CREDITS_RESERVE` the queue pauses the same way, whatever this deployment
+ * spent, until the figure is old. A pause for any other reason is never lifted here.
  */
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
@@ -75,31 +77,54 @@ export class CreditMeter {
   }
 }
 
+/** How long Zoho's last `X-API-CREDITS-REMAINING` is trusted: after that the org may have more again. */
+export const CREDITS_REPORT_FRESH_MS = 10 * 60_000;
+
 /**
- * Pauses the queue when the budget is spent and resumes it when it frees (see the module's
- * comment). Returns what it found.
+ * Pauses the queue when the budget is spent, or when Zoho's own figure says the org is down to
+ * `reserve` credits (the org's other users spend them too), and resumes it when neither holds any
+ * more (see the module's comment). Returns what it found.
  */
 export async function enforceCreditBudget(
   meter: CreditMeter,
   pauseControl: PauseControl,
-  budget: number,
-): Promise<{ credits: number; paused: boolean }> {
+  limits: {
+    budget: number;
+    /** `ZOHO_ATTACH_CREDITS_RESERVE`. */
+    reserve: number;
+    /** Zoho's last `X-API-CREDITS-REMAINING`, and when it came. */
+    lastReported: { remaining: number; at: number } | undefined;
+    now?: number;
+  },
+): Promise<{ credits: number; paused: boolean; action?: 'paused' | 'resumed' }> {
   await meter.flush();
   const { credits, oldestLeavesAt } = await meter.spent();
+  const now = limits.now ?? Date.now();
+  const report = limits.lastReported;
+  const orgLow =
+    report !== undefined && now - report.at < CREDITS_REPORT_FRESH_MS && report.remaining <= limits.reserve;
   const status = await pauseControl.status();
   const pausedForBudget = status.paused && status.reason?.code === CREDIT_BUDGET_PAUSE_CODE;
-  if (credits >= budget && !status.paused) {
+  if ((credits >= limits.budget || orgLow) && !status.paused) {
     const freesAt = oldestLeavesAt === undefined ? 'soon' : new Date(oldestLeavesAt).toISOString();
-    await pauseControl.pause({
-      code: CREDIT_BUDGET_PAUSE_CODE,
-      message: `${credits} API credits spent in the last 24 hours; ZOHO_ATTACH_CREDIT_BUDGET is ${budget}`,
-      hint: `nothing to fix: the workers resume by themselves when the oldest hour leaves the 24-hour window (about ${freesAt}); raise ZOHO_ATTACH_CREDIT_BUDGET to go on sooner`,
-    });
-    return { credits, paused: true };
+    await pauseControl.pause(
+      credits >= limits.budget
+        ? {
+            code: CREDIT_BUDGET_PAUSE_CODE,
+            message: `${credits} API credits spent in the last 24 hours; ZOHO_ATTACH_CREDIT_BUDGET is ${limits.budget}`,
+            hint: `nothing to fix: the workers resume by themselves when the oldest hour leaves the 24-hour window (about ${freesAt}); raise ZOHO_ATTACH_CREDIT_BUDGET to go on sooner`,
+          }
+        : {
+            code: CREDIT_BUDGET_PAUSE_CODE,
+            message: `Zoho says the org has ${report?.remaining} API credits left (X-API-CREDITS-REMAINING), at or below ZOHO_ATTACH_CREDITS_RESERVE (${limits.reserve}); this deployment spent ${credits} of its ${limits.budget} in the last 24 hours`,
+            hint: `nothing to fix: the workers try again in ${CREDITS_REPORT_FRESH_MS / 60_000} minutes, when Zoho's figure is old enough to have changed`,
+          },
+    );
+    return { credits, paused: true, action: 'paused' };
   }
-  if (credits < budget && pausedForBudget) {
+  if (credits < limits.budget && !orgLow && pausedForBudget) {
     await pauseControl.resume();
-    return { credits, paused: false };
+    return { credits, paused: false, action: 'resumed' };
   }
   return { credits, paused: status.paused };
 }

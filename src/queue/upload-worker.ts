@@ -211,16 +211,24 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   // The credit budget (ZOHO_ATTACH_CREDIT_BUDGET): spent credits written every few seconds; with a
   // budget, the queue paused when it is spent and resumed when the 24-hour window frees.
   const { creditBudget } = config.queue;
-  const meterCredits = () =>
-    creditBudget === undefined
-      ? uploadQueue.creditMeter.flush()
-      : enforceCreditBudget(uploadQueue.creditMeter, uploadQueue.pauseControl, creditBudget).then((found) => {
-          if (found.paused && found.credits >= creditBudget)
-            logger.warn(
-              { credits: found.credits, budget: creditBudget },
-              'credit budget spent: the queue is paused until the 24-hour window frees',
-            );
-        });
+  const meterCredits = async (): Promise<void> => {
+    if (creditBudget === undefined) return uploadQueue.creditMeter.flush();
+    const found = await enforceCreditBudget(uploadQueue.creditMeter, uploadQueue.pauseControl, {
+      budget: creditBudget,
+      reserve: config.queue.creditsReserve,
+      lastReported: await uploadQueue.rateControl.lastCredits(),
+    });
+    if (found.action === 'paused')
+      logger.warn(
+        { credits: found.credits, budget: creditBudget },
+        'credit budget: the queue is paused (status says why)',
+      );
+    if (found.action === 'resumed')
+      logger.info(
+        { credits: found.credits, budget: creditBudget },
+        'credit budget: the window freed, the queue goes on',
+      );
+  };
   await meterCredits();
   const creditTimer = setInterval(
     () =>

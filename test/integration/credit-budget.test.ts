@@ -87,4 +87,31 @@ describe('the credit budget', () => {
       await worker.close();
     }
   });
+
+  it("also pauses when Zoho's X-API-CREDITS-REMAINING says the org is down to the reserve", async () => {
+    // The org's day has 30 credits; Zoho reports what is left once half are spent.
+    world = await createPipelineWorld({
+      fake: { latencyMs: 20, dailyCredits: 30 },
+      env: { ZOHO_ATTACH_CREDIT_BUDGET: '1000', ZOHO_ATTACH_CREDITS_RESERVE: '10', ZOHO_CONCURRENCY: '1' },
+    });
+    const lines = ['module,record_id,link_url'];
+    for (let i = 1; i <= 28; i++) lines.push(`Leads,${600 + i},https://example.com/doc/${i}`);
+    await enqueueManifest(world, await world.writeFile('m.csv', `${lines.join('\n')}\n`), 'org-low');
+    const worker = await startUploadWorker({ config: world.config, logger: silentLogger, creditCheckMs: 100 });
+    try {
+      await withQueue(world, async (uploadQueue) => {
+        await expect
+          .poll(async () => (await uploadQueue.pauseControl.status()).reason?.message ?? '', { timeout: 15_000 })
+          .toMatch(
+            /^Zoho says the org has \d+ API credits left \(X-API-CREDITS-REMAINING\), at or below ZOHO_ATTACH_CREDITS_RESERVE \(10\)/,
+          );
+      });
+      await expect.poll(() => worker.inFlight()).toBe(0);
+      // Paused before the org's credits ran out: nothing was refused for lack of them.
+      expect(world.fake.inspect().attachments.length).toBeLessThan(28);
+      expect(world.fake.inspect().counters['429 TOO_MANY_REQUESTS'] ?? 0).toBe(0);
+    } finally {
+      await worker.close();
+    }
+  });
 });
