@@ -10,7 +10,7 @@
  * - `dead`, `pending`, `undone` (its attachment deleted by `undo`): the ledger's own word; nothing to compare.
  * With `repair`, the missing rows are queued again (a fresh upload each).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { LastCheck, LedgerItem, StoredRow } from '../ledger/ledger.js';
 import { ZohoAttachError } from '../shared/errors.js';
 import { hasIdentity, type CopyIdentity } from '../upload/own-copies.js';
@@ -75,7 +75,7 @@ export interface CheckOptions {
   deep?: boolean;
   /** Queue the missing rows again. @defaultValue false */
   repair?: boolean;
-  /** Records listed at once. Zoho's concurrency cap is shared with any running workers. @defaultValue 2 */
+  /** Records listed at once; the slots are taken from the workers' shared limit while check runs. @defaultValue 2 */
   concurrency?: number;
   /** How far Zoho's clock may lag ours when a copy's `Created_Time` is compared. @defaultValue 30000 */
   clockSkewMs?: number;
@@ -193,14 +193,18 @@ export async function checkBatch(
     }
   };
   let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, records.length)) }, async () => {
+  const laneCount = Math.max(1, Math.min(options.concurrency ?? 2, records.length));
+  const runLane = async () => {
     while (next < records.length) {
       await checkRecord(records[next++] as UploadedRow[]);
       done++;
       options.onProgress?.({ records: done, of: records.length, apiCalls: apiCalls.listings + apiCalls.downloads });
     }
-  });
-  await Promise.all(lanes);
+  };
+  // The listings share Zoho's cap with the workers: their slots come out of the workers' limit.
+  await uploadQueue.rateControl.concurrency.whileBorrowing(`check:${batch}:${randomUUID()}`, laneCount, () =>
+    Promise.all(Array.from({ length: laneCount }, runLane)),
+  );
 
   differing.sort((a, b) => a.line - b.line);
   const summary: CheckSummary = {

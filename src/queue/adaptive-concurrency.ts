@@ -32,12 +32,12 @@ export interface AdaptiveConcurrencyOptions {
 
 const DEFAULTS: Required<AdaptiveConcurrencyOptions> = { roundMs: 1_000, firstProbeWindows: 4, maxProbeWindows: 64 };
 
-// KEYS: state hash, BullMQ's queue meta hash. ARGV: event ('init' | 'success' | 'limited'), max, now, roundMs,
+// KEYS: state hash, BullMQ's queue meta hash, borrowed slots (holder → "count:expiresAt"). ARGV: event ('init' | 'success' | 'limited'), max, now, roundMs,
 // firstProbeWindows, maxProbeWindows, count (successes this event stands for; 1 when absent). State: limit, max, ceiling (0: none), successes, roundAt, roundStart, probeWindows.
 // Returns the limit after the event (and writes it to BullMQ's meta when it changed), and 1 when a 429 could not
 // lower it (already at 1: the caller backs off instead).
 const ADAPT_LUA = `
-local state, meta = KEYS[1], KEYS[2]
+local state, meta, borrowed = KEYS[1], KEYS[2], KEYS[3]
 local event, max, now, roundMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local firstProbe, maxProbe = tonumber(ARGV[5]), tonumber(ARGV[6])
 local s = redis.call('HMGET', state, 'limit', 'max', 'ceiling', 'successes', 'roundAt', 'roundStart', 'probeWindows')
@@ -80,7 +80,15 @@ elseif event == 'success' then
   end
 end
 redis.call('HSET', state, 'limit', limit, 'max', max, 'ceiling', ceiling, 'successes', successes, 'roundAt', roundAt, 'roundStart', roundStart, 'probeWindows', probeWindows)
-if limit ~= before or redis.call('HGET', meta, 'concurrency') ~= tostring(limit) then redis.call('HSET', meta, 'concurrency', limit) end
+-- Slots borrowed by check or undo (their calls share Zoho's cap) are not the workers' to use.
+local lent = 0
+local held = redis.call('HGETALL', borrowed)
+for i = 1, #held, 2 do
+  local count, expires = string.match(held[i + 1], '^(%d+):(%d+)$')
+  if count and tonumber(expires) > now then lent = lent + tonumber(count) else redis.call('HDEL', borrowed, held[i]) end
+end
+local workers = math.max(1, limit - lent)
+if limit ~= before or redis.call('HGET', meta, 'concurrency') ~= tostring(workers) then redis.call('HSET', meta, 'concurrency', workers) end
 return { limit, stuck }
 `;
 
@@ -88,6 +96,7 @@ type AdaptRedis = Redis & {
   zohoAttachAdaptConcurrency(
     state: string,
     meta: string,
+    borrowed: string,
     event: string,
     max: number,
     now: number,
@@ -101,6 +110,7 @@ type AdaptRedis = Redis & {
 /** The shared concurrency limit (see the file comment). */
 export class AdaptiveConcurrency {
   private readonly redis: AdaptRedis;
+  private readonly plainRedis: Redis;
   private readonly options: Required<AdaptiveConcurrencyOptions>;
 
   /**
@@ -116,7 +126,8 @@ export class AdaptiveConcurrency {
     private readonly now: () => number = Date.now,
   ) {
     this.options = { ...DEFAULTS, ...options };
-    redis.defineCommand('zohoAttachAdaptConcurrency', { lua: ADAPT_LUA, numberOfKeys: 2 });
+    redis.defineCommand('zohoAttachAdaptConcurrency', { lua: ADAPT_LUA, numberOfKeys: 3 });
+    this.plainRedis = redis;
     this.redis = redis as AdaptRedis;
   }
 
@@ -140,6 +151,39 @@ export class AdaptiveConcurrency {
     return { limit, stuck: stuck === 1 };
   }
 
+  /**
+   * Takes `count` of the workers' slots for calls made outside the queue (check, undo), so that
+   * they share Zoho's cap instead of adding to it: the workers' BullMQ limit is the shared limit
+   * minus every slot borrowed (at least 1). A holder that dies gives them back after `ttlMs`;
+   * borrow again within that to keep them.
+   */
+  async borrow(holder: string, count: number, ttlMs = 30_000): Promise<void> {
+    await this.plainRedis.hset(this.keys.borrowedConcurrency, holder, `${count}:${this.now() + ttlMs}`);
+    await this.init();
+  }
+
+  /**
+   * Runs `use` with `count` slots borrowed (renewed every ttl/3 while it runs) and gives them back
+   * afterwards, whatever happens.
+   */
+  async whileBorrowing<T>(holder: string, count: number, use: () => Promise<T>, ttlMs = 30_000): Promise<T> {
+    await this.borrow(holder, count, ttlMs);
+    const renew = setInterval(() => void this.borrow(holder, count, ttlMs).catch(() => undefined), ttlMs / 3);
+    renew.unref();
+    try {
+      return await use();
+    } finally {
+      clearInterval(renew);
+      await this.giveBack(holder).catch(() => undefined);
+    }
+  }
+
+  /** Gives borrowed slots back to the workers. */
+  async giveBack(holder: string): Promise<void> {
+    await this.plainRedis.hdel(this.keys.borrowedConcurrency, holder);
+    await this.init();
+  }
+
   /** The shared limit now, and the level that last drew a 429 (for status and metrics). */
   async current(): Promise<{ limit: number; max: number; ceiling?: number }> {
     const [limit, max, ceiling] = await this.redis.hmget(this.keys.adaptiveConcurrency, 'limit', 'max', 'ceiling');
@@ -160,6 +204,7 @@ export class AdaptiveConcurrency {
     return this.redis.zohoAttachAdaptConcurrency(
       this.keys.adaptiveConcurrency,
       this.keys.queueMeta,
+      this.keys.borrowedConcurrency,
       event,
       this.maxNow(),
       this.now(),

@@ -33,6 +33,8 @@ export interface KeyNames {
   creditsSpent: string;
   /** The adaptive concurrency limit every worker shares, and what it learnt (a hash). */
   adaptiveConcurrency: string;
+  /** Slots of that limit check or undo borrowed for their own calls: holder → "count:expiresAt". */
+  borrowedConcurrency: string;
   /** BullMQ's meta hash of the upload queue (its `concurrency` field is the global limit). */
   queueMeta: string;
   /** What BullMQ puts before a job id or a state (`wait`, `active`, …) to name its key, for scripts that look at jobs. */
@@ -80,6 +82,7 @@ export function keyNames(queueName: string): KeyNames {
     credits: `${p}:control:credits`,
     creditsSpent: `${p}:control:credits-spent`,
     adaptiveConcurrency: `${p}:control:concurrency`,
+    borrowedConcurrency: `${p}:control:concurrency-borrowed`,
     queueMeta: `${p}:${UPLOAD_QUEUE_NAME}:meta`,
     jobPrefix: `${p}:${UPLOAD_QUEUE_NAME}:`,
     batches: `${p}:ledger:batches`,

@@ -9,6 +9,7 @@
  * stopped. An attachment already gone (deleted by hand, or by an undo killed before its mark) is
  * confirmed by listing the record, and marked too.
  */
+import { randomUUID } from 'node:crypto';
 import type { UploadQueue } from '../queue/upload-queue.js';
 import { ZohoAttachError } from '../shared/errors.js';
 import { safeErrorMessage } from '../shared/redact.js';
@@ -94,7 +95,7 @@ export async function planUndo(uploadQueue: UploadQueue, batch: string): Promise
 
 /** Options of {@link undoBatch}. */
 export interface UndoOptions {
-  /** Deletions at once; Zoho's concurrency cap is shared with any running workers. @defaultValue 2 */
+  /** Deletions at once; the slots are taken from the workers' shared limit while undo runs. @defaultValue 2 */
   concurrency?: number;
   /** Told after each attachment. */
   onProgress?: (progress: { done: number; of: number }) => void;
@@ -146,13 +147,17 @@ export async function undoBatch(
   let next = 0;
   let done = 0;
   const { targets } = plan;
-  const lanes = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, targets.length)) }, async () => {
+  const laneCount = Math.max(1, Math.min(options.concurrency ?? 2, targets.length));
+  const runLane = async () => {
     while (next < targets.length) {
       await undoOne(targets[next++] as UndoTarget);
       options.onProgress?.({ done: ++done, of: targets.length });
     }
-  });
-  await Promise.all(lanes);
+  };
+  // The deletions share Zoho's cap with the workers: their slots come out of the workers' limit.
+  await uploadQueue.rateControl.concurrency.whileBorrowing(`undo:${plan.batch}:${randomUUID()}`, laneCount, () =>
+    Promise.all(Array.from({ length: laneCount }, runLane)),
+  );
   result.failed.sort((a, b) => a.line - b.line);
   return result;
 }

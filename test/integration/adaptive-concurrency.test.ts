@@ -65,4 +65,36 @@ describe('adaptive concurrency', () => {
     const status = await runCli(['status'], world.env, world.dir);
     expect(status.stdout).toContain('run window: *=10 (ZOHO_ATTACH_WINDOWS): at most 10 uploads in flight now');
   });
+
+  it('lends slots to check and undo: the workers get the limit minus what is borrowed, back when returned or expired', async () => {
+    world = await createPipelineWorld({ env: { ZOHO_CONCURRENCY: '10' } });
+    const keys = keyNames(world.queueName);
+    await withQueue(world, async (uploadQueue) => {
+      let now = 1_000_000;
+      const concurrency = new AdaptiveConcurrency(uploadQueue.redis, keys, 10, {}, () => now);
+      const workersLimit = async () => Number(await uploadQueue.redis.hget(keys.queueMeta, 'concurrency'));
+      await concurrency.init();
+      await concurrency.borrow('undo:a', 2, 30_000);
+      expect(await workersLimit()).toBe(8);
+      await concurrency.borrow('check:b', 3, 10_000);
+      expect(await workersLimit()).toBe(5);
+      // The shared limit itself is unchanged (status shows it); successes do not give the slots away.
+      expect((await concurrency.current()).limit).toBe(10);
+      await concurrency.onSuccess(20);
+      expect(await workersLimit()).toBe(5);
+      await concurrency.giveBack('undo:a');
+      expect(await workersLimit()).toBe(7);
+      // A holder that died: its slots come back once its lease runs out.
+      now += 10_001;
+      await concurrency.init();
+      expect(await workersLimit()).toBe(10);
+      expect(await uploadQueue.redis.hlen(keys.borrowedConcurrency)).toBe(0);
+      // Never below one slot for the workers.
+      await concurrency.borrow('undo:big', 25);
+      expect(await workersLimit()).toBe(1);
+      await concurrency.whileBorrowing('check:c', 4, async () => expect(await workersLimit()).toBe(1));
+      await concurrency.giveBack('undo:big');
+      expect(await workersLimit()).toBe(10);
+    });
+  });
 });

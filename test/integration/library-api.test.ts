@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
+import { testRedis } from '../helpers/redis.js';
 
 let world: PipelineWorld | undefined;
 afterEach(async () => {
@@ -75,6 +76,14 @@ describe('ZohoAttach (library API)', () => {
       // And can be backed out: exactly its three attachments go.
       expect((await za.planUndo('script')).targets.map((t) => t.recordId).sort()).toEqual(['11', '12', '14']);
       expect(await za.undo('script')).toMatchObject({ deleted: 3, failed: [] });
+      // Its deletions borrowed the workers' slots, and gave them back.
+      const redis = testRedis();
+      try {
+        expect(await redis.hlen(`${world.queueName}:control:concurrency-borrowed`)).toBe(0);
+        expect(await redis.hget(`${world.queueName}:uploads:meta`, 'concurrency')).toBe('10');
+      } finally {
+        redis.disconnect();
+      }
       expect(world.fake.inspect().attachments).toHaveLength(0);
       expect(await za.batch('script')).toMatchObject({ uploaded: 0, undone: 3, pending: 0 });
     } finally {

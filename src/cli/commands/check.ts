@@ -22,7 +22,7 @@ prints the differing rows (line, record, status, why) and exits 1.
 
   --deep            download every uploaded file and compare its sha256 with what was sent
   --repair          queue the missing rows again (a fresh upload each; workers do the uploads)
-  --concurrency N   records listed at once (default 2; the workers share Zoho's cap)
+  --concurrency N   records listed at once (default 2; taken from the workers' shared limit while it runs)
   --json            the result as JSON`,
   async run(argv, deps) {
     const { values } = parseOptions(argv, {

@@ -16,8 +16,8 @@ for this batch's own rows are deleted. The batch must be finished (no pending ro
 
 On a terminal it asks you to type the batch name first; elsewhere --yes is required.
 Interrupted, it goes on where it stopped when run again. Calls that fail transiently or meet a 429
-are retried with backoff; --concurrency (default 2) bounds the deletions at once, which share
-Zoho's cap with any running workers. Enqueueing the manifest again afterwards uploads the rows again.
+are retried with backoff; --concurrency (default 2) bounds the deletions at once; those slots
+are taken from the workers' shared limit while undo runs. Enqueueing the manifest again afterwards uploads the rows again.
 
   --dry-run         list what would be deleted (line, record, attachment id) and delete nothing
   --yes             do not ask
