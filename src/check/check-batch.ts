@@ -18,6 +18,7 @@ import type { AttachmentInfo, ZohoClient } from '../zoho/index.js';
 import { retryZohoCall } from '../zoho/retry-call.js';
 import { enqueueRows, type EnqueueSummary } from '../queue/enqueue.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
+import { creditAttribution } from '../queue/credit-budget.js';
 import { safeErrorMessage } from '../shared/redact.js';
 
 /** What check found for one row. */
@@ -203,7 +204,7 @@ export async function checkBatch(
   };
   // The listings share Zoho's cap with the workers: their slots come out of the workers' limit.
   await uploadQueue.rateControl.concurrency.whileBorrowing(`check:${batch}:${randomUUID()}`, laneCount, () =>
-    Promise.all(Array.from({ length: laneCount }, runLane)),
+    creditAttribution.run(batch, () => Promise.all(Array.from({ length: laneCount }, runLane))),
   );
 
   differing.sort((a, b) => a.line - b.line);

@@ -15,6 +15,8 @@ export interface BatchView extends BatchProgress {
   /** The manifest it came from, when known. */
   source?: string;
   createdAt: number;
+  /** API credits spent for the batch. */
+  credits: number;
   /** The last `zoho-attach check` against Zoho, when there was one. */
   lastCheck?: LastCheck;
 }
@@ -72,6 +74,7 @@ export function buildDashboardView(
       rejected: meta.rejected,
       ...(meta.source === undefined ? {} : { source: meta.source }),
       createdAt: meta.createdAt,
+      credits: meta.credits,
       ...(meta.lastCheck === undefined ? {} : { lastCheck: meta.lastCheck }),
     }))
     .reverse();

@@ -364,6 +364,7 @@ export class Ledger {
       bytes: n('bytes'),
       retries: n('retries'),
       rateLimited: n('rateLimited'),
+      credits: n('credits'),
       verifying: n('verifying'),
       copiesRemoved: n('copiesRemoved'),
       ...(raw.lastCheck ? { lastCheck: JSON.parse(raw.lastCheck) as LastCheck } : {}),

@@ -102,6 +102,8 @@ export interface BatchMeta {
   retries: number;
   /** 429 answers received. */
   rateLimited: number;
+  /** API credits spent for the batch: every request sent for it (uploads, listings, look-ups, check, undo). */
+  credits: number;
   /** Uploaded rows whose settle-and-verify listing is still due. */
   verifying: number;
   /** Extra copies (created by the batch's own ambiguous attempts) that verification deleted. */

@@ -11,6 +11,7 @@
  * at or below `ZOHO_ATTACH_CREDITS_RESERVE` the queue pauses the same way, whatever this deployment
  * spent, until the figure is old. A pause for any other reason is never lifted here.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import type { PauseControl } from './pause-control.js';
@@ -21,9 +22,16 @@ const DAY_MS = 24 * HOUR_MS;
 /** The pause reason of a spent budget. */
 export const CREDIT_BUDGET_PAUSE_CODE = 'CREDIT_BUDGET_SPENT';
 
-/** Counts the API requests of one process into the deployment's rolling 24 hours. */
+/**
+ * The batch on whose behalf the code running now calls Zoho (a worker's job, a check, an undo, an
+ * enqueue's look-ups), so that each request is counted against its batch too.
+ */
+export const creditAttribution = new AsyncLocalStorage<string>();
+
+/** Counts the API requests of one process into the deployment's rolling 24 hours, and per batch. */
 export class CreditMeter {
   private unwritten = 0;
+  private readonly unwrittenByBatch = new Map<string, number>();
 
   constructor(
     private readonly redis: Redis,
@@ -31,25 +39,33 @@ export class CreditMeter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** One request was sent. */
+  /** One request was sent, for the batch of the code running now (see {@link creditAttribution}). */
   count(): void {
     this.unwritten++;
+    const batch = creditAttribution.getStore();
+    if (batch !== undefined) this.unwrittenByBatch.set(batch, (this.unwrittenByBatch.get(batch) ?? 0) + 1);
   }
 
   /** Adds what this process counted since the last flush to the hour's slot. */
   async flush(): Promise<void> {
     if (this.unwritten === 0) return;
     const count = this.unwritten;
+    const byBatch = [...this.unwrittenByBatch];
     this.unwritten = 0;
+    this.unwrittenByBatch.clear();
     try {
-      await this.redis
+      const multi = this.redis
         .multi()
         .hincrby(this.keys.creditsSpent, String(Math.floor(this.now() / HOUR_MS)), count)
-        .pexpire(this.keys.creditsSpent, DAY_MS + 2 * HOUR_MS)
-        .exec();
+        .pexpire(this.keys.creditsSpent, DAY_MS + 2 * HOUR_MS);
+      // A batch's own total, for status and the dashboard (only for batches that exist).
+      for (const [batch, spent] of byBatch) multi.hincrby(this.keys.batchMeta(batch), 'credits', spent);
+      await multi.exec();
     } catch (error) {
       // Counted again at the next flush: a Redis blip must not make the budget forget requests.
       this.unwritten += count;
+      for (const [batch, spent] of byBatch)
+        this.unwrittenByBatch.set(batch, (this.unwrittenByBatch.get(batch) ?? 0) + spent);
       throw error;
     }
   }

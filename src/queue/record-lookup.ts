@@ -13,6 +13,7 @@ import { quoteValue, type ManifestRow, type RowRejection } from '../manifest/ind
 import type { KeyNames } from '../shared/key-names.js';
 import { safeErrorMessage } from '../shared/redact.js';
 import { retryZohoCall } from '../zoho/retry-call.js';
+import { creditAttribution } from './credit-budget.js';
 
 /** Values per COQL query (contract §7). */
 export const LOOKUP_VALUES_PER_QUERY = 50;
@@ -73,7 +74,9 @@ export async function resolveLookups(
     const finder = deps.finder;
     counts.queries += Math.ceil(values.size / LOOKUP_VALUES_PER_QUERY);
     try {
-      const found = await retryZohoCall(() => finder.findRecordsByField(module, field, [...values]));
+      const found = await creditAttribution.run(batch, () =>
+        retryZohoCall(() => finder.findRecordsByField(module, field, [...values])),
+      );
       for (const [value, recordIds] of found) ids.set(`${module}\u001f${field}\u001f${value}`, recordIds);
     } catch (error) {
       failed.set(groupKey, safeErrorMessage(error));

@@ -17,7 +17,7 @@ import {
   type ZohoError,
 } from '../zoho/index.js';
 import { BacklogFeeder } from './backlog-feeder.js';
-import { enforceCreditBudget } from './credit-budget.js';
+import { creditAttribution, enforceCreditBudget } from './credit-budget.js';
 import { createWorkerConnection } from './connections.js';
 import { UPLOAD_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
 import { recoverUnfinishedWork } from './recovery.js';
@@ -126,7 +126,8 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const countedProcessor: typeof processor = async (job, token) => {
     inFlight++;
     try {
-      return await processor(job, token);
+      // Every Zoho request of the job counts against its batch's credits.
+      return await creditAttribution.run(job.data.batch, () => processor(job, token));
     } finally {
       inFlight--;
     }

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { UploadQueue } from '../queue/upload-queue.js';
+import { creditAttribution } from '../queue/credit-budget.js';
 import { ZohoAttachError } from '../shared/errors.js';
 import { safeErrorMessage } from '../shared/redact.js';
 import type { ZohoClient } from '../zoho/index.js';
@@ -156,7 +157,7 @@ export async function undoBatch(
   };
   // The deletions share Zoho's cap with the workers: their slots come out of the workers' limit.
   await uploadQueue.rateControl.concurrency.whileBorrowing(`undo:${plan.batch}:${randomUUID()}`, laneCount, () =>
-    Promise.all(Array.from({ length: laneCount }, runLane)),
+    creditAttribution.run(plan.batch, () => Promise.all(Array.from({ length: laneCount }, runLane))),
   );
   result.failed.sort((a, b) => a.line - b.line);
   return result;

@@ -66,6 +66,11 @@ describe('the credit budget', () => {
         expect(stored).toBeLessThan(12);
         const status = await runCli(['status'], w.env, w.dir);
         expect(status.stdout).toMatch(/API credits spent in the last 24 hours: \d+ of a budget of 5/);
+        // Every request the fake received was counted, for the deployment and for the batch.
+        await expect
+          .poll(async () => (await uploadQueue.ledger.getBatch('budgeted'))?.credits)
+          .toBe(Object.values(w.fake.inspect().calls).reduce((sum, n) => sum + n, 0) + w.fake.inspect().coqlCalls);
+        expect(status.stdout).toMatch(/batch budgeted: .* \d+ API credits/);
         expect(status.stdout).toContain('PAUSED');
 
         // A day later (the hour slots moved back 25 hours): the worker resumes by itself.

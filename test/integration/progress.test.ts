@@ -35,6 +35,7 @@ function meta(name: string, uploaded: number, dead: number, owned: number, bytes
     bytes,
     retries: 2,
     rateLimited: 1,
+    credits: 0,
     verifying: 0,
     copiesRemoved: 0,
   };

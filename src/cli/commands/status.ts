@@ -89,7 +89,7 @@ function printStatus(s: StatusSnapshot, deps: CliDeps): void {
   for (const b of s.batches) {
     println(
       deps.stdout,
-      `batch ${b.name}: ${b.accepted} rows accepted, ${b.rejected} rejected; of the ${b.owned} it queued: ${b.uploaded} uploaded, ${b.pending} pending${b.backlog > 0 ? ` (${b.backlog} in the backlog)` : ''}, ${b.dead} dead${b.undone > 0 ? `, ${b.undone} undone` : ''}; ${b.retries} retries, ${b.rateLimited} × 429${b.verifying > 0 ? `; ${b.verifying} settle-and-verify listings due` : ''}${b.copiesRemoved > 0 ? `; ${b.copiesRemoved} extra copies removed` : ''}`,
+      `batch ${b.name}: ${b.accepted} rows accepted, ${b.rejected} rejected; of the ${b.owned} it queued: ${b.uploaded} uploaded, ${b.pending} pending${b.backlog > 0 ? ` (${b.backlog} in the backlog)` : ''}, ${b.dead} dead${b.undone > 0 ? `, ${b.undone} undone` : ''}; ${b.retries} retries, ${b.rateLimited} × 429, ${b.credits} API credits${b.verifying > 0 ? `; ${b.verifying} settle-and-verify listings due` : ''}${b.copiesRemoved > 0 ? `; ${b.copiesRemoved} extra copies removed` : ''}`,
     );
   }
 }

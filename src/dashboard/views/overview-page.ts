@@ -66,6 +66,7 @@ function renderBatchTable(batches: BatchView[]): SafeHtml {
     <td class="num">${formatCount(b.backlog)}</td>
     <td class="num">${b.dead > 0 ? html`<a href="${withQuery(DASHBOARD_PATHS.deadLetters, { batch: b.name })}">${formatCount(b.dead)}</a>` : '0'}</td>
     <td class="num">${formatCount(b.rejected)}</td>
+    <td class="num">${formatCount(b.credits)}</td>
     <td class="num">${formatRate(b.uploadsPerSecond)} <div class="muted">${formatBytes(b.bytesPerSecond)}/s</div></td>
     <td class="num">${finished ? html`<span class="badge ok">done</span>` : formatDuration(b.etaSeconds)}</td>
     <td>${renderLastCheck(b)}</td>
@@ -81,6 +82,7 @@ function renderBatchTable(batches: BatchView[]): SafeHtml {
         <th class="num" title="rows waiting to be fed to the queue as jobs">backlog</th>
         <th class="num">dead</th>
         <th class="num" title="rows refused at enqueue">rejected</th>
+        <th class="num" title="API credits spent for the batch: every request sent for it">credits</th>
         <th class="num">rate</th>
         <th class="num">ETA</th>
         <th title="the last zoho-attach check of the batch against Zoho">checked</th>
