@@ -67,7 +67,7 @@ export interface QueueConfig {
   shutdownTimeoutMs: number;
   /** Below this many Zoho API credits left, uploads are spaced out. */
   creditsReserve: number;
-  /** `ZOHO_ATTACH_CREDIT_BUDGET`: the most API credits the deployment spends in any 24 hours; undefined: no budget. */
+  /** `ZOHO_ATTACH_CREDIT_BUDGET`: the most API credits a batch spends in any 24 hours; undefined: no budget. */
   creditBudget?: number | undefined;
   /** Pause of every worker after a 429; it doubles while 429s keep coming (up to a minute). */
   rateLimitPauseMs: number;

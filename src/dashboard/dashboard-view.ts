@@ -5,7 +5,7 @@
 import type { LastCheck, ProgressSample } from '../ledger/ledger.js';
 import { batchProgress, rateHistory, type BatchProgress, type RatePoint } from '../queue/progress.js';
 import { OPERATOR_PAUSE_CODE, type PauseReason } from '../queue/pause-control.js';
-import { CREDIT_BUDGET_PAUSE_CODE } from '../queue/credit-budget.js';
+import { CREDIT_BUDGET_PAUSE_CODE, type HeldBatch } from '../queue/credit-budget.js';
 import type { StatusSnapshot } from '../queue/status.js';
 
 /** One batch: its progress and what its enqueue rejected. */
@@ -17,6 +17,8 @@ export interface BatchView extends BatchProgress {
   createdAt: number;
   /** API credits spent for the batch. */
   credits: number;
+  /** Set while the batch waits because it spent its credit budget. */
+  held?: HeldBatch;
   /** The last `zoho-attach check` against Zoho, when there was one. */
   lastCheck?: LastCheck;
 }
@@ -75,6 +77,7 @@ export function buildDashboardView(
       ...(meta.source === undefined ? {} : { source: meta.source }),
       createdAt: meta.createdAt,
       credits: meta.credits,
+      ...(snapshot.heldBatches[meta.name] === undefined ? {} : { held: snapshot.heldBatches[meta.name] }),
       ...(meta.lastCheck === undefined ? {} : { lastCheck: meta.lastCheck }),
     }))
     .reverse();

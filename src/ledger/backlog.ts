@@ -7,7 +7,7 @@
  * Feeding, by any worker, without a leader:
  * 1. {@link takeFromBacklog} (one script) puts back what a dead feeder left half fed, counts the
  *    jobs that are ready or running, and takes that many fewer than the window from the oldest
- *    batches' backlogs. Each row it takes is noted in `feeding` and marked `fedAt` on its item.
+ *    batches' backlogs, passing over batches whose credit budget is spent (queue/credit-budget.ts). Each row it takes is noted in `feeding` and marked `fedAt` on its item.
  * 2. The feeder adds the jobs, with the rows' deterministic ids: adding one that exists is a no-op,
  *    and a job whose row is uploaded already ends without a call to Zoho, so feeding twice is harmless.
  * 3. {@link finishFeeding} takes the rows off `feeding`. A feeder killed before this leaves them
@@ -20,12 +20,12 @@ import { runScript, type LedgerScript } from './redis-script.js';
 import { decodeStoredRow } from './stored-row.js';
 import type { StoredRow } from './types.js';
 
-// KEYS: backlogBatches, feeding. ARGV: window, now, staleBefore, backlog prefix and suffix, rows prefix
+// KEYS: backlogBatches, feeding, heldBatches. ARGV: window, now, staleBefore, backlog prefix and suffix, rows prefix
 // and suffix, item prefix, job prefix. Returns the jobs counted, then batch, line, row for each row taken.
 const TAKE_FROM_BACKLOG_SCRIPT: LedgerScript = {
   name: 'zohoAttachTakeFromBacklog',
   lua: `
-local backlogBatches, feeding = KEYS[1], KEYS[2]
+local backlogBatches, feeding, held = KEYS[1], KEYS[2], KEYS[3]
 local window, now, staleBefore = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local backlogPrefix, backlogSuffix, rowsPrefix, rowsSuffix, itemPrefix, jobPrefix = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 
@@ -45,11 +45,14 @@ local live = redis.call('LLEN', jobPrefix .. 'wait') + redis.call('LLEN', jobPre
   + redis.call('ZCARD', feeding)
 local taken = { live }
 local want = window - live
-while want > 0 do
-  local batch = redis.call('ZRANGE', backlogBatches, 0, 0)[1]
-  if not batch then break end
+-- Oldest batch first; a batch whose credit budget is spent (held) keeps its rows for later.
+local batches = redis.call('ZRANGE', backlogBatches, 0, -1)
+local next = 1
+while want > 0 and next <= #batches do
+  local batch = batches[next]
   local backlog = backlogPrefix .. batch .. backlogSuffix
-  local lines = redis.call('LPOP', backlog, want)
+  local lines = false
+  if redis.call('HEXISTS', held, batch) == 1 then next = next + 1 else lines = redis.call('LPOP', backlog, want) end
   if lines then
     local rows = redis.call('HMGET', rowsPrefix .. batch .. rowsSuffix, unpack(lines))
     for i, line in ipairs(lines) do
@@ -70,7 +73,10 @@ while want > 0 do
       end
     end
   end
-  if redis.call('LLEN', backlog) == 0 then redis.call('ZREM', backlogBatches, batch) end
+  if redis.call('LLEN', backlog) == 0 then
+    redis.call('ZREM', backlogBatches, batch)
+    if batches[next] == batch then next = next + 1 end
+  end
 end
 return taken
 `,
@@ -106,7 +112,7 @@ export async function takeFromBacklog(
   const result = await runScript<Array<string | number>>(
     redis,
     TAKE_FROM_BACKLOG_SCRIPT,
-    [keys.backlogBatches, keys.feeding],
+    [keys.backlogBatches, keys.feeding, keys.heldBatches],
     [
       options.window,
       now,

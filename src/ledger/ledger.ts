@@ -116,10 +116,12 @@ export class Ledger {
       .multi()
       .zrem(keys.batches, batch)
       .zrem(keys.backlogBatches, batch)
+      .hdel(keys.heldBatches, batch)
       .del(
         keys.batchMeta(batch),
         keys.batchBacklog(batch),
         keys.batchLookups(batch),
+        keys.batchCreditSlots(batch),
         keys.batchRows(batch),
         keys.batchRejected(batch),
         keys.batchColumnOrder(batch),

@@ -1,15 +1,18 @@
 /**
- * The credit budget (`ZOHO_ATTACH_CREDIT_BUDGET`): at most so many Zoho API credits spent by this
- * deployment in any 24 hours, so that the org's live integrations keep theirs.
+ * The credit budget (`ZOHO_ATTACH_CREDIT_BUDGET`): at most so many Zoho API credits spent for a
+ * batch in any 24 hours, so that the org's live integrations keep theirs.
  *
  * Every request the tool sends to the API costs a credit (uploads, listings, downloads, deletes,
- * look-ups; contract §5). Each process counts its own and adds them, once a second, to the hour's
- * slot of a Redis hash; the last 24 hours are the sum of the last 24 slots (the oldest whole, so
- * the count errs high, never low). When the sum reaches the budget, a worker pauses the queue with
- * the reason `CREDIT_BUDGET_SPENT` and when it frees; once the oldest slot has left the window, a
- * worker resumes it by itself. Zoho's own `X-API-CREDITS-REMAINING`, when it sends one, counts too:
- * at or below `ZOHO_ATTACH_CREDITS_RESERVE` the queue pauses the same way, whatever this deployment
- * spent, until the figure is old. A pause for any other reason is never lifted here.
+ * look-ups; contract §5) and is counted for the batch it is made for (see {@link creditAttribution}).
+ * Each process adds its counts, every few seconds, to the hour's slot of Redis hashes: one for the
+ * deployment, one per batch; the last 24 hours are the sum of the last 24 slots (the oldest whole,
+ * so the count errs high, never low). When a batch's last 24 hours hold the budget, the batch is
+ * **held**: its jobs wait (delayed, not failed) and the feeders leave its rows in the backlog, while
+ * other batches go on. Once its oldest hour has left the window, a worker releases it.
+ *
+ * Zoho's own `X-API-CREDITS-REMAINING`, when it sends one, counts too: at or below
+ * `ZOHO_ATTACH_CREDITS_RESERVE` the whole queue pauses (the org's credits are one pool), until the
+ * figure is old. A pause for any other reason is never lifted here.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Redis } from 'ioredis';
@@ -19,7 +22,7 @@ import type { PauseControl } from './pause-control.js';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** The pause reason of a spent budget. */
+/** The code of a held batch's waiting jobs, and of the pause when the org's credits are low. */
 export const CREDIT_BUDGET_PAUSE_CODE = 'CREDIT_BUDGET_SPENT';
 
 /**
@@ -54,12 +57,18 @@ export class CreditMeter {
     this.unwritten = 0;
     this.unwrittenByBatch.clear();
     try {
+      const slot = String(Math.floor(this.now() / HOUR_MS));
       const multi = this.redis
         .multi()
-        .hincrby(this.keys.creditsSpent, String(Math.floor(this.now() / HOUR_MS)), count)
+        .hincrby(this.keys.creditsSpent, slot, count)
         .pexpire(this.keys.creditsSpent, DAY_MS + 2 * HOUR_MS);
       // A batch's own total, for status and the dashboard (only for batches that exist).
-      for (const [batch, spent] of byBatch) multi.hincrby(this.keys.batchMeta(batch), 'credits', spent);
+      for (const [batch, spent] of byBatch) {
+        multi.hincrby(this.keys.batchMeta(batch), 'credits', spent);
+        multi
+          .hincrby(this.keys.batchCreditSlots(batch), slot, spent)
+          .pexpire(this.keys.batchCreditSlots(batch), DAY_MS + 2 * HOUR_MS);
+      }
       await multi.exec();
     } catch (error) {
       // Counted again at the next flush: a Redis blip must not make the budget forget requests.
@@ -71,11 +80,12 @@ export class CreditMeter {
   }
 
   /**
-   * Credits spent in the last 24 hours (by slot: the oldest counts whole), and when the oldest
+   * Credits spent in the last 24 hours, by the deployment or for `batch` (by slot: the oldest counts whole), and when the oldest
    * counted slot leaves the window (undefined when nothing was spent).
    */
-  async spent(): Promise<{ credits: number; oldestLeavesAt: number | undefined }> {
-    const slots = await this.redis.hgetall(this.keys.creditsSpent);
+  async spent(batch?: string): Promise<{ credits: number; oldestLeavesAt: number | undefined }> {
+    const key = batch === undefined ? this.keys.creditsSpent : this.keys.batchCreditSlots(batch);
+    const slots = await this.redis.hgetall(key);
     const firstSlot = Math.floor((this.now() - DAY_MS) / HOUR_MS) + 1;
     let credits = 0;
     let oldest: number | undefined;
@@ -88,7 +98,7 @@ export class CreditMeter {
       credits += Number(value);
       oldest = oldest === undefined ? Number(slot) : Math.min(oldest, Number(slot));
     }
-    if (stale.length > 0) await this.redis.hdel(this.keys.creditsSpent, ...stale);
+    if (stale.length > 0) await this.redis.hdel(key, ...stale);
     return { credits, oldestLeavesAt: oldest === undefined ? undefined : (oldest + 1) * HOUR_MS + DAY_MS };
   }
 }
@@ -96,51 +106,72 @@ export class CreditMeter {
 /** How long Zoho's last `X-API-CREDITS-REMAINING` is trusted: after that the org may have more again. */
 export const CREDITS_REPORT_FRESH_MS = 10 * 60_000;
 
+/** Why a batch is held, and until when (about). */
+export interface HeldBatch {
+  credits: number;
+  budget: number;
+  /** When its oldest counted hour leaves the 24-hour window (epoch ms). */
+  freesAt: number;
+}
+
+/** The batches held now (batch → why). */
+export async function heldBatches(redis: Redis, keys: KeyNames): Promise<Map<string, HeldBatch>> {
+  const raw = await redis.hgetall(keys.heldBatches);
+  return new Map(Object.entries(raw).map(([batch, why]) => [batch, JSON.parse(why) as HeldBatch]));
+}
+
 /**
- * Pauses the queue when the budget is spent, or when Zoho's own figure says the org is down to
- * `reserve` credits (the org's other users spend them too), and resumes it when neither holds any
- * more (see the module's comment). Returns what it found.
+ * Holds the batches whose budget is spent and releases those whose window freed; pauses the queue
+ * when Zoho's own figure says the org is down to `reserve` credits, and resumes it once that figure
+ * is old (see the module's comment). Returns what it found.
  */
 export async function enforceCreditBudget(
-  meter: CreditMeter,
-  pauseControl: PauseControl,
+  deps: { meter: CreditMeter; pauseControl: PauseControl; redis: Redis; keys: KeyNames },
   limits: {
     budget: number;
+    /** Batches that may spend: those with rows pending. */
+    batches: readonly string[];
     /** `ZOHO_ATTACH_CREDITS_RESERVE`. */
     reserve: number;
     /** Zoho's last `X-API-CREDITS-REMAINING`, and when it came. */
     lastReported: { remaining: number; at: number } | undefined;
     now?: number;
   },
-): Promise<{ credits: number; paused: boolean; action?: 'paused' | 'resumed' }> {
+): Promise<{ held: Map<string, HeldBatch>; changed: string[]; paused?: 'paused' | 'resumed' }> {
+  const { meter, pauseControl, redis, keys } = deps;
   await meter.flush();
-  const { credits, oldestLeavesAt } = await meter.spent();
+  const before = await heldBatches(redis, keys);
+  const changed: string[] = [];
+  const held = new Map<string, HeldBatch>();
+  for (const batch of new Set([...limits.batches, ...before.keys()])) {
+    const { credits, oldestLeavesAt } = await meter.spent(batch);
+    if (credits >= limits.budget) {
+      const why: HeldBatch = { credits, budget: limits.budget, freesAt: oldestLeavesAt ?? 0 };
+      held.set(batch, why);
+      await redis.hset(keys.heldBatches, batch, JSON.stringify(why));
+      if (!before.has(batch)) changed.push(batch);
+    } else if (before.has(batch)) {
+      await redis.hdel(keys.heldBatches, batch);
+      changed.push(batch);
+    }
+  }
+
   const now = limits.now ?? Date.now();
   const report = limits.lastReported;
   const orgLow =
     report !== undefined && now - report.at < CREDITS_REPORT_FRESH_MS && report.remaining <= limits.reserve;
   const status = await pauseControl.status();
-  const pausedForBudget = status.paused && status.reason?.code === CREDIT_BUDGET_PAUSE_CODE;
-  if ((credits >= limits.budget || orgLow) && !status.paused) {
-    const freesAt = oldestLeavesAt === undefined ? 'soon' : new Date(oldestLeavesAt).toISOString();
-    await pauseControl.pause(
-      credits >= limits.budget
-        ? {
-            code: CREDIT_BUDGET_PAUSE_CODE,
-            message: `${credits} API credits spent in the last 24 hours; ZOHO_ATTACH_CREDIT_BUDGET is ${limits.budget}`,
-            hint: `nothing to fix: the workers resume by themselves when the oldest hour leaves the 24-hour window (about ${freesAt}); raise ZOHO_ATTACH_CREDIT_BUDGET to go on sooner`,
-          }
-        : {
-            code: CREDIT_BUDGET_PAUSE_CODE,
-            message: `Zoho says the org has ${report?.remaining} API credits left (X-API-CREDITS-REMAINING), at or below ZOHO_ATTACH_CREDITS_RESERVE (${limits.reserve}); this deployment spent ${credits} of its ${limits.budget} in the last 24 hours`,
-            hint: `nothing to fix: the workers try again in ${CREDITS_REPORT_FRESH_MS / 60_000} minutes, when Zoho's figure is old enough to have changed`,
-          },
-    );
-    return { credits, paused: true, action: 'paused' };
+  if (orgLow && !status.paused) {
+    await pauseControl.pause({
+      code: CREDIT_BUDGET_PAUSE_CODE,
+      message: `Zoho says the org has ${report?.remaining} API credits left (X-API-CREDITS-REMAINING), at or below ZOHO_ATTACH_CREDITS_RESERVE (${limits.reserve})`,
+      hint: `nothing to fix: the workers try again in ${CREDITS_REPORT_FRESH_MS / 60_000} minutes, when Zoho's figure is old enough to have changed`,
+    });
+    return { held, changed, paused: 'paused' };
   }
-  if (credits < limits.budget && !orgLow && pausedForBudget) {
+  if (!orgLow && status.paused && status.reason?.code === CREDIT_BUDGET_PAUSE_CODE) {
     await pauseControl.resume();
-    return { credits, paused: false, action: 'resumed' };
+    return { held, changed, paused: 'resumed' };
   }
-  return { credits, paused: status.paused };
+  return { held, changed };
 }

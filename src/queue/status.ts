@@ -1,6 +1,7 @@
 /** A snapshot of the queue and its batches, for `status`, the dashboard and the library API. */
 import { concurrencyAt } from '../config/run-windows.js';
 import type { BatchMeta } from '../ledger/ledger.js';
+import { heldBatches, type HeldBatch } from './credit-budget.js';
 import type { PauseReason } from './pause-control.js';
 import type { UploadQueue } from './upload-queue.js';
 
@@ -21,16 +22,19 @@ export interface StatusSnapshot {
   runWindow?: { rule: string | null; concurrency: number };
   /** API credits this deployment spent in the last 24 hours (requests it sent), and `ZOHO_ATTACH_CREDIT_BUDGET`. */
   creditsSpent: { last24h: number; budget?: number };
+  /** Batches held because they spent their credit budget: batch → credits, budget, and when it frees. */
+  heldBatches: Record<string, HeldBatch>;
   batches: BatchMeta[];
 }
 
 /** Reads the status of the queue and of one batch (or all). */
 export async function readStatus(uploadQueue: UploadQueue, batch?: string): Promise<StatusSnapshot> {
   const names = batch === undefined ? await uploadQueue.ledger.listBatches() : [batch];
-  const [counts, backlog, spent, pause, credits, concurrency, metas] = await Promise.all([
+  const [counts, backlog, spent, held, pause, credits, concurrency, metas] = await Promise.all([
     uploadQueue.jobCounts(),
     uploadQueue.ledger.backlogCount(),
     uploadQueue.creditMeter.spent(),
+    heldBatches(uploadQueue.redis, uploadQueue.keys),
     uploadQueue.pauseControl.status(),
     uploadQueue.rateControl.lastCredits(),
     uploadQueue.rateControl.concurrency.current(),
@@ -51,6 +55,7 @@ export async function readStatus(uploadQueue: UploadQueue, batch?: string): Prom
     ...(pause.reason ? { pauseReason: pause.reason } : {}),
     ...(credits ? { credits } : {}),
     concurrency: { limit: concurrency.limit, max: concurrency.max },
+    heldBatches: Object.fromEntries(held),
     creditsSpent: {
       last24h: spent.credits,
       ...(uploadQueue.config.queue.creditBudget === undefined ? {} : { budget: uploadQueue.config.queue.creditBudget }),

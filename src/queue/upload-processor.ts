@@ -24,11 +24,15 @@ import { RETRY_DEFAULTS, type RetryPolicy } from '../upload/retry-policy.js';
 import { giveUpVerification, verifyCopies } from '../upload/verify-copies.js';
 import type { ZohoClient } from '../zoho/index.js';
 import { isZohoError } from '../zoho/index.js';
+import { CREDIT_BUDGET_PAUSE_CODE } from './credit-budget.js';
 import type { PauseControl } from './pause-control.js';
 import type { RateControl } from './rate-control.js';
 import { VERIFY_JOB_NAME, jobDataProblem, type UploadJobData, type UploadJobResult } from './upload-job.js';
 
 export { postingLeaseTiming, type PostingLeaseTiming } from '../upload/lease-keeper.js';
+
+/** How long a job of a batch held for its credit budget waits before it looks again. */
+const HELD_BATCH_RECHECK_MS = 30_000;
 
 /** What the processor needs; the worker wires the real ones, tests may wire their own. */
 export interface UploadProcessorDeps {
@@ -48,6 +52,8 @@ export interface UploadProcessorDeps {
   logger: Logger;
   /** Called once per finished attempt, for metrics and progress. */
   onOutcome?: (outcome: UploadOutcome) => void;
+  /** True for a batch whose credit budget is spent (queue/credit-budget.ts): its jobs wait. */
+  isHeld?: (batch: string) => boolean;
   /** The quick retries and the systemic pause's delay; BullMQ's attempts and backoff are in the job options. @defaultValue RETRY_DEFAULTS */
   retry?: Partial<Pick<RetryPolicy, 'quickRetries' | 'quickRetryMs' | 'systemicRequeueDelayMs'>>;
   /** @defaultValue postingLeaseTiming(30000) */
@@ -148,6 +154,12 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
           ...(verified.keptId ? { attachmentId: verified.keptId } : {}),
         });
         return { attachmentId: verified.keptId ?? '', how: 'already-uploaded' };
+      }
+      // The batch spent its credit budget: the job waits (no attempt spent) and looks again later.
+      if (deps.isHeld?.(batch) === true) {
+        report({ result: 'paused', errorCode: CREDIT_BUDGET_PAUSE_CODE });
+        await job.moveToDelayed(now() + HELD_BATCH_RECHECK_MS, token);
+        throw new DelayedError();
       }
       // A job that did not come through a manifest check (added to Redis by other means) gets one now.
       const invalid = jobDataProblem(job.data);

@@ -105,7 +105,10 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const sourceLimits: SourceLimits = sourceLimitsOf(config.sources);
 
   const workerConnection = createWorkerConnection(config.redis, `${config.queue.name}:worker`);
+  // Batches whose credit budget is spent, as the last check found them.
+  let held = new Set<string>();
   const processor = createUploadProcessor({
+    isHeld: (batch) => held.has(batch),
     client,
     ledger: uploadQueue.ledger,
     rateControl: uploadQueue.rateControl,
@@ -210,25 +213,37 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   followWindows?.unref();
 
   // The credit budget (ZOHO_ATTACH_CREDIT_BUDGET): spent credits written every few seconds; with a
-  // budget, the queue paused when it is spent and resumed when the 24-hour window frees.
+  // budget, a batch that spent it is held (its jobs wait) until its 24-hour window frees.
   const { creditBudget } = config.queue;
   const meterCredits = async (): Promise<void> => {
     if (creditBudget === undefined) return uploadQueue.creditMeter.flush();
-    const found = await enforceCreditBudget(uploadQueue.creditMeter, uploadQueue.pauseControl, {
-      budget: creditBudget,
-      reserve: config.queue.creditsReserve,
-      lastReported: await uploadQueue.rateControl.lastCredits(),
-    });
-    if (found.action === 'paused')
-      logger.warn(
-        { credits: found.credits, budget: creditBudget },
-        'credit budget: the queue is paused (status says why)',
-      );
-    if (found.action === 'resumed')
-      logger.info(
-        { credits: found.credits, budget: creditBudget },
-        'credit budget: the window freed, the queue goes on',
-      );
+    const batches: string[] = [];
+    for (const name of await uploadQueue.ledger.listBatches())
+      if (((await uploadQueue.ledger.getBatch(name))?.pending ?? 0) > 0) batches.push(name);
+    const found = await enforceCreditBudget(
+      {
+        meter: uploadQueue.creditMeter,
+        pauseControl: uploadQueue.pauseControl,
+        redis: producer,
+        keys: uploadQueue.keys,
+      },
+      {
+        budget: creditBudget,
+        batches,
+        reserve: config.queue.creditsReserve,
+        lastReported: await uploadQueue.rateControl.lastCredits(),
+      },
+    );
+    held = new Set(found.held.keys());
+    for (const batch of found.changed)
+      if (held.has(batch))
+        logger.warn(
+          { batch, ...found.held.get(batch) },
+          'credit budget spent: the batch waits until its 24-hour window frees',
+        );
+      else logger.info({ batch }, 'credit budget: the window freed, the batch goes on');
+    if (found.paused === 'paused') logger.warn("Zoho's remaining credits are at the reserve: the queue is paused");
+    if (found.paused === 'resumed') logger.info("Zoho's credits report is old: the queue goes on");
   };
   await meterCredits();
   const creditTimer = setInterval(

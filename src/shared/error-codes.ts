@@ -148,7 +148,8 @@ export const ERROR_CODES = {
   PAUSED_BY_OPERATOR: { origin: 'upload', means: 'the queue was paused with `zoho-attach pause`' },
   CREDIT_BUDGET_SPENT: {
     origin: 'upload',
-    means: 'ZOHO_ATTACH_CREDIT_BUDGET credits were spent in the last 24 hours: paused until the window frees',
+    means:
+      "the batch spent ZOHO_ATTACH_CREDIT_BUDGET credits in the last 24 hours: its jobs wait until its window frees (or the org's credits are at the reserve: the queue pauses)",
   },
 
   // Rows that name their record by a field (lookup_field, lookup_value), found with COQL at enqueue.

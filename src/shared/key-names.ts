@@ -31,6 +31,8 @@ export interface KeyNames {
   credits: string;
   /** API requests sent, by hour slot, for the credit budget's rolling 24 hours (see queue/credit-budget.ts). */
   creditsSpent: string;
+  /** Batches whose credit budget is spent: batch → why and until when (their jobs wait, their rows stay in the backlog). */
+  heldBatches: string;
   /** The adaptive concurrency limit every worker shares, and what it learnt (a hash). */
   adaptiveConcurrency: string;
   /** Slots of that limit check or undo borrowed for their own calls: holder → "count:expiresAt". */
@@ -65,6 +67,8 @@ export interface KeyNames {
   batchLookups: (batch: string) => string;
   /** A batch's progress over time (see ledger/progress-samples.ts). */
   batchProgress: (batch: string) => string;
+  /** A batch's API requests by hour slot, for its credit budget (see queue/credit-budget.ts). */
+  batchCreditSlots: (batch: string) => string;
   /** The pass-through column names of a batch, scored by where each was first seen, so reports keep the manifest's order. */
   batchColumnOrder: (batch: string) => string;
   /** The same names as an unordered set: written by versions before the ordered key, still read for their batches. */
@@ -81,6 +85,7 @@ export function keyNames(queueName: string): KeyNames {
     rateLimitStreak: `${p}:control:429-streak`,
     credits: `${p}:control:credits`,
     creditsSpent: `${p}:control:credits-spent`,
+    heldBatches: `${p}:control:held-batches`,
     adaptiveConcurrency: `${p}:control:concurrency`,
     borrowedConcurrency: `${p}:control:concurrency-borrowed`,
     queueMeta: `${p}:${UPLOAD_QUEUE_NAME}:meta`,
@@ -98,6 +103,7 @@ export function keyNames(queueName: string): KeyNames {
     batchBacklog: (batch) => `${p}:ledger:batch:${batch}:backlog`,
     batchLookups: (batch) => `${p}:ledger:batch:${batch}:lookups`,
     batchProgress: (batch) => `${p}:ledger:batch:${batch}:progress`,
+    batchCreditSlots: (batch) => `${p}:ledger:batch:${batch}:credit-slots`,
     batchColumnOrder: (batch) => `${p}:ledger:batch:${batch}:column-order`,
     batchColumns: (batch) => `${p}:ledger:batch:${batch}:columns`,
   };

@@ -41,52 +41,61 @@ describe('the credit budget', () => {
     }
   });
 
-  it('pauses the queue once the budget is spent, says so in status, and resumes by itself when the window frees', async () => {
+  it('holds a batch once it spent its budget while another batch goes on, says so in status, and releases it when its window frees', async () => {
     world = await createPipelineWorld({
       fake: { latencyMs: 30 },
-      env: { ZOHO_ATTACH_CREDIT_BUDGET: '5', ZOHO_CONCURRENCY: '1' },
+      env: { ZOHO_ATTACH_CREDIT_BUDGET: '5', ZOHO_CONCURRENCY: '1', ZOHO_ATTACH_FEED_WINDOW: '4' },
     });
-    const lines = ['module,record_id,link_url'];
-    for (let i = 1; i <= 12; i++) lines.push(`Leads,${500 + i},https://example.com/doc/${i}`);
-    await enqueueManifest(world, await world.writeFile('m.csv', `${lines.join('\n')}\n`), 'budgeted');
+    const manifest = async (name: string, first: number, rows: number) => {
+      const lines = ['module,record_id,link_url'];
+      for (let i = 0; i < rows; i++) lines.push(`Leads,${first + i},https://example.com/${name}/${i}`);
+      return world!.writeFile(`${name}.csv`, `${lines.join('\n')}\n`);
+    };
+    await enqueueManifest(world, await manifest('big', 500, 12), 'big');
     const worker = await startUploadWorker({ config: world.config, logger: silentLogger, creditCheckMs: 100 });
     try {
       const w = world;
+      const onRecords = (from: number, to: number) =>
+        w.fake.inspect().attachments.filter((a) => Number(a.recordId) >= from && Number(a.recordId) < to).length;
       await withQueue(w, async (uploadQueue) => {
-        await expect
-          .poll(async () => (await uploadQueue.pauseControl.status()).reason?.code, { timeout: 15_000 })
-          .toBe('CREDIT_BUDGET_SPENT');
-        const { reason } = await uploadQueue.pauseControl.status();
-        expect(reason?.message).toMatch(/^\d+ API credits spent in the last 24 hours; ZOHO_ATTACH_CREDIT_BUDGET is 5$/);
-        expect(reason?.hint).toMatch(/resume by themselves when the oldest hour leaves the 24-hour window/);
-        // The calls in flight when it tripped finish; then nothing more is sent.
+        const redis = uploadQueue.redis;
+        const held = () => redis.hget(keyNames(w.queueName).heldBatches, 'big');
+        await expect.poll(held, { timeout: 15_000 }).not.toBeNull();
+        expect(JSON.parse((await held())!)).toMatchObject({ budget: 5 });
+        // Its calls in flight finish; then it sends nothing more, while the queue is not paused.
         await expect.poll(() => worker.inFlight()).toBe(0);
-        const stored = w.fake.inspect().attachments.length;
+        const stored = onRecords(500, 512);
         expect(stored).toBeGreaterThanOrEqual(4);
         expect(stored).toBeLessThan(12);
-        const status = await runCli(['status'], w.env, w.dir);
-        expect(status.stdout).toMatch(/API credits spent in the last 24 hours: \d+ of a budget of 5/);
-        // Every request the fake received was counted, for the deployment and for the batch.
-        await expect
-          .poll(async () => (await uploadQueue.ledger.getBatch('budgeted'))?.credits)
-          .toBe(Object.values(w.fake.inspect().calls).reduce((sum, n) => sum + n, 0) + w.fake.inspect().coqlCalls);
-        expect(status.stdout).toMatch(/batch budgeted: .* \d+ API credits/);
-        expect(status.stdout).toContain('PAUSED');
+        expect((await uploadQueue.pauseControl.status()).paused).toBe(false);
 
-        // A day later (the hour slots moved back 25 hours): the worker resumes by itself.
-        const redis = testRedis();
-        try {
-          const key = keyNames(w.queueName).creditsSpent;
-          const slots = await redis.hgetall(key);
-          await redis.del(key);
-          for (const [slot, count] of Object.entries(slots)) await redis.hset(key, String(Number(slot) - 25), count);
-        } finally {
-          redis.disconnect();
-        }
+        // Another batch, enqueued now, is uploaded whole meanwhile.
+        await enqueueManifest(w, await manifest('small', 700, 3), 'small');
+        await expect.poll(() => onRecords(700, 703), { timeout: 15_000 }).toBe(3);
+        expect(onRecords(500, 512)).toBe(stored);
+        const status = await runCli(['status'], w.env, w.dir);
+        expect(status.stdout).toMatch(
+          /batch big: .*\n {2}HELD: \d+ API credits spent for it in the last 24 hours, ZOHO_ATTACH_CREDIT_BUDGET is 5; it goes on by itself/,
+        );
+        expect(status.stdout).toMatch(/API credits spent in the last 24 hours: \d+ of a budget of 5/);
+
+        // Every request the fake received was counted, for the deployment and for each batch.
+        const total = Object.values(w.fake.inspect().calls).reduce((sum, n) => sum + n, 0);
         await expect
-          .poll(async () => (await uploadQueue.pauseControl.status()).paused, { timeout: 10_000 })
-          .toBe(false);
-        await expect.poll(() => w.fake.inspect().attachments.length, { timeout: 10_000 }).toBeGreaterThan(stored);
+          .poll(
+            async () =>
+              ((await uploadQueue.ledger.getBatch('big'))?.credits ?? 0) +
+              ((await uploadQueue.ledger.getBatch('small'))?.credits ?? 0),
+          )
+          .toBe(total);
+
+        // A day later (the batch's hour slots moved back 25 hours): the worker releases it by itself.
+        const key = keyNames(w.queueName).batchCreditSlots('big');
+        const slots = await redis.hgetall(key);
+        await redis.del(key);
+        for (const [slot, count] of Object.entries(slots)) await redis.hset(key, String(Number(slot) - 25), count);
+        await expect.poll(held, { timeout: 10_000 }).toBeNull();
+        await expect.poll(() => onRecords(500, 512), { timeout: 60_000 }).toBeGreaterThan(stored);
       });
     } finally {
       await worker.close();

@@ -91,6 +91,12 @@ function printStatus(s: StatusSnapshot, deps: CliDeps): void {
       deps.stdout,
       `batch ${b.name}: ${b.accepted} rows accepted, ${b.rejected} rejected; of the ${b.owned} it queued: ${b.uploaded} uploaded, ${b.pending} pending${b.backlog > 0 ? ` (${b.backlog} in the backlog)` : ''}, ${b.dead} dead${b.undone > 0 ? `, ${b.undone} undone` : ''}; ${b.retries} retries, ${b.rateLimited} × 429, ${b.credits} API credits${b.verifying > 0 ? `; ${b.verifying} settle-and-verify listings due` : ''}${b.copiesRemoved > 0 ? `; ${b.copiesRemoved} extra copies removed` : ''}`,
     );
+    const held = s.heldBatches[b.name];
+    if (held)
+      println(
+        deps.stdout,
+        `  HELD: ${held.credits} API credits spent for it in the last 24 hours, ZOHO_ATTACH_CREDIT_BUDGET is ${held.budget}; it goes on by itself at about ${new Date(held.freesAt).toISOString()}`,
+      );
   }
 }
 

@@ -68,7 +68,7 @@ function renderBatchTable(batches: BatchView[]): SafeHtml {
     <td class="num">${formatCount(b.rejected)}</td>
     <td class="num">${formatCount(b.credits)}</td>
     <td class="num">${formatRate(b.uploadsPerSecond)} <div class="muted">${formatBytes(b.bytesPerSecond)}/s</div></td>
-    <td class="num">${finished ? html`<span class="badge ok">done</span>` : formatDuration(b.etaSeconds)}</td>
+    <td class="num">${finished ? html`<span class="badge ok">done</span>` : b.held !== undefined ? html`<span class="badge bad" title="${`credit budget spent: ${b.held.credits} of ${b.held.budget} in 24 h; goes on at ${formatTime(b.held.freesAt)}`}">held</span>` : formatDuration(b.etaSeconds)}</td>
     <td>${renderLastCheck(b)}</td>
   </tr>`;
   });
