@@ -244,7 +244,6 @@ export class ZohoAttach {
     const client = this.uploadQueue.zohoClient();
     try {
       return await checkBatch(this.uploadQueue, client, {
-        clockSkewMs: this.config.queue.clockSkewMs,
         ...options,
         batch,
       });

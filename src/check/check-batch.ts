@@ -78,8 +78,6 @@ export interface CheckOptions {
   repair?: boolean;
   /** Records listed at once; the slots are taken from the workers' shared limit while check runs. @defaultValue 2 */
   concurrency?: number;
-  /** How far Zoho's clock may lag ours when a copy's `Created_Time` is compared. @defaultValue 30000 */
-  clockSkewMs?: number;
   /** Told the cost before the first call. */
   onPlan?: (plan: CheckPlan) => void;
   /** Told after each record. */
@@ -166,7 +164,7 @@ export async function checkBatch(
     const owners = await ledger.ownersOf(listed.map((a) => a.id));
     const unowned = listed.filter((_, i) => owners[i] === undefined);
     for (const u of recordRows) {
-      const verdict = judgeRow(u, listed, unowned, options.clockSkewMs ?? 30_000);
+      const verdict = judgeRow(u, listed, unowned, uploadQueue.config.queue.clockSkewMs);
       if (verdict.status === 'ok' && deep && u.row.link_url === '') {
         const attachmentId = u.item.attachmentId as string;
         try {

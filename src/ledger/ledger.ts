@@ -117,6 +117,7 @@ export class Ledger {
       .zrem(keys.batches, batch)
       .zrem(keys.backlogBatches, batch)
       .hdel(keys.heldBatches, batch)
+      .zrem(keys.creditBatches, batch)
       .del(
         keys.batchMeta(batch),
         keys.batchBacklog(batch),

@@ -65,6 +65,7 @@ export class CreditMeter {
       // A batch's own total, for status and the dashboard (only for batches that exist).
       for (const [batch, spent] of byBatch) {
         multi.hincrby(this.keys.batchMeta(batch), 'credits', spent);
+        multi.zadd(this.keys.creditBatches, this.now(), batch);
         multi
           .hincrby(this.keys.batchCreditSlots(batch), slot, spent)
           .pexpire(this.keys.batchCreditSlots(batch), DAY_MS + 2 * HOUR_MS);
@@ -129,8 +130,6 @@ export async function enforceCreditBudget(
   deps: { meter: CreditMeter; pauseControl: PauseControl; redis: Redis; keys: KeyNames },
   limits: {
     budget: number;
-    /** Batches that may spend: those with rows pending. */
-    batches: readonly string[];
     /** `ZOHO_ATTACH_CREDITS_RESERVE`. */
     reserve: number;
     /** Zoho's last `X-API-CREDITS-REMAINING`, and when it came. */
@@ -139,11 +138,15 @@ export async function enforceCreditBudget(
   },
 ): Promise<{ held: Map<string, HeldBatch>; changed: string[]; paused?: 'paused' | 'resumed' }> {
   const { meter, pauseControl, redis, keys } = deps;
+  const now = limits.now ?? Date.now();
   await meter.flush();
   const before = await heldBatches(redis, keys);
+  // Only batches that spent credits in the last 24 hours can be over their budget.
+  await redis.zremrangebyscore(keys.creditBatches, '-inf', now - DAY_MS);
+  const spenders = await redis.zrange(keys.creditBatches, 0, -1);
   const changed: string[] = [];
   const held = new Map<string, HeldBatch>();
-  for (const batch of new Set([...limits.batches, ...before.keys()])) {
+  for (const batch of new Set([...spenders, ...before.keys()])) {
     const { credits, oldestLeavesAt } = await meter.spent(batch);
     if (credits >= limits.budget) {
       const why: HeldBatch = { credits, budget: limits.budget, freesAt: oldestLeavesAt ?? 0 };
@@ -156,7 +159,6 @@ export async function enforceCreditBudget(
     }
   }
 
-  const now = limits.now ?? Date.now();
   const report = limits.lastReported;
   const orgLow =
     report !== undefined && now - report.at < CREDITS_REPORT_FRESH_MS && report.remaining <= limits.reserve;

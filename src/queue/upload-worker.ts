@@ -217,9 +217,6 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const { creditBudget } = config.queue;
   const meterCredits = async (): Promise<void> => {
     if (creditBudget === undefined) return uploadQueue.creditMeter.flush();
-    const batches: string[] = [];
-    for (const name of await uploadQueue.ledger.listBatches())
-      if (((await uploadQueue.ledger.getBatch(name))?.pending ?? 0) > 0) batches.push(name);
     const found = await enforceCreditBudget(
       {
         meter: uploadQueue.creditMeter,
@@ -229,7 +226,6 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
       },
       {
         budget: creditBudget,
-        batches,
         reserve: config.queue.creditsReserve,
         lastReported: await uploadQueue.rateControl.lastCredits(),
       },

@@ -33,6 +33,8 @@ export interface KeyNames {
   creditsSpent: string;
   /** Batches whose credit budget is spent: batch → why and until when (their jobs wait, their rows stay in the backlog). */
   heldBatches: string;
+  /** Batches that spent credits, scored by when they last did: the ones the budget looks at. */
+  creditBatches: string;
   /** The adaptive concurrency limit every worker shares, and what it learnt (a hash). */
   adaptiveConcurrency: string;
   /** Slots of that limit check or undo borrowed for their own calls: holder → "count:expiresAt". */
@@ -86,6 +88,7 @@ export function keyNames(queueName: string): KeyNames {
     credits: `${p}:control:credits`,
     creditsSpent: `${p}:control:credits-spent`,
     heldBatches: `${p}:control:held-batches`,
+    creditBatches: `${p}:control:credit-batches`,
     adaptiveConcurrency: `${p}:control:concurrency`,
     borrowedConcurrency: `${p}:control:concurrency-borrowed`,
     queueMeta: `${p}:${UPLOAD_QUEUE_NAME}:meta`,

@@ -41,7 +41,7 @@ describe('adaptive concurrency', () => {
   });
 
   it('follows the run window without a restart: a lower cap at once, a higher one by probing; status names the window', async () => {
-    world = await createPipelineWorld({ env: { ZOHO_CONCURRENCY: '10', ZOHO_ATTACH_WINDOWS: '*=10' } });
+    world = await createPipelineWorld({ env: { ZOHO_CONCURRENCY: '10', ZOHO_ATTACH_WINDOWS: '*=4' } });
     const keys = keyNames(world.queueName);
     await withQueue(world, async (uploadQueue) => {
       // The timetable as the clock moves through it: 10 in flight, then a business-hours window of 3.
@@ -61,9 +61,12 @@ describe('adaptive concurrency', () => {
       expect(await concurrency.onSuccess(3)).toBe(4);
       expect(await concurrency.onSuccess(4)).toBe(5);
       expect(await bullmqLimit()).toBe(5);
+      // The queue's own limit takes its cap from the configured timetable (*=4), as a worker's timer applies it.
+      expect(await uploadQueue.rateControl.concurrency.init()).toBe(4);
+      expect(await bullmqLimit()).toBe(4);
     });
     const status = await runCli(['status'], world.env, world.dir);
-    expect(status.stdout).toContain('run window: *=10 (ZOHO_ATTACH_WINDOWS): at most 10 uploads in flight now');
+    expect(status.stdout).toContain('run window: *=4 (ZOHO_ATTACH_WINDOWS): at most 4 uploads in flight now');
   });
 
   it('lends slots to check and undo: the workers get the limit minus what is borrowed, back when returned or expired', async () => {

@@ -43,7 +43,6 @@ prints the differing rows (line, record, status, why) and exits 1.
         deep: values.deep ?? false,
         repair: values.repair ?? false,
         concurrency,
-        clockSkewMs: config.queue.clockSkewMs,
         onPlan: (plan) => println(deps.stderr, planLine(plan, values.deep ?? false)),
         onProgress: progressPrinter(deps),
       });
