@@ -16,6 +16,8 @@
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { splitAround } from './claim-rows.js';
+import { ITEM_STORE_LUA } from './item-store.js';
+import { ROW_PAGES_LUA } from './row-pages.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import { decodeStoredRow } from './stored-row.js';
 import type { StoredRow } from './types.js';
@@ -24,7 +26,7 @@ import type { StoredRow } from './types.js';
 // and suffix, item prefix, job prefix. Returns the jobs counted, then batch, line, row for each row taken.
 const TAKE_FROM_BACKLOG_SCRIPT: LedgerScript = {
   name: 'zohoAttachTakeFromBacklog',
-  lua: `
+  lua: `${ITEM_STORE_LUA}${ROW_PAGES_LUA}
 local backlogBatches, feeding, held = KEYS[1], KEYS[2], KEYS[3]
 local window, now, staleBefore = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local backlogPrefix, backlogSuffix, rowsPrefix, rowsSuffix, itemPrefix, jobPrefix = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
@@ -54,7 +56,7 @@ while want > 0 and next <= #batches do
   local lines = false
   if redis.call('HEXISTS', held, batch) == 1 then next = next + 1 else lines = redis.call('LPOP', backlog, want) end
   if lines then
-    local rows = redis.call('HMGET', rowsPrefix .. batch .. rowsSuffix, unpack(lines))
+    local rows = rowsGet(rowsPrefix .. batch .. rowsSuffix, lines)
     for i, line in ipairs(lines) do
       local row = rows[i]
       -- A row another path settled meanwhile (uploaded, dead, its batch archived) needs no job.
@@ -62,8 +64,8 @@ while want > 0 and next <= #batches do
         -- The job id is a stored row's first element (an object's jobId in rows older versions wrote).
         local decoded = cjson.decode(row)
         local item = itemPrefix .. (decoded[1] or decoded.jobId)
-        if redis.call('HGET', item, 'status') == 'pending' then
-          redis.call('HSET', item, 'fedAt', now)
+        if itemGet(item, 'status') == 'pending' then
+          itemSet(item, 'fedAt', now)
           redis.call('ZADD', feeding, now, batch .. '\\n' .. line)
           taken[#taken + 1] = batch
           taken[#taken + 1] = line

@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
+import { ITEM_STORE_LUA } from './item-store.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import type { ClaimMode, ClaimOutcome } from './types.js';
 
@@ -15,7 +16,7 @@ import type { ClaimMode, ClaimOutcome } from './types.js';
 // manifest line per item. Returns one outcome per item.
 export const CLAIM_ROWS_SCRIPT: LedgerScript = {
   name: 'zohoAttachClaimRows',
-  lua: `
+  lua: `${ITEM_STORE_LUA}
 local batch, mode, now, metaPrefix, metaSuffix, intents, itemPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local backlog, backlogBatches, jobPrefix = ARGV[8], ARGV[9], ARGV[10]
 local LINES = 10
@@ -25,12 +26,12 @@ local owned = 0
 local waiting = {}
 for i, item in ipairs(KEYS) do
   local jobId = string.sub(item, #itemPrefix + 1)
-  local status = redis.call('HGET', item, 'status')
+  local status = itemGet(item, 'status')
   local requeue = false
   local freshWindow = false
   if not status then
     -- No attempts (0 when absent) and no updatedAt (createdAt until it changes): a waiting row costs bytes.
-    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'createdAt', now)
+    itemSet(item, 'status', 'pending', 'batch', batch, 'createdAt', now)
     owned = owned + 1
     outcomes[i] = 'created'
     waiting[#waiting + 1] = ARGV[LINES + i]
@@ -41,13 +42,13 @@ for i, item in ipairs(KEYS) do
     else
       outcomes[i] = 'queued'
       -- Fed, yet its job is gone (removed by hand, lost with a failed-over primary): back to a backlog.
-      if redis.call('HEXISTS', item, 'fedAt') == 1 and redis.call('EXISTS', jobPrefix .. jobId) == 0 then
-        redis.call('HDEL', item, 'fedAt')
+      if itemExists(item, 'fedAt') == 1 and redis.call('EXISTS', jobPrefix .. jobId) == 0 then
+        itemDel(item, 'fedAt')
         waiting[#waiting + 1] = ARGV[LINES + i]
       end
     end
   elseif status == 'dead' then
-    if mode ~= 'normal' or redis.call('HEXISTS', item, 'purgedAt') == 1 then requeue = true else outcomes[i] = 'dead' end
+    if mode ~= 'normal' or itemExists(item, 'purgedAt') == 1 then requeue = true else outcomes[i] = 'dead' end
   elseif status == 'uploaded' then
     if mode == 'reupload' then requeue = true; freshWindow = true else outcomes[i] = 'uploaded' end
   elseif status == 'undone' then
@@ -57,17 +58,17 @@ for i, item in ipairs(KEYS) do
     outcomes[i] = status
   end
   if requeue then
-    local oldMeta = metaPrefix .. redis.call('HGET', item, 'batch') .. metaSuffix
+    local oldMeta = metaPrefix .. itemGet(item, 'batch') .. metaSuffix
     redis.call('HINCRBY', oldMeta, 'owned', -1)
     redis.call('HINCRBY', oldMeta, status, -1)
-    redis.call('HDEL', item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'postingBy', 'postingAt', 'purgedAt', 'verifyError')
+    itemDel(item, 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'postingBy', 'postingAt', 'purgedAt', 'verifyError')
     if freshWindow then
       -- A deliberate second copy: the first one stays, so nothing of the old window may be adopted or removed.
-      redis.call('HDEL', item, 'attachmentId', 'how', 'uploadedAt', 'sha256', 'bytes', 'pendingSince', 'firstAttemptAt', 'sentName', 'sentBytes', 'sentSha256s', 'undoneAttachmentId', 'undoneAt')
+      itemDel(item, 'attachmentId', 'how', 'uploadedAt', 'sha256', 'bytes', 'pendingSince', 'firstAttemptAt', 'sentName', 'sentBytes', 'sentSha256s', 'undoneAttachmentId', 'undoneAt')
     end
     -- A dead row keeps pendingSince (the "may already be stored" mark) and firstAttemptAt: an earlier
     -- attempt may have stored a copy that the next attempt must find before it posts.
-    redis.call('HSET', item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
+    itemSet(item, 'status', 'pending', 'batch', batch, 'attempts', 0, 'updatedAt', now)
     redis.call('HSET', intents, jobId, batch .. '\\n' .. (ARGV[LINES + i] or '0') .. '\\n' .. now)
     owned = owned + 1
     outcomes[i] = 'requeued'

@@ -5,19 +5,20 @@
  */
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
+import { ITEM_STORE_LUA } from './item-store.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 
 // KEYS: item, owners, verifyDue, intents. ARGV: batch, jobId. Returns 1 when the item was this batch's and is gone.
 const FORGET_ITEM_SCRIPT: LedgerScript = {
   name: 'zohoAttachForgetItem',
-  lua: `
+  lua: `${ITEM_STORE_LUA}
 local item, owners, verifyDue, intents = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if redis.call('HGET', item, 'batch') ~= ARGV[1] then return 0 end
-local attachmentId = redis.call('HGET', item, 'attachmentId')
-if attachmentId and redis.call('HGET', owners, attachmentId) == ARGV[2] then redis.call('HDEL', owners, attachmentId) end
+if itemGet(item, 'batch') ~= ARGV[1] then return 0 end
+local attachmentId = itemGet(item, 'attachmentId')
+if attachmentId and ownerGet(owners, attachmentId) == ARGV[2] then ownerDel(owners, attachmentId) end
 redis.call('ZREM', verifyDue, ARGV[2])
 redis.call('HDEL', intents, ARGV[2])
-redis.call('DEL', item)
+itemRemove(item)
 return 1
 `,
 };

@@ -12,7 +12,9 @@
  *   `pending = owned - uploaded - dead` holds for every batch.
  *
  * Status changes go through Lua scripts, one file each beside this one, so that an item and
- * its batch counters move together. Every key comes from `shared/key-names.ts`.
+ * its batch counters move together. Every key comes from `shared/key-names.ts`. Items are
+ * packed many to a hash (item-store.ts) and a batch's rows many to a string (row-pages.ts):
+ * a row costs its bytes, not a Redis key or hash entry of its own.
  */
 import type { Redis } from 'ioredis';
 import { ClassifiedError } from '../shared/errors.js';
@@ -25,6 +27,8 @@ import { markUndone, type MarkUndoneResult } from './mark-undone.js';
 import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
 import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
 import { forgetItems } from './forget-batch.js';
+import { readItems, readOwners, setItemFields } from './item-store.js';
+import { defineRowPageScripts, readRowPages, recordRowPages, rowPageKeys } from './row-pages.js';
 import { readProgressSamples, type ProgressSample } from './progress-samples.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import { clearRequeueIntents, listRequeueIntents, markPurged, reviveDead } from './requeue.js';
@@ -89,8 +93,9 @@ export class Ledger {
     /** Replicas that must hold a posting lease before {@link startAttempt} returns (Redis `WAIT`); 0: none. */
     private readonly waitReplicas = 0,
   ) {
-    // MULTIs run this script, and only a connection can define it for them.
+    // MULTIs run these scripts, and only a connection can define them for them.
     redis.defineCommand(RAISE_MAX_LINE_SCRIPT.name, { lua: RAISE_MAX_LINE_SCRIPT.lua });
+    defineRowPageScripts(redis);
   }
 
   /** Records a batch (idempotent) and the manifest it came from. */
@@ -112,6 +117,7 @@ export class Ledger {
    */
   async dropBatch(batch: string): Promise<void> {
     const { keys } = this;
+    const maxLine = Number((await this.redis.hget(keys.batchMeta(batch), 'maxLine')) ?? 0);
     await this.redis
       .multi()
       .zrem(keys.batches, batch)
@@ -124,6 +130,7 @@ export class Ledger {
         keys.batchLookups(batch),
         keys.batchCreditSlots(batch),
         keys.batchRows(batch),
+        ...rowPageKeys(keys, batch, maxLine),
         keys.batchRejected(batch),
         keys.batchColumnOrder(batch),
         keys.batchColumns(batch),
@@ -145,18 +152,16 @@ export class Ledger {
   /** Stores accepted rows of a batch by line (a line enqueued again is replaced). */
   async recordRows(batch: string, rows: Array<{ line: number; row: StoredRow }>): Promise<void> {
     if (rows.length === 0) return;
-    const fields: string[] = [];
     const columns = new ColumnOrder();
-    let maxLine = 0;
-    for (const { line, row } of rows) {
-      fields.push(String(line), encodeStoredRow(row));
-      columns.see(line, Object.keys(row.extra));
-      maxLine = Math.max(maxLine, line);
-    }
+    for (const { line, row } of rows) columns.see(line, Object.keys(row.extra));
     const multi = this.redis.multi();
     columns.write(multi, this.keys.batchColumnOrder(batch));
-    multi.hset(this.keys.batchRows(batch), ...fields);
-    void runScript(multi, RAISE_MAX_LINE_SCRIPT, [this.keys.batchMeta(batch)], [maxLine]);
+    void recordRowPages(
+      multi,
+      this.keys,
+      batch,
+      rows.map(({ line, row }) => ({ line, encoded: encodeStoredRow(row) })),
+    );
     await execOrThrow(multi);
   }
 
@@ -199,14 +204,7 @@ export class Ledger {
 
   /** Reads several items in one round trip. */
   async getItems(jobIds: string[]): Promise<Array<LedgerItem | undefined>> {
-    if (jobIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const jobId of jobIds) pipeline.hgetall(this.keys.ledgerItem(jobId));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, value]) => {
-      if (error) throw error;
-      return parseItem(value as Record<string, string>);
-    });
+    return (await readItems(this.redis, this.keys, jobIds)).map(parseItem);
   }
 
   /** See {@link startAttempt}: notes an attempt and takes the posting lease, in one round trip. */
@@ -256,7 +254,7 @@ export class Ledger {
 
   /** Notes a failed attempt's error (the row stays pending). */
   async recordError(jobId: string, error: LedgerError): Promise<void> {
-    await this.redis.hset(this.keys.ledgerItem(jobId), errorFields(error, this.now()));
+    await setItemFields(this.redis, this.keys, jobId, errorFields(error, this.now()));
   }
 
   /** Marks a row uploaded and claims its attachment, in one step (see {@link MarkUploadedResult}). */
@@ -331,9 +329,7 @@ export class Ledger {
 
   /** The job ids that own each attachment id (undefined where none does). */
   async ownersOf(attachmentIds: string[]): Promise<Array<string | undefined>> {
-    if (attachmentIds.length === 0) return [];
-    const owners = await this.redis.hmget(this.keys.attachmentOwners, ...attachmentIds);
-    return owners.map((o) => o ?? undefined);
+    return readOwners(this.redis, this.keys, attachmentIds);
   }
 
   /** Every batch name, oldest first. */
@@ -343,8 +339,9 @@ export class Ledger {
 
   /** A batch's summary, or undefined when there is no such batch. */
   async getBatch(batch: string): Promise<BatchMeta | undefined> {
-    const [raw, accepted, rejected, backlog] = await Promise.all([
+    const [raw, legacyRows, rejected, backlog] = await Promise.all([
       this.redis.hgetall(this.keys.batchMeta(batch)),
+      // Rows a version before row pages stored, and enqueue has not moved.
       this.redis.hlen(this.keys.batchRows(batch)),
       this.redis.hlen(this.keys.batchRejected(batch)),
       this.redis.llen(this.keys.batchBacklog(batch)),
@@ -356,7 +353,7 @@ export class Ledger {
       createdAt: n('createdAt'),
       ...(raw.source ? { source: raw.source } : {}),
       maxLine: n('maxLine'),
-      accepted,
+      accepted: n('accepted') + legacyRows,
       rejected,
       owned: n('owned'),
       uploaded: n('uploaded'),
@@ -382,17 +379,17 @@ export class Ledger {
     const meta = await this.getBatch(batch);
     if (!meta) return;
     for (let start = 1; start <= meta.maxLine; start += chunkSize) {
-      const lines: string[] = [];
-      for (let line = start; line < start + chunkSize && line <= meta.maxLine; line++) lines.push(String(line));
+      const lines: number[] = [];
+      for (let line = start; line < start + chunkSize && line <= meta.maxLine; line++) lines.push(line);
       const [rows, rejections] = await Promise.all([
-        this.redis.hmget(this.keys.batchRows(batch), ...lines),
-        this.redis.hmget(this.keys.batchRejected(batch), ...lines),
+        readRowPages(this.redis, this.keys, batch, lines),
+        this.redis.hmget(this.keys.batchRejected(batch), ...lines.map(String)),
       ]);
       const parsedRows = rows.map((r) => (r ? decodeStoredRow(r) : undefined));
       const items = await this.getItems(parsedRows.filter((r): r is StoredRow => r !== undefined).map((r) => r.jobId));
       let itemIndex = 0;
       for (let i = 0; i < lines.length; i++) {
-        const line = Number(lines[i]);
+        const line = lines[i] as number;
         const row = parsedRows[i];
         const rejection = rejections[i];
         if (row) yield { line, row, item: items[itemIndex++] };
@@ -423,7 +420,7 @@ export class Ledger {
 
   /** Reads one stored row of a batch. */
   async getRow(batch: string, line: number): Promise<StoredRow | undefined> {
-    const raw = await this.redis.hget(this.keys.batchRows(batch), String(line));
+    const [raw] = await readRowPages(this.redis, this.keys, batch, [line]);
     return raw ? decodeStoredRow(raw) : undefined;
   }
 }

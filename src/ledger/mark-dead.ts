@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { splitAround } from './claim-rows.js';
 import { RECORD_PROGRESS_LUA } from './progress-samples.js';
+import { ITEM_STORE_LUA } from './item-store.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import type { LedgerError } from './types.js';
 
@@ -10,14 +11,14 @@ import type { LedgerError } from './types.js';
 // pendingSince stays: a dead row revived later must still look before it posts.
 export const MARK_DEAD_SCRIPT: LedgerScript = {
   name: 'zohoAttachMarkDead',
-  lua: `${RECORD_PROGRESS_LUA}
+  lua: `${ITEM_STORE_LUA}${RECORD_PROGRESS_LUA}
 local item = KEYS[1]
-local status = redis.call('HGET', item, 'status')
+local status = itemGet(item, 'status')
 if status == 'uploaded' or not status then return 0 end
-redis.call('HSET', item, 'errorCode', ARGV[1], 'errorMessage', ARGV[2], 'errorHttpStatus', ARGV[3], 'errorDetails', ARGV[4], 'attempts', ARGV[5], 'updatedAt', ARGV[6])
+itemSet(item, 'errorCode', ARGV[1], 'errorMessage', ARGV[2], 'errorHttpStatus', ARGV[3], 'errorDetails', ARGV[4], 'attempts', ARGV[5], 'updatedAt', ARGV[6])
 if status == 'dead' then return 0 end
-redis.call('HSET', item, 'status', 'dead')
-local batch = redis.call('HGET', item, 'batch')
+itemSet(item, 'status', 'dead')
+local batch = itemGet(item, 'batch')
 redis.call('HINCRBY', ARGV[7] .. batch .. ARGV[8], 'dead', 1)
 recordProgress(ARGV[7] .. batch .. ARGV[8], ARGV[7] .. batch .. ARGV[9], tonumber(ARGV[6]))
 return 1

@@ -1,23 +1,24 @@
 /** A row whose attachment `undo` deleted from Zoho: it counts as undone, no longer uploaded. */
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
+import { ITEM_STORE_LUA } from './item-store.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 
 // KEYS: item, owners, the batch's meta. ARGV: jobId, batch, attachmentId, now.
 // Only the row's own attachment of the batch that owns it: anything else changed since undo looked.
 const MARK_UNDONE_SCRIPT: LedgerScript = {
   name: 'zohoAttachMarkUndone',
-  lua: `
+  lua: `${ITEM_STORE_LUA}
 local item, owners, meta = KEYS[1], KEYS[2], KEYS[3]
 local jobId, batch, attachmentId, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local status = redis.call('HGET', item, 'status')
-if status == 'undone' and redis.call('HGET', item, 'undoneAttachmentId') == attachmentId then return 'already' end
-if status ~= 'uploaded' or redis.call('HGET', item, 'batch') ~= batch or redis.call('HGET', item, 'attachmentId') ~= attachmentId then
+local status = itemGet(item, 'status')
+if status == 'undone' and itemGet(item, 'undoneAttachmentId') == attachmentId then return 'already' end
+if status ~= 'uploaded' or itemGet(item, 'batch') ~= batch or itemGet(item, 'attachmentId') ~= attachmentId then
   return 'changed'
 end
-redis.call('HSET', item, 'status', 'undone', 'undoneAttachmentId', attachmentId, 'undoneAt', now, 'updatedAt', now)
-redis.call('HDEL', item, 'attachmentId')
-if redis.call('HGET', owners, attachmentId) == jobId then redis.call('HDEL', owners, attachmentId) end
+itemSet(item, 'status', 'undone', 'undoneAttachmentId', attachmentId, 'undoneAt', now, 'updatedAt', now)
+itemDel(item, 'attachmentId')
+if ownerGet(owners, attachmentId) == jobId then ownerDel(owners, attachmentId) end
 redis.call('HINCRBY', meta, 'uploaded', -1)
 redis.call('HINCRBY', meta, 'undone', 1)
 return 'ok'

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { splitAround } from './claim-rows.js';
 import { RECORD_PROGRESS_LUA } from './progress-samples.js';
+import { ITEM_STORE_LUA } from './item-store.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import type { UploadHow } from './types.js';
 
@@ -18,35 +19,35 @@ import type { UploadHow } from './types.js';
 // 'missing' (no such item).
 export const MARK_UPLOADED_SCRIPT: LedgerScript = {
   name: 'zohoAttachMarkUploaded',
-  lua: `${RECORD_PROGRESS_LUA}
+  lua: `${ITEM_STORE_LUA}${RECORD_PROGRESS_LUA}
 local item, owners, verifyDue = KEYS[1], KEYS[2], KEYS[3]
 local attachmentId, sha, bytes, how, now, metaPrefix, metaSuffix, jobId, attempts, verifyAt, sentName, verifyRow =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
-local status = redis.call('HGET', item, 'status')
+local status = itemGet(item, 'status')
 if not status then return 'missing' end
 if status == 'uploaded' then
-  local current = redis.call('HGET', item, 'attachmentId')
+  local current = itemGet(item, 'attachmentId')
   if current == attachmentId then return 'same' end
   return 'other:' .. (current or '')
 end
-local owner = redis.call('HGET', owners, attachmentId)
+local owner = ownerGet(owners, attachmentId)
 if owner and owner ~= jobId then return 'owned' end
-local batch = redis.call('HGET', item, 'batch')
+local batch = itemGet(item, 'batch')
 local meta = metaPrefix .. batch .. metaSuffix
 if status == 'dead' then redis.call('HINCRBY', meta, 'dead', -1) end
 redis.call('HINCRBY', meta, 'uploaded', 1)
 if bytes ~= '' then redis.call('HINCRBY', meta, 'bytes', bytes) end
 recordProgress(meta, metaPrefix .. batch .. ARGV[13], tonumber(now))
-redis.call('HDEL', item, 'pendingSince', 'postingBy', 'postingAt', 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'purgedAt')
-redis.call('HSET', item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'attempts', attempts, 'uploadedAt', now, 'updatedAt', now)
-if sha ~= '' then redis.call('HSET', item, 'sha256', sha) end
-if bytes ~= '' then redis.call('HSET', item, 'bytes', bytes) end
-if sentName ~= '' then redis.call('HSET', item, 'sentName', sentName) end
-redis.call('HSET', owners, attachmentId, jobId)
-if verifyAt ~= '' then
-  redis.call('HSET', item, 'verifyAt', verifyAt, 'verifyRow', verifyRow)
-  if redis.call('ZADD', verifyDue, verifyAt, jobId) == 1 then redis.call('HINCRBY', meta, 'verifying', 1) end
+-- Written once: what a pending row needed (its lease, its error, when it was fed) goes, the outcome comes.
+local values = itemLoad(item).values
+for _, f in ipairs({ 'pendingSince', 'postingBy', 'postingAt', 'errorCode', 'errorMessage', 'errorHttpStatus', 'errorDetails', 'purgedAt', 'fedAt' }) do
+  values[f] = nil
 end
+itemSet(item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'attempts', attempts, 'uploadedAt', now, 'updatedAt', now,
+  'sha256', sha ~= '' and sha or nil, 'bytes', bytes ~= '' and bytes or nil, 'sentName', sentName ~= '' and sentName or nil,
+  'verifyAt', verifyAt ~= '' and verifyAt or nil, 'verifyRow', verifyAt ~= '' and verifyRow or nil)
+ownerSet(owners, attachmentId, jobId)
+if verifyAt ~= '' and redis.call('ZADD', verifyDue, verifyAt, jobId) == 1 then redis.call('HINCRBY', meta, 'verifying', 1) end
 return 'ok'
 `,
 };

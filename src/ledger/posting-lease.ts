@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
+import { ITEM_STORE_LUA } from './item-store.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import { parseItem, type AttemptVerdict, type LedgerItem } from './types.js';
 
@@ -16,8 +17,8 @@ import { parseItem, type AttemptVerdict, type LedgerItem } from './types.js';
 // attempt is noted, pendingSince set unless an earlier attempt left it, and the posting lease is ours).
 export const START_ATTEMPT_SCRIPT: LedgerScript = {
   name: 'zohoAttachStartAttempt',
-  lua: `
-local fields = redis.call('HGETALL', KEYS[1])
+  lua: `${ITEM_STORE_LUA}
+local fields = itemGetAll(KEYS[1])
 local status, attachmentId, postingBy, postingAt
 for i = 1, #fields, 2 do
   local f, v = fields[i], fields[i + 1]
@@ -31,9 +32,11 @@ if postingBy and postingBy ~= token then
   -- Stale: take over only if the caller already saw this very beat stale once, a while ago.
   if takeOverAt ~= postingAt then return { fields, 0, 'stale' } end
 end
-local started = redis.call('HSETNX', KEYS[1], 'pendingSince', ARGV[2])
-redis.call('HSETNX', KEYS[1], 'firstAttemptAt', ARGV[2])
-redis.call('HSET', KEYS[1], 'attempts', ARGV[1], 'updatedAt', ARGV[2], 'postingBy', token, 'postingAt', ARGV[2])
+local started = 1 - itemExists(KEYS[1], 'pendingSince')
+local firstAttemptAt = itemGet(KEYS[1], 'firstAttemptAt') or ARGV[2]
+local pendingSince = itemGet(KEYS[1], 'pendingSince') or ARGV[2]
+itemSet(KEYS[1], 'pendingSince', pendingSince, 'firstAttemptAt', firstAttemptAt, 'attempts', ARGV[1], 'updatedAt', ARGV[2],
+  'postingBy', token, 'postingAt', ARGV[2])
 return { fields, started, 'go' }
 `,
 };
@@ -41,9 +44,9 @@ return { fields, started, 'go' }
 // KEYS[1] item. ARGV: postingToken, now. Renews the posting lease if it is still ours.
 export const BEAT_POSTING_SCRIPT: LedgerScript = {
   name: 'zohoAttachBeatPosting',
-  lua: `
-if redis.call('HGET', KEYS[1], 'postingBy') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'postingAt', ARGV[2])
+  lua: `${ITEM_STORE_LUA}
+if itemGet(KEYS[1], 'postingBy') ~= ARGV[1] then return 0 end
+itemSet(KEYS[1], 'postingAt', ARGV[2])
 return 1
 `,
 };
@@ -54,18 +57,18 @@ return 1
 // most five distinct sha256s: a source that keeps changing is rare).
 export const END_POSTING_SCRIPT: LedgerScript = {
   name: 'zohoAttachEndPosting',
-  lua: `
-if redis.call('HGET', KEYS[1], 'postingBy') == ARGV[1] then
-  redis.call('HDEL', KEYS[1], 'postingBy', 'postingAt')
-  if ARGV[2] == '1' then redis.call('HDEL', KEYS[1], 'pendingSince') end
+  lua: `${ITEM_STORE_LUA}
+if itemGet(KEYS[1], 'postingBy') == ARGV[1] then
+  itemDel(KEYS[1], 'postingBy', 'postingAt')
+  if ARGV[2] == '1' then itemDel(KEYS[1], 'pendingSince') end
 end
 if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[1], 'sentName', ARGV[3], 'sentBytes', ARGV[4])
-  local shas = redis.call('HGET', KEYS[1], 'sentSha256s') or ''
+  itemSet(KEYS[1], 'sentName', ARGV[3], 'sentBytes', ARGV[4])
+  local shas = itemGet(KEYS[1], 'sentSha256s') or ''
   if not string.find(',' .. shas .. ',', ',' .. ARGV[5] .. ',', 1, true) then
     local count = select(2, string.gsub(shas, ',', ',')) + 1
     if shas == '' then shas = ARGV[5] elseif count < 5 then shas = shas .. ',' .. ARGV[5] end
-    redis.call('HSET', KEYS[1], 'sentSha256s', shas)
+    itemSet(KEYS[1], 'sentSha256s', shas)
   end
 end
 return 0

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { splitAround } from './claim-rows.js';
+import { ITEM_STORE_LUA } from './item-store.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import type { RequeueIntent } from './types.js';
 
@@ -14,12 +15,12 @@ import type { RequeueIntent } from './types.js';
 // Moves a dead row back to pending and records the intent to re-run its job, in one step.
 export const REVIVE_DEAD_SCRIPT: LedgerScript = {
   name: 'zohoAttachReviveDead',
-  lua: `
+  lua: `${ITEM_STORE_LUA}
 local item, intents = KEYS[1], KEYS[2]
-if redis.call('HGET', item, 'status') ~= 'dead' then return 0 end
-local batch = redis.call('HGET', item, 'batch') or ARGV[5]
-redis.call('HSET', item, 'status', 'pending', 'attempts', 0, 'updatedAt', ARGV[1])
-redis.call('HDEL', item, 'postingBy', 'postingAt', 'purgedAt')
+if itemGet(item, 'status') ~= 'dead' then return 0 end
+local batch = itemGet(item, 'batch') or ARGV[5]
+itemSet(item, 'status', 'pending', 'attempts', 0, 'updatedAt', ARGV[1])
+itemDel(item, 'postingBy', 'postingAt', 'purgedAt')
 redis.call('HINCRBY', ARGV[2] .. batch .. ARGV[3], 'dead', -1)
 redis.call('HSET', intents, ARGV[4], batch .. '\\n' .. ARGV[6] .. '\\n' .. ARGV[1])
 return 1
@@ -29,9 +30,9 @@ return 1
 // KEYS[1] item. ARGV: now. Notes that an operator purged the dead letter (the row stays dead).
 export const MARK_PURGED_SCRIPT: LedgerScript = {
   name: 'zohoAttachMarkPurged',
-  lua: `
-if redis.call('HGET', KEYS[1], 'status') ~= 'dead' then return 0 end
-redis.call('HSET', KEYS[1], 'purgedAt', ARGV[1])
+  lua: `${ITEM_STORE_LUA}
+if itemGet(KEYS[1], 'status') ~= 'dead' then return 0 end
+itemSet(KEYS[1], 'purgedAt', ARGV[1])
 return 1
 `,
 };

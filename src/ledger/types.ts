@@ -1,6 +1,6 @@
 /**
- * What the ledger stores, as the rest of the tool reads it. The Redis layout (one hash per
- * row identity, per-batch hashes and counters) is private to `src/ledger/`.
+ * What the ledger stores, as the rest of the tool reads it. The Redis layout (items packed in
+ * bucket hashes, rows in pages, per-batch hashes and counters) is private to `src/ledger/`.
  */
 
 /** Where a row stands. */
@@ -181,7 +181,7 @@ export interface RequeueIntent {
   at: number;
 }
 
-/** Reads an item hash (HGETALL's object); undefined when the row identity was never enqueued. */
+/** Reads an item's stored values (field to value, see item-store.ts); undefined when the row identity was never enqueued. */
 export function parseItem(raw: Record<string, string>): LedgerItem | undefined {
   if (!raw.status) return undefined;
   const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));

@@ -5,30 +5,31 @@
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { splitAround } from './claim-rows.js';
+import { ITEM_STORE_LUA, readItems } from './item-store.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 
 // KEYS: item, owners, verifyDue. ARGV: jobId, keptId ('' = unchanged), removedCount, now, metaPrefix, metaSuffix,
 // verifyError ('' = none). Ends the row's pending verification.
 export const FINISH_VERIFICATION_SCRIPT: LedgerScript = {
   name: 'zohoAttachFinishVerification',
-  lua: `
+  lua: `${ITEM_STORE_LUA}
 local item, owners, verifyDue = KEYS[1], KEYS[2], KEYS[3]
 local jobId, keptId, removed, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local batch = redis.call('HGET', item, 'batch')
+local batch = itemGet(item, 'batch')
 if not batch then redis.call('ZREM', verifyDue, jobId); return 0 end
 local meta = ARGV[5] .. batch .. ARGV[6]
 if redis.call('ZREM', verifyDue, jobId) == 1 then redis.call('HINCRBY', meta, 'verifying', -1) end
-redis.call('HDEL', item, 'verifyAt', 'verifyRow')
+itemDel(item, 'verifyAt', 'verifyRow')
 if removed > 0 then
-  redis.call('HINCRBY', item, 'copiesRemoved', removed)
+  itemIncrBy(item, 'copiesRemoved', removed)
   redis.call('HINCRBY', meta, 'copiesRemoved', removed)
 end
-if keptId ~= '' and redis.call('HGET', item, 'status') == 'uploaded' then
-  redis.call('HSET', item, 'attachmentId', keptId)
-  redis.call('HSET', owners, keptId, jobId)
+if keptId ~= '' and itemGet(item, 'status') == 'uploaded' then
+  itemSet(item, 'attachmentId', keptId)
+  ownerSet(owners, keptId, jobId)
 end
-if ARGV[7] ~= '' then redis.call('HSET', item, 'verifyError', ARGV[7]) else redis.call('HDEL', item, 'verifyError') end
-redis.call('HSET', item, 'updatedAt', now)
+if ARGV[7] ~= '' then itemSet(item, 'verifyError', ARGV[7]) else itemDel(item, 'verifyError') end
+itemSet(item, 'updatedAt', now)
 return 1
 `,
 };
@@ -75,13 +76,14 @@ export async function listDueVerifications(redis: Redis, keys: KeyNames): Promis
   for (let i = 0; i + 1 < flat.length; i += 2) due.push({ jobId: flat[i] as string, dueAt: Number(flat[i + 1]) });
   if (due.length === 0) return [];
   // Every row's job data in one round trip, not one per row.
-  const pipeline = redis.pipeline();
-  for (const { jobId } of due) pipeline.hget(keys.ledgerItem(jobId), 'verifyRow');
-  const rows = (await pipeline.exec()) ?? [];
+  const items = await readItems(
+    redis,
+    keys,
+    due.map((d) => d.jobId),
+  );
   return due.map((entry, i) => {
-    const [error, raw] = rows[i] ?? [null, null];
-    if (error) throw error;
-    return { ...entry, row: typeof raw === 'string' ? (JSON.parse(raw) as unknown) : undefined };
+    const raw = items[i]?.verifyRow;
+    return { ...entry, row: raw === undefined ? undefined : (JSON.parse(raw) as unknown) };
   });
 }
 
@@ -93,10 +95,10 @@ export function countDueVerifications(redis: Redis, keys: KeyNames): Promise<num
 // KEYS[1] item. ARGV: count, metaPrefix, metaSuffix. Counts copies removed outside a verification.
 export const COUNT_REMOVED_COPIES_SCRIPT: LedgerScript = {
   name: 'zohoAttachCountRemovedCopies',
-  lua: `
-local batch = redis.call('HGET', KEYS[1], 'batch')
+  lua: `${ITEM_STORE_LUA}
+local batch = itemGet(KEYS[1], 'batch')
 if not batch then return 0 end
-redis.call('HINCRBY', KEYS[1], 'copiesRemoved', ARGV[1])
+itemIncrBy(KEYS[1], 'copiesRemoved', ARGV[1])
 redis.call('HINCRBY', ARGV[2] .. batch .. ARGV[3], 'copiesRemoved', ARGV[1])
 return 1
 `,

@@ -45,9 +45,16 @@ export interface KeyNames {
   jobPrefix: string;
   /** All batches, scored by creation time. */
   batches: string;
-  /** One row identity's outcome (shared by every batch that enqueued the row). */
+  /**
+   * The address of one row identity's outcome (shared by every batch that enqueued the row):
+   * items are packed many to a hash, `<queue>:ledger:items:<bucket>`, and scripts find them
+   * from this address (ledger/item-store.ts). Versions before kept a hash under this name.
+   */
   ledgerItem: (jobId: string) => string;
-  /** Attachment id → the job id that owns it, so an adoption never claims another row's attachment. */
+  /**
+   * Attachment id → the job id that owns it, so an adoption never claims another row's
+   * attachment: in buckets `<this>:<last 5 digits>` (ledger/item-store.ts); versions before kept one hash here.
+   */
   attachmentOwners: string;
   /** Rows queued again whose old job may still hold their id: job id → batch, line, time (finished by enqueue or a worker's start). */
   requeueIntents: string;

@@ -50,7 +50,8 @@ describe('zoho-attach archive', () => {
 
     // Gone from Redis: the batch, its rows' items, its dead letter's job.
     expect(await keysOf(world.queueName, 'ledger:batch:old:*')).toEqual([]);
-    expect(await keysOf(world.queueName, 'ledger:item:*')).toEqual([]);
+    expect(await keysOf(world.queueName, 'ledger:item*')).toEqual([]);
+    expect(await keysOf(world.queueName, 'ledger:attachment-owners*')).toEqual([]);
     expect(JSON.parse((await runCli(['dlq', 'list', '--json'], world.env, world.dir)).stdout)).toEqual([]);
     expect(JSON.parse((await runCli(['status', '--json'], world.env, world.dir)).stdout).batches).toEqual([]);
 

@@ -4,6 +4,8 @@
  * the ledger's memory of what was sent, and check must name each row that differs.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { setItemFields } from '../../src/ledger/item-store.js';
+import { keyNames } from '../../src/shared/key-names.js';
 import { createPipelineWorld, runCli, type PipelineWorld } from '../helpers/pipeline.js';
 import { attachmentsUrl, auth, mintToken, send, uploadFile } from '../helpers/fake-zoho-requests.js';
 import { runWorkersUntilIdle, withQueue } from '../helpers/queue-runs.js';
@@ -114,7 +116,7 @@ describe('zoho-attach check', () => {
     });
     const redis = testRedis();
     try {
-      expect(await redis.hset(`${w.queueName}:ledger:item:${jobId}`, 'sha256', '0'.repeat(64))).toBe(0);
+      await setItemFields(redis, keyNames(w.queueName), jobId, { sha256: '0'.repeat(64) });
     } finally {
       redis.disconnect();
     }

@@ -1,0 +1,347 @@
+/**
+ * Where items and attachment owners live in Redis, packed many to a hash so that a row does not
+ * cost a Redis key of its own (about 100 bytes before it holds anything).
+ *
+ * - An item is a field of a bucket hash: `<prefix>:ledger:items:<last 4 characters of the job
+ *   id>` (65,536 buckets), its field the rest of the job id (a `u-<32 hex>` id as 14 bytes), its
+ *   value a MessagePack array of the item's values in a fixed order ({@link ITEM_FIELDS}): no
+ *   field names, statuses as small numbers, numbers as numbers, a sha256 as 32 bytes, absent
+ *   values as one byte, none at the end. Buckets of waiting rows stay in Redis's compact
+ *   `listpack` encoding (up to 8 million rows at the default `hash-max-listpack-entries 128`).
+ * - An attachment's owner is a field of `<owners>:<last 5 digits of the attachment id>`
+ *   (100,000 buckets): the attachment id, and the owning job id as 16 bytes.
+ *
+ * Scripts still name an item by its address, `keys.ledgerItem(jobId)` (it carries the queue's
+ * hash tag, so a script's keys stay in one cluster slot), and use the functions of
+ * {@link ITEM_STORE_LUA} instead of hash commands. Items and owners written by versions before
+ * this one (a hash per item, one owners hash) are still read, and moved here when next written.
+ */
+import type { Redis } from 'ioredis';
+import type { KeyNames } from '../shared/key-names.js';
+import { runScript, type LedgerScript } from './redis-script.js';
+
+/**
+ * An item's values, in the order they are packed: the ones every row has first (a packed item
+ * ends at its last present value), then an upload's, then the rarer ones. Append only: the
+ * position is the stored format.
+ */
+export const ITEM_FIELDS = [
+  'status',
+  'batch',
+  'createdAt',
+  'attempts',
+  'updatedAt',
+  'fedAt',
+  'attachmentId',
+  'sha256',
+  'bytes',
+  'how',
+  'uploadedAt',
+  'firstAttemptAt',
+  'pendingSince',
+  'postingBy',
+  'postingAt',
+  'errorCode',
+  'errorMessage',
+  'errorHttpStatus',
+  'errorDetails',
+  'sentName',
+  'sentBytes',
+  'sentSha256s',
+  'purgedAt',
+  'verifyAt',
+  'verifyRow',
+  'copiesRemoved',
+  'verifyError',
+  'undoneAttachmentId',
+  'undoneAt',
+] as const;
+
+/** Values stored as their position in these lists. Append only. */
+const ITEM_CODES = {
+  status: ['pending', 'uploaded', 'dead', 'undone'],
+  how: ['uploaded', 'adopted'],
+} as const;
+
+const luaList = (values: readonly string[]) => `{ ${values.map((v) => `'${v}'`).join(', ')} }`;
+
+/**
+ * The Lua functions every script that touches items or owners includes. They act like the hash
+ * commands they replace, on an item's address: `itemGet` (HGET), `itemSet` (HSET, field value
+ * pairs), `itemSetNX`, `itemDel` (HDEL), `itemExists` (HEXISTS), `itemIncrBy` (HINCRBY),
+ * `itemGetAll` (HGETALL), `itemRemove` (DEL); and `ownerGet`, `ownerSet`, `ownerDel` on the
+ * owners key and an attachment id. An item is read once per script call and written through.
+ */
+export const ITEM_STORE_LUA = `
+local ITEM_FIELDS = ${luaList(ITEM_FIELDS)}
+local ITEM_SLOT = {}
+for i, f in ipairs(ITEM_FIELDS) do ITEM_SLOT[f] = i end
+local ITEM_CODES = { status = ${luaList(ITEM_CODES.status)}, how = ${luaList(ITEM_CODES.how)} }
+local ITEM_CODE_OF = {}
+for f, names in pairs(ITEM_CODES) do
+  ITEM_CODE_OF[f] = {}
+  for i, name in ipairs(names) do ITEM_CODE_OF[f][name] = i end
+end
+
+local function hexToBytes(hex)
+  return (string.gsub(hex, '..', function(pair) return string.char(tonumber(pair, 16)) end))
+end
+local function bytesToHex(bytes)
+  return (string.gsub(bytes, '.', function(c) return string.format('%02x', string.byte(c)) end))
+end
+
+-- A job id as stored: a u-<32 hex> id (every upload's) as its 16 bytes; any other id after
+-- enough '~' to make it longer than 16 bytes (job ids never begin with '~').
+local function packJobId(jobId)
+  if #jobId == 34 and string.sub(jobId, 1, 2) == 'u-' and not string.find(jobId, '[^0-9a-f]', 3) then
+    return hexToBytes(string.sub(jobId, 3))
+  end
+  return string.rep('~', math.max(1, 17 - #jobId)) .. jobId
+end
+local function unpackJobId(stored)
+  if #stored == 16 then return 'u-' .. bytesToHex(stored) end
+  return (string.gsub(stored, '^~+', ''))
+end
+
+-- Where an item lives: its bucket and its field there (see item-store.ts).
+local function itemPlace(address)
+  local base, jobId = string.match(address, '^(.*):item:([^:]+)$')
+  local bucket = base .. ':items:' .. string.sub(jobId, -4)
+  local field = packJobId(jobId)
+  if #field == 16 then field = string.sub(field, 1, 14) end
+  return bucket, field
+end
+
+local function packValue(f, v)
+  local codes = ITEM_CODE_OF[f]
+  if codes then return codes[v] or { v } end
+  if f == 'sha256' and #v == 64 and not string.find(v, '[^0-9a-f]') then return hexToBytes(v) end
+  if string.find(v, '^[1-9]%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?$') or v == '0' then return tonumber(v) end
+  if f == 'sha256' then return { v } end
+  return v
+end
+local function unpackValue(f, v)
+  if type(v) == 'table' then return v[1] end
+  if type(v) == 'number' then
+    local codes = ITEM_CODES[f]
+    if codes then return codes[v] end
+    return string.format('%.0f', v)
+  end
+  if f == 'sha256' then return bytesToHex(v) end
+  return v
+end
+
+local itemCache = {}
+local function itemLoad(address)
+  local entry = itemCache[address]
+  if entry then return entry end
+  local bucket, field = itemPlace(address)
+  entry = { address = address, bucket = bucket, field = field, values = false, legacy = false }
+  local raw = redis.call('HGET', bucket, field)
+  if raw then
+    local packed = cmsgpack.unpack(raw)
+    local values = {}
+    for i, f in ipairs(ITEM_FIELDS) do
+      local v = packed[i]
+      if v ~= nil and v ~= false then values[f] = unpackValue(f, v) end
+    end
+    -- Stored once when they are equal (see itemSave).
+    if values.updatedAt == nil then values.updatedAt = values.uploadedAt end
+    if type(packed[#ITEM_FIELDS + 1]) == 'table' then
+      for f, v in pairs(packed[#ITEM_FIELDS + 1]) do values[f] = v end
+    end
+    entry.values = values
+  else
+    -- An item written by a version that kept a hash per item.
+    local flat = redis.call('HGETALL', address)
+    if #flat > 0 then
+      local values = {}
+      for i = 1, #flat, 2 do values[flat[i]] = flat[i + 1] end
+      entry.values = values
+      entry.legacy = true
+    end
+  end
+  itemCache[address] = entry
+  return entry
+end
+
+local function itemSave(entry)
+  if entry.legacy then
+    redis.call('DEL', entry.address)
+    entry.legacy = false
+  end
+  if not entry.values or next(entry.values) == nil then
+    entry.values = false
+    redis.call('HDEL', entry.bucket, entry.field)
+    return
+  end
+  local packed, last, extra = {}, 0, false
+  -- An upload's updatedAt is its uploadedAt until something else changes the row: stored once.
+  local sameAsUploaded = entry.values.updatedAt == entry.values.uploadedAt
+  for i, f in ipairs(ITEM_FIELDS) do
+    local v = entry.values[f]
+    if v == nil or (f == 'updatedAt' and sameAsUploaded) then packed[i] = false else packed[i] = packValue(f, v); last = i end
+  end
+  for f, v in pairs(entry.values) do
+    if not ITEM_SLOT[f] then extra = extra or {}; extra[f] = v end
+  end
+  local trimmed = {}
+  for i = 1, last do trimmed[i] = packed[i] end
+  if extra then
+    for i = last + 1, #ITEM_FIELDS do trimmed[i] = false end
+    trimmed[#ITEM_FIELDS + 1] = extra
+  end
+  redis.call('HSET', entry.bucket, entry.field, cmsgpack.pack(trimmed))
+end
+
+local function itemGet(address, f)
+  local values = itemLoad(address).values
+  return values and values[f] or false
+end
+local function itemExists(address, f)
+  local values = itemLoad(address).values
+  if values and values[f] ~= nil then return 1 end
+  return 0
+end
+local function itemGetAll(address)
+  local values = itemLoad(address).values
+  local flat = {}
+  if values then
+    for f, v in pairs(values) do flat[#flat + 1] = f; flat[#flat + 1] = v end
+  end
+  return flat
+end
+local function itemSet(address, ...)
+  local entry = itemLoad(address)
+  if not entry.values then entry.values = {} end
+  local added = 0
+  for i = 1, select('#', ...), 2 do
+    local f, v = select(i, ...)
+    -- A nil value leaves the field as it is (callers pass optional values inline).
+    if v ~= nil then
+      if entry.values[f] == nil then added = added + 1 end
+      entry.values[f] = tostring(v)
+    end
+  end
+  itemSave(entry)
+  return added
+end
+local function itemSetNX(address, f, v)
+  if itemExists(address, f) == 1 then return 0 end
+  return itemSet(address, f, v)
+end
+local function itemDel(address, ...)
+  local entry = itemLoad(address)
+  if not entry.values then return 0 end
+  local removed = 0
+  for i = 1, select('#', ...) do
+    local f = select(i, ...)
+    if entry.values[f] ~= nil then entry.values[f] = nil; removed = removed + 1 end
+  end
+  if removed > 0 then itemSave(entry) end
+  return removed
+end
+local function itemIncrBy(address, f, by)
+  local value = (tonumber(itemGet(address, f)) or 0) + tonumber(by)
+  itemSet(address, f, string.format('%.0f', value))
+  return value
+end
+local function itemRemove(address)
+  local entry = itemLoad(address)
+  entry.values = false
+  itemSave(entry)
+end
+
+-- Attachment owners: <owners>:<last 5 characters of the id>, the attachment id, the packed job id.
+local function ownerBucket(owners, attachmentId) return owners .. ':' .. string.sub(attachmentId, -5) end
+local function ownerGet(owners, attachmentId)
+  local stored = redis.call('HGET', ownerBucket(owners, attachmentId), attachmentId)
+  if stored then return unpackJobId(stored) end
+  -- Kept by a version with one owners hash.
+  return redis.call('HGET', owners, attachmentId)
+end
+local function ownerSet(owners, attachmentId, jobId)
+  redis.call('HSET', ownerBucket(owners, attachmentId), attachmentId, packJobId(jobId))
+  redis.call('HDEL', owners, attachmentId)
+end
+local function ownerDel(owners, attachmentId)
+  redis.call('HDEL', ownerBucket(owners, attachmentId), attachmentId)
+  redis.call('HDEL', owners, attachmentId)
+end
+`;
+
+// KEYS: item addresses. Returns each item's values as HGETALL would (an empty list when there is none).
+const READ_ITEMS_SCRIPT: LedgerScript = {
+  name: 'zohoAttachReadItems',
+  lua: `${ITEM_STORE_LUA}
+local items = {}
+for i, address in ipairs(KEYS) do items[i] = itemGetAll(address) end
+return items
+`,
+};
+
+// KEYS[1] the owners key. ARGV: attachment ids. Returns each one's owning job id, or false.
+const READ_OWNERS_SCRIPT: LedgerScript = {
+  name: 'zohoAttachReadOwners',
+  lua: `${ITEM_STORE_LUA}
+local owners = {}
+for i, attachmentId in ipairs(ARGV) do owners[i] = ownerGet(KEYS[1], attachmentId) end
+return owners
+`,
+};
+
+// KEYS[1] item address. ARGV: field value pairs. Sets fields of an existing item; 0 when there is none.
+const SET_ITEM_FIELDS_SCRIPT: LedgerScript = {
+  name: 'zohoAttachSetItemFields',
+  lua: `${ITEM_STORE_LUA}
+if not itemGet(KEYS[1], 'status') then return 0 end
+itemSet(KEYS[1], unpack(ARGV))
+return 1
+`,
+};
+
+/** Several items' stored values (field to value, as the hash commands return them), in one round trip. */
+export async function readItems(
+  redis: Redis,
+  keys: KeyNames,
+  jobIds: readonly string[],
+): Promise<Array<Record<string, string>>> {
+  if (jobIds.length === 0) return [];
+  const flats = await runScript<string[][]>(
+    redis,
+    READ_ITEMS_SCRIPT,
+    jobIds.map((jobId) => keys.ledgerItem(jobId)),
+    [],
+  );
+  return flats.map((flat) => {
+    const values: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) values[flat[i] as string] = flat[i + 1] as string;
+    return values;
+  });
+}
+
+/** The job ids that own each attachment id (undefined where none does). */
+export async function readOwners(
+  redis: Redis,
+  keys: KeyNames,
+  attachmentIds: readonly string[],
+): Promise<Array<string | undefined>> {
+  if (attachmentIds.length === 0) return [];
+  const owners = await runScript<Array<string | null>>(
+    redis,
+    READ_OWNERS_SCRIPT,
+    [keys.attachmentOwners],
+    [...attachmentIds],
+  );
+  return owners.map((owner) => owner ?? undefined);
+}
+
+/** Sets fields of a row's item (nothing when the row identity was never enqueued). */
+export async function setItemFields(
+  redis: Redis,
+  keys: KeyNames,
+  jobId: string,
+  fields: Record<string, string>,
+): Promise<void> {
+  await runScript(redis, SET_ITEM_FIELDS_SCRIPT, [keys.ledgerItem(jobId)], Object.entries(fields).flat());
+}
