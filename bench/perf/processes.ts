@@ -4,7 +4,7 @@
  * output, so it costs it nothing), with ways to wait for a line and to stop them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI_PATH, REPO_ROOT, sleep } from '../bench-support.js';
@@ -25,7 +25,7 @@ export interface BenchProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Sends `signal` (SIGTERM by default), SIGKILLs after `timeoutMs`, waits for the exit. */
   stop(timeoutMs?: number): Promise<Exit>;
-  /** The log file's text. */
+  /** The text this process wrote to its log file. */
   log(): Promise<string>;
 }
 
@@ -36,6 +36,9 @@ export function startNode(
   options: { env: Record<string, string>; cwd: string; logFile: string },
 ): BenchProcess {
   const fd = openSync(options.logFile, 'a');
+  // A log file is appended to when a name runs again (a variant's second run): this process's
+  // lines start here, so that a RESULT or READY line of an earlier run is not taken for its own.
+  const start = fstatSync(fd).size;
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, args, {
@@ -49,7 +52,7 @@ export function startNode(
   const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let done = false;
   void exited.then(() => (done = true));
-  const log = () => readFile(options.logFile, 'utf8');
+  const log = async () => (await readFile(options.logFile)).subarray(start).toString('utf8');
   if (child.pid === undefined) throw new Error(`${name}: could not start node`);
   return {
     name,

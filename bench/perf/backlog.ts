@@ -1,0 +1,274 @@
+/**
+ * The backlog's measurements (issue 14, items 1 and 2), shared by `npm run bench:backlog` and
+ * `npm run bench:scale`: `zoho-attach enqueue` of N link rows and the same rows through a bare
+ * BullMQ `addBulk` (rows/s, peak RSS, Redis bytes per waiting row), and M rows enqueued and
+ * uploaded (Redis bytes per finished row). Every measurement flushes the bench's private Redis
+ * first: it holds nothing else.
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config/config.js';
+import type { FakeZoho } from '../../src/fake-zoho/index.js';
+import { uploadJobId } from '../../src/queue/upload-job.js';
+import { uploadJobOptions } from '../../src/queue/upload-queue.js';
+import { keyNames } from '../../src/shared/key-names.js';
+import type { BaselineResult } from '../baselines/spec.js';
+import { runScript, startNode } from './processes.js';
+import { PeakMemory } from './proc.js';
+import { makeScratch, startBenchFake, zohoAttachEnv, type BenchRedis, type Scratch } from './world.js';
+
+/** A goal of issue 14: the target, and the floor below which it is not met at all. */
+export interface Goal {
+  target: number;
+  floor?: number;
+  /** Whether a higher or a lower figure is the better one. */
+  better: 'higher' | 'lower';
+}
+
+/** Issue 14's targets for the backlog. */
+export const BACKLOG_GOALS = {
+  enqueueRowsPerSecond: { target: 50_000, floor: 20_000, better: 'higher' },
+  bytesPerWaitingRow: { target: 200, floor: 300, better: 'lower' },
+  enqueuePeakRssMB: { target: 150, better: 'lower' },
+  bytesPerFinishedRow: { target: 200, floor: 300, better: 'lower' },
+} as const satisfies Record<string, Goal>;
+
+/** `yes` when `value` meets the goal's target, `floor only` when it meets only its floor, else `no`. */
+export function verdict(value: number, goal: Goal): 'yes' | 'floor only' | 'no' {
+  const meets = (line: number) => (goal.better === 'higher' ? value >= line : value <= line);
+  if (meets(goal.target)) return 'yes';
+  return goal.floor !== undefined && meets(goal.floor) ? 'floor only' : 'no';
+}
+
+/** What the measurements run against: the bench's Redis, a fake Zoho (latency 0) and a scratch folder. */
+export interface BacklogWorld {
+  redis: BenchRedis;
+  fake: FakeZoho;
+  scratch: Scratch;
+  close(): Promise<void>;
+}
+
+/** Starts the fake Zoho and makes the scratch folder; `close()` removes both (not `redis`). */
+export async function openBacklogWorld(redis: BenchRedis): Promise<BacklogWorld> {
+  const fake = await startBenchFake({ latencyMs: 0 });
+  const scratch = await makeScratch('backlog');
+  return {
+    redis,
+    fake,
+    scratch,
+    async close() {
+      await fake.close();
+      await scratch.remove();
+    },
+  };
+}
+
+/** `module,record_id,link_url,title`: N link rows, written as a stream. */
+export async function writeLinkManifest(file: string, rows: number, offset = 0): Promise<void> {
+  const out = createWriteStream(file);
+  out.write('module,record_id,link_url,title\n');
+  let buffer = '';
+  for (let i = offset; i < offset + rows; i++) {
+    buffer += `Accounts,${4_876_876_000_000_000 + i},https://files.example.com/contracts/${i}.pdf,Contract ${i}\n`;
+    if (buffer.length > 1 << 20) {
+      if (!out.write(buffer)) await once(out, 'drain');
+      buffer = '';
+    }
+  }
+  out.end(buffer);
+  await once(out, 'finish');
+}
+
+function envFor(world: BacklogWorld, queueName: string): Record<string, string> {
+  return zohoAttachEnv({
+    redis: world.redis,
+    fake: world.fake,
+    queueName,
+    fileRoot: world.scratch.dir,
+    concurrency: 10,
+    extra: { ZOHO_ATTACH_ALLOW_PRIVATE_URLS: 'true', LOG_LEVEL: 'warn' },
+  });
+}
+
+/** One enqueue variant's figures. */
+export interface EnqueueFigures {
+  variant: string;
+  rows: number;
+  seconds: number;
+  rowsPerSecond: number;
+  peakRssMB: number;
+  cpuMsPerRow: number;
+  redisBytesPerRow: number;
+  /** `MEMORY USAGE` of the first row's keys, and of the batch's hashes and lists per row. */
+  sampleKeys?: Record<string, number>;
+}
+
+/** Runs `zoho-attach enqueue` (of the build at `cli`) of `manifest`'s link rows and measures it. */
+export async function measureEnqueue(
+  world: BacklogWorld,
+  variant: string,
+  cli: string,
+  manifest: string,
+  rows: number,
+): Promise<EnqueueFigures> {
+  const admin: Redis = world.redis.client;
+  await world.redis.flush();
+  const before = await world.redis.usedMemory();
+  const started = performance.now();
+  const child = startNode(variant, [cli, 'enqueue', manifest, '--batch', 'big', '--skip-source-checks'], {
+    env: envFor(world, `bench-${variant.replace(/\W+/g, '-')}`),
+    cwd: world.scratch.dir,
+    logFile: path.join(world.scratch.logDir, `${variant.replace(/\W+/g, '-')}.log`),
+  });
+  const memory = new PeakMemory([child.pid], 50);
+  const exit = await child.exited;
+  const seconds = (performance.now() - started) / 1000;
+  const peakKiB = (await memory.stop()).get(child.pid) ?? NaN;
+  if (exit.code !== 0) throw new Error(`${variant} failed (${exit.code ?? exit.signal}); see ${child.logFile}`);
+  const keys = keyNames(`bench-${variant.replace(/\W+/g, '-')}`);
+  const firstJobId = uploadJobId({
+    module: 'Accounts',
+    recordId: String(4_876_876_000_000_000),
+    target: { kind: 'link', url: 'https://files.example.com/contracts/0.pdf' },
+    title: 'Contract 0',
+  });
+  const usage = async (key: string, perRow = false) =>
+    Math.round(((await admin.memory('USAGE', key, 'SAMPLES', '0')) ?? 0) / (perRow ? rows : 1));
+  const sampleKeys = {
+    ledgerItem: await usage(keys.ledgerItem(firstJobId)),
+    bullmqJob: await usage(`${keys.jobPrefix}${firstJobId}`),
+    batchRowsPerRow: await usage(keys.batchRows('big'), true),
+    backlogPerRow: await usage(keys.batchBacklog('big'), true),
+    bullmqWaitListPerRow: await usage(`${keys.jobPrefix}wait`, true),
+  };
+  return {
+    sampleKeys,
+    variant,
+    rows,
+    seconds,
+    rowsPerSecond: rows / seconds,
+    peakRssMB: (peakKiB * 1024) / 1e6,
+    cpuMsPerRow: (memory.lastCpuMs(child.pid) ?? NaN) / rows,
+    redisBytesPerRow: ((await world.redis.usedMemory()) - before) / rows,
+  };
+}
+
+/** The name {@link measureBareAddBulk}'s figures carry. */
+export const BARE_ADD_BULK = 'bare BullMQ addBulk';
+
+/** The same rows through a bare BullMQ `addBulk` (bench/baselines/bare-bullmq-enqueue.ts): the queue's own ceiling and cost. */
+export async function measureBareAddBulk(world: BacklogWorld, manifest: string): Promise<EnqueueFigures> {
+  await world.redis.flush();
+  const before = await world.redis.usedMemory();
+  const specFile = path.join(world.scratch.dir, 'bare.json');
+  await writeFile(
+    specFile,
+    JSON.stringify({
+      redisUrl: world.redis.url,
+      queueName: 'uploads',
+      prefix: 'bench-bare',
+      manifest,
+      // The options zoho-attach gave its jobs before the backlog: completed jobs were kept then.
+      jobOptions: uploadJobOptions(loadConfig({}, world.scratch.dir)),
+    }),
+  );
+  const result = await runScript<BaselineResult>('bare-bullmq-enqueue', 'baselines/bare-bullmq-enqueue.ts', {
+    specFile,
+    logDir: world.scratch.logDir,
+    timeoutMs: 20 * 60_000,
+  });
+  const seconds = (result.endedAt - result.startedAt) / 1000;
+  return {
+    variant: BARE_ADD_BULK,
+    rows: result.uploads,
+    seconds,
+    rowsPerSecond: result.uploads / seconds,
+    peakRssMB: (result.peakRssKiB * 1024) / 1e6,
+    cpuMsPerRow: result.cpuMs / result.uploads,
+    redisBytesPerRow: ((await world.redis.usedMemory()) - before) / result.uploads,
+  };
+}
+
+/** An enqueue variant: its name, and one measured run of it. */
+export interface EnqueueVariant {
+  name: string;
+  run: () => Promise<EnqueueFigures>;
+}
+
+/**
+ * Runs every variant twice, in A B … B A order, and keeps each one's faster run: load drifts
+ * during a run, and would otherwise favour whichever ran first.
+ * @returns the kept figures by variant name, in the variants' order
+ */
+export async function bestOfTwo(
+  variants: EnqueueVariant[],
+  log: (line: string) => void,
+): Promise<Map<string, EnqueueFigures>> {
+  const best = new Map<string, EnqueueFigures>();
+  for (const variant of [...variants, ...[...variants].reverse()]) {
+    const figures = await variant.run();
+    log(
+      `${figures.variant}: ${figures.rowsPerSecond.toFixed(0)} rows/s, ${figures.redisBytesPerRow.toFixed(0)} B/row, RSS ${figures.peakRssMB.toFixed(0)} MB`,
+    );
+    const kept = best.get(variant.name);
+    if (!kept || figures.rowsPerSecond > kept.rowsPerSecond) best.set(variant.name, figures);
+  }
+  return best;
+}
+
+/** Redis memory per finished row. */
+export interface FinishedFigures {
+  variant: string;
+  rows: number;
+  uploadsPerSecond: number;
+  bytesPerFinishedRow: number;
+  /** Without BullMQ's events stream (capped at about 10,000 entries: the queue's, not the rows'). */
+  bytesPerFinishedRowWithoutEvents: number;
+  completedJobsKept: number;
+}
+
+/** Enqueues `rows` link rows and uploads them with one worker (of the build at `cli`); Redis bytes per finished row. */
+export async function measureFinished(
+  world: BacklogWorld,
+  cli: string,
+  variant: string,
+  rows: number,
+): Promise<FinishedFigures> {
+  const { redis, scratch } = world;
+  await redis.flush();
+  const manifest = path.join(scratch.dir, `finished.csv`);
+  await writeLinkManifest(manifest, rows, 10_000_000);
+  const queueName = `bench-finished-${variant.replace(/\W+/g, '-')}`;
+  const env = envFor(world, queueName);
+  const before = await redis.usedMemory();
+  const enqueue = startNode('finished-enqueue', [cli, 'enqueue', manifest, '--batch', 'done'], {
+    env,
+    cwd: scratch.dir,
+    logFile: path.join(scratch.logDir, `finished-enqueue-${variant}.log`),
+  });
+  if ((await enqueue.exited).code !== 0) throw new Error(`enqueue failed; see ${enqueue.logFile}`);
+  const started = performance.now();
+  const worker = startNode('finished-worker', [cli, 'worker', '--until-idle'], {
+    env: { ...env, ZOHO_CONCURRENCY: '20' },
+    cwd: scratch.dir,
+    logFile: path.join(scratch.logDir, `finished-worker-${variant}.log`),
+  });
+  if ((await worker.exited).code !== 0) throw new Error(`worker failed; see ${worker.logFile}`);
+  const seconds = (performance.now() - started) / 1000;
+  const afterRun = await redis.usedMemory();
+  // BullMQ's events stream (capped at about 10,000 entries) is the queue's, not the rows'.
+  await redis.client.del(`${queueName}:uploads:events`);
+  const withoutEvents = await redis.usedMemory();
+  return {
+    variant,
+    rows,
+    uploadsPerSecond: rows / seconds,
+    bytesPerFinishedRow: (afterRun - before) / rows,
+    bytesPerFinishedRowWithoutEvents: (withoutEvents - before) / rows,
+    completedJobsKept: await redis.client.zcard(`${queueName}:uploads:completed`),
+  };
+}
