@@ -7,7 +7,7 @@
  * - finished rows: M rows enqueued and uploaded by one worker against the fake Zoho (latency 0),
  *   then Redis bytes per finished row.
  *
- *   npm run build && node --import tsx bench/perf/backlog-bench.ts [--rows 1000000] [--finished 20000]
+ *   npm run build && node --import tsx bench/perf/backlog-bench.ts [--rows 1000000] [--finished 1000000]
  *     [--before-cli /path/to/older/dist/cli/main.js]
  *
  * The measurements are bench/perf/backlog.ts's (`npm run bench:scale` runs them too, beside the
@@ -19,6 +19,7 @@ import { CLI_PATH, machineInfo, writeResults } from '../bench-support.js';
 import {
   BACKLOG_GOALS,
   BARE_ADD_BULK,
+  DEFAULT_FINISHED_ROWS,
   bestOfTwo,
   measureBareAddBulk,
   measureEnqueue,
@@ -34,7 +35,7 @@ import { startBenchRedis } from './world.js';
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
-    finished: { type: 'string', default: '20000' },
+    finished: { type: 'string', default: String(DEFAULT_FINISHED_ROWS.full) },
     'before-cli': { type: 'string' },
   },
 });

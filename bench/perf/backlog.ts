@@ -13,7 +13,6 @@ import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
 import type { FakeZoho } from '../../src/fake-zoho/index.js';
-import { uploadJobId } from '../../src/queue/upload-job.js';
 import { uploadJobOptions } from '../../src/queue/upload-queue.js';
 import { keyNames } from '../../src/shared/key-names.js';
 import type { BaselineResult } from '../baselines/spec.js';
@@ -43,6 +42,13 @@ export function verdict(value: number, goal: Goal): 'yes' | 'floor only' | 'no' 
   if (meets(goal.target)) return 'yes';
   return goal.floor !== undefined && meets(goal.floor) ? 'floor only' : 'no';
 }
+
+/**
+ * Finished rows measured by default: as many as the enqueue's rows. The ledger packs items and
+ * owners many to a hash, in buckets sized for millions of rows; a few thousand rows would leave
+ * nearly every bucket holding one row, which then pays for a Redis key alone.
+ */
+export const DEFAULT_FINISHED_ROWS = { full: 1_000_000, quick: 100_000 } as const;
 
 /** What the measurements run against: the bench's Redis, a fake Zoho (latency 0) and a scratch folder. */
 export interface BacklogWorld {
@@ -107,6 +113,60 @@ export interface EnqueueFigures {
   sampleKeys?: Record<string, number>;
 }
 
+/** `MEMORY USAGE` summed over up to `limit` keys matching `pattern`, with how many entries they hold. */
+async function usageOf(
+  admin: Redis,
+  pattern: string,
+  limit = 300,
+): Promise<{ keys: number; bytes: number; entries: number }> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0' && found.length < limit);
+  let bytes = 0;
+  let entries = 0;
+  for (const key of found.slice(0, limit)) {
+    bytes += (await admin.memory('USAGE', key, 'SAMPLES', '0')) ?? 0;
+    entries += (await admin.type(key)) === 'hash' ? await admin.hlen(key) : 1;
+  }
+  return { keys: Math.min(found.length, limit), bytes, entries };
+}
+
+/**
+ * Where a row's bytes go, by `MEMORY USAGE` of samples of each kind of key: an item (in its
+ * bucket, or a key of its own in builds before the packed store), a batch row, a backlog line,
+ * an attachment's owner entry. Either ledger layout; 0 where a kind has no key.
+ */
+export async function sampleLayout(
+  admin: Redis,
+  queueName: string,
+  batch: string,
+  rows: number,
+): Promise<Record<string, number>> {
+  const keys = keyNames(queueName);
+  const perEntry = ({ bytes, entries }: { bytes: number; entries: number }) =>
+    entries === 0 ? 0 : Math.round(bytes / entries);
+  const items = await usageOf(admin, `${queueName}:ledger:items:*`);
+  // A key per item: its bytes per key, not per field.
+  const legacyItems = await usageOf(admin, `${queueName}:ledger:item:*`);
+  legacyItems.entries = legacyItems.keys;
+  const owners = await usageOf(admin, `${keys.attachmentOwners}:*`);
+  const legacyOwners = await usageOf(admin, keys.attachmentOwners, 1);
+  const pages = await usageOf(admin, `${keys.batchRows(batch)}:*`, 1_000_000);
+  const legacyRows = await usageOf(admin, keys.batchRows(batch), 1);
+  const backlog = (await admin.memory('USAGE', keys.batchBacklog(batch), 'SAMPLES', '0')) ?? 0;
+  return {
+    itemPerRow: perEntry(items) || perEntry(legacyItems),
+    itemsPerBucket: items.keys === 0 ? 0 : Math.round(items.entries / items.keys),
+    batchRowPerRow: Math.round((pages.bytes + legacyRows.bytes) / rows),
+    backlogPerRow: Math.round(backlog / rows),
+    ownerPerRow: perEntry(owners) || perEntry(legacyOwners),
+  };
+}
+
 /** Runs `zoho-attach enqueue` (of the build at `cli`) of `manifest`'s link rows and measures it. */
 export async function measureEnqueue(
   world: BacklogWorld,
@@ -129,22 +189,7 @@ export async function measureEnqueue(
   const seconds = (performance.now() - started) / 1000;
   const peakKiB = (await memory.stop()).get(child.pid) ?? NaN;
   if (exit.code !== 0) throw new Error(`${variant} failed (${exit.code ?? exit.signal}); see ${child.logFile}`);
-  const keys = keyNames(`bench-${variant.replace(/\W+/g, '-')}`);
-  const firstJobId = uploadJobId({
-    module: 'Accounts',
-    recordId: String(4_876_876_000_000_000),
-    target: { kind: 'link', url: 'https://files.example.com/contracts/0.pdf' },
-    title: 'Contract 0',
-  });
-  const usage = async (key: string, perRow = false) =>
-    Math.round(((await admin.memory('USAGE', key, 'SAMPLES', '0')) ?? 0) / (perRow ? rows : 1));
-  const sampleKeys = {
-    ledgerItem: await usage(keys.ledgerItem(firstJobId)),
-    bullmqJob: await usage(`${keys.jobPrefix}${firstJobId}`),
-    batchRowsPerRow: await usage(keys.batchRows('big'), true),
-    backlogPerRow: await usage(keys.batchBacklog('big'), true),
-    bullmqWaitListPerRow: await usage(`${keys.jobPrefix}wait`, true),
-  };
+  const sampleKeys = await sampleLayout(admin, `bench-${variant.replace(/\W+/g, '-')}`, 'big', rows);
   return {
     sampleKeys,
     variant,
@@ -229,6 +274,8 @@ export interface FinishedFigures {
   /** Without BullMQ's events stream (capped at about 10,000 entries: the queue's, not the rows'). */
   bytesPerFinishedRowWithoutEvents: number;
   completedJobsKept: number;
+  /** Where a finished row's bytes go (see {@link sampleLayout}). */
+  sampleKeys: Record<string, number>;
 }
 
 /** Enqueues `rows` link rows and uploads them with one worker (of the build at `cli`); Redis bytes per finished row. */
@@ -270,5 +317,6 @@ export async function measureFinished(
     bytesPerFinishedRow: (afterRun - before) / rows,
     bytesPerFinishedRowWithoutEvents: (withoutEvents - before) / rows,
     completedJobsKept: await redis.client.zcard(`${queueName}:uploads:completed`),
+    sampleKeys: await sampleLayout(redis.client, queueName, 'done', rows),
   };
 }

@@ -10,8 +10,8 @@
  *      `npm run bench` (100 ms latency, limit 10), and scenario 2 (latency 0) for reference;
  * 6.   uploads/s beside the plain concurrent loop (p-limit): scenario 1.
  *
- *   npm run bench:scale                                    # 1,000,000 rows, 20,000 finished, `npm run bench`'s sizes
- *   npm run bench:scale -- --quick                         # 100,000 rows, 1,000 finished, `bench:quick`'s sizes
+ *   npm run bench:scale                                    # 1,000,000 rows, 1,000,000 finished, `npm run bench`'s sizes (about 25 min)
+ *   npm run bench:scale -- --quick                         # 100,000 rows, 100,000 finished, `bench:quick`'s sizes
  *   npm run bench:scale -- --rows 200000 --finished 5000   # other counts (with or without --quick)
  *   npm run bench:scale -- --cli /other/checkout/dist/cli/main.js   # measure another build
  *
@@ -27,6 +27,7 @@ import { machineInfo, snapshotCli, writeResults } from '../bench-support.js';
 import {
   BACKLOG_GOALS,
   BARE_ADD_BULK,
+  DEFAULT_FINISHED_ROWS,
   bestOfTwo,
   measureBareAddBulk,
   measureEnqueue,
@@ -51,8 +52,8 @@ const THROUGHPUT_GOAL: Goal = { target: 0.97, better: 'higher' };
 
 /** Link rows enqueued and finished rows, unless given: `bench:backlog`'s, or small ones with `--quick`. */
 const COUNTS = {
-  full: { rows: 1_000_000, finished: 20_000 },
-  quick: { rows: 100_000, finished: 1_000 },
+  full: { rows: 1_000_000, finished: DEFAULT_FINISHED_ROWS.full },
+  quick: { rows: 100_000, finished: DEFAULT_FINISHED_ROWS.quick },
 };
 
 const { values } = parseArgs({

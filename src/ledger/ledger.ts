@@ -27,7 +27,7 @@ import { markUndone, type MarkUndoneResult } from './mark-undone.js';
 import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
 import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
 import { forgetItems } from './forget-batch.js';
-import { readItems, readOwners, setItemFields } from './item-store.js';
+import { defineLayoutScript, noteLayout, readItems, readOwners, setItemFields } from './item-store.js';
 import { defineRowPageScripts, readRowPages, recordRowPages, rowPageKeys } from './row-pages.js';
 import { readProgressSamples, type ProgressSample } from './progress-samples.js';
 import { runScript, type LedgerScript } from './redis-script.js';
@@ -96,18 +96,20 @@ export class Ledger {
     // MULTIs run these scripts, and only a connection can define them for them.
     redis.defineCommand(RAISE_MAX_LINE_SCRIPT.name, { lua: RAISE_MAX_LINE_SCRIPT.lua });
     defineRowPageScripts(redis);
+    defineLayoutScript(redis);
   }
 
   /** Records a batch (idempotent) and the manifest it came from. */
   async ensureBatch(batch: string, source?: string): Promise<boolean> {
     const now = this.now();
-    const results = await this.redis
-      .multi()
+    const multi = this.redis.multi();
+    void noteLayout(multi, this.keys);
+    const results = await multi
       .zadd(this.keys.batches, 'NX', now, batch)
       .hsetnx(this.keys.batchMeta(batch), 'createdAt', now)
       .hset(this.keys.batchMeta(batch), ...(source ? ['source', source] : ['touchedAt', String(now)]))
       .exec();
-    return results?.[0]?.[1] === 1;
+    return results?.[1]?.[1] === 1;
   }
 
   /**

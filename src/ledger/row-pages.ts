@@ -50,6 +50,7 @@ const RECORD_ROWS_SCRIPT: LedgerScript = {
   lua: `${ROW_PAGES_LUA}
 local rowsKey, meta = KEYS[1], KEYS[2]
 local pages, order, added, maxLine = {}, {}, 0, 0
+local legacy = redis.call('EXISTS', rowsKey) == 1
 for i = 1, #ARGV, 2 do
   local line = tonumber(ARGV[i])
   local key = rowPage(rowsKey, line)
@@ -61,7 +62,7 @@ for i = 1, #ARGV, 2 do
   local offset = line % ${ROW_PAGE_LINES}
   if pages[key][offset] == nil then
     -- New to the pages: counted here. A line an older version stored in the hash (counted there) moves.
-    redis.call('HDEL', rowsKey, ARGV[i])
+    if legacy then redis.call('HDEL', rowsKey, ARGV[i]) end
     added = added + 1
   end
   pages[key][offset] = ARGV[i + 1]

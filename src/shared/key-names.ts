@@ -46,6 +46,11 @@ export interface KeyNames {
   /** All batches, scored by creation time. */
   batches: string;
   /**
+   * `packed` when the queue's ledger was begun with packed items; `packed+legacy` when it holds
+   * what a version before wrote (see ledger/item-store.ts).
+   */
+  ledgerLayout: string;
+  /**
    * The address of one row identity's outcome (shared by every batch that enqueued the row):
    * items are packed many to a hash, `<queue>:ledger:items:<bucket>`, and scripts find them
    * from this address (ledger/item-store.ts). Versions before kept a hash under this name.
@@ -101,6 +106,7 @@ export function keyNames(queueName: string): KeyNames {
     queueMeta: `${p}:${UPLOAD_QUEUE_NAME}:meta`,
     jobPrefix: `${p}:${UPLOAD_QUEUE_NAME}:`,
     batches: `${p}:ledger:batches`,
+    ledgerLayout: `${p}:ledger:layout`,
     ledgerItem: (jobId) => `${p}:ledger:item:${jobId}`,
     attachmentOwners: `${p}:ledger:attachment-owners`,
     requeueIntents: `${p}:ledger:requeue-intents`,

@@ -54,6 +54,8 @@ describe('the packed item store', () => {
         },
       })),
     );
+    // A queue begun with this layout never looks for an older one.
+    expect(await redis.get(keys.ledgerLayout)).toBe('packed');
     expect(
       await ledger.claim(
         'b',
@@ -134,6 +136,10 @@ return 1`;
       sha256: 'ab'.repeat(32),
     });
     await redis.hset(legacyOwners, '900', uploaded);
+    // The queue had a batch before the upgrade: its ledger is noted as holding the older layout.
+    await redis.zadd(keys.batches, 1, 'old');
+    await ledger.ensureBatch('b');
+    expect(await redis.get(keys.ledgerLayout)).toBe('packed+legacy');
 
     expect(await ledger.getItems([JOB, uploaded])).toMatchObject([
       { status: 'pending', batch: 'old', attempts: 2, errorCode: 'X' },
