@@ -5,23 +5,35 @@
  * unless it is a deliberate re-upload, and gets a requeue intent in the same step, so that an
  * enqueue killed before it replaced the old job leaves a trace that the next run finishes.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
-import { ITEM_STORE_LUA } from './item-store.js';
+import { ITEM_STORE_LUA, itemFieldOf } from './item-store.js';
+import { RECORD_ROWS_LUA, rowPageArgs } from './row-pages.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import type { ClaimMode, ClaimOutcome } from './types.js';
 
 // KEYS: the items of one chunk. ARGV: batch, mode, now, metaPrefix, metaSuffix, intentsKey, itemPrefix,
-// backlog (the batch's), backlogBatches, jobPrefix (BullMQ's key of a job, without its id), then one
-// manifest line per item. Returns one outcome per item.
+// backlog (the batch's), backlogBatches, jobPrefix (BullMQ's key of a job, without its id), rowsKey (the
+// batch's, or '' when the rows are recorded already), then one manifest line per item, then each item's field
+// (itemFieldOf), then, with rowsKey, each item's stored row as rowPageArgs gives it: recorded first, in the
+// same step. Returns one outcome per item.
 export const CLAIM_ROWS_SCRIPT: LedgerScript = {
   name: 'zohoAttachClaimRows',
-  lua: `${ITEM_STORE_LUA}
+  lua: `${ITEM_STORE_LUA}${RECORD_ROWS_LUA}
 local batch, mode, now, metaPrefix, metaSuffix, intents, itemPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local backlog, backlogBatches, jobPrefix = ARGV[8], ARGV[9], ARGV[10]
-local LINES = 10
+local backlog, backlogBatches, jobPrefix, rowsKey = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local LINES = 11
+local FIELDS = LINES + #KEYS
+for i, item in ipairs(KEYS) do
+  if ARGV[FIELDS + i] ~= '' then itemFieldSeeds[item] = ARGV[FIELDS + i] end
+end
+if rowsKey ~= '' then
+  -- The rows first: a feeder builds each job from its stored row, so no row is claimed without one.
+  recordRowPages(rowsKey, metaPrefix .. batch .. metaSuffix, ARGV, FIELDS + #KEYS + 1, #ARGV)
+end
 local outcomes = {}
 local owned = 0
+local NEW_ITEM = #KEYS > 0 and itemPack({ status = 'pending', batch = batch, createdAt = now }, select(3, itemPlace(KEYS[1])))
 -- Lines for the backlog: written in this same step, so no row is ever claimed without a way to its job.
 local waiting = {}
 for i, item in ipairs(KEYS) do
@@ -31,7 +43,7 @@ for i, item in ipairs(KEYS) do
   local freshWindow = false
   if not status then
     -- No attempts (0 when absent) and no updatedAt (createdAt until it changes): a waiting row costs bytes.
-    itemSet(item, 'status', 'pending', 'batch', batch, 'createdAt', now)
+    itemCreate(item, { status = 'pending', batch = batch, createdAt = now }, NEW_ITEM)
     owned = owned + 1
     outcomes[i] = 'created'
     waiting[#waiting + 1] = ARGV[LINES + i]
@@ -85,13 +97,15 @@ return outcomes
 
 /** Runs the claim for one chunk of rows (see {@link ClaimOutcome}). */
 export function claimRows(
-  redis: Redis,
+  redis: Redis | ChainableCommander,
   keys: KeyNames,
   batch: string,
-  rows: Array<{ jobId: string; line: number }>,
+  rows: ReadonlyArray<{ jobId: string; line: number; encoded?: string | undefined }>,
   mode: ClaimMode,
   now: number,
 ): Promise<ClaimOutcome[]> {
+  // Either every row comes with its stored row (recorded in the same step) or none does.
+  const withRows = rows.every((r) => r.encoded !== undefined);
   const [metaPrefix, metaSuffix] = splitAround(keys.batchMeta);
   const [itemPrefix] = splitAround(keys.ledgerItem);
   return runScript<ClaimOutcome[]>(
@@ -109,7 +123,10 @@ export function claimRows(
       keys.batchBacklog(batch),
       keys.backlogBatches,
       keys.jobPrefix,
+      withRows ? keys.batchRows(batch) : '',
       ...rows.map((r) => r.line),
+      ...rows.map((r) => itemFieldOf(r.jobId)),
+      ...(withRows ? rows.flatMap((r) => rowPageArgs(r.line, r.encoded as string)) : []),
     ],
   );
 }

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { ITEM_STORE_LUA } from './item-store.js';
-import { runScript, type LedgerScript } from './redis-script.js';
+import { defineScript, runScript, type LedgerScript } from './redis-script.js';
 
 // KEYS: item, owners, verifyDue, intents. ARGV: batch, jobId. Returns 1 when the item was this batch's and is gone.
 const FORGET_ITEM_SCRIPT: LedgerScript = {
@@ -32,8 +32,7 @@ export async function forgetItems(
 ): Promise<number> {
   if (jobIds.length === 0) return 0;
   // A pipeline cannot define a script: the connection must know it before the pipeline is made.
-  if (!(FORGET_ITEM_SCRIPT.name in redis))
-    redis.defineCommand(FORGET_ITEM_SCRIPT.name, { lua: FORGET_ITEM_SCRIPT.lua });
+  if (!(FORGET_ITEM_SCRIPT.name in redis)) defineScript(redis, FORGET_ITEM_SCRIPT);
   const pipeline = redis.pipeline();
   for (const jobId of jobIds)
     void runScript(

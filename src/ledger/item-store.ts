@@ -22,22 +22,22 @@ import { runScript, type LedgerScript } from './redis-script.js';
 
 /**
  * An item's values, in the order they are packed: the ones every row has first (a packed item
- * ends at its last present value), then an upload's, then the rarer ones. Append only: the
- * position is the stored format.
+ * ends at its last present value), then an upload's (a finished row has no gap), then the
+ * rarer ones. Append only: the position is the stored format.
  */
 export const ITEM_FIELDS = [
   'status',
   'batch',
   'createdAt',
   'attempts',
-  'updatedAt',
-  'fedAt',
   'attachmentId',
   'sha256',
   'bytes',
   'how',
   'uploadedAt',
   'firstAttemptAt',
+  'updatedAt',
+  'fedAt',
   'pendingSince',
   'postingBy',
   'postingAt',
@@ -68,25 +68,18 @@ const luaList = (values: readonly string[]) => `{ ${values.map((v) => `'${v}'`).
 const luaPositions = (values: readonly string[]) => `{ ${values.map((v, i) => `['${v}'] = ${i + 1}`).join(', ')} }`;
 
 /**
- * The Lua functions every script that touches items or owners includes. They act like the hash
- * commands they replace, on an item's address: `itemGet` (HGET), `itemSet` (HSET, field value
- * pairs), `itemSetNX`, `itemDel` (HDEL), `itemExists` (HEXISTS), `itemIncrBy` (HINCRBY),
- * `itemGetAll` (HGETALL), `itemRemove` (DEL); and `ownerGet`, `ownerSet`, `ownerDel` on the
- * owners key and an attachment id. An item is read once per script call and written through.
+ * Lua functions for job ids as stored: `packJobId(jobId)` (a u-<32 hex> id as its 16 bytes) and
+ * `unpackJobId(stored)`, with `hexToBytes` and `bytesToHex`.
  */
-export const ITEM_STORE_LUA = `
-local ITEM_FIELDS = ${luaList(ITEM_FIELDS)}
-local ITEM_SLOT = ${luaPositions(ITEM_FIELDS)}
-local ITEM_CODES = { status = ${luaList(ITEM_CODES.status)}, how = ${luaList(ITEM_CODES.how)} }
-local ITEM_CODE_OF = { status = ${luaPositions(ITEM_CODES.status)}, how = ${luaPositions(ITEM_CODES.how)} }
-
+export const JOB_ID_LUA = `
 -- Eight hex digits at a time (exact in a Lua number): half the time of a pair at a time.
 local function hexToBytes(hex)
-  local out, floor = {}, math.floor
-  for i = 1, #hex, 8 do
+  local out, floor, whole = {}, math.floor, #hex - #hex % 8
+  for i = 1, whole, 8 do
     local n = tonumber(string.sub(hex, i, i + 7), 16)
     out[#out + 1] = string.char(floor(n / 16777216), floor(n / 65536) % 256, floor(n / 256) % 256, n % 256)
   end
+  for i = whole + 1, #hex, 2 do out[#out + 1] = string.char(tonumber(string.sub(hex, i, i + 1), 16)) end
   return table.concat(out)
 end
 local function bytesToHex(bytes)
@@ -105,15 +98,35 @@ local function unpackJobId(stored)
   if #stored == 16 then return 'u-' .. bytesToHex(stored) end
   return (string.gsub(stored, '^~+', ''))
 end
+`;
 
+/**
+ * The Lua functions every script that touches items or owners includes. They act like the hash
+ * commands they replace, on an item's address: `itemGet` (HGET), `itemSet` (HSET, field value
+ * pairs), `itemSetNX`, `itemDel` (HDEL), `itemExists` (HEXISTS), `itemIncrBy` (HINCRBY),
+ * `itemGetAll` (HGETALL), `itemRemove` (DEL); and `ownerGet`, `ownerSet`, `ownerDel` on the
+ * owners key and an attachment id. An item is read once per script call and written through.
+ */
+export const ITEM_STORE_LUA = `
+local ITEM_FIELDS = ${luaList(ITEM_FIELDS)}
+local ITEM_SLOT = ${luaPositions(ITEM_FIELDS)}
+local ITEM_CODES = { status = ${luaList(ITEM_CODES.status)}, how = ${luaList(ITEM_CODES.how)} }
+local ITEM_CODE_OF = { status = ${luaPositions(ITEM_CODES.status)}, how = ${luaPositions(ITEM_CODES.how)} }
+
+${JOB_ID_LUA}
 -- Where an item lives: its bucket and its field there (see item-store.ts), and the ledger's base name.
+-- Fields a caller worked out already (itemFieldOf in item-store.ts): decoding hex costs Lua far more than Node.
+local itemFieldSeeds = {}
 local function itemPlace(address)
   -- A plain search: a pattern with '.*' would backtrack through the whole name.
   local at = string.find(address, ':item:', 1, true)
   local base, jobId = string.sub(address, 1, at - 1), string.sub(address, at + 6)
   local bucket = base .. ':items:' .. string.sub(jobId, -4)
-  local field = packJobId(jobId)
-  if #field == 16 then field = string.sub(field, 1, 14) end
+  local field = itemFieldSeeds[address]
+  if not field then
+    field = packJobId(jobId)
+    if #field == 16 then field = string.sub(field, 1, 14) end
+  end
   return bucket, field, base
 end
 
@@ -124,24 +137,68 @@ local function legacyPossible(base)
   return mayHoldLegacy
 end
 
-local function packValue(f, v)
+-- Times after the row's createdAt are kept as that distance, negated (5 bytes instead of 9 for weeks).
+local ITEM_TIMES = { updatedAt = true, fedAt = true, uploadedAt = true, firstAttemptAt = true, pendingSince = true,
+  postingAt = true, purgedAt = true, verifyAt = true, undoneAt = true }
+-- Long digit strings (Zoho's 19-digit ids) as packed decimal: two digits a byte.
+local ITEM_DIGITS = { attachmentId = true, undoneAttachmentId = true }
+
+-- Batch names as small numbers, one pair of hashes per ledger (<ledger>:batch-ids, name → number and
+-- the counter; <ledger>:batch-names, number → name): a million rows of a batch store its name once.
+local batchIds, batchNames = {}, {}
+local function batchIdOf(base, name)
+  local id = batchIds[name]
+  if id then return id end
+  id = redis.call('HGET', base .. ':batch-ids', name)
+  if not id then
+    id = redis.call('HINCRBY', base .. ':batch-ids', '', 1)
+    redis.call('HSET', base .. ':batch-ids', name, id)
+    redis.call('HSET', base .. ':batch-names', id, name)
+  end
+  batchIds[name] = tonumber(id)
+  return batchIds[name]
+end
+local function batchNameOf(base, id)
+  local name = batchNames[id]
+  if not name then
+    name = redis.call('HGET', base .. ':batch-names', id)
+    batchNames[id] = name
+  end
+  return name
+end
+
+local function packValue(f, v, createdAt, base)
+  if f == 'batch' then return batchIdOf(base, v) end
   local codes = ITEM_CODE_OF[f]
   if codes then return codes[v] or { v } end
-  if f == 'sha256' and #v == 64 and not string.find(v, '[^0-9a-f]') then return hexToBytes(v) end
+  if f == 'sha256' then
+    if #v == 64 and not string.find(v, '[^0-9a-f]') then return hexToBytes(v) end
+    return { v }
+  end
   -- Whole numbers below 10^15 (exact as Lua numbers; times, counts, sizes) as numbers. The length is
   -- checked first: a pattern of optional digits would backtrack through every split of a long one.
-  if #v <= 15 and (v == '0' or string.find(v, '^[1-9]%d*$')) then return tonumber(v) end
-  if f == 'sha256' then return { v } end
+  if #v <= 15 and (v == '0' or string.find(v, '^[1-9]%d*$')) then
+    local n = tonumber(v)
+    if ITEM_TIMES[f] and createdAt and n >= createdAt then return createdAt - n - 1 end
+    return n
+  end
+  if ITEM_DIGITS[f] then
+    if string.find(v, '^[1-9]%d*$') then return hexToBytes(#v % 2 == 1 and '0' .. v or v) end
+    return { v }
+  end
   return v
 end
-local function unpackValue(f, v)
+local function unpackValue(f, v, createdAt, base)
   if type(v) == 'table' then return v[1] end
   if type(v) == 'number' then
+    if f == 'batch' then return batchNameOf(base, v) end
     local codes = ITEM_CODES[f]
     if codes then return codes[v] end
+    if v < 0 then v = createdAt - v - 1 end
     return string.format('%.0f', v)
   end
   if f == 'sha256' then return bytesToHex(v) end
+  if ITEM_DIGITS[f] then return (string.gsub(bytesToHex(v), '^0', '')) end
   return v
 end
 
@@ -150,14 +207,16 @@ local function itemLoad(address)
   local entry = itemCache[address]
   if entry then return entry end
   local bucket, field, base = itemPlace(address)
-  entry = { address = address, bucket = bucket, field = field, values = false, legacy = false }
+  entry = { address = address, bucket = bucket, field = field, base = base, values = false, legacy = false }
   local raw = redis.call('HGET', bucket, field)
   if raw then
     local packed = cmsgpack.unpack(raw)
     local values = {}
+    local createdAt = packed[ITEM_SLOT.createdAt]
+    createdAt = type(createdAt) == 'number' and createdAt or nil
     for i = 1, math.min(#packed, #ITEM_FIELDS) do
       local v = packed[i]
-      if v ~= false then values[ITEM_FIELDS[i]] = unpackValue(ITEM_FIELDS[i], v) end
+      if v ~= false then values[ITEM_FIELDS[i]] = unpackValue(ITEM_FIELDS[i], v, createdAt, base) end
     end
     -- Stored once when they are equal (see itemSave).
     if values.updatedAt == nil then values.updatedAt = values.uploadedAt end
@@ -179,27 +238,19 @@ local function itemLoad(address)
   return entry
 end
 
-local function itemSave(entry)
-  if entry.legacy then
-    redis.call('DEL', entry.address)
-    entry.legacy = false
-  end
-  if not entry.values or next(entry.values) == nil then
-    entry.values = false
-    redis.call('HDEL', entry.bucket, entry.field)
-    return
-  end
+local function itemPack(values, base)
   -- Only the values present are visited (an item has a few of the many fields), then the gaps filled.
   local packed, last, extra = {}, 0, false
   -- An upload's updatedAt is its uploadedAt until something else changes the row: stored once.
-  local sameAsUploaded = entry.values.updatedAt == entry.values.uploadedAt
-  for f, v in pairs(entry.values) do
+  local sameAsUploaded = values.updatedAt == values.uploadedAt
+  local createdAt = values.createdAt and tonumber(values.createdAt)
+  for f, v in pairs(values) do
     local slot = ITEM_SLOT[f]
     if not slot then
       extra = extra or {}
       extra[f] = v
     elseif not (slot == ITEM_SLOT.updatedAt and sameAsUploaded) then
-      packed[slot] = packValue(f, v)
+      packed[slot] = packValue(f, v, createdAt, base)
       if slot > last then last = slot end
     end
   end
@@ -210,7 +261,27 @@ local function itemSave(entry)
   for i = 1, last do
     if packed[i] == nil then packed[i] = false end
   end
-  redis.call('HSET', entry.bucket, entry.field, cmsgpack.pack(packed))
+  return cmsgpack.pack(packed)
+end
+
+local function itemSave(entry, packed)
+  if entry.legacy then
+    redis.call('DEL', entry.address)
+    entry.legacy = false
+  end
+  if not entry.values or next(entry.values) == nil then
+    entry.values = false
+    redis.call('HDEL', entry.bucket, entry.field)
+    return
+  end
+  redis.call('HSET', entry.bucket, entry.field, packed or itemPack(entry.values, entry.base))
+end
+
+-- Creates an item known to be absent with values already packed by itemPack: many new rows share one packing.
+local function itemCreate(address, values, packed)
+  local entry = itemLoad(address)
+  entry.values = values
+  itemSave(entry, packed)
 end
 
 local function itemGet(address, f)
@@ -294,9 +365,18 @@ local function ownerDel(owners, attachmentId)
 end
 `;
 
+/**
+ * An item's field in its bucket, as `itemPlace` makes it, for a script that takes many items at
+ * once (the claim) to seed `itemFieldSeeds` with; '' for a job id of another form (the script
+ * works it out).
+ */
+export function itemFieldOf(jobId: string): Buffer | '' {
+  return /^u-[0-9a-f]{32}$/.test(jobId) ? Buffer.from(jobId.slice(2, 30), 'hex') : '';
+}
+
 // KEYS: the ledger's layout, its batches. Notes, before a queue's first batch, whether the ledger was begun
 // packed or holds what a version before wrote (it has batches already).
-const NOTE_LAYOUT_SCRIPT: LedgerScript = {
+export const NOTE_LAYOUT_SCRIPT: LedgerScript = {
   name: 'zohoAttachNoteLayout',
   lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -305,11 +385,6 @@ end
 return 0
 `,
 };
-
-/** Defines the script of {@link noteLayout} on a connection, so that its MULTIs can run it. */
-export function defineLayoutScript(redis: Redis): void {
-  redis.defineCommand(NOTE_LAYOUT_SCRIPT.name, { lua: NOTE_LAYOUT_SCRIPT.lua });
-}
 
 /**
  * Notes the ledger's layout before its first batch (on a MULTI, ahead of the batch's ZADD): a

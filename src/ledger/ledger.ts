@@ -20,17 +20,17 @@ import type { Redis } from 'ioredis';
 import { ClassifiedError } from '../shared/errors.js';
 import type { KeyNames } from '../shared/key-names.js';
 import { backlogCount, finishFeeding, takeFromBacklog, type BacklogTake, type TakenRow } from './backlog.js';
-import { claimRows } from './claim-rows.js';
+import { CLAIM_ROWS_SCRIPT, claimRows } from './claim-rows.js';
 import { decodeStoredRow, encodeStoredRow } from './stored-row.js';
 import { errorFields, markDead } from './mark-dead.js';
 import { markUndone, type MarkUndoneResult } from './mark-undone.js';
 import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
 import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
 import { forgetItems } from './forget-batch.js';
-import { defineLayoutScript, noteLayout, readItems, readOwners, setItemFields } from './item-store.js';
-import { defineRowPageScripts, readRowPages, recordRowPages, rowPageKeys } from './row-pages.js';
+import { NOTE_LAYOUT_SCRIPT, noteLayout, readItems, readOwners, setItemFields } from './item-store.js';
+import { readRowPages, RECORD_ROWS_SCRIPT, recordRowPages, rowPageKeys } from './row-pages.js';
 import { readProgressSamples, type ProgressSample } from './progress-samples.js';
-import { runScript, type LedgerScript } from './redis-script.js';
+import { defineScript, runScript, type LedgerScript } from './redis-script.js';
 import { clearRequeueIntents, listRequeueIntents, markPurged, reviveDead } from './requeue.js';
 import {
   parseItem,
@@ -94,9 +94,8 @@ export class Ledger {
     private readonly waitReplicas = 0,
   ) {
     // MULTIs run these scripts, and only a connection can define them for them.
-    redis.defineCommand(RAISE_MAX_LINE_SCRIPT.name, { lua: RAISE_MAX_LINE_SCRIPT.lua });
-    defineRowPageScripts(redis);
-    defineLayoutScript(redis);
+    for (const script of [RAISE_MAX_LINE_SCRIPT, RECORD_ROWS_SCRIPT, NOTE_LAYOUT_SCRIPT, CLAIM_ROWS_SCRIPT])
+      defineScript(redis, script);
   }
 
   /** Records a batch (idempotent) and the manifest it came from. */
@@ -143,12 +142,26 @@ export class Ledger {
 
   /**
    * Decides, for each row identity, whether it must be enqueued (see {@link ClaimOutcome}), and
-   * puts created rows in the batch's backlog. One round trip per chunk. The rows must be recorded
-   * first ({@link recordRows}): a feeder builds each job from its batch row.
+   * puts created rows in the batch's backlog. One round trip per chunk. A feeder builds each job
+   * from its batch row: rows given with their `row` are recorded first in the same step (as
+   * {@link recordRows} would); rows given without must have been recorded before.
    */
-  async claim(batch: string, rows: Array<{ jobId: string; line: number }>, mode: ClaimMode): Promise<ClaimOutcome[]> {
+  async claim(
+    batch: string,
+    rows: ReadonlyArray<{ jobId: string; line: number; row?: StoredRow }>,
+    mode: ClaimMode,
+  ): Promise<ClaimOutcome[]> {
     if (rows.length === 0) return [];
-    return claimRows(this.redis, this.keys, batch, rows, mode, this.now());
+    const encoded = rows.map((r) => ({ jobId: r.jobId, line: r.line, encoded: r.row && encodeStoredRow(r.row) }));
+    if (rows.some((r) => r.row === undefined))
+      return claimRows(this.redis, this.keys, batch, encoded, mode, this.now());
+    const multi = this.redis.multi();
+    const columns = new ColumnOrder();
+    for (const { line, row } of rows) columns.see(line, Object.keys((row as StoredRow).extra));
+    columns.write(multi, this.keys.batchColumnOrder(batch));
+    void claimRows(multi, this.keys, batch, encoded, mode, this.now());
+    const results = await execOrThrow(multi);
+    return results[results.length - 1] as ClaimOutcome[];
   }
 
   /** Stores accepted rows of a batch by line (a line enqueued again is replaced). */
@@ -451,7 +464,9 @@ class ColumnOrder {
 }
 
 /** Runs a MULTI and throws the first error of any of its commands. */
-async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
-  const results = await multi.exec();
-  for (const [error] of results ?? []) if (error) throw error;
+/** Runs a MULTI; throws its first error, else returns each command's result. */
+async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
+  const results = (await multi.exec()) ?? [];
+  for (const [error] of results) if (error) throw error;
+  return results.map(([, result]) => result);
 }

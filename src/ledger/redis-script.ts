@@ -12,7 +12,7 @@ export interface LedgerScript {
   lua: string;
 }
 
-type ScriptCommand = (numberOfKeys: number, ...keysThenArgs: Array<string | number>) => Promise<unknown>;
+type ScriptCommand = (numberOfKeys: number, ...keysThenArgs: Array<string | number | Buffer>) => Promise<unknown>;
 
 /**
  * Runs `script` with `keys` and `args`, defining it on the connection first if needed.
@@ -22,10 +22,15 @@ export function runScript<T>(
   redis: Redis | ChainableCommander,
   script: LedgerScript,
   keys: string[],
-  args: Array<string | number>,
+  args: Array<string | number | Buffer>,
 ): Promise<T> {
   const commands = redis as unknown as Record<string, ScriptCommand | undefined> & Pick<Redis, 'defineCommand'>;
   // A MULTI cannot define commands: the connection it came from must have defined the script first.
   if (commands[script.name] === undefined) commands.defineCommand(script.name, { lua: script.lua });
   return (commands[script.name] as ScriptCommand)(keys.length, ...keys, ...args) as Promise<T>;
+}
+
+/** Defines `script` on a connection, so that its MULTIs and pipelines can run it. */
+export function defineScript(redis: Redis, script: LedgerScript): void {
+  redis.defineCommand(script.name, { lua: script.lua });
 }

@@ -243,14 +243,10 @@ async function enqueueChunk(
   summary.skippedArchived += identified.length - jobs.length;
   if (jobs.length === 0) return;
 
-  // The rows first: the claim puts created rows in the backlog, and a feeder builds each job from its stored row.
-  await ledger.recordRows(
-    batch,
-    jobs.map((j) => ({ line: j.row.line, row: storedRow(j.jobId, j.row) })),
-  );
+  // The rows are recorded and claimed in one step (a feeder builds each job from its stored row).
   const outcomes = await ledger.claim(
     batch,
-    jobs.map((j) => ({ jobId: j.jobId, line: j.row.line })),
+    jobs.map((j) => ({ jobId: j.jobId, line: j.row.line, row: storedRow(j.jobId, j.row) })),
     options.mode ?? 'normal',
   );
   const requeued: typeof jobs = [];

@@ -93,6 +93,11 @@ return 1`;
       bytes: '007',
       errorHttpStatus: '',
       attachmentId: '5725767000000652001',
+      undoneAttachmentId: '12345678901234567890',
+      uploadedAt: '1733300000999',
+      firstAttemptAt: '1733300000000',
+      // Before the row was created (a clock moved): kept as it is.
+      pendingSince: '1733299999999',
       sha256: 'ab'.repeat(32),
       sentSha256s: `${'cd'.repeat(32)},${'ef'.repeat(32)}`,
       errorMessage: 'ünïcödé\n"quoted"',
@@ -102,6 +107,37 @@ return 1`;
     await redis.eval(script, 1, keys.ledgerItem(JOB), ...Object.entries(values).flat());
     const [stored] = await readItems(redis, keys, [JOB]);
     expect(stored).toEqual(values);
+
+    // A typical finished row: small enough for an 80-byte allocation (its bucket's hash table keeps
+    // one per row), almost half of it the sha256; the batch's name is a number.
+    const finished = 'u-00000000000000000000000000000001';
+    await ledger.claim('b', [{ jobId: finished, line: 3 }], 'normal');
+    clock += 3_600_000;
+    await ledger.startAttempt(finished, 1, { token: 'a-posting-token-0123456789', staleMs: 30_000 });
+    clock += 2_000;
+    await ledger.markUploaded(finished, {
+      attachmentId: '5725767000000652001',
+      attempt: 1,
+      how: 'uploaded',
+      sha256: 'ef'.repeat(32),
+      bytes: 1_234_567,
+    });
+    const bucket = `${name}:ledger:items:0001`;
+    const [packed] = await redis.hvalsBuffer(bucket);
+    expect(packed?.length).toBeLessThanOrEqual(76);
+    expect((await ledger.getItems([finished]))[0]).toEqual({
+      status: 'uploaded',
+      batch: 'b',
+      attempts: 1,
+      attachmentId: '5725767000000652001',
+      sha256: 'ef'.repeat(32),
+      bytes: 1_234_567,
+      how: 'uploaded',
+      createdAt: 1_733_300_000_000,
+      firstAttemptAt: 1_733_303_600_000,
+      uploadedAt: 1_733_303_602_000,
+      updatedAt: 1_733_303_602_000,
+    });
 
     // An uploaded row's updatedAt is stored once with its uploadedAt, and still read back.
     await redis.eval(script, 1, keys.ledgerItem(JOB), 'uploadedAt', '1733300000999', 'updatedAt', '1733300000999');

@@ -67,6 +67,11 @@ describe('row pages', () => {
     const made = (await redis.keys(`${name}:ledger:batch:b:rows*`)).sort();
     expect(made).toEqual([0, 1, 2].map((page) => `${name}:ledger:batch:b:rows:${page}`));
     for (const key of made) expect(await redis.type(key)).toBe('string');
+    // Each row's bytes and a few more, its job id as 16 bytes instead of 36 characters of JSON.
+    let stored = 0;
+    for (const key of made) stored += await redis.strlen(key);
+    const json = lines.reduce((sum, line) => sum + encodeStoredRow(row(line)).length, 0);
+    expect(stored).toBeLessThan(json - 300 * 15);
     expect(await ledger.getBatch('b')).toMatchObject({ accepted: 300, maxLine: 301 });
     expect(await lineNumbers('b')).toEqual(lines);
     expect(await ledger.getRow('b', 200)).toEqual(row(200));
