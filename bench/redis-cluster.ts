@@ -1,6 +1,6 @@
 /**
- * A private 3-node Redis Cluster on loopback (no Docker): three `redis-server --cluster-enabled
- * yes`, joined by `redis-cli --cluster create`, masters only. Its keys are its own: stop() kills
+ * A private 3-master Redis Cluster on loopback (no Docker): `redis-server --cluster-enabled yes`
+ * nodes joined by `redis-cli --cluster create`, masters only or with replicas. Its keys are its own: stop() kills
  * the servers and removes their folders. The tests run the pipeline on it, and the chaos run
  * (`npm run chaos -- --cluster`) its whole scenario.
  */
@@ -38,15 +38,32 @@ export async function nodeHolding(cluster: RedisCluster, key: string): Promise<P
   }
 }
 
+/** The nodes of `cluster` that replicate `master`. */
+export async function replicasOf(cluster: RedisCluster, master: PrivateRedis): Promise<PrivateRedis[]> {
+  const client = new Redis({ port: master.port, host: '127.0.0.1', lazyConnect: true });
+  try {
+    await client.connect();
+    const id = String(await client.cluster('MYID'));
+    const lines = String(await client.cluster('NODES')).split('\n');
+    const ports = lines.filter((line) => line.split(' ')[3] === id).map((line) => Number(/:(\d+)@/.exec(line)?.[1]));
+    return cluster.nodes.filter((node) => ports.includes(node.port));
+  } finally {
+    client.disconnect();
+  }
+}
+
 /**
  * Starts the cluster and waits until every node reports `cluster_state:ok`. With `appendOnly`,
  * every node fsyncs each write (a node killed and restarted keeps what it acknowledged).
  */
-export async function startRedisCluster(options: { appendOnly?: boolean } = {}): Promise<RedisCluster> {
+export async function startRedisCluster(
+  options: { appendOnly?: boolean; replicasPerMaster?: number } = {},
+): Promise<RedisCluster> {
+  const replicas = options.replicasPerMaster ?? 0;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'za-redis-cluster-'));
   const nodes: PrivateRedis[] = [];
   try {
-    for (const port of await clusterPorts(3)) {
+    for (const port of await clusterPorts(3 * (1 + replicas))) {
       const nodeDir = path.join(dir, String(port));
       await mkdir(nodeDir);
       nodes.push(
@@ -66,10 +83,12 @@ export async function startRedisCluster(options: { appendOnly?: boolean } = {}):
       );
     }
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
-      timeout: 30_000,
-    });
-    for (const node of nodes) await waitForClusterOk(node.port);
+    await run(
+      'redis-cli',
+      ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'],
+      { timeout: 30_000 },
+    );
+    for (const node of nodes) await waitForClusterOk(node.port, replicas);
     return {
       nodesList: addresses.join(','),
       nodes,
@@ -104,15 +123,19 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-async function waitForClusterOk(port: number): Promise<void> {
+/** Waits for `cluster_state:ok` and, on a master, for its `replicas` to be connected. */
+async function waitForClusterOk(port: number, replicas = 0): Promise<void> {
   const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    for (let i = 0; i < 200; i++) {
-      if (String(await redis.cluster('INFO')).includes('cluster_state:ok')) return;
+    for (let i = 0; i < 400; i++) {
+      const replication = await redis.info('replication');
+      const connected = Number(/connected_slaves:(\d+)/.exec(replication)?.[1] ?? 0);
+      const ready = !replication.includes('role:master') || connected >= replicas;
+      if (ready && String(await redis.cluster('INFO')).includes('cluster_state:ok')) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`the cluster node on port ${port} never reported cluster_state:ok`);
+    throw new Error(`the cluster node on port ${port} never reported cluster_state:ok with its replicas`);
   } finally {
     redis.disconnect();
   }

@@ -255,9 +255,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     100,
     problems,
   );
-  // WAIT on a cluster would go to whichever node ioredis picks, not the one that owns the queue's slot.
-  if (clusterNodes !== undefined && waitReplicas > 0)
-    problems.push('REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES yet (leave it empty or 0)');
   const tlsCaFile = read('REDIS_TLS_CA');
   if (tlsCaFile !== undefined && !redisUrl.startsWith('rediss://'))
     problems.push('REDIS_TLS_CA: set, but REDIS_URL does not start with rediss:// (TLS)');

@@ -3,6 +3,7 @@
  * keys, and persisting them.
  */
 import { Cluster, type Redis } from 'ioredis';
+import { connectionWriting } from '../ledger/replicas.js';
 import { createProbeConnection, type RedisTarget } from '../queue/connections.js';
 import { redactUrl, safeErrorMessage } from '../shared/redact.js';
 import type { CheckResult } from './check-result.js';
@@ -59,12 +60,15 @@ export async function checkRedisServer(redis: Redis): Promise<CheckResult[]> {
 }
 
 /**
- * Whether the primary has the replicas `REDIS_WAIT_REPLICAS` asks for: with fewer, every posting
- * lease waits in vain and no upload is sent (each is retried as REDIS_NOT_REPLICATED).
+ * Whether the primary that holds the queue (`queueKey`; on a cluster, the master of its slot) has
+ * the replicas `REDIS_WAIT_REPLICAS` asks for: with fewer, every posting lease waits in vain and
+ * no upload is sent (each is retried as REDIS_NOT_REPLICATED).
  */
-export async function checkReplicas(redis: Redis, waitReplicas: number): Promise<CheckResult> {
+export async function checkReplicas(redis: Redis, waitReplicas: number, queueKey: string): Promise<CheckResult> {
   const name = 'Redis replicas';
-  const connected = Number(parseInfo(await redis.info('replication')).get('connected_slaves') ?? 0);
+  const primary = await connectionWriting(redis, queueKey);
+  const info = primary ? parseInfo(await primary.info('replication')) : new Map<string, string>();
+  const connected = Number(info.get('connected_slaves') ?? 0);
   if (connected >= waitReplicas) {
     return {
       name,

@@ -3,6 +3,7 @@
  * needs an earlier one (the OAuth token lives in Redis) is skipped when that one failed.
  */
 import type { Config } from '../config/config.js';
+import { keyNames } from '../shared/key-names.js';
 import type { CheckResult } from './check-result.js';
 import { checkClock } from './clock-checks.js';
 import { checkFileRoots } from './file-root-checks.js';
@@ -22,7 +23,8 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
   if (redis) {
     try {
       results.push(...(await checkRedisServer(redis)));
-      if (config.redis.waitReplicas > 0) results.push(await checkReplicas(redis, config.redis.waitReplicas));
+      if (config.redis.waitReplicas > 0)
+        results.push(await checkReplicas(redis, config.redis.waitReplicas, keyNames(config.queue.name).queueMeta));
       const { result: oauth, tokens } = await checkOAuth(config, redis);
       results.push(oauth);
       results.push(

@@ -28,6 +28,7 @@ import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-
 import { beatPosting, endPosting, startAttempt, type SentContent, type StartedAttempt } from './posting-lease.js';
 import { forgetItems } from './forget-batch.js';
 import { NOTE_LAYOUT_SCRIPT, noteLayout, readItems, readOwners, setItemFields } from './item-store.js';
+import { connectionWriting } from './replicas.js';
 import { readRowPages, RECORD_ROWS_SCRIPT, recordRowPages, rowPageKeys } from './row-pages.js';
 import { readProgressSamples, type ProgressSample } from './progress-samples.js';
 import { defineScript, runScript, type LedgerScript } from './redis-script.js';
@@ -247,7 +248,8 @@ export class Ledger {
    * let the row be posted again without looking first, so without the replicas' word nothing is posted.
    */
   private async replicated(): Promise<boolean> {
-    return (await this.redis.wait(this.waitReplicas, REPLICA_WAIT_MS)) >= this.waitReplicas;
+    const writer = await connectionWriting(this.redis, this.keys.queueMeta);
+    return writer !== undefined && (await writer.wait(this.waitReplicas, REPLICA_WAIT_MS)) >= this.waitReplicas;
   }
 
   /** Renews this run's posting lease; false when it is no longer ours. */

@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPipelineWorld, parseCsv, runCli, spawnCli, collect, type PipelineWorld } from '../helpers/pipeline.js';
-import { nodeHolding, startRedisCluster, type RedisCluster } from '../../bench/redis-cluster.js';
+import { nodeHolding, replicasOf, startRedisCluster, type RedisCluster } from '../../bench/redis-cluster.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createWorkerConnection } from '../../src/queue/connections.js';
 
@@ -81,6 +81,49 @@ describe('on a Redis Cluster', () => {
         new RegExp(`✓ Redis maxmemory-policy \\(127\\.0\\.0\\.1:${node.port}\\): noeviction`),
       );
   });
+
+  it('with REDIS_WAIT_REPLICAS, posts only once the replica of the master holding the queue has the lease', async () => {
+    cluster = await startRedisCluster({ replicasPerMaster: 1 });
+    world = await createPipelineWorld({
+      env: {
+        REDIS_CLUSTER_NODES: cluster.nodesList,
+        REDIS_URL: `redis://127.0.0.1:${cluster.nodes[0]!.port}`,
+        REDIS_WAIT_REPLICAS: '1',
+      },
+    });
+    const lines = ['module,record_id,file'];
+    for (let i = 1; i <= 5; i++) {
+      await world.writeFile(`f${i}.txt`, `file ${i}`);
+      lines.push(`Leads,${i},f${i}.txt`);
+    }
+    const manifest = await world.writeFile('m.csv', lines.join('\n'));
+    expect((await runCli(['enqueue', manifest, '--batch', 'waited'], world.env, world.dir)).code).toBe(0);
+
+    // The other masters keep their replicas: asked there, WAIT would let every row be posted.
+    const holder = await nodeHolding(cluster, `{${world.queueName}}`);
+    const [replica] = await replicasOf(cluster, holder);
+    await replica!.kill('SIGKILL');
+    const doctor = await runCli(['doctor'], world.env, world.dir);
+    expect(doctor.stdout).toMatch(/✗ Redis replicas: 0 replica\(s\) connected, but REDIS_WAIT_REPLICAS asks for 1/);
+
+    const worker = spawnCli(['worker'], world.env, world.dir);
+    const exited = collect(worker, 60_000);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(world.fake.inspect().attachments).toHaveLength(0);
+      await replica!.restart();
+      for (let i = 0; i < 200 && world.fake.inspect().attachments.length < 5; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(new Set(world.fake.inspect().attachments.map((a) => a.recordId)).size).toBe(5);
+      expect(world.fake.inspect().attachments).toHaveLength(5);
+    } finally {
+      worker.kill('SIGTERM');
+      await exited;
+    }
+    expect((await runCli(['doctor'], world.env, world.dir)).stdout).toMatch(
+      /✓ Redis replicas: 1 replica\(s\) connected/,
+    );
+  }, 90_000);
 
   it("a worker's connection waits while the node holding the queue restarts, as it would for one server", async () => {
     cluster = await startRedisCluster({ appendOnly: true });

@@ -107,14 +107,12 @@ describe('loadConfig', () => {
     expect(problems({ REDIS_SENTINEL_NAME: 'm' })).toEqual([expect.stringMatching(/^REDIS_SENTINELS: missing/)]);
     expect(problems({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'b:2' })).toEqual([
       expect.stringMatching(/^REDIS_CLUSTER_NODES and REDIS_SENTINELS: set one or the other/),
-      expect.stringMatching(/^REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES/),
     ]);
     expect(problems({ REDIS_TLS_CA: 'ca.pem' })).toEqual([
       expect.stringMatching(/^REDIS_TLS_CA: set, but REDIS_URL does not start with rediss:\/\//),
     ]);
-    expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_WAIT_REPLICAS: '1' })).toEqual([
-      expect.stringMatching(/^REDIS_WAIT_REPLICAS: not supported/),
-    ]);
+    // On a cluster the posting lease waits for the replicas of the master that holds the queue.
+    expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_WAIT_REPLICAS: '1' })).toEqual([]);
   });
 
   it.each([
