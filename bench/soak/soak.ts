@@ -30,6 +30,7 @@ import { enqueueRows, type ManifestEntry } from '../../src/queue/enqueue.js';
 import { UploadQueue } from '../../src/queue/upload-queue.js';
 import { formatBytes, machineInfo, sleep, snapshotCli, writeResults } from '../bench-support.js';
 import { WorkerPool } from '../chaos/worker-pool.js';
+import { sampleLayout } from '../perf/backlog.js';
 
 const { values } = parseArgs({
   options: {
@@ -165,16 +166,9 @@ try {
     `enqueued ${summary.enqueued.toLocaleString('en')} rows in ${(enqueueMs / 1000).toFixed(1)} s (${Math.round(summary.enqueued / (enqueueMs / 1000))}/s); used_memory ${formatBytes(afterEnqueue.usedMemory)}`,
   );
 
-  // What one row costs, key by key (MEMORY USAGE samples a few elements of big hashes).
-  const jobId = (await uploadQueue.queue.getWaiting(0, 0))[0]?.id as string;
+  // What one row costs, by kind of key (MEMORY USAGE of samples; the same sampling as bench:scale's).
   const keys = uploadQueue.keys;
-  const usage = async (key: string) => Number(await observer.call('MEMORY', 'USAGE', key, 'SAMPLES', '1000'));
-  const perPendingKey = {
-    bullmqJobHash: await usage(`${keys.prefix}:uploads:${jobId}`),
-    ledgerItemPending: await usage(keys.ledgerItem(jobId)),
-    batchRowsPerRow: (await usage(keys.batchRows(BATCH))) / (await observer.hlen(keys.batchRows(BATCH))),
-    waitListPerJob: (await usage(`${keys.prefix}:uploads:wait`)) / (await observer.llen(`${keys.prefix}:uploads:wait`)),
-  };
+  const perPendingKey = await sampleLayout(observer, keys.prefix, BATCH, summary.enqueued);
 
   // 2. Process for the time budget (or until done), sampling memory as the backlog drains.
   phase = 'process';
@@ -202,12 +196,7 @@ try {
   phase = 'end';
   const end = await sample();
 
-  const uploadedJobId = (await uploadQueue.queue.getCompleted(0, 0))[0]?.id;
-  const perFinishedKey = {
-    ledgerItemUploaded: uploadedJobId ? await usage(keys.ledgerItem(uploadedJobId)) : Number.NaN,
-    attachmentOwnersPerRow:
-      (await usage(keys.attachmentOwners)) / Math.max(1, await observer.hlen(keys.attachmentOwners)),
-  };
+  const perFinishedKey = await sampleLayout(observer, keys.prefix, BATCH, Math.max(1, end.finished));
 
   // 3. The figures.
   const enqueueSamples = samples
@@ -276,13 +265,16 @@ try {
     ['used_memory at end', formatBytes(end.usedMemory)],
     [
       'per pending row',
-      `${figures.bytesPerPendingRow} B (slope over the enqueue; job hash ${perPendingKey.bullmqJobHash} B + ledger item ${perPendingKey.ledgerItemPending} B + batch row ${Math.round(perPendingKey.batchRowsPerRow)} B + wait list ${Math.round(perPendingKey.waitListPerJob)} B, by MEMORY USAGE)`,
+      `${figures.bytesPerPendingRow} B (slope over the enqueue; item ${perPendingKey.itemPerRow} B + batch row ${perPendingKey.batchRowPerRow} B + backlog line ${perPendingKey.backlogPerRow} B, by MEMORY USAGE)`,
     ],
     [
       'per finished row',
-      `${figures.ledgerBytesPerFinishedRow} B: the ledger's cost per row (each finished row changed used_memory by ${figures.bytesPerFinishedRowChange} B; ledger item ${perFinishedKey.ledgerItemUploaded} B + batch row + attachment owner ${Math.round(perFinishedKey.attachmentOwnersPerRow)} B)`,
+      `${figures.ledgerBytesPerFinishedRow} B: the ledger's cost per row (each finished row changed used_memory by ${figures.bytesPerFinishedRowChange} B; item ${perFinishedKey.itemPerRow} B + batch row ${perFinishedKey.batchRowPerRow} B + attachment owner ${perFinishedKey.ownerPerRow} B)`,
     ],
-    ['completed jobs kept', `${end.completedJobsKept} (removeOnComplete keeps 1,000; the rest are removed)`],
+    [
+      'completed jobs kept',
+      `${end.completedJobsKept} (finished jobs leave BullMQ at once; the ledger keeps the outcome)`,
+    ],
   ];
   if (figures.extrapolated) {
     table.push([
