@@ -5,16 +5,19 @@
  * - An item is a field of a bucket hash: `<prefix>:ledger:items:<last 4 characters of the job
  *   id>` (65,536 buckets), its field the rest of the job id (a `u-<32 hex>` id as 14 bytes), its
  *   value a MessagePack array of the item's values in a fixed order ({@link ITEM_FIELDS}): no
- *   field names, statuses as small numbers, numbers as numbers, a sha256 as 32 bytes, absent
- *   values as one byte, none at the end. Buckets of waiting rows stay in Redis's compact
- *   `listpack` encoding (up to 8 million rows at the default `hash-max-listpack-entries 128`).
+ *   field names, statuses and batches as small numbers (`<ledger>:batch-ids`, `batch-names`),
+ *   numbers as numbers, times as their distance from the row's creation, a sha256 as 32 bytes,
+ *   a long attachment id as packed decimal, absent values as one byte, none at the end. Buckets
+ *   of waiting rows stay in Redis's compact `listpack` encoding (up to 8 million rows at the
+ *   default `hash-max-listpack-entries 128`); a finished row's value (about 75 bytes) does not.
  * - An attachment's owner is a field of `<owners>:<last 5 digits of the attachment id>`
  *   (100,000 buckets): the attachment id, and the owning job id as 16 bytes.
  *
  * Scripts still name an item by its address, `keys.ledgerItem(jobId)` (it carries the queue's
  * hash tag, so a script's keys stay in one cluster slot), and use the functions of
  * {@link ITEM_STORE_LUA} instead of hash commands. Items and owners written by versions before
- * this one (a hash per item, one owners hash) are still read, and moved here when next written.
+ * this one (a hash per item, one owners hash) are still read, and moved here when next written;
+ * a ledger begun with this layout (`ledgerLayout`) never looks for them.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
@@ -114,9 +117,9 @@ local ITEM_CODES = { status = ${luaList(ITEM_CODES.status)}, how = ${luaList(ITE
 local ITEM_CODE_OF = { status = ${luaPositions(ITEM_CODES.status)}, how = ${luaPositions(ITEM_CODES.how)} }
 
 ${JOB_ID_LUA}
--- Where an item lives: its bucket and its field there (see item-store.ts), and the ledger's base name.
 -- Fields a caller worked out already (itemFieldOf in item-store.ts): decoding hex costs Lua far more than Node.
 local itemFieldSeeds = {}
+-- Where an item lives: its bucket and its field there (see item-store.ts), and the ledger's base name.
 local function itemPlace(address)
   -- A plain search: a pattern with '.*' would backtrack through the whole name.
   local at = string.find(address, ':item:', 1, true)
