@@ -81,6 +81,14 @@ export function intOption(name: string, value: string | undefined, min: number, 
   return Number(value);
 }
 
+/**
+ * `--concurrency N` of a command whose Zoho calls borrow slots from the workers' shared limit
+ * while it runs (`check`, `undo`): 1 to 25 (Zoho's highest limit), 2 unless given.
+ */
+export function borrowedConcurrencyOption(value: string | undefined): number {
+  return intOption('concurrency', value, 1, 25) ?? 2;
+}
+
 /** Writes a line to a stream. */
 export function println(stream: NodeJS.WritableStream, text = ''): void {
   stream.write(`${text}\n`);

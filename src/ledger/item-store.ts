@@ -106,7 +106,7 @@ end
 /**
  * The Lua functions every script that touches items or owners includes. They act like the hash
  * commands they replace, on an item's address: `itemGet` (HGET), `itemSet` (HSET, field value
- * pairs), `itemSetNX`, `itemDel` (HDEL), `itemExists` (HEXISTS), `itemIncrBy` (HINCRBY),
+ * pairs), `itemDel` (HDEL), `itemExists` (HEXISTS), `itemIncrBy` (HINCRBY),
  * `itemGetAll` (HGETALL), `itemRemove` (DEL); and `ownerGet`, `ownerSet`, `ownerDel` on the
  * owners key and an attachment id. An item is read once per script call and written through.
  */
@@ -318,10 +318,6 @@ local function itemSet(address, ...)
   end
   itemSave(entry)
   return added
-end
-local function itemSetNX(address, f, v)
-  if itemExists(address, f) == 1 then return 0 end
-  return itemSet(address, f, v)
 end
 local function itemDel(address, ...)
   local entry = itemLoad(address)

@@ -16,7 +16,7 @@
  * packed many to a hash (item-store.ts) and a batch's rows many to a string (row-pages.ts):
  * a row costs its bytes, not a Redis key or hash entry of its own.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { ClassifiedError } from '../shared/errors.js';
 import type { KeyNames } from '../shared/key-names.js';
 import { backlogCount, finishFeeding, takeFromBacklog, type BacklogTake, type TakenRow } from './backlog.js';
@@ -157,9 +157,7 @@ export class Ledger {
     if (rows.some((r) => r.row === undefined))
       return claimRows(this.redis, this.keys, batch, encoded, mode, this.now());
     const multi = this.redis.multi();
-    const columns = new ColumnOrder();
-    for (const { line, row } of rows) columns.see(line, Object.keys((row as StoredRow).extra));
-    columns.write(multi, this.keys.batchColumnOrder(batch));
+    this.writeColumnOrder(multi, batch, rows as ReadonlyArray<{ line: number; row: StoredRow }>);
     void claimRows(multi, this.keys, batch, encoded, mode, this.now());
     const results = await execOrThrow(multi);
     return results[results.length - 1] as ClaimOutcome[];
@@ -168,10 +166,8 @@ export class Ledger {
   /** Stores accepted rows of a batch by line (a line enqueued again is replaced). */
   async recordRows(batch: string, rows: Array<{ line: number; row: StoredRow }>): Promise<void> {
     if (rows.length === 0) return;
-    const columns = new ColumnOrder();
-    for (const { line, row } of rows) columns.see(line, Object.keys(row.extra));
     const multi = this.redis.multi();
-    columns.write(multi, this.keys.batchColumnOrder(batch));
+    this.writeColumnOrder(multi, batch, rows);
     void recordRowPages(
       multi,
       this.keys,
@@ -179,6 +175,17 @@ export class Ledger {
       rows.map(({ line, row }) => ({ line, encoded: encodeStoredRow(row) })),
     );
     await execOrThrow(multi);
+  }
+
+  /** Notes, on `multi`, where each pass-through column of `rows` was first seen (see {@link ColumnOrder}). */
+  private writeColumnOrder(
+    multi: ChainableCommander,
+    batch: string,
+    rows: ReadonlyArray<{ line: number; row: StoredRow }>,
+  ): void {
+    const columns = new ColumnOrder();
+    for (const { line, row } of rows) columns.see(line, Object.keys(row.extra));
+    columns.write(multi, this.keys.batchColumnOrder(batch));
   }
 
   /** Stores rejected rows of a batch by line. */

@@ -2,7 +2,15 @@
 import { checkBatch, type CheckPlan, type CheckResult } from '../../check/check-batch.js';
 import { loadConfig } from '../../config/config.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
-import { EXIT, UsageError, intOption, parseOptions, println, type CliDeps, type Command } from '../command.js';
+import {
+  borrowedConcurrencyOption,
+  EXIT,
+  UsageError,
+  parseOptions,
+  println,
+  type CliDeps,
+  type Command,
+} from '../command.js';
 
 export const checkCommand: Command = {
   summary: "compare a batch's ledger with what Zoho holds, record by record (--deep: the bytes too)",
@@ -33,7 +41,7 @@ prints the differing rows (line, record, status, why) and exits 1.
       json: { type: 'boolean' },
     });
     if (!values.batch) throw new UsageError('--batch NAME is required');
-    const concurrency = intOption('concurrency', values.concurrency, 1, 25) ?? 2;
+    const concurrency = borrowedConcurrencyOption(values.concurrency);
     const config = loadConfig(deps.env, deps.cwd);
     const uploadQueue = await UploadQueue.open(config);
     const client = uploadQueue.zohoClient();

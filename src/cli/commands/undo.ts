@@ -3,7 +3,15 @@ import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../../config/config.js';
 import { UploadQueue } from '../../queue/upload-queue.js';
 import { planUndo, undoBatch, type UndoPlan } from '../../undo/undo-batch.js';
-import { EXIT, UsageError, intOption, parseOptions, println, type CliDeps, type Command } from '../command.js';
+import {
+  borrowedConcurrencyOption,
+  EXIT,
+  UsageError,
+  parseOptions,
+  println,
+  type CliDeps,
+  type Command,
+} from '../command.js';
 
 export const undoCommand: Command = {
   summary: 'delete exactly the attachments a batch created, and nothing else (asks first; resumable)',
@@ -31,7 +39,7 @@ are taken from the workers' shared limit while undo runs. Enqueueing the manifes
       json: { type: 'boolean' },
     });
     if (!values.batch) throw new UsageError('--batch NAME is required');
-    const concurrency = intOption('concurrency', values.concurrency, 1, 25) ?? 2;
+    const concurrency = borrowedConcurrencyOption(values.concurrency);
     const config = loadConfig(deps.env, deps.cwd);
     const uploadQueue = await UploadQueue.open(config);
     try {
