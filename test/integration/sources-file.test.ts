@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inspectSource, openSource, SourceError, type SourceLimits } from '../../src/sources/index.js';
 
 /** The unprivileged user (and group) Debian calls nobody. */
@@ -138,6 +138,54 @@ describe('file sources: reading', () => {
     const info = await inspectSource({ kind: 'file', path: path.join(root, 'hello.txt') }, limits);
     expect(info).toEqual({ fileName: 'hello.txt', size: hello.length });
     expect(openDescriptorsUnder(root)).toHaveLength(0);
+  });
+});
+
+describe('file sources: roots that move', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A root given as a link (`<base>/<name>`) to a folder holding one file, and a way to point it elsewhere. */
+  async function movableRoot(name: string) {
+    const alias = path.join(base, name);
+    const folder = async (label: string) => {
+      const dir = path.join(base, `${name}-${label}`);
+      await fs.mkdir(dir);
+      await fs.writeFile(path.join(dir, 'doc.txt'), label);
+      return dir;
+    };
+    const first = await folder('first');
+    await fs.symlink(first, alias);
+    const pointTo = async (dir: string) => {
+      // rename() replaces the link in one step, as a deployment switching releases would.
+      await fs.symlink(dir, `${alias}.new`);
+      await fs.rename(`${alias}.new`, alias);
+    };
+    return { alias, first, folder, pointTo, limits: { fileRoots: [alias], allowPrivateUrls: false } };
+  }
+
+  it('follows a root that now leads to another folder at once, though its last resolution is reused', async () => {
+    const moving = await movableRoot('moved-at-once');
+    await (await openSource({ kind: 'file', path: path.join(moving.alias, 'doc.txt') }, moving.limits)).close();
+    await moving.pointTo(await moving.folder('second'));
+
+    const source = await openSource({ kind: 'file', path: path.join(moving.alias, 'doc.txt') }, moving.limits);
+    expect(await readAll(source.stream)).toEqual(Buffer.from('second'));
+    await source.close();
+  });
+
+  it('stops accepting the folder a root left once a second has passed', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const moving = await movableRoot('moved-away');
+    const oldFile = path.join(moving.first, 'doc.txt');
+    await (await openSource({ kind: 'file', path: oldFile }, moving.limits)).close();
+    await moving.pointTo(await moving.folder('second'));
+
+    vi.advanceTimersByTime(1_000);
+    await expect(openSource({ kind: 'file', path: oldFile }, moving.limits)).rejects.toMatchObject({
+      code: 'SOURCE_OUTSIDE_ROOTS',
+    });
   });
 });
 
