@@ -18,7 +18,6 @@ import type { AttachmentInfo, ZohoClient } from '../zoho/index.js';
 import { retryZohoCall } from '../zoho/retry-call.js';
 import { enqueueRows, type EnqueueSummary } from '../queue/enqueue.js';
 import type { UploadQueue } from '../queue/upload-queue.js';
-import { creditAttribution } from '../queue/credit-budget.js';
 import { safeErrorMessage } from '../shared/redact.js';
 
 /** What check found for one row. */
@@ -94,12 +93,14 @@ interface UploadedRow {
 /** Checks a batch against Zoho (see the module's comment). */
 export async function checkBatch(
   uploadQueue: UploadQueue,
-  client: Pick<ZohoClient, 'listAllAttachments' | 'downloadAttachment'>,
+  client: Pick<ZohoClient, 'attributedTo'>,
   options: CheckOptions,
 ): Promise<CheckResult> {
   const { ledger } = uploadQueue;
   const { batch } = options;
   const deep = options.deep ?? false;
+  // Its listings and downloads count against the batch's credits.
+  const batchClient = client.attributedTo(batch);
   if (!(await ledger.getBatch(batch))) throw new ZohoAttachError('NO_SUCH_BATCH', `no batch named "${batch}"`);
 
   const counts: Record<CheckStatus, number> = {
@@ -148,7 +149,7 @@ export async function checkBatch(
     let listed: AttachmentInfo[];
     try {
       listed = await retryZohoCall(async () => {
-        const pages: AttachmentInfo[] = await client.listAllAttachments(module, recordId);
+        const pages: AttachmentInfo[] = await batchClient.listAllAttachments(module, recordId);
         apiCalls.listings += Math.max(1, Math.ceil(pages.length / 200));
         return pages;
       });
@@ -169,7 +170,7 @@ export async function checkBatch(
         const attachmentId = u.item.attachmentId as string;
         try {
           const sha256 = await retryZohoCall(async () => {
-            const download = await client.downloadAttachment(module, recordId, attachmentId);
+            const download = await batchClient.downloadAttachment(module, recordId, attachmentId);
             apiCalls.downloads++;
             const hash = createHash('sha256');
             for await (const chunk of download.stream) hash.update(chunk as Buffer);
@@ -202,7 +203,7 @@ export async function checkBatch(
   };
   // The listings share Zoho's cap with the workers: their slots come out of the workers' limit.
   await uploadQueue.rateControl.concurrency.whileBorrowing(`check:${batch}:${randomUUID()}`, laneCount, () =>
-    creditAttribution.run(batch, () => Promise.all(Array.from({ length: laneCount }, runLane))),
+    Promise.all(Array.from({ length: laneCount }, runLane)),
   );
 
   differing.sort((a, b) => a.line - b.line);

@@ -3,7 +3,8 @@
  * batch in any 24 hours, so that the org's live integrations keep theirs.
  *
  * Every request the tool sends to the API costs a credit (uploads, listings, downloads, deletes,
- * look-ups; contract §5) and is counted for the batch it is made for (see {@link creditAttribution}).
+ * look-ups; contract §5) and is counted for the batch it is made for: a worker's job, an undo and an
+enqueue's look-ups call Zoho through a client attributed to their batch (`ZohoClient.attributedTo`).
  * Each process adds its counts, every few seconds, to the hour's slot of Redis hashes: one for the
  * deployment, one per batch; the last 24 hours are the sum of the last 24 slots (the oldest whole,
  * so the count errs high, never low). When a batch's last 24 hours hold the budget, the batch is
@@ -14,7 +15,6 @@
  * `ZOHO_ATTACH_CREDITS_RESERVE` the whole queue pauses (the org's credits are one pool), until the
  * figure is old. A pause for any other reason is never lifted here.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import type { PauseControl } from './pause-control.js';
@@ -24,12 +24,6 @@ const DAY_MS = 24 * HOUR_MS;
 
 /** The code of a held batch's waiting jobs, and of the pause when the org's credits are low. */
 export const CREDIT_BUDGET_PAUSE_CODE = 'CREDIT_BUDGET_SPENT';
-
-/**
- * The batch on whose behalf the code running now calls Zoho (a worker's job, a check, an undo, an
- * enqueue's look-ups), so that each request is counted against its batch too.
- */
-export const creditAttribution = new AsyncLocalStorage<string>();
 
 /** Counts the API requests of one process into the deployment's rolling 24 hours, and per batch. */
 export class CreditMeter {
@@ -42,10 +36,9 @@ export class CreditMeter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** One request was sent, for the batch of the code running now (see {@link creditAttribution}). */
-  count(): void {
+  /** One request was sent, for `batch` if it was made for one. */
+  count(batch: string | undefined): void {
     this.unwritten++;
-    const batch = creditAttribution.getStore();
     if (batch !== undefined) this.unwrittenByBatch.set(batch, (this.unwrittenByBatch.get(batch) ?? 0) + 1);
   }
 

@@ -13,14 +13,14 @@ import { quoteValue, type ManifestRow, type RowRejection } from '../manifest/ind
 import type { KeyNames } from '../shared/key-names.js';
 import { safeErrorMessage } from '../shared/redact.js';
 import { retryZohoCall } from '../zoho/retry-call.js';
-import { creditAttribution } from './credit-budget.js';
 
 /** Values per COQL query (contract §7). */
 export const LOOKUP_VALUES_PER_QUERY = 50;
 
-/** Finds records by a field's value: `ZohoClient.findRecordsByField`. */
+/** Finds records by a field's value: `ZohoClient.findRecordsByField`, its queries counted for a batch (`attributedTo`). */
 export interface RecordFinder {
   findRecordsByField(module: string, field: string, values: readonly string[]): Promise<Map<string, string[]>>;
+  attributedTo(batch: string): Pick<RecordFinder, 'findRecordsByField'>;
 }
 
 /** What the look-ups of an enqueue did. */
@@ -71,12 +71,11 @@ export async function resolveLookups(
       failed.set(groupKey, 'no Zoho client to look records up with (the library needs Zoho credentials for it)');
       continue;
     }
-    const finder = deps.finder;
+    // Its queries count against the batch's credits.
+    const finder = deps.finder.attributedTo(batch);
     counts.queries += Math.ceil(values.size / LOOKUP_VALUES_PER_QUERY);
     try {
-      const found = await creditAttribution.run(batch, () =>
-        retryZohoCall(() => finder.findRecordsByField(module, field, [...values])),
-      );
+      const found = await retryZohoCall(() => finder.findRecordsByField(module, field, [...values]));
       for (const [value, recordIds] of found) ids.set(`${module}\u001f${field}\u001f${value}`, recordIds);
     } catch (error) {
       failed.set(groupKey, safeErrorMessage(error));
@@ -137,8 +136,13 @@ export function lazyRecordFinder(
   open: () => RecordFinder & { close(): Promise<void> },
 ): RecordFinder & { close(): Promise<void> } {
   let client: (RecordFinder & { close(): Promise<void> }) | undefined;
+  const opened = () => (client ??= open());
   return {
-    findRecordsByField: (module, field, values) => (client ??= open()).findRecordsByField(module, field, values),
+    findRecordsByField: (module, field, values) => opened().findRecordsByField(module, field, values),
+    attributedTo: (batch) => ({
+      findRecordsByField: (module, field, values) =>
+        opened().attributedTo(batch).findRecordsByField(module, field, values),
+    }),
     close: async () => client?.close(),
   };
 }

@@ -36,9 +36,10 @@ const HELD_BATCH_RECHECK_MS = 30_000;
 
 /** What the processor needs; the worker wires the real ones, tests may wire their own. */
 export interface UploadProcessorDeps {
+  /** Attributed to each job's batch (`attributedTo`), so the credit budget counts the job's requests for it. */
   client: Pick<
     ZohoClient,
-    'uploadFile' | 'uploadLink' | 'listAllAttachments' | 'downloadAttachment' | 'deleteAttachments'
+    'uploadFile' | 'uploadLink' | 'listAllAttachments' | 'downloadAttachment' | 'deleteAttachments' | 'attributedTo'
   >;
   ledger: Ledger;
   rateControl: RateControl;
@@ -122,6 +123,8 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
     const { batch, module, recordId, line } = job.data;
     const rowJobId = job.data.verifies ?? jobId;
     const log = deps.logger.child({ batch, line, jobId: rowJobId, module, recordId, attempt });
+    // Every Zoho request of the job counts against its batch's credits.
+    const jobDeps = { ...attemptDeps, client: deps.client.attributedTo(batch) };
     const started = now();
     const report = (outcome: Omit<UploadOutcome, 'batch' | 'jobId' | 'attempt' | 'durationMs'>) => {
       const full: UploadOutcome = { batch, jobId: rowJobId, attempt, durationMs: now() - started, ...outcome };
@@ -142,7 +145,7 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
 
     try {
       if (job.name === VERIFY_JOB_NAME) {
-        const verified = await verifyCopies(attemptDeps, {
+        const verified = await verifyCopies(jobDeps, {
           jobId: rowJobId,
           module,
           recordId,
@@ -183,7 +186,7 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
         runToken,
         jobData: job.data,
       };
-      const result: AttemptSuccess = await pRetry(() => attemptUpload(attemptDeps, row), {
+      const result: AttemptSuccess = await pRetry(() => attemptUpload(jobDeps, row), {
         retries: retry.quickRetries,
         minTimeout: retry.quickRetryMs,
         factor: 2,
@@ -250,7 +253,7 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
         case 'dead-letter': {
           if (job.name === VERIFY_JOB_NAME) {
             // The row is uploaded and keeps its attachment; what could not be checked is said in the ledger.
-            await giveUpVerification(attemptDeps, rowJobId, `[${error.code}] ${error.reason}`);
+            await giveUpVerification(jobDeps, rowJobId, `[${error.code}] ${error.reason}`);
             report({ result: 'verified', errorCode: error.code, copiesRemoved: 0 });
             return { attachmentId: '', how: 'already-uploaded' };
           }

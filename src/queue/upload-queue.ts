@@ -93,7 +93,7 @@ export class UploadQueue {
     return new ZohoClient({
       config: this.config.zoho,
       tokens: createTokenProvider(this.config.zoho, this.redis, this.keys.oauth),
-      onRequest: () => this.creditMeter.count(),
+      onRequest: (batch) => this.creditMeter.count(batch),
     });
   }
 

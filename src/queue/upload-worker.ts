@@ -17,7 +17,7 @@ import {
   type ZohoError,
 } from '../zoho/index.js';
 import { BacklogFeeder } from './backlog-feeder.js';
-import { creditAttribution, enforceCreditBudget } from './credit-budget.js';
+import { enforceCreditBudget } from './credit-budget.js';
 import { createWorkerConnection } from './connections.js';
 import { UPLOAD_JOB_NAME, type UploadJobData, type UploadJobResult } from './upload-job.js';
 import { recoverUnfinishedWork } from './recovery.js';
@@ -101,7 +101,11 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
     if (options.onTokenRefresh) tokens.on('refresh', options.onTokenRefresh);
     if (options.onTokenRefreshFailed) tokens.on('refreshFailed', options.onTokenRefreshFailed);
   }
-  const client = new ZohoClient({ config: config.zoho, tokens, onRequest: () => uploadQueue.creditMeter.count() });
+  const client = new ZohoClient({
+    config: config.zoho,
+    tokens,
+    onRequest: (batch) => uploadQueue.creditMeter.count(batch),
+  });
   const sourceLimits: SourceLimits = sourceLimitsOf(config.sources);
 
   const workerConnection = createWorkerConnection(config.redis, `${config.queue.name}:worker`);
@@ -129,8 +133,7 @@ export async function startUploadWorker(options: UploadWorkerOptions): Promise<U
   const countedProcessor: typeof processor = async (job, token) => {
     inFlight++;
     try {
-      // Every Zoho request of the job counts against its batch's credits.
-      return await creditAttribution.run(job.data.batch, () => processor(job, token));
+      return await processor(job, token);
     } finally {
       inFlight--;
     }

@@ -11,7 +11,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { UploadQueue } from '../queue/upload-queue.js';
-import { creditAttribution } from '../queue/credit-budget.js';
 import { ZohoAttachError } from '../shared/errors.js';
 import { safeErrorMessage } from '../shared/redact.js';
 import type { ZohoClient } from '../zoho/index.js';
@@ -105,10 +104,12 @@ export interface UndoOptions {
 /** Deletes the attachments of `plan` (from {@link planUndo}) and marks each row undone. */
 export async function undoBatch(
   uploadQueue: UploadQueue,
-  client: Pick<ZohoClient, 'deleteAttachments' | 'listAllAttachments'>,
+  client: Pick<ZohoClient, 'attributedTo'>,
   plan: UndoPlan,
   options: UndoOptions = {},
 ): Promise<UndoResult> {
+  // Its deletions and listings count against the batch's credits.
+  const batchClient = client.attributedTo(plan.batch);
   const result: UndoResult = {
     batch: plan.batch,
     deleted: 0,
@@ -128,12 +129,12 @@ export async function undoBatch(
   };
   const undoOne = async (target: UndoTarget) => {
     try {
-      await retryZohoCall(() => client.deleteAttachments(target.module, target.recordId, [target.attachmentId]));
+      await retryZohoCall(() => batchClient.deleteAttachments(target.module, target.recordId, [target.attachmentId]));
       if ((await mark(target)) !== 'changed') result.deleted++;
     } catch (error) {
       // Refused as unknown: deleted already, or never there? Only a listing can tell.
       if (isZohoError(error) && error.classification === 'permanent') {
-        const listed = await retryZohoCall(() => client.listAllAttachments(target.module, target.recordId)).catch(
+        const listed = await retryZohoCall(() => batchClient.listAllAttachments(target.module, target.recordId)).catch(
           () => undefined,
         );
         if (listed !== undefined && !listed.some((a) => a.id === target.attachmentId)) {
@@ -157,7 +158,7 @@ export async function undoBatch(
   };
   // The deletions share Zoho's cap with the workers: their slots come out of the workers' limit.
   await uploadQueue.rateControl.concurrency.whileBorrowing(`undo:${plan.batch}:${randomUUID()}`, laneCount, () =>
-    creditAttribution.run(plan.batch, () => Promise.all(Array.from({ length: laneCount }, runLane))),
+    Promise.all(Array.from({ length: laneCount }, runLane)),
   );
   result.failed.sort((a, b) => a.line - b.line);
   return result;

@@ -8,7 +8,7 @@ import { CreditMeter } from '../../src/queue/credit-budget.js';
 import { startUploadWorker } from '../../src/queue/upload-worker.js';
 import { keyNames } from '../../src/shared/key-names.js';
 import { createPipelineWorld, runCli, type PipelineWorld } from '../helpers/pipeline.js';
-import { enqueueManifest, silentLogger, withQueue } from '../helpers/queue-runs.js';
+import { enqueueManifest, runWorkersUntilIdle, silentLogger, withQueue } from '../helpers/queue-runs.js';
 import { testRedis } from '../helpers/redis.js';
 
 let world: PipelineWorld | undefined;
@@ -20,16 +20,47 @@ afterEach(async () => {
 const HOUR = 3_600_000;
 
 describe('the credit budget', () => {
+  it("counts each request against the batch it is made for: an enqueue's look-ups, the uploads, a check and an undo", async () => {
+    const w = await createPipelineWorld();
+    world = w;
+    for (let i = 1; i <= 3; i++) w.fake.records.add({ module: 'Leads', fields: { Legacy_Id: `L-${i}` } });
+    const lines = ['module,lookup_field,lookup_value,link_url'];
+    for (let i = 1; i <= 3; i++) lines.push(`Leads,Legacy_Id,L-${i},https://example.com/doc/${i}`);
+    const manifest = await w.writeFile('mapped.csv', `${lines.join('\n')}\n`);
+    // Another batch's uploads, at the same time as the check's listings: none of them may count for "mapped".
+    const other = await w.writeFile('other.csv', 'module,record_id,link_url\nLeads,900,https://example.com/other\n');
+
+    /** Requests the fake has answered so far, COQL queries included. */
+    const requests = () => {
+      const seen = w.fake.inspect();
+      return Object.values(seen.calls).reduce((sum, n) => sum + n, 0) + seen.coqlCalls;
+    };
+    const credits = (batch: string) => withQueue(w, async (q) => (await q.ledger.getBatch(batch))?.credits ?? 0);
+
+    expect((await runCli(['enqueue', manifest, '--batch', 'mapped'], w.env, w.dir)).code).toBe(0);
+    expect(await credits('mapped')).toBe(1); // one COQL query for the three values
+    await runWorkersUntilIdle(w);
+    expect(await credits('mapped')).toBe(4); // and three uploads
+    await enqueueManifest(w, other, 'other');
+    const [check] = await Promise.all([runCli(['check', '--batch', 'mapped'], w.env, w.dir), runWorkersUntilIdle(w)]);
+    expect(check.code).toBe(0);
+    expect(await credits('mapped')).toBe(7); // and three listings
+    expect((await runCli(['undo', '--batch', 'mapped', '--yes'], w.env, w.dir)).code).toBe(0);
+    expect(await credits('mapped')).toBe(10); // and three deletions
+    expect(await credits('other')).toBe(1);
+    expect(requests()).toBe(11);
+  });
+
   it('counts by hour, forgets what left the 24 hours, and says when the oldest hour leaves', async () => {
     world = await createPipelineWorld();
     const redis = testRedis();
     try {
       let now = 100 * 24 * HOUR + 30 * 60_000;
       const meter = new CreditMeter(redis, keyNames(world.queueName), () => now);
-      for (let i = 0; i < 3; i++) meter.count();
+      for (let i = 0; i < 3; i++) meter.count(undefined);
       await meter.flush();
       now += 5 * HOUR;
-      meter.count();
+      meter.count(undefined);
       await meter.flush();
       expect(await meter.spent()).toEqual({ credits: 4, oldestLeavesAt: 100 * 24 * HOUR + HOUR + 24 * HOUR });
       now += 20 * HOUR;
