@@ -9,7 +9,6 @@
  * - `verify`: the settle-and-verify listing of a row that succeeded after an ambiguous attempt
  *   (see `upload/verify-copies.ts`). It never dead-letters: the row is uploaded either way.
  */
-import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import pRetry from 'p-retry';
@@ -19,7 +18,7 @@ import type { Logger } from '../shared/logger.js';
 import type { OpenedSource, SourceLimits, SourceRef } from '../sources/index.js';
 import { asClassified, attemptUpload, PostInFlightElsewhere, type AttemptSuccess } from '../upload/attempt-upload.js';
 import { decideOutcome, type Decision } from '../upload/decide-outcome.js';
-import { postingLeaseTiming, type PostingLeaseTiming } from '../upload/lease-keeper.js';
+import { newPostingToken, postingLeaseTiming, type PostingLeaseTiming } from '../upload/lease-keeper.js';
 import { RETRY_DEFAULTS, type RetryPolicy } from '../upload/retry-policy.js';
 import { giveUpVerification, verifyCopies } from '../upload/verify-copies.js';
 import type { ZohoClient } from '../zoho/index.js';
@@ -174,7 +173,7 @@ export function createUploadProcessor(deps: UploadProcessorDeps) {
         });
       }
       // Names this run in the posting lease.
-      const runToken = randomUUID();
+      const runToken = newPostingToken();
       const row = {
         jobId,
         attempt,

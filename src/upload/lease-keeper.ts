@@ -6,7 +6,18 @@
  * could go stale, counted from the last beat Redis confirmed. A beat that finds the lease
  * taken aborts at once.
  */
+import { randomBytes } from 'node:crypto';
 import type { Ledger } from '../ledger/ledger.js';
+
+/**
+ * A new token naming one run in the posting lease: 72 random bits, 12 characters. Short because
+ * it is stored in the row's ledger item while the run posts: a UUID's 36 characters took an item
+ * past the 64 bytes Redis keeps compact, and Redis never compacts a bucket again (README,
+ * "Running at scale").
+ */
+export function newPostingToken(): string {
+  return randomBytes(9).toString('base64url');
+}
 
 /** Timing of the posting lease. */
 export interface PostingLeaseTiming {

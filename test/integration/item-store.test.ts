@@ -5,9 +5,12 @@
  */
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ITEM_FIELDS, readItems } from '../../src/ledger/item-store.js';
+import { ITEM_FIELDS, readItems, setItemFields } from '../../src/ledger/item-store.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { keyNames, type KeyNames } from '../../src/shared/key-names.js';
+import { newPostingToken } from '../../src/upload/lease-keeper.js';
+import { createPipelineWorld, type PipelineWorld } from '../helpers/pipeline.js';
+import { enqueueManifest, runWorkersUntilIdle } from '../helpers/queue-runs.js';
 import { deleteKeysContaining, testRedis, uniqueName } from '../helpers/redis.js';
 
 let redis: Redis;
@@ -202,5 +205,46 @@ return 1`;
     expect(await ledger.ownersOf(['900', '901'])).toEqual([undefined, undefined]);
     expect(await keysMade()).not.toContain(legacyItem);
     expect((await keysMade()).filter((k) => k.includes(':ledger:item'))).toEqual([]);
+  });
+});
+
+describe('buckets through an upload', () => {
+  it('hold a row in flight in at most 64 bytes, even 24 days after it was enqueued', async () => {
+    await ledger.ensureBatch('b');
+    await ledger.claim('b', [{ jobId: JOB, line: 2 }], 'normal');
+    // Times are kept as distances from the row's creation: 5 bytes each up to 2^31 ms (24.8 days), 9 beyond.
+    const day = 86_400_000;
+    clock += 23 * day;
+    await setItemFields(redis, keys, JOB, { fedAt: String(clock) });
+    clock += day;
+    const started = await ledger.startAttempt(JOB, 1, { token: newPostingToken(), staleMs: 30_000 });
+    expect(started.verdict).toBe('go');
+    expect((await ledger.getItems([JOB]))[0]).toMatchObject({ pendingSince: clock, fedAt: clock - day });
+    const [bucket] = await redis.keys(`${name}:ledger:items:*`);
+    const [value] = await redis.hvals(bucket as string);
+    expect(Buffer.byteLength(value as string, 'latin1')).toBeLessThanOrEqual(64);
+  });
+
+  let world: PipelineWorld | undefined;
+  afterEach(async () => {
+    await world?.cleanup();
+    world = undefined;
+  });
+
+  it("stay compact (listpack) once a worker has posted and finished their link rows: an attempt's posting lease fits too", async () => {
+    // Redis turns a bucket into a hash table once any value passes 64 bytes, and never turns it back:
+    // a row in flight (its lease's token and times) must fit as well as a finished one.
+    const w = await createPipelineWorld();
+    world = w;
+    const lines = ['module,record_id,link_url'];
+    for (let i = 0; i < 30; i++) lines.push(`Leads,${100 + i},https://example.com/doc/${i}`);
+    await enqueueManifest(w, await w.writeFile('links.csv', `${lines.join('\n')}\n`), 'links');
+    await runWorkersUntilIdle(w);
+    expect(w.fake.inspect().attachments).toHaveLength(30);
+
+    const buckets = (await redis.keys(`${w.queueName}:ledger:items:*`)).sort();
+    expect(buckets.length).toBeGreaterThan(0);
+    const encodings = await Promise.all(buckets.map((bucket) => redis.object('ENCODING', bucket)));
+    expect(new Set(encodings)).toEqual(new Set(['listpack']));
   });
 });
