@@ -12,7 +12,7 @@ import { runScript, type LedgerScript } from './redis-script.js';
 import type { UploadHow } from './types.js';
 
 // KEYS: item, owners, verifyDue. ARGV: attachmentId, sha256, bytes, how, now, metaPrefix, metaSuffix, jobId,
-// attempts, verifyAt ('' for none), sentName, verifyRow (the row's job data, JSON, kept while a verification is due),
+// attempts, verifyAt ('' for none), sentName and verifyRow (the row's job data, JSON; both kept while a verification is due),
 // progressSuffix (the batch's progress samples are at metaPrefix .. batch .. progressSuffix).
 // Returns 'ok'; 'same' (already uploaded with this attachment); 'other:<id>' (already uploaded with another
 // attachment: the caller's copy is an extra); 'owned' (another row owns the attachment: nothing changed);
@@ -44,7 +44,9 @@ for _, f in ipairs({ 'pendingSince', 'postingBy', 'postingAt', 'errorCode', 'err
   values[f] = nil
 end
 itemSet(item, 'status', 'uploaded', 'attachmentId', attachmentId, 'how', how, 'attempts', attempts, 'uploadedAt', now, 'updatedAt', now,
-  'sha256', sha ~= '' and sha or nil, 'bytes', bytes ~= '' and bytes or nil, 'sentName', sentName ~= '' and sentName or nil,
+  'sha256', sha ~= '' and sha or nil, 'bytes', bytes ~= '' and bytes or nil,
+  -- The name as sent identifies copies for the settle-and-verify listing only (about 40 bytes a file row).
+  'sentName', (verifyAt ~= '' and sentName ~= '') and sentName or nil,
   'verifyAt', verifyAt ~= '' and verifyAt or nil, 'verifyRow', verifyAt ~= '' and verifyRow or nil)
 ownerSet(owners, attachmentId, jobId)
 if verifyAt ~= '' and redis.call('ZADD', verifyDue, verifyAt, jobId) == 1 then redis.call('HINCRBY', meta, 'verifying', 1) end

@@ -209,6 +209,36 @@ return 1`;
 });
 
 describe('buckets through an upload', () => {
+  it("keep a finished file row's sent name only while a verification needs it", async () => {
+    const other = 'u-0123456789abcdef0123456789abcdee';
+    await ledger.ensureBatch('b');
+    await ledger.claim(
+      'b',
+      [
+        { jobId: JOB, line: 2 },
+        { jobId: other, line: 3 },
+      ],
+      'normal',
+    );
+    const upload = { attempt: 1, how: 'uploaded' as const, sha256: 'ab'.repeat(32), bytes: 250_000 };
+    const fileName = 'contract-2019-03-12-signed-by-both.pdf';
+    await ledger.markUploaded(JOB, { ...upload, attachmentId: '4876876000000000001', fileName });
+    await ledger.markUploaded(other, {
+      ...upload,
+      attachmentId: '4876876000000000002',
+      fileName,
+      verifyAt: clock + 120_000,
+      verifyRow: { module: 'Leads' },
+    });
+    const [plain, verifying] = await ledger.getItems([JOB, other]);
+    expect(plain).toMatchObject({ status: 'uploaded', sha256: 'ab'.repeat(32), bytes: 250_000 });
+    expect(plain?.sentName).toBeUndefined();
+    expect(verifying).toMatchObject({ status: 'uploaded', sentName: fileName });
+    // The outcome alone: the status, batch, times, attachment id (10 bytes), sha256 (32) and size.
+    const [value] = await redis.hvalsBuffer(`${name}:ledger:items:cdef`);
+    expect(value?.length).toBeLessThanOrEqual(72);
+  });
+
   it('hold a row in flight in at most 64 bytes, even 24 days after it was enqueued', async () => {
     await ledger.ensureBatch('b');
     await ledger.claim('b', [{ jobId: JOB, line: 2 }], 'normal');
