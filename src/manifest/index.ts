@@ -7,3 +7,4 @@ export { validateRow, type ManifestRow, type ManifestRowResult, type RowRejectio
 export { MANIFEST_LIMITS } from './limits.js';
 export { ManifestError, ManifestErrorCode } from './manifest-error.js';
 export { likelyMisspelledField, quoteValue, resolveColumns } from './columns.js';
+export { assertBatchName, batchNameFor } from './batch-name.js';

@@ -2,16 +2,17 @@
  * Turning validated rows into upload jobs, in chunks, without duplicates: each row's job
  * id is derived from what it uploads, and the ledger decides whether it still needs doing.
  */
-import path from 'node:path';
 import type { ClaimMode, StoredRejection, StoredRow } from '../ledger/ledger.js';
 import { resolveColumns, type ManifestRow, type ManifestRowResult, type RowRejection } from '../manifest/index.js';
-import { ZohoAttachError } from '../shared/errors.js';
+import { assertBatchName } from '../manifest/batch-name.js';
 import type { UploadJobData, UploadTarget } from './upload-job.js';
 import { UPLOAD_JOB_NAME, targetOfFields, uploadJobId } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
 import { sourceLimitsOf } from '../sources/index.js';
 import { checkRows, type RowCheckOptions } from './row-checks.js';
 import { resolveLookups, type LookupCounts, type RecordFinder } from './record-lookup.js';
+
+export { assertBatchName, batchNameFor } from '../manifest/batch-name.js';
 
 /** Rows per `addBulk` call and ledger round trip. */
 const DEFAULT_CHUNK_SIZE = 1_000;
@@ -96,29 +97,6 @@ export interface EnqueueSummary {
   batchDropped: boolean;
   /** Rows that named their record by a field, and what finding them cost. */
   lookups: LookupCounts;
-}
-
-/** Batch names become part of Redis keys: keep them to a safe alphabet. */
-const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
-/** Throws a clear error when `batch` cannot be a batch name. */
-export function assertBatchName(batch: string): void {
-  if (!BATCH_NAME.test(batch)) {
-    throw new ZohoAttachError(
-      'INVALID_BATCH',
-      `--batch "${batch}": use 1-128 letters, digits, _ . - (starting with a letter or digit)`,
-    );
-  }
-}
-
-/** The default batch name for a manifest: its file name without the extension. */
-export function batchNameFor(manifestPath: string): string {
-  const base = path.basename(manifestPath).replace(/\.(csv|jsonl|ndjson|json|txt)$/i, '');
-  const cleaned = base
-    .replace(/[^A-Za-z0-9_.-]+/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .slice(0, 128);
-  return cleaned.length > 0 ? cleaned : 'batch';
 }
 
 /** Where a row's bytes come from. */

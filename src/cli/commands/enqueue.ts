@@ -1,16 +1,13 @@
 /** `zoho-attach enqueue <manifest> [--batch NAME] [--dry-run] [--force] [--reupload] [--allow-empty] [--skip-source-checks]` */
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../../config/config.js';
-import { readManifest, type RowRejection } from '../../manifest/index.js';
-import { assertBatchName, batchNameFor, enqueueRows, type EnqueueSummary } from '../../queue/enqueue.js';
-import { UploadQueue } from '../../queue/upload-queue.js';
-import { sourceLimitsOf } from '../../sources/index.js';
-import { archivedUploads } from '../../ledger/archive-file.js';
-import { dryRunEntries } from '../../queue/dry-run.js';
+import { assertBatchName, batchNameFor, readManifest, type RowRejection } from '../../manifest/index.js';
+import type { EnqueueSummary } from '../../queue/enqueue.js';
 import type { RowCheckOptions } from '../../queue/row-checks.js';
-import { lazyRecordFinder } from '../../queue/record-lookup.js';
-import { EXIT, UsageError, abortOnStop, parseOptions, println, type CliDeps, type Command } from '../command.js';
+import { EXIT, UsageError, parseOptions, println, type CliDeps, type Command } from '../command.js';
 import { ProgressLine } from '../progress-line.js';
+import type { EnqueueCommandMessage, EnqueueJob, EnqueueThreadMessage } from './enqueue-worker.js';
 
 /** Rejections printed in full; the rest are counted (the report lists them all). */
 const REJECTIONS_PRINTED = 200;
@@ -59,41 +56,47 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
     const manifestPath = path.resolve(deps.cwd, positionals[0] as string);
     const batch = values.batch ?? batchNameFor(manifestPath);
     assertBatchName(batch);
+    // Read on this thread too: a configuration problem is reported before the enqueue's thread starts.
     const config = loadConfig(deps.env, deps.cwd);
-    const entries = readManifest(manifestPath, { baseDir: path.dirname(manifestPath) });
-    const checks: RowCheckOptions = {
-      sources: values['skip-source-checks']
-        ? false
-        : { limits: sourceLimitsOf(config.sources), allowEmpty: values['allow-empty'] ?? false },
-      // Said at once: a misspelt column leaves its field empty in every row from here on.
-      onWarning: (warning) => println(deps.stderr, `warning: ${warning}`),
-    };
+    // Said at once: a misspelt column leaves its field empty in every row from here on.
+    const onWarning = (warning: string) => println(deps.stderr, `warning: ${warning}`);
 
-    if (values['dry-run']) return dryRun(entries, checks, deps);
+    if (values['dry-run']) {
+      // Loaded only here: the enqueue's thread loads its own, and this thread stays small.
+      const { sourceLimitsOf } = await import('../../sources/index.js');
+      const checks: RowCheckOptions = {
+        sources: values['skip-source-checks']
+          ? false
+          : { limits: sourceLimitsOf(config.sources), allowEmpty: values['allow-empty'] ?? false },
+        onWarning,
+      };
+      return dryRun(readManifest(manifestPath, { baseDir: path.dirname(manifestPath) }), checks, deps);
+    }
 
-    const archived =
-      values.archive === undefined
-        ? undefined
-        : await archivedUploads(values.archive.map((file) => path.resolve(deps.cwd, file)));
-    const uploadQueue = await UploadQueue.open(config);
+    // The enqueue runs on a thread of its own, with heap limits of its own (see ENQUEUE_HEAP_LIMITS).
     const progress = new ProgressLine(deps.stderr);
-    // Zoho is called only for rows that name their record by a field.
-    const lookup = lazyRecordFinder(() => uploadQueue.zohoClient());
     try {
-      const summary = await enqueueRows(uploadQueue, entries, {
-        batch,
-        lookup,
-        ...(archived ? { archived } : {}),
-        mode: values.reupload ? 'reupload' : values.force ? 'force' : 'normal',
-        source: manifestPath,
-        checks,
-        // The first Ctrl-C stops after the chunk in flight (a second one ends the process at once).
-        signal: abortOnStop(deps.stopSignal),
-        onProgress: (s) =>
-          progress.update(
-            `enqueue ${batch}: ${s.rows} rows read, ${s.enqueued} enqueued, ${s.skipped} skipped, ${s.rejected} rejected`,
-          ),
-      });
+      const summary = await enqueueOnThread(
+        {
+          env: { ...deps.env },
+          cwd: deps.cwd,
+          manifestPath,
+          batch,
+          mode: values.reupload ? 'reupload' : values.force ? 'force' : 'normal',
+          skipSourceChecks: values['skip-source-checks'] ?? false,
+          allowEmpty: values['allow-empty'] ?? false,
+          archives: values.archive?.map((file) => path.resolve(deps.cwd, file)),
+        },
+        {
+          onWarning,
+          onProgress: (s) =>
+            progress.update(
+              `enqueue ${batch}: ${s.rows} rows read, ${s.enqueued} enqueued, ${s.skipped} skipped, ${s.rejected} rejected`,
+            ),
+          // The first Ctrl-C stops after the chunk in flight (a second one ends the process at once).
+          stopSignal: deps.stopSignal,
+        },
+      );
       progress.done();
       printSummary(summary, deps);
       if (summary.interrupted) {
@@ -114,11 +117,64 @@ Exit code: 0 all rows accepted; 1 some rows rejected (the valid ones are enqueue
       return summary.rejected > 0 ? EXIT.FAILED : EXIT.OK;
     } finally {
       progress.done();
-      await lookup.close();
-      await uploadQueue.close();
     }
   },
 };
+
+/**
+ * The enqueue thread's heap limits (Node's `resourceLimits`, see enqueue-worker.ts). Measured with
+ * `npm run bench:backlog` (BENCHMARKS.md, "Enqueue RSS"): a million link rows allocate about 11 KB
+ * each, nearly all of it garbage at once, yet V8's defaults let it pile up to a 200 MB process.
+ */
+export const ENQUEUE_HEAP_LIMITS = {
+  /**
+   * Young generation: two semi-spaces of 4 MB and a large-object space of the same size (16 MB
+   * semi-spaces by default). Collected more often, and still cheaply: a chunk's garbage dies young.
+   */
+  maxYoungGenerationSizeMb: 12,
+  /**
+   * Old generation, the heap's ceiling: 2 GB (about 4 GB by default on a machine this size). Below
+   * 2,048 MB, V8 lets the old generation grow to at most twice what was live after a full
+   * collection (4 times above), which is what halves the peak; lower still it collects so often
+   * that the enqueue slows down. The rows in flight need a few MB; an `--archive` of millions of rows
+   * needs about 150 MB per million.
+   */
+  maxOldGenerationSizeMb: 2_047,
+} as const;
+
+/** Runs the enqueue on its own thread (enqueue-worker.ts) and resolves with its summary. */
+async function enqueueOnThread(
+  job: EnqueueJob,
+  events: {
+    onWarning: (text: string) => void;
+    onProgress: (counts: { rows: number; enqueued: number; skipped: number; rejected: number }) => void;
+    stopSignal: Promise<string>;
+  },
+): Promise<EnqueueSummary> {
+  const thread = new Worker(new URL('./enqueue-worker.js', import.meta.url), {
+    workerData: job,
+    resourceLimits: ENQUEUE_HEAP_LIMITS,
+  });
+  void events.stopSignal.then((signal) => thread.postMessage({ kind: 'stop', signal } satisfies EnqueueCommandMessage));
+  try {
+    const outcome = await new Promise<EnqueueThreadMessage>((resolve, reject) => {
+      thread.on('message', (message: EnqueueThreadMessage) => {
+        if (message.kind === 'warning') events.onWarning(message.text);
+        else if (message.kind === 'progress') events.onProgress(message);
+        else resolve(message);
+      });
+      // The thread failed outside the enqueue: it could not start, or ran out of heap.
+      thread.once('error', reject);
+      thread.once('exit', () => reject(new Error('the enqueue thread ended without a summary')));
+    });
+    if (outcome.kind === 'failed')
+      throw Object.assign(new Error(outcome.message), { name: outcome.name, code: outcome.code });
+    return (outcome as Extract<EnqueueThreadMessage, { kind: 'done' }>).summary;
+  } finally {
+    // As the process's exit would: a connection's timer or socket left open must not keep the thread alive.
+    await thread.terminate();
+  }
+}
 
 function printSummary(summary: EnqueueSummary, deps: CliDeps): void {
   println(deps.stdout, `batch ${summary.batch}: ${summary.rows} rows read`);
@@ -166,6 +222,7 @@ async function dryRun(
   checks: RowCheckOptions,
   deps: CliDeps,
 ): Promise<number> {
+  const { dryRunEntries } = await import('../../queue/dry-run.js');
   const { rows, ok, rejections } = await dryRunEntries(entries, checks);
   println(
     deps.stdout,
