@@ -136,8 +136,9 @@ export const ENQUEUE_HEAP_LIMITS = {
    * Old generation, the heap's ceiling: 2 GB (about 4 GB by default on a machine this size). Below
    * 2,048 MB, V8 lets the old generation grow to at most twice what was live after a full
    * collection (4 times above), which is what halves the peak; lower still it collects so often
-   * that the enqueue slows down. The rows in flight need a few MB; an `--archive` of millions of rows
-   * needs about 150 MB per million.
+   * that the enqueue slows down. The rows in flight need a few MB. Not set when `--archive` files
+   * are consulted: their rows are held in memory (about 150 MB per million), and a migration's
+   * archives may hold tens of millions.
    */
   maxOldGenerationSizeMb: 2_047,
 } as const;
@@ -153,7 +154,10 @@ async function enqueueOnThread(
 ): Promise<EnqueueSummary> {
   const thread = new Worker(new URL('./enqueue-worker.js', import.meta.url), {
     workerData: job,
-    resourceLimits: ENQUEUE_HEAP_LIMITS,
+    resourceLimits:
+      job.archives === undefined
+        ? ENQUEUE_HEAP_LIMITS
+        : { maxYoungGenerationSizeMb: ENQUEUE_HEAP_LIMITS.maxYoungGenerationSizeMb },
   });
   void events.stopSignal.then((signal) => thread.postMessage({ kind: 'stop', signal } satisfies EnqueueCommandMessage));
   try {
