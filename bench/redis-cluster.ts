@@ -38,14 +38,17 @@ export async function nodeHolding(cluster: RedisCluster, key: string): Promise<P
   }
 }
 
-/** The nodes of `cluster` that replicate `master`. */
+/**
+ * The nodes of `cluster` that replicate `master`, from the master's own `INFO replication` (its
+ * replication links): its `CLUSTER NODES` can still show a new replica as a master until gossip
+ * catches up.
+ */
 export async function replicasOf(cluster: RedisCluster, master: PrivateRedis): Promise<PrivateRedis[]> {
   const client = new Redis({ port: master.port, host: '127.0.0.1', lazyConnect: true });
   try {
     await client.connect();
-    const id = String(await client.cluster('MYID'));
-    const lines = String(await client.cluster('NODES')).split('\n');
-    const ports = lines.filter((line) => line.split(' ')[3] === id).map((line) => Number(/:(\d+)@/.exec(line)?.[1]));
+    const replication = await client.info('replication');
+    const ports = [...replication.matchAll(/^slave\d+:.*\bport=(\d+)/gm)].map((m) => Number(m[1]));
     return cluster.nodes.filter((node) => ports.includes(node.port));
   } finally {
     client.disconnect();
