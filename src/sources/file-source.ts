@@ -166,26 +166,7 @@ export async function inspectFileSource(filePath: string, limits: SourceLimits):
   return { fileName, size };
 }
 
-/**
- * {@link openWithinRoots} against the roots as resolved in the last second; a file they refuse
- * as outside is judged again against roots resolved now, so a root created or moved within
- * that second never turns a good file away.
- */
 async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<CheckedFile> {
-  const recent = recentRoots(limits.fileRoots);
-  try {
-    return await openWithinRoots(filePath, limits, recent.roots);
-  } catch (error) {
-    if (recent.fresh || !(error instanceof SourceError && error.code === SourceErrorCode.OUTSIDE_ROOTS)) throw error;
-    return openWithinRoots(filePath, limits, freshRoots(limits.fileRoots));
-  }
-}
-
-async function openWithinRoots(
-  filePath: string,
-  limits: SourceLimits,
-  resolvingRoots: Promise<Root[]>,
-): Promise<CheckedFile> {
   const maxBytes = limits.maxBytes ?? SOURCE_DEFAULTS.maxBytes;
   if (!path.isAbsolute(filePath)) {
     throw new SourceError(SourceErrorCode.OUTSIDE_ROOTS, `${filePath} is not an absolute path`);
@@ -197,7 +178,7 @@ async function openWithinRoots(
     (resolved) => ({ resolved }),
     (error: unknown) => ({ error }),
   );
-  const roots = await resolvingRoots;
+  const roots = await resolveRoots(limits.fileRoots);
 
   let realPath: string;
   try {
@@ -258,33 +239,6 @@ async function openWithinRoots(
     throw error;
   }
 }
-
-/**
- * How long the roots' real paths are reused. Resolving every root for every file cost a realpath
- * per root per upload, 4 % of a worker's CPU (BENCHMARKS.md, "Less work per upload"); a root
- * moved to another place is followed within this time.
- */
-const ROOTS_REUSED_FOR_MS = 1_000;
-
-/** The roots last resolved, per list of roots (a process has one list, tests a few). */
-const resolvedRoots = new Map<string, { at: number; roots: Promise<Root[]> }>();
-
-/** The roots as resolved less than {@link ROOTS_REUSED_FOR_MS} ago, or now (`fresh`). */
-function recentRoots(fileRoots: readonly string[]): { roots: Promise<Root[]>; fresh: boolean } {
-  const last = resolvedRoots.get(rootsKey(fileRoots));
-  if (last !== undefined && performance.now() - last.at < ROOTS_REUSED_FOR_MS)
-    return { roots: last.roots, fresh: false };
-  return { roots: freshRoots(fileRoots), fresh: true };
-}
-
-function freshRoots(fileRoots: readonly string[]): Promise<Root[]> {
-  const roots = resolveRoots(fileRoots);
-  if (resolvedRoots.size >= 16) resolvedRoots.clear();
-  resolvedRoots.set(rootsKey(fileRoots), { at: performance.now(), roots });
-  return roots;
-}
-
-const rootsKey = (fileRoots: readonly string[]) => fileRoots.join('\0');
 
 async function resolveRoots(fileRoots: readonly string[]): Promise<Root[]> {
   return Promise.all(
