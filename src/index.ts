@@ -15,8 +15,8 @@ import path from 'node:path';
 import { loadConfig, type Config } from './config/config.js';
 import type { BatchMeta, ClaimMode } from './ledger/ledger.js';
 import { reportRows, type ReportRow } from './ledger/report.js';
-import { readManifest, validateRow } from './manifest/index.js';
-import { batchNameFor, enqueueRows, type EnqueueSummary, type ManifestEntry } from './queue/enqueue.js';
+import { batchNameFor, readManifest, validateRow } from './manifest/index.js';
+import { enqueueRows, type EnqueueSummary, type ManifestEntry } from './queue/enqueue.js';
 import {
   exportDeadLetters,
   groupDeadLetters,

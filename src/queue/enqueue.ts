@@ -12,8 +12,6 @@ import { sourceLimitsOf } from '../sources/index.js';
 import { checkRows, type RowCheckOptions } from './row-checks.js';
 import { resolveLookups, type LookupCounts, type RecordFinder } from './record-lookup.js';
 
-export { assertBatchName, batchNameFor } from '../manifest/batch-name.js';
-
 /** Rows per `addBulk` call and ledger round trip. */
 const DEFAULT_CHUNK_SIZE = 1_000;
 
