@@ -3,7 +3,9 @@
  * closing one local file with every check that keeps it inside its roots
  * (`src/sources/file-source.ts`), beside a bare `fs.promises.readFile` of the same file (what the
  * bare BullMQ worker of `npm run bench` does), and optionally beside another build's file
- * checks (`--baseline`). CPU is `process.cpuUsage()`: the main thread, libuv's threads and the
+ * checks (`--baseline`), and the same checks run inside an `AsyncLocalStorage` (how a worker
+ * attributed its requests to batches before `ZohoClient.attributedTo`: on Node 20 its hooks run for
+ * every promise and async resource). CPU is `process.cpuUsage()`: the main thread, libuv's threads and the
  * kernel's time on their behalf. The variants alternate (A B C C B A …) on the same files, 10 in
  * flight as a worker's uploads are; each figure is the median of the repetitions and is quoted
  * as a ratio to the bare read of the same repetition, because the machine is shared and noisy.
@@ -12,10 +14,16 @@
  *   npm run bench:file-checks                                          # 20,000 opens of 1 KiB files, 5 repetitions
  *   npm run bench:file-checks -- --baseline /other/checkout/dist       # also another build's checks
  *   npm run bench:file-checks -- --files 5000 --reps 9
+ *   npm run bench:file-checks -- --files 1000 --reps 3 --pace-ms 100   # each lane waits 100 ms after a file, as for Zoho's answer
+ *
+ * Unpaced, the thread pool is always busy and its trips come cheap; paced, every trip wakes a
+ * thread and the event loop, as in a worker waiting on Zoho (`npm run bench`, scenario 1).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { SourceLimits, SourceRef, OpenedSource } from '../../src/sources/index.js';
@@ -24,11 +32,13 @@ const { values } = parseArgs({
   options: {
     files: { type: 'string', default: '20000' },
     reps: { type: 'string', default: '5' },
+    'pace-ms': { type: 'string', default: '0' },
     baseline: { type: 'string' },
   },
 });
 const FILES = Number(values.files);
 const REPS = Number(values.reps);
+const PACE_MS = Number(values['pace-ms']);
 const IN_FLIGHT = 10;
 /** Distinct files, opened over and over: enough that the page cache, not one inode, is exercised. */
 const DISTINCT_FILES = 1_000;
@@ -48,7 +58,10 @@ async function cpuPerFile(paths: string[], open: (filePath: string) => Promise<v
   const before = process.cpuUsage();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < FILES) await open(paths[next++ % paths.length] as string);
+      while (next < FILES) {
+        await open(paths[next++ % paths.length] as string);
+        if (PACE_MS > 0) await sleep(PACE_MS);
+      }
     }),
   );
   const used = process.cpuUsage(before);
@@ -68,11 +81,18 @@ try {
   for (const filePath of paths) await writeFile(filePath, content);
   const limits: SourceLimits = { fileRoots: [root], allowPrivateUrls: false };
 
-  const variants: Array<{ name: string; open: (filePath: string) => Promise<void> }> = [
+  const variants: Array<{ name: string; open: (filePath: string) => Promise<void>; after?: () => void }> = [
     { name: 'bare readFile', open: async (filePath) => void (await readFile(filePath)) },
   ];
   const thisBuild = await loadOpenSource(path.resolve('dist'));
   variants.push({ name: 'file checks (dist/)', open: (p) => thisBuild({ kind: 'file', path: p }, limits).then(drain) });
+  const storage = new AsyncLocalStorage<string>();
+  variants.push({
+    name: 'file checks (dist/), inside AsyncLocalStorage.run',
+    open: (p) => storage.run('batch', () => thisBuild({ kind: 'file', path: p }, limits).then(drain)),
+    // The hooks stay on while any storage is enabled: off again before the other variants run.
+    after: () => storage.disable(),
+  });
   if (values.baseline) {
     const other = await loadOpenSource(path.resolve(values.baseline));
     variants.push({
@@ -82,17 +102,22 @@ try {
   }
 
   // One warm-up pass each, then the repetitions, the order reversed every other time.
-  for (const variant of variants) await cpuPerFile(paths, variant.open);
+  const measure = async (variant: (typeof variants)[number]) => {
+    const cpu = await cpuPerFile(paths, variant.open);
+    variant.after?.();
+    return cpu;
+  };
+  for (const variant of variants) await measure(variant);
   const figures = new Map(variants.map((v) => [v.name, [] as number[]]));
   for (let rep = 0; rep < REPS; rep++) {
     const order = rep % 2 === 0 ? variants : [...variants].reverse();
-    for (const variant of order) figures.get(variant.name)?.push(await cpuPerFile(paths, variant.open));
+    for (const variant of order) figures.get(variant.name)?.push(await measure(variant));
   }
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const bare = median(figures.get('bare readFile') as number[]);
   console.log(
-    `${FILES} opens of 1 KiB files, ${IN_FLIGHT} in flight, median of ${REPS}; load ${os.loadavg()[0]?.toFixed(2)}`,
+    `${FILES} opens of 1 KiB files, ${IN_FLIGHT} in flight${PACE_MS > 0 ? `, ${PACE_MS} ms apart in each` : ''}, median of ${REPS}; load ${os.loadavg()[0]?.toFixed(2)}`,
   );
   console.log('| variant | CPU µs per file | × bare readFile |');
   console.log('|---|---|---|');
