@@ -8,6 +8,7 @@
  *   then Redis bytes per finished row.
  *
  *   npm run build && node --import tsx bench/perf/backlog-bench.ts [--rows 1000000] [--finished 1000000]
+ *     [--finished-files]   (the finished rows as file rows, each naming one 1 KiB file, instead of link rows)
  *     [--before-cli /path/to/older/dist/cli/main.js]
  *
  * The measurements are bench/perf/backlog.ts's (`npm run bench:scale` runs them too, beside the
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     finished: { type: 'string', default: String(DEFAULT_FINISHED_ROWS.full) },
     'before-cli': { type: 'string' },
+    // The finished rows as file rows (each naming one 1 KiB file), not link rows.
+    'finished-files': { type: 'boolean' },
   },
 });
 const ROWS = Number(values.rows);
@@ -65,8 +68,9 @@ try {
   const best = await bestOfTwo(variants, (line) => console.log(line));
   const enqueues = [...best.values()];
 
-  const finished = [await measureFinished(world, CLI_PATH, 'now', FINISHED)];
-  if (beforeCli) finished.push(await measureFinished(world, beforeCli, 'before', FINISHED));
+  const kind = values['finished-files'] ? 'file' : 'link';
+  const finished = [await measureFinished(world, CLI_PATH, 'now', FINISHED, kind)];
+  if (beforeCli) finished.push(await measureFinished(world, beforeCli, 'before', FINISHED, kind));
   for (const f of finished) console.log(JSON.stringify(f));
   for (const f of enqueues) if (f.sampleKeys) console.log(f.variant, JSON.stringify(f.sampleKeys));
 

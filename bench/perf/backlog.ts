@@ -73,13 +73,37 @@ export async function openBacklogWorld(redis: BenchRedis): Promise<BacklogWorld>
   };
 }
 
+/**
+ * `module,record_id,file,title`: N file rows, written as a stream, each naming the same 1 KiB file
+ * beside the manifest (a file row's ledger item also holds the upload's sha256 and size).
+ */
+export async function writeFileManifest(file: string, rows: number, offset = 0): Promise<void> {
+  await writeFile(path.join(path.dirname(file), 'contract-signed.pdf'), Buffer.alloc(1024, 'x'));
+  await writeManifestLines(file, 'module,record_id,file,title', rows, offset, (i) => {
+    return `Accounts,${4_876_876_000_000_000 + i},contract-signed.pdf,Contract ${i}`;
+  });
+}
+
 /** `module,record_id,link_url,title`: N link rows, written as a stream. */
 export async function writeLinkManifest(file: string, rows: number, offset = 0): Promise<void> {
+  await writeManifestLines(file, 'module,record_id,link_url,title', rows, offset, (i) => {
+    return `Accounts,${4_876_876_000_000_000 + i},https://files.example.com/contracts/${i}.pdf,Contract ${i}`;
+  });
+}
+
+/** Writes `header` and the lines `lineOf(offset)` … `lineOf(offset + rows - 1)`, a MB at a time. */
+async function writeManifestLines(
+  file: string,
+  header: string,
+  rows: number,
+  offset: number,
+  lineOf: (i: number) => string,
+): Promise<void> {
   const out = createWriteStream(file);
-  out.write('module,record_id,link_url,title\n');
+  out.write(`${header}\n`);
   let buffer = '';
   for (let i = offset; i < offset + rows; i++) {
-    buffer += `Accounts,${4_876_876_000_000_000 + i},https://files.example.com/contracts/${i}.pdf,Contract ${i}\n`;
+    buffer += `${lineOf(i)}\n`;
     if (buffer.length > 1 << 20) {
       if (!out.write(buffer)) await once(out, 'drain');
       buffer = '';
@@ -278,17 +302,22 @@ export interface FinishedFigures {
   sampleKeys: Record<string, number>;
 }
 
-/** Enqueues `rows` link rows and uploads them with one worker (of the build at `cli`); Redis bytes per finished row. */
+/**
+ * Enqueues `rows` link rows (or file rows, each naming the same 1 KiB file) and uploads them with
+ * one worker (of the build at `cli`); Redis bytes per finished row.
+ */
 export async function measureFinished(
   world: BacklogWorld,
   cli: string,
   variant: string,
   rows: number,
+  kind: 'link' | 'file' = 'link',
 ): Promise<FinishedFigures> {
   const { redis, scratch } = world;
   await redis.flush();
   const manifest = path.join(scratch.dir, `finished.csv`);
-  await writeLinkManifest(manifest, rows, 10_000_000);
+  if (kind === 'link') await writeLinkManifest(manifest, rows, 10_000_000);
+  else await writeFileManifest(manifest, rows, 10_000_000);
   const queueName = `bench-finished-${variant.replace(/\W+/g, '-')}`;
   const env = envFor(world, queueName);
   const before = await redis.usedMemory();
