@@ -3,8 +3,9 @@
  * batch in any 24 hours, so that the org's live integrations keep theirs.
  *
  * Every request the tool sends to the API costs a credit (uploads, listings, downloads, deletes,
- * look-ups; contract §5) and is counted for the batch it is made for: a worker's job, an undo and an
-enqueue's look-ups call Zoho through a client attributed to their batch (`ZohoClient.attributedTo`).
+ * look-ups; contract §5) and is counted for the batch it is made for: a worker's job, a check, an
+ * undo and an enqueue's look-ups call Zoho through a client attributed to their batch
+ * (`ZohoClient.attributedTo`).
  * Each process adds its counts, every few seconds, to the hour's slot of Redis hashes: one for the
  * deployment, one per batch; the last 24 hours are the sum of the last 24 slots (the oldest whole,
  * so the count errs high, never low). When a batch's last 24 hours hold the budget, the batch is
