@@ -4,13 +4,14 @@
  * 1-3. `zoho-attach enqueue` of N link rows (rows/s, Redis bytes per waiting row, peak RSS) beside
  *      a bare BullMQ `addBulk` of the same rows, each twice, A B B A (bench/perf/backlog.ts, as
  *      `npm run bench:backlog`);
- * 4.   Redis bytes per finished row: M rows enqueued and uploaded by one worker, without
+ * 4.   Redis bytes per finished row: M link rows, then M file rows (each naming one 1 KiB file),
+ *      enqueued and uploaded by one worker, without
  *      BullMQ's events stream;
  * 5.   CPU per upload beside a bare BullMQ worker doing the same POST: scenario 1 of
  *      `npm run bench` (100 ms latency, limit 10), and scenario 2 (latency 0) for reference;
  * 6.   uploads/s beside the plain concurrent loop (p-limit): scenario 1.
  *
- *   npm run bench:scale                                    # 1,000,000 rows, 1,000,000 finished, `npm run bench`'s sizes (about 25 min)
+ *   npm run bench:scale                                    # 1,000,000 rows, 1,000,000 finished link rows and as many file rows, `npm run bench`'s sizes (about 20 min here)
  *   npm run bench:scale -- --quick                         # 100,000 rows, 100,000 finished, `bench:quick`'s sizes
  *   npm run bench:scale -- --rows 200000 --finished 5000   # other counts (with or without --quick)
  *   npm run bench:scale -- --cli /other/checkout/dist/cli/main.js   # measure another build
@@ -88,6 +89,7 @@ log(`scale bench (${sizes.label}: ${ROWS} rows, ${FINISHED} finished) of ${value
 const redis = await startBenchRedis();
 let enqueue: { za: EnqueueFigures; bare: EnqueueFigures };
 let finished: FinishedFigures;
+let finishedFiles: FinishedFigures;
 let zohoBoundResult: ScenarioResult;
 let overheadResult: ScenarioResult;
 try {
@@ -107,8 +109,10 @@ try {
       za: best.get('zoho-attach enqueue') as EnqueueFigures,
       bare: best.get(BARE_ADD_BULK) as EnqueueFigures,
     };
-    log(`${FINISHED} finished rows (load ${load()})`);
+    log(`${FINISHED} finished link rows (load ${load()})`);
     finished = await measureFinished(world, cli, 'now', FINISHED);
+    log(`${FINISHED} finished file rows (load ${load()})`);
+    finishedFiles = await measureFinished(world, cli, 'now', FINISHED, 'file');
   } finally {
     await world.close();
   }
@@ -186,14 +190,19 @@ const rows: TargetRow[] = [
     judged: 'value',
     goal: BACKLOG_GOALS.enqueuePeakRssMB,
   },
-  {
-    target: `4. Redis bytes per finished row (${FINISHED.toLocaleString('en')} rows, without the events stream)`,
-    measured: finished.bytesPerFinishedRowWithoutEvents,
+  ...(
+    [
+      ['link', finished],
+      ['file', finishedFiles],
+    ] as const
+  ).map(([kind, figures]) => ({
+    target: `4. Redis bytes per finished ${kind} row (${FINISHED.toLocaleString('en')} rows, without the events stream)`,
+    measured: figures.bytesPerFinishedRowWithoutEvents,
     unit: 'B',
     digits: 0,
-    judged: 'value',
+    judged: 'value' as const,
     goal: BACKLOG_GOALS.bytesPerFinishedRow,
-  },
+  })),
   cpuPerUpload(zohoBoundResult, '100 ms latency, limit 10'),
   cpuPerUpload(overheadResult, 'latency 0, for reference'),
   {
@@ -253,6 +262,7 @@ const file = await writeResults('scale', {
   minutes,
   enqueues: [enqueue.za, enqueue.bare],
   finished,
+  finishedFiles,
   scenarios: [zohoBoundResult, overheadResult],
   targets: judged.map(({ cells: _cells, ...row }) => row),
 });
