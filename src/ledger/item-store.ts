@@ -9,7 +9,9 @@
  *   numbers as numbers, times as their distance from the row's creation, a sha256 as 32 bytes,
  *   a long attachment id as packed decimal, absent values as one byte, none at the end. Buckets
  *   of waiting rows stay in Redis's compact `listpack` encoding (up to 8 million rows at the
- *   default `hash-max-listpack-entries 128`); a finished row's value (about 75 bytes) does not.
+ *   default `hash-max-listpack-entries 128`), and so do those of rows in flight and of finished
+ *   link rows (about 33 bytes); a finished file row's value (about 72 bytes, with its sha256) does
+ *   not, and Redis never turns its bucket back.
  * - An attachment's owner is a field of `<owners>:<last 5 digits of the attachment id>`
  *   (100,000 buckets): the attachment id, and the owning job id as 16 bytes.
  *
@@ -140,7 +142,7 @@ local function legacyPossible(base)
   return mayHoldLegacy
 end
 
--- Times after the row's createdAt are kept as that distance, negated (5 bytes instead of 9 for weeks).
+-- Times after the row's createdAt are kept as that distance, negated (5 bytes instead of 9 up to 24.8 days).
 local ITEM_TIMES = { updatedAt = true, fedAt = true, uploadedAt = true, firstAttemptAt = true, pendingSince = true,
   postingAt = true, purgedAt = true, verifyAt = true, undoneAt = true }
 -- Long digit strings (Zoho's 19-digit ids) as packed decimal: two digits a byte.

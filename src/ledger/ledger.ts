@@ -472,7 +472,6 @@ class ColumnOrder {
   }
 }
 
-/** Runs a MULTI and throws the first error of any of its commands. */
 /** Runs a MULTI; throws its first error, else returns each command's result. */
 async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
   const results = (await multi.exec()) ?? [];

@@ -3,8 +3,13 @@
  * id is derived from what it uploads, and the ledger decides whether it still needs doing.
  */
 import type { ClaimMode, StoredRejection, StoredRow } from '../ledger/ledger.js';
-import { resolveColumns, type ManifestRow, type ManifestRowResult, type RowRejection } from '../manifest/index.js';
-import { assertBatchName } from '../manifest/batch-name.js';
+import {
+  assertBatchName,
+  resolveColumns,
+  type ManifestRow,
+  type ManifestRowResult,
+  type RowRejection,
+} from '../manifest/index.js';
 import type { UploadJobData, UploadTarget } from './upload-job.js';
 import { UPLOAD_JOB_NAME, targetOfFields, uploadJobId } from './upload-job.js';
 import type { UploadQueue } from './upload-queue.js';
