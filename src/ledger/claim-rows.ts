@@ -100,12 +100,12 @@ export function claimRows(
   redis: Redis | ChainableCommander,
   keys: KeyNames,
   batch: string,
-  rows: ReadonlyArray<{ jobId: string; line: number; encoded?: string | undefined }>,
+  rows: ReadonlyArray<{ jobId: string; line: number; columns?: readonly string[] | undefined }>,
   mode: ClaimMode,
   now: number,
 ): Promise<ClaimOutcome[]> {
   // Either every row comes with its stored row (recorded in the same step) or none does.
-  const withRows = rows.every((r) => r.encoded !== undefined);
+  const withRows = rows.every((r) => r.columns !== undefined);
   const [metaPrefix, metaSuffix] = splitAround(keys.batchMeta);
   const [itemPrefix] = splitAround(keys.ledgerItem);
   return runScript<ClaimOutcome[]>(
@@ -126,7 +126,7 @@ export function claimRows(
       withRows ? keys.batchRows(batch) : '',
       ...rows.map((r) => r.line),
       ...rows.map((r) => itemFieldOf(r.jobId)),
-      ...(withRows ? rows.flatMap((r) => rowPageArgs(r.line, r.encoded as string)) : []),
+      ...(withRows ? rows.flatMap((r) => rowPageArgs(r.line, r.columns as readonly string[])) : []),
     ],
   );
 }

@@ -21,7 +21,7 @@ import { ClassifiedError } from '../shared/errors.js';
 import type { KeyNames } from '../shared/key-names.js';
 import { backlogCount, finishFeeding, takeFromBacklog, type BacklogTake, type TakenRow } from './backlog.js';
 import { CLAIM_ROWS_SCRIPT, claimRows } from './claim-rows.js';
-import { decodeStoredRow, encodeStoredRow } from './stored-row.js';
+import { decodeStoredRow, storedRowColumns } from './stored-row.js';
 import { errorFields, markDead } from './mark-dead.js';
 import { markUndone, type MarkUndoneResult } from './mark-undone.js';
 import { markUploaded, type MarkUploadedResult, type UploadedRow } from './mark-uploaded.js';
@@ -153,12 +153,12 @@ export class Ledger {
     mode: ClaimMode,
   ): Promise<ClaimOutcome[]> {
     if (rows.length === 0) return [];
-    const encoded = rows.map((r) => ({ jobId: r.jobId, line: r.line, encoded: r.row && encodeStoredRow(r.row) }));
+    const claimed = rows.map((r) => ({ jobId: r.jobId, line: r.line, columns: r.row && storedRowColumns(r.row) }));
     if (rows.some((r) => r.row === undefined))
-      return claimRows(this.redis, this.keys, batch, encoded, mode, this.now());
+      return claimRows(this.redis, this.keys, batch, claimed, mode, this.now());
     const multi = this.redis.multi();
     this.writeColumnOrder(multi, batch, rows as ReadonlyArray<{ line: number; row: StoredRow }>);
-    void claimRows(multi, this.keys, batch, encoded, mode, this.now());
+    void claimRows(multi, this.keys, batch, claimed, mode, this.now());
     const results = await execOrThrow(multi);
     return results[results.length - 1] as ClaimOutcome[];
   }
@@ -172,7 +172,7 @@ export class Ledger {
       multi,
       this.keys,
       batch,
-      rows.map(({ line, row }) => ({ line, encoded: encodeStoredRow(row) })),
+      rows.map(({ line, row }) => ({ line, columns: storedRowColumns(row) })),
     );
     await execOrThrow(multi);
   }

@@ -1,13 +1,18 @@
 /**
  * A batch's accepted rows, by manifest line, in pages: one Redis string per 128 lines
- * (`<rows>:<line div 128>`), a MessagePack map of line-in-page to the stored row (its job id
- * as 16 bytes). A row then
+ * (`<rows>:<line div 128>`), a MessagePack map of line-in-page to the stored row. A row then
  * costs its own bytes and a few more; as a field of one hash per batch it cost about 90 bytes
  * more (the hash table's entry and two allocations). Rows are written once at enqueue and read
  * a page at a time (the feeder takes them in line order, the report reads them all).
  *
- * Batches written by versions before this one keep their rows in the hash `<rows>`: still read,
- * and moved into pages when enqueue writes the line again.
+ * A page keeps, for each column (see stored-row.ts), the prefix its rows share (`p`), and each
+ * row keeps its job id (16 bytes for a `u-` id) and, per column, what follows that prefix. A
+ * migration's rows mostly share their module, the start of their record ids, and a directory or
+ * URL: a link row like `bench:scale`'s costs about 40 bytes of its page instead of 129.
+ *
+ * Rows written by versions before this one are still read: pages without prefixes (a row as its
+ * job id's bytes beside the rest of its JSON, or whole), and batches that keep their rows in
+ * the hash `<rows>` (moved into pages when enqueue writes the line again).
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
@@ -17,17 +22,33 @@ import { runScript, type LedgerScript } from './redis-script.js';
 /** Lines per page. */
 export const ROW_PAGE_LINES = 128;
 
+/** Columns of a stored row (its job id, five row fields and the pass-through columns). */
+const ROW_COLUMNS = 7;
+
+/** Arguments per row for the scripts that write rows: its line, its stored job id, its other columns. */
+export const ROW_PAGE_ARGS = 2 + ROW_COLUMNS - 1;
+
 /**
  * Lua functions for scripts that read rows: `rowsGet(rowsKey, lines)` returns each line's
- * stored row, or false.
+ * stored row (its JSON), or false.
  */
 export const ROW_PAGES_LUA = `${JOB_ID_LUA}
 local function rowPage(rowsKey, line) return rowsKey .. ':' .. math.floor(line / ${ROW_PAGE_LINES}) end
--- A stored row (JSON, its job id first, see stored-row.ts) is kept in a page as its job id's 16 bytes
--- beside the rest of the row (the caller splits it: see splitJobId), or, for a job id of another form, whole.
-local function unpackRow(kept)
-  if type(kept) == 'table' then return '["' .. unpackJobId(kept[1]) .. '",' .. kept[2] end
-  return kept
+-- A row as a page keeps it: its stored job id (16 bytes, or '~'s before its JSON) and each column after
+-- the page's prefix for it; or, as versions before wrote it, the job id's 16 bytes beside the rest of the
+-- row's JSON, or the row whole.
+local function unpackRow(kept, prefixes)
+  if type(kept) ~= 'table' then return kept end
+  if #kept == 2 then return '["' .. unpackJobId(kept[1]) .. '",' .. kept[2] end
+  local id = kept[1]
+  local parts = { '[', #id == 16 and ('"u-' .. bytesToHex(id) .. '"') or (string.gsub(id, '^~+', '')) }
+  for column = 2, #kept do
+    parts[#parts + 1] = ','
+    parts[#parts + 1] = prefixes[column - 1]
+    parts[#parts + 1] = kept[column]
+  end
+  parts[#parts + 1] = ']'
+  return table.concat(parts)
 end
 local function rowsGet(rowsKey, lines)
   local pages, rows, legacy = {}, {}, nil
@@ -41,7 +62,7 @@ local function rowsGet(rowsKey, lines)
       pages[key] = page
     end
     rows[i] = page and page[n % ${ROW_PAGE_LINES}] or false
-    if rows[i] then rows[i] = unpackRow(rows[i]) end
+    if rows[i] then rows[i] = unpackRow(rows[i], page.p) end
     if not rows[i] then
       -- A batch written by a version that kept its rows in one hash.
       if legacy == nil then legacy = redis.call('EXISTS', rowsKey) == 1 end
@@ -55,16 +76,63 @@ end
 /**
  * The Lua function that writes rows, for the record script and the claim's (which records a chunk's
  * rows and claims their items in one step, see claim-rows.ts): `recordRowPages(rowsKey, meta, args,
- * first, last)` takes line, row pairs from `args[first..last]`, in any order, writes them into their
- * pages, counts the lines new to the pages as accepted, and raises maxLine (two enqueues of one
- * batch may race).
+ * first, last)` takes rows as {@link rowPageArgs} gives them from `args[first..last]`, in any order,
+ * writes them into their pages, counts the lines new to the pages as accepted, and raises maxLine
+ * (two enqueues of one batch may race).
  */
 export const RECORD_ROWS_LUA = `${ROW_PAGES_LUA}
+-- How many leading bytes a and b share: all of the shorter one's (one comparison), or found by halves.
+local function sharedLength(a, b)
+  local low, high = 0, math.min(#a, #b)
+  if string.sub(a, 1, high) == string.sub(b, 1, high) then return high end
+  high = high - 1
+  while low < high do
+    local middle = math.ceil((low + high) / 2)
+    if string.sub(a, 1, middle) == string.sub(b, 1, middle) then low = middle else high = middle - 1 end
+  end
+  return low
+end
+-- Shortens a page's prefix of a column to its first keep bytes: the rest moves into each row's part.
+local function shortenPrefix(page, column, keep)
+  local moved = string.sub(page.p[column], keep + 1)
+  for offset, kept in pairs(page) do
+    if offset ~= 'p' and type(kept) == 'table' and #kept > 2 and kept[column + 1] ~= nil then
+      kept[column + 1] = moved .. kept[column + 1]
+    end
+  end
+  page.p[column] = string.sub(page.p[column], 1, keep)
+end
+-- Keeps a row (args[i]: line, then its stored job id and ${ROW_COLUMNS - 1} columns, the last '' when it has none) in its page.
+local function keepRow(page, args, i)
+  if not page.p then page.p = {} end
+  local prefixes = page.p
+  local kept = { args[i + 1] }
+  for column = 1, ${ROW_COLUMNS - 1} do
+    local value = args[i + 1 + column]
+    if column < ${ROW_COLUMNS - 1} or value ~= '' then
+      local prefix = prefixes[column]
+      -- A page's first row gives the prefixes; a row that shares less shortens them. (Lua's strings are
+      -- interned: comparing two is one pointer comparison, and find needs no copy.)
+      if not prefix then
+        prefixes[column] = value
+        kept[column + 1] = ''
+      elseif value == prefix then
+        kept[column + 1] = ''
+      else
+        if string.find(value, prefix, 1, true) ~= 1 then
+          shortenPrefix(page, column, sharedLength(prefix, value))
+          prefix = prefixes[column]
+        end
+        kept[column + 1] = string.sub(value, #prefix + 1)
+      end
+    end
+  end
+  return kept
+end
 local function recordRowPages(rowsKey, meta, args, first, last)
-  -- args: line, job id bytes ('' when the row is whole), row: three each.
   local pages, order, keys, added, maxLine = {}, {}, {}, 0, 0
   local legacy = redis.call('EXISTS', rowsKey) == 1
-  for i = first, last, 3 do
+  for i = first, last, ${ROW_PAGE_ARGS} do
     local line = tonumber(args[i])
     local pageNumber = math.floor(line / ${ROW_PAGE_LINES})
     local page = pages[pageNumber]
@@ -81,7 +149,9 @@ local function recordRowPages(rowsKey, meta, args, first, last)
       if legacy then redis.call('HDEL', rowsKey, args[i]) end
       added = added + 1
     end
-    if args[i + 1] == '' then page[offset] = args[i + 2] else page[offset] = { args[i + 1], args[i + 2] } end
+    -- Taken out first: a prefix shortened for this row need not be moved into the row it replaces.
+    page[offset] = nil
+    page[offset] = keepRow(page, args, i)
     if line > maxLine then maxLine = line end
   end
   for _, pageNumber in ipairs(order) do redis.call('SET', keys[pageNumber], cmsgpack.pack(pages[pageNumber])) end
@@ -91,7 +161,7 @@ local function recordRowPages(rowsKey, meta, args, first, last)
 end
 `;
 
-// KEYS: rows, the batch's meta. ARGV: line, job id bytes, row triples (see recordRowPages, rowPageArgs).
+// KEYS: rows, the batch's meta. ARGV: rows as rowPageArgs gives them.
 export const RECORD_ROWS_SCRIPT: LedgerScript = {
   name: 'zohoAttachRecordRows',
   lua: `${RECORD_ROWS_LUA}
@@ -107,29 +177,35 @@ return rowsGet(KEYS[1], ARGV)
 `,
 };
 
-/** Stores accepted rows (encoded) by line, on a MULTI or a connection that defined the script. */
+/** Stores accepted rows (their columns) by line, on a MULTI or a connection that defined the script. */
 export function recordRowPages(
   redis: Redis | ChainableCommander,
   keys: KeyNames,
   batch: string,
-  rows: ReadonlyArray<{ line: number; encoded: string }>,
+  rows: ReadonlyArray<{ line: number; columns: readonly string[] }>,
 ): Promise<number> {
   return runScript<number>(
     redis,
     RECORD_ROWS_SCRIPT,
     [keys.batchRows(batch), keys.batchMeta(batch)],
-    rows.flatMap((r) => rowPageArgs(r.line, r.encoded)),
+    rows.flatMap((r) => rowPageArgs(r.line, r.columns)),
   );
 }
 
 /**
- * A row as the page scripts take it: its line, its u- job id as 16 bytes and the rest of its JSON
- * (decoding hex costs Lua far more than Node), or, for a job id of another form, '' and the row whole.
+ * A row as the page scripts take it, from its columns (storedRowColumns): its line, its job id as
+ * stored (a u- id as its 16 bytes: decoding hex costs Lua far more than Node; any other id as its
+ * JSON after enough '~' to make it longer than 16 bytes), then its other columns, with '' for
+ * pass-through columns it does not have.
  */
-export function rowPageArgs(line: number, encoded: string): [number, Buffer | '', string] {
-  return /^\["u-[0-9a-f]{32}",/.test(encoded)
-    ? [line, Buffer.from(encoded.slice(4, 36), 'hex'), encoded.slice(38)]
-    : [line, '', encoded];
+export function rowPageArgs(line: number, columns: readonly string[]): Array<number | Buffer | string> {
+  const [jobId = '', ...rest] = columns;
+  const storedId = /^"u-[0-9a-f]{32}"$/.test(jobId)
+    ? Buffer.from(jobId.slice(3, 35), 'hex')
+    : '~'.repeat(Math.max(1, 17 - jobId.length)) + jobId;
+  const args: Array<number | Buffer | string> = [line, storedId, ...rest];
+  while (args.length < ROW_PAGE_ARGS) args.push('');
+  return args;
 }
 
 /** The stored rows of `lines` (undefined where a line has none), in one round trip. */

@@ -17,9 +17,17 @@ type EncodedRow = [
 
 /** The row as stored; the job id comes first, where backlog.ts's script reads it. */
 export function encodeStoredRow(row: StoredRow): string {
+  return `[${storedRowColumns(row).join(',')}]`;
+}
+
+/**
+ * The stored row's elements, each as its JSON (the row is `[` these joined by commas `]`): the
+ * form row pages take them in, to share each column's common prefix (see row-pages.ts).
+ */
+export function storedRowColumns(row: StoredRow): string[] {
   const encoded: EncodedRow = [row.jobId, row.module, row.record_id, row.file, row.link_url, row.title];
   if (Object.keys(row.extra).length > 0) encoded.push(row.extra);
-  return JSON.stringify(encoded);
+  return encoded.map((value) => JSON.stringify(value));
 }
 
 /** Reads a stored row (either form). */

@@ -40,6 +40,26 @@ function row(line: number): StoredRow {
   };
 }
 
+/** A link row like bench:scale's (backlog.ts's writeLinkManifest). */
+function linkRow(line: number): StoredRow {
+  const id = 10_000_000 + line;
+  return {
+    jobId: `u-${(0xabc000 + line).toString(16).padStart(32, '0')}`,
+    module: 'Accounts',
+    record_id: String(4_876_876_000_000_000 + id),
+    file: '',
+    link_url: `https://files.example.com/contracts/${id}.pdf`,
+    title: `Contract ${id}`,
+    extra: {},
+  };
+}
+
+async function pageBytes(batch: string): Promise<number> {
+  let stored = 0;
+  for (const key of await redis.keys(`${name}:ledger:batch:${batch}:rows:*`)) stored += await redis.strlen(key);
+  return stored;
+}
+
 async function lineNumbers(batch: string): Promise<number[]> {
   const lines: number[] = [];
   for await (const entry of ledger.readRows(batch)) if ('row' in entry) lines.push(entry.line);
@@ -107,8 +127,91 @@ describe('row pages', () => {
 
     // Enqueue writes line 3 again: it moves to a page, and the batch still has three rows.
     await ledger.recordRows('old', [{ line: 3, row: row(3) }]);
-    expect(await redis.hkeys(keys.batchRows('old'))).toEqual(['2', '4']);
+    // (A hash table's order is its own: sorted.)
+    expect((await redis.hkeys(keys.batchRows('old'))).sort()).toEqual(['2', '4']);
     expect(await ledger.getBatch('old')).toMatchObject({ accepted: 3 });
     expect(await lineNumbers('old')).toEqual([2, 3, 4]);
+  });
+
+  it("keeps the prefix a page's rows share once per column: a link row costs about 40 bytes of its page", async () => {
+    await ledger.ensureBatch('links');
+    const lines = Array.from({ length: 128 }, (_, i) => 128 + i);
+    await ledger.recordRows(
+      'links',
+      lines.map((line) => ({ line, row: linkRow(line) })),
+    );
+    // One page; each row as JSON is 129 characters (its job id as 16 bytes saves 20 of them).
+    expect(await redis.keys(`${name}:ledger:batch:links:rows:*`)).toEqual([`${name}:ledger:batch:links:rows:1`]);
+    expect((await pageBytes('links')) / 128).toBeLessThan(45);
+    for (const line of [128, 200, 255]) expect(await ledger.getRow('links', line)).toEqual(linkRow(line));
+  });
+
+  it('shortens a prefix for a row that shares less, and reads every row back exactly', async () => {
+    await ledger.ensureBatch('mixed');
+    const rows = new Map<number, StoredRow>();
+    const write = async (list: StoredRow[], firstLine: number) => {
+      const entries = list.map((row, i) => ({ line: firstLine + i, row }));
+      for (const { line, row } of entries) rows.set(line, row);
+      await ledger.recordRows('mixed', entries);
+    };
+    await write([linkRow(2), linkRow(3), linkRow(4)], 2);
+    // Later rows of the same page share less in every column: another module, a file, an id of
+    // another form, pass-through columns, quotes and characters beyond ASCII, an empty title.
+    await write(
+      [
+        { ...linkRow(5), module: 'Deals', title: 'Ünïcødé "quoted" \\ title' },
+        { ...linkRow(6), jobId: 'job-6', link_url: '', file: '/data/scans/2019/a.pdf', extra: { legacy: 'L-6' } },
+        { ...linkRow(7), record_id: '9', title: '', extra: { legacy: 'M-7', owner: 'Ann' } },
+        { ...linkRow(8), file: '/data/scans/2019/b.pdf', link_url: '' },
+      ],
+      5,
+    );
+    // A line written again, with a different row.
+    await write([{ ...linkRow(3), title: 'Contract' }], 3);
+    // And rows in the next page, which starts its own prefixes.
+    await write([linkRow(130), { ...linkRow(131), module: 'Leads' }], 130);
+
+    for (const [line, row] of rows) expect(await ledger.getRow('mixed', line)).toEqual(row);
+    expect(await ledger.getBatch('mixed')).toMatchObject({ accepted: 9, maxLine: 131 });
+
+    // The feeder builds its jobs from the same rows.
+    const lines = [...rows.keys()].sort((a, b) => a - b);
+    await ledger.claim(
+      'mixed',
+      lines.map((line) => ({ jobId: (rows.get(line) as StoredRow).jobId, line })),
+      'normal',
+    );
+    const take = await ledger.takeFromBacklog({ window: 20, staleMs: 5_000 });
+    expect(take.rows.map((r) => [r.line, r.row])).toEqual(lines.map((line) => [line, rows.get(line)]));
+  });
+
+  it('reads a page an earlier version wrote without prefixes, and adds rows to it', async () => {
+    await ledger.ensureBatch('v1');
+    await redis.hset(keys.batchMeta('v1'), { maxLine: 3, accepted: 2 });
+    // Then, a page held each row as its job id's 16 bytes beside the rest of its JSON, or whole.
+    const rest = (row: StoredRow) => encodeStoredRow(row).slice(38);
+    await redis.eval(
+      `local page = {}
+page[2] = { ARGV[1], ARGV[2] }
+page[3] = ARGV[3]
+redis.call('SET', KEYS[1], cmsgpack.pack(page))`,
+      1,
+      `${keys.batchRows('v1')}:0`,
+      Buffer.from(linkRow(2).jobId.slice(2), 'hex'),
+      rest(linkRow(2)),
+      encodeStoredRow({ ...linkRow(3), jobId: 'job-3' }),
+    );
+    expect(await ledger.getRow('v1', 2)).toEqual(linkRow(2));
+    expect(await ledger.getRow('v1', 3)).toEqual({ ...linkRow(3), jobId: 'job-3' });
+
+    await ledger.recordRows('v1', [
+      { line: 4, row: linkRow(4) },
+      { line: 5, row: { ...linkRow(5), module: 'Leads' } },
+    ]);
+    expect(await ledger.getRow('v1', 2)).toEqual(linkRow(2));
+    expect(await ledger.getRow('v1', 3)).toEqual({ ...linkRow(3), jobId: 'job-3' });
+    expect(await ledger.getRow('v1', 4)).toEqual(linkRow(4));
+    expect(await ledger.getRow('v1', 5)).toEqual({ ...linkRow(5), module: 'Leads' });
+    expect(await ledger.getBatch('v1')).toMatchObject({ accepted: 4, maxLine: 5 });
   });
 });
