@@ -56,14 +56,18 @@ while want > 0 and next <= #batches do
   local lines = false
   if redis.call('HEXISTS', held, batch) == 1 then next = next + 1 else lines = redis.call('LPOP', backlog, want) end
   if lines then
-    local rows = rowsGet(rowsPrefix .. batch .. rowsSuffix, lines)
+    local rows, jobIds = rowsGet(rowsPrefix .. batch .. rowsSuffix, lines)
     for i, line in ipairs(lines) do
       local row = rows[i]
       -- A row another path settled meanwhile (uploaded, dead, its batch archived) needs no job.
       if row then
         -- The job id is a stored row's first element (an object's jobId in rows older versions wrote).
-        local decoded = cjson.decode(row)
-        local item = itemPrefix .. (decoded[1] or decoded.jobId)
+        local jobId = jobIds[i]
+        if not jobId then
+          local decoded = cjson.decode(row)
+          jobId = decoded[1] or decoded.jobId
+        end
+        local item = itemPrefix .. jobId
         if itemGet(item, 'status') == 'pending' then
           itemSet(item, 'fedAt', now)
           redis.call('ZADD', feeding, now, batch .. '\\n' .. line)

@@ -30,7 +30,8 @@ export const ROW_PAGE_ARGS = 2 + ROW_COLUMNS - 1;
 
 /**
  * Lua functions for scripts that read rows: `rowsGet(rowsKey, lines)` returns each line's
- * stored row (its JSON), or false.
+ * stored row (its JSON), or false, and, where the page gives it without parsing the JSON, the
+ * row's job id.
  */
 export const ROW_PAGES_LUA = `${JOB_ID_LUA}
 local function rowPage(rowsKey, line) return rowsKey .. ':' .. math.floor(line / ${ROW_PAGE_LINES}) end
@@ -39,19 +40,24 @@ local function rowPage(rowsKey, line) return rowsKey .. ':' .. math.floor(line /
 -- row's JSON, or the row whole.
 local function unpackRow(kept, prefixes)
   if type(kept) ~= 'table' then return kept end
-  if #kept == 2 then return '["' .. unpackJobId(kept[1]) .. '",' .. kept[2] end
+  if #kept == 2 then
+    local jobId = unpackJobId(kept[1])
+    return '["' .. jobId .. '",' .. kept[2], jobId
+  end
   local id = kept[1]
-  local parts = { '[', #id == 16 and ('"u-' .. bytesToHex(id) .. '"') or (string.gsub(id, '^~+', '')) }
+  local jobJson = #id == 16 and ('"u-' .. bytesToHex(id) .. '"') or (string.gsub(id, '^~+', ''))
+  local parts = { '[', jobJson }
   for column = 2, #kept do
     parts[#parts + 1] = ','
     parts[#parts + 1] = prefixes[column - 1]
     parts[#parts + 1] = kept[column]
   end
   parts[#parts + 1] = ']'
-  return table.concat(parts)
+  -- The job id itself when it needs no unescaping (every u- id does not).
+  return table.concat(parts), #id == 16 and string.sub(jobJson, 2, -2) or nil
 end
 local function rowsGet(rowsKey, lines)
-  local pages, rows, legacy = {}, {}, nil
+  local pages, rows, jobIds, legacy = {}, {}, {}, nil
   for i, line in ipairs(lines) do
     local n = tonumber(line)
     local key = rowPage(rowsKey, n)
@@ -62,14 +68,14 @@ local function rowsGet(rowsKey, lines)
       pages[key] = page
     end
     rows[i] = page and page[n % ${ROW_PAGE_LINES}] or false
-    if rows[i] then rows[i] = unpackRow(rows[i], page.p) end
+    if rows[i] then rows[i], jobIds[i] = unpackRow(rows[i], page.p) end
     if not rows[i] then
       -- A batch written by a version that kept its rows in one hash.
       if legacy == nil then legacy = redis.call('EXISTS', rowsKey) == 1 end
       if legacy then rows[i] = redis.call('HGET', rowsKey, line) end
     end
   end
-  return rows
+  return rows, jobIds
 end
 `;
 
