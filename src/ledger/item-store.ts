@@ -5,13 +5,22 @@
  * - An item is a field of a bucket hash: `<prefix>:ledger:items:<last 4 characters of the job
  *   id>` (65,536 buckets), its field the rest of the job id (a `u-<32 hex>` id as 14 bytes), its
  *   value a MessagePack array of the item's values in a fixed order ({@link ITEM_FIELDS}): no
- *   field names, statuses and batches as small numbers (`<ledger>:batch-ids`, `batch-names`),
- *   numbers as numbers, times as their distance from the row's creation, a sha256 as 32 bytes,
- *   a long attachment id as packed decimal, absent values as one byte, none at the end. Buckets
- *   of waiting rows stay in Redis's compact `listpack` encoding (up to 8 million rows at the
- *   default `hash-max-listpack-entries 128`), and so do those of rows in flight and of finished
- *   link rows (about 33 bytes); a finished file row's value (about 72 bytes, with its sha256) does
- *   not, and Redis never turns its bucket back.
+ *   field names, none at the end, absent values as one byte. Format 2 (format 1, which earlier
+ *   versions wrote, is still read) keeps the status, how and an attempt count up to 3 as one byte;
+ *   batches as small numbers (`<ledger>:batch-ids`, `batch-names`); times as signed distances:
+ *   createdAt from its batch's epoch (`<ledger>:batch-epochs`), the others from the row's first
+ *   attempt or its creation (see ITEM_TIME_FROM); an attachment id of 16 to 20 digits as its 8
+ *   bytes, in one string with the sha256's 32 when the row has both.
+ *   Redis keeps a bucket in its compact `listpack` encoding while every value is at most 64 bytes
+ *   (`hash-max-listpack-value`, left as it is), and never turns it back once one is longer. What
+ *   fits: a waiting row (4 to 8 bytes), a row in flight (about 35, its posting lease included), a
+ *   finished link row (about 25) and a finished file row: 61 bytes with a 19-digit attachment id,
+ *   a file of 64 KiB to 4 GiB, created within 65 seconds of its batch's first row (a manifest
+ *   enqueued in one go), first tried within 49 days of that and uploaded within 65 seconds of its
+ *   first try; 63 when created up to 49 days after its batch's first row; 65, over, when also
+ *   uploaded more than 65 seconds after its first try. A time beyond 49 days (24.8 before) takes 4
+ *   bytes more; a file under 64 KiB 2 less. What does not fit: a row whose verification is due (its
+ *   sent name and job data) or that failed (its error).
  * - An attachment's owner is a field of `<owners>:<last 5 digits of the attachment id>`
  *   (100,000 buckets): the attachment id, and the owning job id as 16 bytes.
  *
@@ -25,12 +34,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 
-/**
- * An item's values, in the order they are packed: the ones every row has first (a packed item
- * ends at its last present value), then an upload's (a finished row has no gap), then the
- * rarer ones. Append only: the position is the stored format.
- */
-export const ITEM_FIELDS = [
+/** Format 1's order (items earlier versions wrote): read, never written, never changed. */
+const FORMAT_1_FIELDS = [
   'status',
   'batch',
   'createdAt',
@@ -62,7 +67,35 @@ export const ITEM_FIELDS = [
   'undoneAt',
 ] as const;
 
-/** Values stored as their position in these lists. Append only. */
+/**
+ * An item's values, in the order format 2 packs them (see {@link ITEM_STORE_LUA}): slot 1 holds the
+ * status together with `how` and a small `attempts` (a finished row's state in one byte); then what
+ * every row has, then an upload's (a finished row has no gap, ending at its uploadedAt), then an
+ * attempt's, then the rarer ones. Append only: the position is the stored format.
+ */
+export const ITEM_FIELDS = [
+  'status',
+  'batch',
+  'createdAt',
+  'attachmentId',
+  'bytes',
+  'firstAttemptAt',
+  'uploadedAt',
+  'updatedAt',
+  'fedAt',
+  'pendingSince',
+  'postingBy',
+  'postingAt',
+  'sha256',
+  'attempts',
+  // The rarer ones in format 1's order, from its list: it never changes, so appending here stays safe.
+  ...FORMAT_1_FIELDS.slice(FORMAT_1_FIELDS.indexOf('errorCode')),
+] as const;
+
+/**
+ * Values stored as their position in these lists. Append only: format 2's state byte has room for
+ * seven statuses and two hows (a third needs a format 3).
+ */
 const ITEM_CODES = {
   status: ['pending', 'uploaded', 'dead', 'undone'],
   how: ['uploaded', 'adopted'],
@@ -115,6 +148,7 @@ end
 export const ITEM_STORE_LUA = `
 local ITEM_FIELDS = ${luaList(ITEM_FIELDS)}
 local ITEM_SLOT = ${luaPositions(ITEM_FIELDS)}
+local FORMAT_1_FIELDS = ${luaList(FORMAT_1_FIELDS)}
 local ITEM_CODES = { status = ${luaList(ITEM_CODES.status)}, how = ${luaList(ITEM_CODES.how)} }
 local ITEM_CODE_OF = { status = ${luaPositions(ITEM_CODES.status)}, how = ${luaPositions(ITEM_CODES.how)} }
 
@@ -142,10 +176,7 @@ local function legacyPossible(base)
   return mayHoldLegacy
 end
 
--- Times after the row's createdAt are kept as that distance, negated (5 bytes instead of 9 up to 24.8 days).
-local ITEM_TIMES = { updatedAt = true, fedAt = true, uploadedAt = true, firstAttemptAt = true, pendingSince = true,
-  postingAt = true, purgedAt = true, verifyAt = true, undoneAt = true }
--- Long digit strings (Zoho's 19-digit ids) as packed decimal: two digits a byte.
+-- Long digit strings (Zoho's 19-digit attachment ids): format 2 keeps them as 8 bytes, format 1 as packed decimal.
 local ITEM_DIGITS = { attachmentId = true, undoneAttachmentId = true }
 
 -- Batch names as small numbers, one pair of hashes per ledger (<ledger>:batch-ids, name → number and
@@ -172,28 +203,175 @@ local function batchNameOf(base, id)
   return name
 end
 
-local function packValue(f, v, createdAt, base)
-  if f == 'batch' then return batchIdOf(base, v) end
-  local codes = ITEM_CODE_OF[f]
-  if codes then return codes[v] or { v } end
-  if f == 'sha256' then
-    if #v == 64 and not string.find(v, '[^0-9a-f]') then return hexToBytes(v) end
-    return { v }
+-- Each batch's epoch, kept like its name (<ledger>:batch-epochs, number → time): the createdAt of the first
+-- item packed with the batch (a claim packs its new rows' values first, so about when its first row came).
+-- Format 2 keeps createdAt as the distance from it: 5 bytes up to 49 days later, where the time took 9.
+local batchEpochs = {}
+local function batchEpochOf(base, id, createdAt)
+  local epoch = batchEpochs[id]
+  if epoch then return epoch end
+  epoch = tonumber(redis.call('HGET', base .. ':batch-epochs', id))
+  if not epoch then
+    -- Only a write (createdAt given) begins one: an item packed with this batch's number set it.
+    if not createdAt then error('the ledger has no epoch for batch number ' .. id) end
+    epoch = createdAt
+    redis.call('HSET', base .. ':batch-epochs', id, string.format('%.0f', epoch))
   end
-  -- Whole numbers below 10^15 (exact as Lua numbers; times, counts, sizes) as numbers. The length is
-  -- checked first: a pattern of optional digits would backtrack through every split of a long one.
-  if #v <= 15 and (v == '0' or string.find(v, '^[1-9]%d*$')) then
-    local n = tonumber(v)
-    if ITEM_TIMES[f] and createdAt and n >= createdAt then return createdAt - n - 1 end
-    return n
+  batchEpochs[id] = epoch
+  return epoch
+end
+
+-- Whole numbers below 10^15 (exact as Lua numbers; times, counts, sizes) as numbers. The length is
+-- checked first: a pattern of optional digits would backtrack through every split of a long one.
+local function wholeNumber(v)
+  if #v <= 15 and (v == '0' or string.find(v, '^[1-9]%d*$')) then return tonumber(v) end
+  return nil
+end
+local function shaBytes(v)
+  if #v == 64 and not string.find(v, '[^0-9a-f]') then return hexToBytes(v) end
+  return nil
+end
+
+-- An id of 16 to 20 digits below 2^64 as its 8 bytes (big-endian), or nil. The digits are high * 10^9 + low,
+-- multiplied out one 16-bit limb at a time: every partial value stays below 2^53, exact in a Lua number.
+local function digitsToBytes(v)
+  if #v < 16 or #v > 20 or not string.find(v, '^[1-9]%d*$') then return nil end
+  local floor, high, carry, limbs = math.floor, tonumber(string.sub(v, 1, -10)), tonumber(string.sub(v, -9)), {}
+  for i = 4, 1, -1 do
+    local n = high % 65536 * 1000000000 + carry
+    high, limbs[i], carry = floor(high / 65536), n % 65536, floor(n / 65536)
   end
-  if ITEM_DIGITS[f] then
-    if string.find(v, '^[1-9]%d*$') then return hexToBytes(#v % 2 == 1 and '0' .. v or v) end
-    return { v }
+  if high > 0 or carry > 0 then return nil end
+  return string.char(floor(limbs[1] / 256), limbs[1] % 256, floor(limbs[2] / 256), limbs[2] % 256,
+    floor(limbs[3] / 256), limbs[3] % 256, floor(limbs[4] / 256), limbs[4] % 256)
+end
+-- The digits back: the 8 bytes divided by 10^9 one 16-bit limb at a time (again below 2^53 throughout).
+local function bytesToDigits(bytes)
+  local high, low = 0, 0
+  for i = 1, 7, 2 do
+    local n = low * 65536 + string.byte(bytes, i) * 256 + string.byte(bytes, i + 1)
+    local q = math.floor(n / 1000000000)
+    high, low = high * 65536 + q, n - q * 1000000000
   end
+  -- High is never 0: only ids of 16 digits or more are kept this way.
+  return string.format('%.0f%09.0f', high, low)
+end
+
+-- Format 2's first slot, one byte (a positive fixint): the status's code (bits 0-2), how's code + 1 (bits 3-4)
+-- and attempts when it is 1, 2 or 3 (bits 5-6; 0: in its own slot, or none). A status or how that is no code
+-- is kept with the extras (code 0). It is 8 or more, where format 1 kept a status code (1 to 4), a literal or
+-- false: that tells the formats apart.
+local function packState(values)
+  local attempts = values.attempts
+  local folded = (attempts == '1' or attempts == '2' or attempts == '3') and tonumber(attempts) or 0
+  local status, how = ITEM_CODE_OF.status[values.status] or 0, ITEM_CODE_OF.how[values.how] or 0
+  return status + 8 * (how + 1) + 32 * folded, folded > 0
+end
+local function unpackState(state, values)
+  values.status = ITEM_CODES.status[state % 8]
+  values.how = ITEM_CODES.how[math.floor(state / 8) % 4 - 1]
+  if state >= 32 then values.attempts = tostring(math.floor(state / 32)) end
+end
+
+-- Format 2's times, as signed distances from a time the reader has decoded already: createdAt from its
+-- batch's epoch; the first attempt and the feed from the creation; the others from the first attempt (an
+-- upload ends seconds after it began: 3 bytes up to 65 seconds) or, before one, from the creation. 5 bytes
+-- up to 49 days later or 24.8 days earlier, 9 beyond; a time whose reference is not a number is kept as it is.
+local ITEM_TIME_FROM = { createdAt = 'epoch', firstAttemptAt = 'createdAt', fedAt = 'createdAt',
+  uploadedAt = 'attempt', updatedAt = 'attempt', pendingSince = 'attempt', postingAt = 'attempt',
+  purgedAt = 'attempt', verifyAt = 'attempt', undoneAt = 'attempt' }
+
+local function packValue(f, v, from)
+  if f == 'sha256' then return shaBytes(v) or { v } end
+  local n = wholeNumber(v)
+  if n then
+    local ref = from[ITEM_TIME_FROM[f]]
+    return ref and n - ref or n
+  end
+  if ITEM_DIGITS[f] then return digitsToBytes(v) or { v } end
   return v
 end
-local function unpackValue(f, v, createdAt, base)
+
+local function itemPack(values, base)
+  local state, attemptsFolded = packState(values)
+  local packed, last, extra = { state }, 1, false
+  -- The times others are kept from (ITEM_TIME_FROM), as unpackFormat2 finds them again.
+  local batch = values.batch and batchIdOf(base, values.batch)
+  local createdAt = values.createdAt and wholeNumber(values.createdAt)
+  local from = { epoch = batch and createdAt and batchEpochOf(base, batch, createdAt), createdAt = createdAt }
+  from.attempt = values.firstAttemptAt and wholeNumber(values.firstAttemptAt) or createdAt
+  -- An upload's updatedAt is its uploadedAt until something else changes the row: stored once.
+  local sameAsUploaded = values.updatedAt == values.uploadedAt
+  -- A file row's sha256 and attachment id as one string of 40 bytes (one string header instead of two).
+  local sha = values.sha256 and values.attachmentId and shaBytes(values.sha256)
+  local id = sha and digitsToBytes(values.attachmentId)
+  -- Only the values present are visited (an item has a few of the many fields), then the gaps filled.
+  for f, v in pairs(values) do
+    local slot = ITEM_SLOT[f]
+    if f == 'status' or f == 'how' or not slot then
+      if not (ITEM_CODE_OF[f] and ITEM_CODE_OF[f][v]) then
+        extra = extra or {}
+        extra[f] = v
+      end
+    elseif not ((f == 'updatedAt' and sameAsUploaded) or (f == 'attempts' and attemptsFolded) or (f == 'sha256' and id)) then
+      if f == 'batch' then
+        packed[slot] = batch
+      elseif f == 'attachmentId' and id then
+        packed[slot] = sha .. id
+      else
+        packed[slot] = packValue(f, v, from)
+      end
+      if slot > last then last = slot end
+    end
+  end
+  if extra then
+    last = #ITEM_FIELDS + 1
+    packed[last] = extra
+  end
+  for i = 1, last do
+    if packed[i] == nil then packed[i] = false end
+  end
+  return cmsgpack.pack(packed)
+end
+
+local function unpackFormat2(packed, base)
+  local values = {}
+  unpackState(packed[1], values)
+  local batch, createdAt, first = packed[ITEM_SLOT.batch], packed[ITEM_SLOT.createdAt], packed[ITEM_SLOT.firstAttemptAt]
+  local from = {}
+  if type(createdAt) == 'number' then
+    from.epoch = type(batch) == 'number' and batchEpochOf(base, batch) or nil
+    from.createdAt = createdAt + (from.epoch or 0)
+  end
+  from.attempt = type(first) == 'number' and first + (from.createdAt or 0) or from.createdAt
+  for i = 2, math.min(#packed, #ITEM_FIELDS) do
+    local f, v = ITEM_FIELDS[i], packed[i]
+    if type(v) == 'table' then
+      values[f] = v[1]
+    elseif type(v) == 'number' then
+      if f == 'batch' then
+        values[f] = batchNameOf(base, v)
+      else
+        local ref = from[ITEM_TIME_FROM[f]]
+        values[f] = string.format('%.0f', ref and v + ref or v)
+      end
+    elseif v == false then
+      -- A gap: no such value.
+    elseif f == 'sha256' then
+      values[f] = bytesToHex(v)
+    elseif ITEM_DIGITS[f] then
+      if #v == 40 then values.sha256 = bytesToHex(string.sub(v, 1, 32)) end
+      values[f] = bytesToDigits(string.sub(v, -8))
+    else
+      values[f] = v
+    end
+  end
+  return values, packed[#ITEM_FIELDS + 1]
+end
+
+-- Format 1 (items written before format 2): long ids as packed decimal, times after createdAt as
+-- the distance, negated, createdAt itself absolute.
+local function unpackFormat1Value(f, v, createdAt, base)
   if type(v) == 'table' then return v[1] end
   if type(v) == 'number' then
     if f == 'batch' then return batchNameOf(base, v) end
@@ -206,6 +384,16 @@ local function unpackValue(f, v, createdAt, base)
   if ITEM_DIGITS[f] then return (string.gsub(bytesToHex(v), '^0', '')) end
   return v
 end
+local function unpackFormat1(packed, base)
+  local values = {}
+  local createdAt = packed[3] -- its slot in format 1
+  createdAt = type(createdAt) == 'number' and createdAt or nil
+  for i = 1, math.min(#packed, #FORMAT_1_FIELDS) do
+    local v = packed[i]
+    if v ~= false then values[FORMAT_1_FIELDS[i]] = unpackFormat1Value(FORMAT_1_FIELDS[i], v, createdAt, base) end
+  end
+  return values, packed[#FORMAT_1_FIELDS + 1]
+end
 
 local itemCache = {}
 local function itemLoad(address)
@@ -216,17 +404,16 @@ local function itemLoad(address)
   local raw = redis.call('HGET', bucket, field)
   if raw then
     local packed = cmsgpack.unpack(raw)
-    local values = {}
-    local createdAt = packed[ITEM_SLOT.createdAt]
-    createdAt = type(createdAt) == 'number' and createdAt or nil
-    for i = 1, math.min(#packed, #ITEM_FIELDS) do
-      local v = packed[i]
-      if v ~= false then values[ITEM_FIELDS[i]] = unpackValue(ITEM_FIELDS[i], v, createdAt, base) end
+    local values, extra
+    if type(packed[1]) == 'number' and packed[1] >= 8 then
+      values, extra = unpackFormat2(packed, base)
+    else
+      values, extra = unpackFormat1(packed, base)
     end
-    -- Stored once when they are equal (see itemSave).
+    -- Stored once when they are equal (see itemPack).
     if values.updatedAt == nil then values.updatedAt = values.uploadedAt end
-    if type(packed[#ITEM_FIELDS + 1]) == 'table' then
-      for f, v in pairs(packed[#ITEM_FIELDS + 1]) do values[f] = v end
+    if type(extra) == 'table' then
+      for f, v in pairs(extra) do values[f] = v end
     end
     entry.values = values
   elseif legacyPossible(base) then
@@ -241,32 +428,6 @@ local function itemLoad(address)
   end
   itemCache[address] = entry
   return entry
-end
-
-local function itemPack(values, base)
-  -- Only the values present are visited (an item has a few of the many fields), then the gaps filled.
-  local packed, last, extra = {}, 0, false
-  -- An upload's updatedAt is its uploadedAt until something else changes the row: stored once.
-  local sameAsUploaded = values.updatedAt == values.uploadedAt
-  local createdAt = values.createdAt and tonumber(values.createdAt)
-  for f, v in pairs(values) do
-    local slot = ITEM_SLOT[f]
-    if not slot then
-      extra = extra or {}
-      extra[f] = v
-    elseif not (slot == ITEM_SLOT.updatedAt and sameAsUploaded) then
-      packed[slot] = packValue(f, v, createdAt, base)
-      if slot > last then last = slot end
-    end
-  end
-  if extra then
-    last = #ITEM_FIELDS + 1
-    packed[last] = extra
-  end
-  for i = 1, last do
-    if packed[i] == nil then packed[i] = false end
-  end
-  return cmsgpack.pack(packed)
 end
 
 local function itemSave(entry, packed)
