@@ -13,14 +13,16 @@
  *   bytes, in one string with the sha256's 32 when the row has both.
  *   Redis keeps a bucket in its compact `listpack` encoding while every value is at most 64 bytes
  *   (`hash-max-listpack-value`, left as it is), and never turns it back once one is longer. What
- *   fits: a waiting row (4 to 8 bytes), a row in flight (about 35, its posting lease included), a
+ *   fits: a waiting row (4 to 8 bytes), a row in flight (about 34, its posting lease included), a
  *   finished link row (about 25) and a finished file row: 61 bytes with a 19-digit attachment id,
  *   a file of 64 KiB to 4 GiB, created within 65 seconds of its batch's first row (a manifest
  *   enqueued in one go), first tried within 49 days of that and uploaded within 65 seconds of its
  *   first try; 63 when created up to 49 days after its batch's first row; 65, over, when also
  *   uploaded more than 65 seconds after its first try. A time beyond 49 days (24.8 before) takes 4
- *   bytes more; a file under 64 KiB 2 less. What does not fit: a row whose verification is due (its
- *   sent name and job data) or that failed (its error).
+ *   bytes more, an upload on the fourth attempt or later 1 more, a file under 64 KiB 2 less. What
+ *   does not fit: a row whose verification is due (its sent name and job data) or that failed (its
+ *   error), a file of 4 GiB or more (its size 4 bytes more; Zoho takes 100 MB at most), an attachment
+ *   id that is not 16 to 20 digits below 2^64 (kept as it is, apart from the sha256).
  * - An attachment's owner is a field of `<owners>:<last 5 digits of the attachment id>`
  *   (100,000 buckets): the attachment id, and the owning job id as 16 bytes.
  *
@@ -81,13 +83,14 @@ export const ITEM_FIELDS = [
   'bytes',
   'firstAttemptAt',
   'uploadedAt',
+  // Here, not further on: a finished row tried 4 times or more (its attempts not in the state) pays 1 byte, not 7.
+  'attempts',
   'updatedAt',
   'fedAt',
   'pendingSince',
   'postingBy',
   'postingAt',
   'sha256',
-  'attempts',
   // The rarer ones in format 1's order, from its list: it never changes, so appending here stays safe.
   ...FORMAT_1_FIELDS.slice(FORMAT_1_FIELDS.indexOf('errorCode')),
 ] as const;

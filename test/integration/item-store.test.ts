@@ -322,7 +322,8 @@ describe('a finished row in 64 bytes (format 2)', () => {
     );
     clock += 5 * 3_600_000;
     await upload(typical, 1, 4_000, { attachmentId: ZOHO_ID, bytes: 3_500_000 });
-    await upload(link, 1, 4_000, { attachmentId: '5725767000000652002' });
+    // Uploaded on its sixth attempt: too many for the state byte, one byte more.
+    await upload(link, 6, 4_000, { attachmentId: '5725767000000652002' });
     // The far end: created 40 days after the batch's first row, first tried 20 days later, a file of 4 GiB - 1.
     clock = t0 + 40 * DAY;
     await ledger.claim('b', [{ jobId: late, line: 5 }], 'normal');
@@ -348,7 +349,7 @@ describe('a finished row in 64 bytes (format 2)', () => {
       {
         status: 'uploaded',
         batch: 'b',
-        attempts: 1,
+        attempts: 6,
         attachmentId: '5725767000000652002',
         how: 'uploaded',
         createdAt: created,
@@ -374,8 +375,8 @@ describe('a finished row in 64 bytes (format 2)', () => {
     // upload 3, the array's header 1.
     expect(await storedItem(typical)).toEqual({ bytes: 61, encoding: 'listpack' });
     expect(await storedItem(late)).toEqual({ bytes: 63, encoding: 'listpack' });
-    // No sha256 and no size: the attachment id alone, 9 bytes.
-    expect(await storedItem(link)).toEqual({ bytes: 24, encoding: 'listpack' });
+    // No sha256 and no size: the attachment id alone, 9 bytes; attempts 1 byte.
+    expect(await storedItem(link)).toEqual({ bytes: 25, encoding: 'listpack' });
   });
 
   it('reads what format 1 wrote, small times of a mocked clock too, and writes it again smaller, every value the same', async () => {
