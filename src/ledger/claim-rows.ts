@@ -8,14 +8,14 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
 import { ITEM_STORE_LUA, itemFieldOf } from './item-store.js';
-import { RECORD_ROWS_LUA, rowPageArgs } from './row-pages.js';
+import { packRows, RECORD_ROWS_LUA } from './row-pages.js';
 import { runScript, type LedgerScript } from './redis-script.js';
 import type { ClaimMode, ClaimOutcome } from './types.js';
 
 // KEYS: the items of one chunk. ARGV: batch, mode, now, metaPrefix, metaSuffix, intentsKey, itemPrefix,
 // backlog (the batch's), backlogBatches, jobPrefix (BullMQ's key of a job, without its id), rowsKey (the
 // batch's, or '' when the rows are recorded already), then one manifest line per item, then each item's field
-// (itemFieldOf), then, with rowsKey, each item's stored row as rowPageArgs gives it: recorded first, in the
+// (itemFieldOf), then, with rowsKey, the items' stored rows as packRows packs them: recorded first, in the
 // same step. Returns one outcome per item.
 export const CLAIM_ROWS_SCRIPT: LedgerScript = {
   name: 'zohoAttachClaimRows',
@@ -29,7 +29,7 @@ for i, item in ipairs(KEYS) do
 end
 if rowsKey ~= '' then
   -- The rows first: a feeder builds each job from its stored row, so no row is claimed without one.
-  recordRowPages(rowsKey, metaPrefix .. batch .. metaSuffix, ARGV, FIELDS + #KEYS + 1, #ARGV)
+  recordRowPages(rowsKey, metaPrefix .. batch .. metaSuffix, ARGV[FIELDS + #KEYS + 1])
 end
 local outcomes = {}
 local owned = 0
@@ -126,7 +126,7 @@ export function claimRows(
       withRows ? keys.batchRows(batch) : '',
       ...rows.map((r) => r.line),
       ...rows.map((r) => itemFieldOf(r.jobId)),
-      ...(withRows ? rows.flatMap((r) => rowPageArgs(r.line, r.columns as readonly string[])) : []),
+      ...(withRows ? [packRows(rows as ReadonlyArray<{ line: number; columns: readonly string[] }>)] : []),
     ],
   );
 }

@@ -166,13 +166,21 @@ describe('row pages', () => {
       ],
       5,
     );
+    // Columns of every length a string header can give (up to 31 bytes, 255, 65,535 and more).
+    await write(
+      [
+        { ...linkRow(9), title: 'é'.repeat(100), link_url: `https://files.example.com/${'x'.repeat(300)}` },
+        { ...linkRow(10), title: 'long '.repeat(14_000), extra: { note: 'ü'.repeat(40_000) } },
+      ],
+      9,
+    );
     // A line written again, with a different row.
     await write([{ ...linkRow(3), title: 'Contract' }], 3);
     // And rows in the next page, which starts its own prefixes.
     await write([linkRow(130), { ...linkRow(131), module: 'Leads' }], 130);
 
     for (const [line, row] of rows) expect(await ledger.getRow('mixed', line)).toEqual(row);
-    expect(await ledger.getBatch('mixed')).toMatchObject({ accepted: 9, maxLine: 131 });
+    expect(await ledger.getBatch('mixed')).toMatchObject({ accepted: 11, maxLine: 131 });
 
     // The feeder builds its jobs from the same rows.
     const lines = [...rows.keys()].sort((a, b) => a - b);
