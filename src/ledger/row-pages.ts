@@ -8,7 +8,8 @@
  * A page keeps, for each column (see stored-row.ts), the prefix its rows share (`p`), and each
  * row keeps its job id (16 bytes for a `u-` id) and, per column, what follows that prefix. A
  * migration's rows mostly share their module, the start of their record ids, and a directory or
- * URL: a link row like `bench:scale`'s costs about 40 bytes of its page instead of 129.
+ * URL: a link row like `bench:scale`'s takes about 41 bytes of its page instead of 125 (49 B of
+ * Redis's memory there, allocations included).
  *
  * Rows written by versions before this one are still read: pages without prefixes (a row as its
  * job id's bytes beside the rest of its JSON, or whole), and batches that keep their rows in
@@ -50,7 +51,7 @@ local function unpackRow(kept, prefixes)
     parts[#parts + 1] = kept[column]
   end
   parts[#parts + 1] = ']'
-  -- The job id itself when it needs no unescaping (every u- id does not).
+  -- The job id itself when it needs no unescaping (a u- id never does).
   return table.concat(parts), #id == 16 and string.sub(jobJson, 2, -2) or nil
 end
 local function rowsGet(rowsKey, lines)
