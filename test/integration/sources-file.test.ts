@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectSource, openSource, SourceError, type SourceLimits } from '../../src/sources/index.js';
+import { openDescriptorsUnder } from '../helpers/open-descriptors.js';
 
 /** The unprivileged user (and group) Debian calls nobody. */
 const NOBODY = 65534;
@@ -68,20 +69,6 @@ async function expectSourceError(
   expect(sourceError.classification).toBe(classification);
   expect(sourceError.message.startsWith(`[${code}] `)).toBe(true);
   return sourceError;
-}
-
-/** Paths of this process's open descriptors that lie under `prefix` (Linux). */
-function openDescriptorsUnder(prefix: string): string[] {
-  return fsSync
-    .readdirSync('/proc/self/fd')
-    .map((fd) => {
-      try {
-        return fsSync.readlinkSync(`/proc/self/fd/${fd}`);
-      } catch {
-        return '';
-      }
-    })
-    .filter((target) => target.startsWith(prefix));
 }
 
 describe('file sources: reading', () => {
@@ -240,6 +227,44 @@ describe('file sources: roots', () => {
       openSource({ kind: 'file', path: path.join(root, 'hello.txt') }, { fileRoots: [], allowPrivateUrls: false }),
       'SOURCE_OUTSIDE_ROOTS',
     );
+  });
+
+  it('reads `..` after a linked folder as the kernel does, not as text: the folder the link leads to is left', async () => {
+    // <root>/up-link/../secret.txt is <outside>/secret.txt to the kernel; as text it would be <root>/secret.txt.
+    await fs.mkdir(path.join(outside, 'inner'));
+    await fs.symlink(path.join(outside, 'inner'), path.join(root, 'up-link'));
+    await fs.writeFile(path.join(root, 'secret.txt'), 'inside');
+    try {
+      const error = await expectSourceError(
+        openSource({ kind: 'file', path: `${path.join(root, 'up-link')}/../secret.txt` }, limits),
+        'SOURCE_OUTSIDE_ROOTS',
+      );
+      expect(error.message).not.toContain(outside);
+    } finally {
+      await fs.rm(path.join(root, 'up-link'));
+      await fs.rm(path.join(root, 'secret.txt'));
+      await fs.rm(path.join(outside, 'inner'), { recursive: true });
+    }
+  });
+
+  it('accepts a file through a folder link that stays inside the roots, and leaves nothing open after a refusal', async () => {
+    await fs.symlink(path.join(root, 'sub'), path.join(root, 'sub-alias'));
+    await fs.writeFile(path.join(root, 'sub', 'inner.txt'), hello);
+    try {
+      const source = await openSource({ kind: 'file', path: path.join(root, 'sub-alias', 'inner.txt') }, limits);
+      expect(source.fileName).toBe('inner.txt');
+      expect(await readAll(source.stream)).toEqual(hello);
+      await source.close();
+      // A regular file through a folder link that leads out: refused, and the look at it leaves no descriptor.
+      await expectSourceError(
+        openSource({ kind: 'file', path: path.join(root, 'dir-out', 'secret.txt') }, limits),
+        'SOURCE_OUTSIDE_ROOTS',
+      );
+      expect(openDescriptorsUnder(base)).toEqual([]);
+    } finally {
+      await fs.rm(path.join(root, 'sub-alias'));
+      await fs.rm(path.join(root, 'sub', 'inner.txt'));
+    }
   });
 
   it('accepts a hard link to a file elsewhere unless refuseHardLinks is set', async () => {

@@ -3,7 +3,6 @@
  * servers are on 127.0.0.1): sizes, hashes, spooling, limits, timeouts, redirects, names.
  */
 import { createHash } from 'node:crypto';
-import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import {
   startRawServer,
   type TestServer,
 } from './sources-helpers.js';
+import { openDescriptorsUnder } from '../helpers/open-descriptors.js';
 
 const tripwire = installLoopbackTripwire();
 let spoolDir: string;
@@ -83,16 +83,7 @@ function sha256(data: Buffer): string {
 
 /** Descriptors of this process that point into the spool folder (Linux). */
 function spoolDescriptors(): string[] {
-  return fsSync
-    .readdirSync('/proc/self/fd')
-    .map((fd) => {
-      try {
-        return fsSync.readlinkSync(`/proc/self/fd/${fd}`);
-      } catch {
-        return '';
-      }
-    })
-    .filter((target) => target.startsWith(spoolDir));
+  return openDescriptorsUnder(spoolDir);
 }
 
 const payload = Buffer.alloc(300 * 1024);
