@@ -6,8 +6,8 @@
  * could go stale, counted from the last beat Redis confirmed. A beat that finds the lease
  * taken aborts at once.
  */
-import { randomBytes } from 'node:crypto';
 import type { Ledger } from '../ledger/ledger.js';
+import { pooledRandomBytes } from '../shared/random-pool.js';
 
 /**
  * A new token naming one run in the posting lease: 72 random bits, 12 characters. Short because
@@ -16,7 +16,7 @@ import type { Ledger } from '../ledger/ledger.js';
  * "Running at scale").
  */
 export function newPostingToken(): string {
-  return randomBytes(9).toString('base64url');
+  return pooledRandomBytes(9).toString('base64url');
 }
 
 /** Timing of the posting lease. */

@@ -2,8 +2,8 @@
  * A hand-built multipart/form-data body: text fields and at most one file part, streamed
  * chunk by chunk (never buffered whole) with an exact Content-Length known up front.
  */
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { pooledRandomBytes } from '../shared/random-pool.js';
 import { bodySizeMismatch } from './errors.js';
 import { fileNameParameters, sanitizeFileName } from './filename.js';
 
@@ -109,7 +109,7 @@ export class MultipartBody {
  */
 function pickBoundary(fields: MultipartField[]): string {
   for (;;) {
-    const boundary = `----zoho-attach-${randomBytes(24).toString('hex')}`;
+    const boundary = `----zoho-attach-${pooledRandomBytes(24).toString('hex')}`;
     if (!fields.some((f) => f.value.includes(boundary))) return boundary;
   }
 }
