@@ -70,6 +70,55 @@ export class PostInFlightElsewhere extends Error {
 
 /** Tries the row once. Throws a {@link ClassifiedError} (or {@link PostInFlightElsewhere}) when it did not succeed. */
 export async function attemptUpload(deps: AttemptDeps, row: RowAttempt): Promise<AttemptSuccess> {
+  const { target } = row;
+  const early =
+    target.kind === 'file'
+      ? new EarlySource(() => deps.openSource({ kind: 'file', path: target.path }, deps.sourceLimits))
+      : undefined;
+  try {
+    return await attemptWithLease(deps, row, early);
+  } finally {
+    await early?.release();
+  }
+}
+
+/**
+ * A local file opened while the ledger is asked about its row, so that the file's checks (several
+ * trips to libuv's thread pool) and the ledger's round trip overlap instead of adding up: at Zoho's
+ * latency each upload's slot is held that much less (BENCHMARKS.md). Only files: a URL source
+ * downloads, which must not start before the row is known to need it. Whether the file could be
+ * opened is judged only when it is taken, so a row the ledger skips never reports it.
+ */
+class EarlySource {
+  private taken = false;
+  private readonly opening: Promise<OpenedSource>;
+
+  constructor(open: () => Promise<OpenedSource>) {
+    this.opening = open();
+    // Looked at by take() or release(), never left unhandled.
+    this.opening.catch(() => undefined);
+  }
+
+  /** Hands the source over: the taker closes it. */
+  take(): Promise<OpenedSource> {
+    this.taken = true;
+    return this.opening;
+  }
+
+  /** Closes the source unless it was taken. */
+  async release(): Promise<void> {
+    if (this.taken) return;
+    this.taken = true;
+    const source = await this.opening.catch(() => undefined);
+    await source?.close();
+  }
+}
+
+async function attemptWithLease(
+  deps: AttemptDeps,
+  row: RowAttempt,
+  early: EarlySource | undefined,
+): Promise<AttemptSuccess> {
   const { ledger, lease } = deps;
   let started = await ledger.startAttempt(row.jobId, row.attempt, { token: row.runToken, staleMs: lease.staleMs });
   if (started.verdict === 'stale') {
@@ -92,7 +141,7 @@ export async function attemptUpload(deps: AttemptDeps, row: RowAttempt): Promise
   let sent: SentContent | undefined;
   try {
     const item = started.item as LedgerItem;
-    const success = await postOrAdopt(deps, row, item, plan, keeper.signal, (content) => (sent = content));
+    const success = await postOrAdopt(deps, row, item, plan, keeper.signal, (content) => (sent = content), early);
     const decision = decideOutcome(state, { kind: success.how === 'adopted' ? 'adopted' : 'posted' });
     const verifyAt = decision.verify ? deps.now() + deps.settleMs : undefined;
     return await recordSuccess(deps, row, success, verifyAt);
@@ -181,6 +230,7 @@ async function postOrAdopt(
   plan: AttemptPlan,
   signal: AbortSignal,
   onSent: (sent: SentContent) => void,
+  early: EarlySource | undefined,
 ): Promise<Stored> {
   const { module, recordId, target, title } = row;
   const owner = { jobId: row.jobId, module, recordId };
@@ -216,7 +266,7 @@ async function postOrAdopt(
 
   const ref: SourceRef =
     target.kind === 'file' ? { kind: 'file', path: target.path } : { kind: 'url', url: target.url };
-  let source = await deps.openSource(ref, deps.sourceLimits);
+  let source = await (early?.take() ?? deps.openSource(ref, deps.sourceLimits));
   try {
     const fileName = sanitizeFileName(source.fileName);
     if (plan === 'reconcile-then-post') {
