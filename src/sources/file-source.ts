@@ -102,8 +102,9 @@ export async function openFileSource(filePath: string, limits: SourceLimits): Pr
 /**
  * A small file read at once. Asking for one byte more than fstat reported tells a file that
  * grew since (that byte arrives) from one that shrank (fewer bytes arrive): a regular file's
- * read comes back short only at its end. The handle stays open until `close()`, like a
- * stream's until its end.
+ * read comes back short only at its end. The descriptor is closed as soon as the bytes are in
+ * memory: the close then happens while a worker still waits on the ledger (the file is opened
+ * beside its `startAttempt`), not between Zoho's answer and the next upload.
  */
 async function readWholeFile(
   handle: FileHandle,
@@ -130,16 +131,14 @@ async function readWholeFile(
       );
     }
     content = buffer.subarray(0, size);
-  } catch (error) {
+  } finally {
     await handle.close();
-    throw error;
   }
   const stream = Readable.from([content], { objectMode: false });
   let digest: string | undefined;
   stream.once('end', () => {
     digest = createHash('sha256').update(content).digest('hex');
   });
-  let closing: Promise<void> | undefined;
   return {
     fileName,
     size,
@@ -151,11 +150,8 @@ async function readWholeFile(
       return digest;
     },
     close: () => {
-      closing ??= (async () => {
-        stream.destroy();
-        await handle.close();
-      })();
-      return closing;
+      stream.destroy();
+      return Promise.resolve();
     },
   };
 }

@@ -31,7 +31,8 @@ afterEach(async () => {
  */
 async function oneFileRow(use: (run: RowRun) => Promise<void>) {
   const w = (world = await createPipelineWorld());
-  const file = await w.writeFile('files/contract.pdf', 'contract bytes');
+  // Over the 64 KiB a source reads whole: streamed, it holds its descriptor until it is closed.
+  const file = await w.writeFile('files/contract.pdf', Buffer.alloc(100 * 1024, 1));
   const manifest = await w.writeFile('m.csv', 'module,record_id,file\nLeads,1,files/contract.pdf\n');
   await enqueueManifest(w, manifest, 'b');
   const jobId = uploadJobId({ module: 'Leads', recordId: '1', target: { kind: 'file', path: file } });
