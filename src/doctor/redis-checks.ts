@@ -1,10 +1,12 @@
 /**
  * Is the Redis every worker shares fit for BullMQ: reachable, recent enough, never evicting
- * keys, and persisting them.
+ * keys, and persisting them; and may this version use the queue in it.
  */
 import { Cluster, type Redis } from 'ioredis';
+import { LEDGER_FORMAT, readLedgerFormat } from '../ledger/ledger-format.js';
 import { connectionWriting } from '../ledger/replicas.js';
 import { createProbeConnection, type RedisTarget } from '../queue/connections.js';
+import type { KeyNames } from '../shared/key-names.js';
 import { redactUrl, safeErrorMessage } from '../shared/redact.js';
 import type { CheckResult } from './check-result.js';
 
@@ -228,4 +230,28 @@ function compareVersions(a: string, b: string): number {
     if (diff !== 0) return diff;
   }
   return 0;
+}
+
+/**
+ * Whether this version may use the queue: a newer one that wrote to it leaves a higher ledger
+ * format, which every command of this version refuses (`LEDGER_FORMAT_NEWER`).
+ */
+export async function checkLedgerFormat(redis: Redis, keys: KeyNames): Promise<CheckResult> {
+  const name = 'Ledger format';
+  const found = await readLedgerFormat(redis, keys);
+  if (found === undefined) {
+    return {
+      name,
+      status: 'pass',
+      detail: `no mark yet: new, or last used by a version before the mark; this version writes format ${LEDGER_FORMAT}`,
+    };
+  }
+  if (found <= LEDGER_FORMAT)
+    return { name, status: 'pass', detail: `format ${found}; this version reads it and writes ${LEDGER_FORMAT}` };
+  return {
+    name,
+    status: 'fail',
+    detail: `format ${found}, written by a newer zoho-attach; this version reads format ${LEDGER_FORMAT} at most and refuses the queue`,
+    fix: 'run the newer zoho-attach here too: every process of a queue runs one version',
+  };
 }

@@ -7,7 +7,7 @@ import { keyNames } from '../shared/key-names.js';
 import type { CheckResult } from './check-result.js';
 import { checkClock } from './clock-checks.js';
 import { checkFileRoots } from './file-root-checks.js';
-import { checkRedisServer, checkReplicas, connectToRedis } from './redis-checks.js';
+import { checkLedgerFormat, checkRedisServer, checkReplicas, connectToRedis } from './redis-checks.js';
 import { checkApiDomain, checkOAuth } from './zoho-checks.js';
 
 export type { CheckResult, CheckStatus } from './check-result.js';
@@ -23,6 +23,7 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
   if (redis) {
     try {
       results.push(...(await checkRedisServer(redis)));
+      results.push(await checkLedgerFormat(redis, keyNames(config.queue.name)));
       if (config.redis.waitReplicas > 0)
         results.push(await checkReplicas(redis, config.redis.waitReplicas, keyNames(config.queue.name).queueMeta));
       const { result: oauth, tokens } = await checkOAuth(config, redis);

@@ -7,6 +7,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { concurrencyAt } from '../config/run-windows.js';
+import { claimLedgerFormat } from '../ledger/ledger-format.js';
 import { Ledger } from '../ledger/ledger.js';
 import { keyNames, UPLOAD_QUEUE_NAME, type KeyNames } from '../shared/key-names.js';
 import { retryPolicy } from '../upload/retry-policy.js';
@@ -82,6 +83,14 @@ export class UploadQueue {
    */
   static async open(config: Config, redis?: Redis): Promise<UploadQueue> {
     const connection = redis ?? (await connectOrExplain(createProducerConnection(config.redis), config.redis));
+    try {
+      // Before anything is read or written (BullMQ's Queue writes its meta as it starts): a queue a
+      // newer version wrote to is refused, not misread.
+      await claimLedgerFormat(connection, keyNames(config.queue.name));
+    } catch (error) {
+      if (redis === undefined) await connection.quit().catch(() => connection.disconnect());
+      throw error;
+    }
     return new UploadQueue(config, connection, redis === undefined);
   }
 

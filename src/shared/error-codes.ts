@@ -170,6 +170,10 @@ export const ERROR_CODES = {
   NO_SUCH_BATCH: { origin: 'setup', means: 'no batch has that name' },
   WAIT_TIMEOUT: { origin: 'setup', means: 'waitForBatch gave up before the batch finished' },
   REDIS_UNREACHABLE: { origin: 'setup', means: 'Redis does not answer at REDIS_URL' },
+  LEDGER_FORMAT_NEWER: {
+    origin: 'setup',
+    means: 'a newer zoho-attach wrote to the queue: this older version refuses to read or write it',
+  },
   BATCH_NOT_FINISHED: {
     origin: 'setup',
     means: 'archive was asked for a batch with pending rows or due verifications',

@@ -50,6 +50,8 @@ export interface KeyNames {
    * what a version before wrote (see ledger/item-store.ts).
    */
   ledgerLayout: string;
+  /** The newest ledger format written to the queue, which older versions refuse (see ledger/ledger-format.ts). */
+  ledgerFormat: string;
   /**
    * The address of one row identity's outcome (shared by every batch that enqueued the row):
    * items are packed many to a hash, `<queue>:ledger:items:<bucket>`, and scripts find them
@@ -107,6 +109,7 @@ export function keyNames(queueName: string): KeyNames {
     jobPrefix: `${p}:${UPLOAD_QUEUE_NAME}:`,
     batches: `${p}:ledger:batches`,
     ledgerLayout: `${p}:ledger:layout`,
+    ledgerFormat: `${p}:ledger:format`,
     ledgerItem: (jobId) => `${p}:ledger:item:${jobId}`,
     attachmentOwners: `${p}:ledger:attachment-owners`,
     requeueIntents: `${p}:ledger:requeue-intents`,

@@ -57,6 +57,7 @@ describe('zoho-attach doctor', () => {
       'Redis reachable',
       'Redis version',
       'Redis maxmemory-policy',
+      'Ledger format',
       'Zoho OAuth',
       'Zoho API domain',
       `file root ${world.dir}`,
