@@ -266,11 +266,12 @@ async function openPlainFile(
   // Only a path already in normal form: `..` after a symlinked folder means something else to the kernel.
   const resolved = path.resolve(filePath);
   if (resolved !== filePath) return undefined;
-  const root = limits.fileRoots.find((given) => isWithin(resolved, path.resolve(given)));
-  if (root === undefined) return undefined;
+  if (!limits.fileRoots.some((given) => isWithin(resolved, path.resolve(given)))) return undefined;
   const fileName = path.basename(filePath);
   if (isForbiddenFileName(fileName)) return undefined;
-  if (!limits.allowDotfiles && hasHiddenSegment(path.relative(path.resolve(root), resolved))) return undefined;
+  // No dot anywhere on the path: whichever roots contain it (nested roots, a root inside a
+  // dot-directory), the full checks would find no hidden segment below any of them either.
+  if (!limits.allowDotfiles && hasHiddenSegment(resolved)) return undefined;
   const acceptable = (stats: Stats) =>
     statsRefusal(stats, filePath, maxBytes, limits.refuseHardLinks ?? false) === undefined;
 
@@ -385,7 +386,7 @@ function refuseHiddenPaths(filePath: string, realPath: string, roots: Root[]): v
   }
 }
 
-/** True when a path relative to a root has a segment starting with a dot (`.env`, `.git/config`). */
+/** True when a path has a segment starting with a dot (`.env`, `.git/config`). */
 function hasHiddenSegment(relative: string): boolean {
   return relative.split(path.sep).some((segment) => segment.startsWith('.'));
 }

@@ -282,6 +282,25 @@ describe('file sources: roots', () => {
     }
   });
 
+  it('refuses a file in a dot-directory below any of its roots, even when a nested root below that directory holds it', async () => {
+    const outer = path.join(base, 'nested');
+    const inner = path.join(outer, '.inner', 'docs');
+    await fs.mkdir(inner, { recursive: true });
+    await fs.writeFile(path.join(inner, 'f.txt'), hello);
+    const nested = { fileRoots: [inner, outer], allowPrivateUrls: false };
+    await expectSourceError(
+      openSource({ kind: 'file', path: path.join(inner, 'f.txt') }, nested),
+      'SOURCE_FORBIDDEN_TYPE',
+    );
+    // Under the inner root alone the file is an ordinary one.
+    const alone = await openSource(
+      { kind: 'file', path: path.join(inner, 'f.txt') },
+      { ...nested, fileRoots: [inner] },
+    );
+    expect(await readAll(alone.stream)).toEqual(hello);
+    await alone.close();
+  });
+
   it('accepts a hard link to a file elsewhere unless refuseHardLinks is set', async () => {
     const filePath = path.join(root, 'hard-link.txt');
     const source = await openSource({ kind: 'file', path: filePath }, limits);
