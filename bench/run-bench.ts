@@ -11,6 +11,7 @@
  *   npm run bench -- --env LOG_LEVEL=warn   # more environment for zoho-attach processes (experiments)
  *   npm run bench -- --keep            # keep the scratch folders (files, manifests, every process's log)
  *   npm run bench -- --cli ../old/dist/cli/main.js   # measure another build of zoho-attach (before/after)
+ *   npm run bench -- --only 1 --repeat 8   # each scenario 8 times; medians, and ratios taken within each run
  *
  * Scenarios: 1 Zoho-bound, 2 overhead, 3 large files, 4 huge manifest, 5 scale-out,
  * 6 over-configured concurrency (ZOHO_CONCURRENCY above what Zoho allows).
@@ -29,6 +30,7 @@ import { overhead } from './perf/scenarios/overhead.js';
 import { scaleOut } from './perf/scenarios/scale-out.js';
 import { zohoBound } from './perf/scenarios/zoho-bound.js';
 import { FULL_SIZES, QUICK_SIZES } from './perf/sizes.js';
+import { formatMedians } from './perf/medians.js';
 import { formatMarkdown, formatTable } from './perf/table.js';
 import { startBenchRedis, type ScenarioResult } from './perf/world.js';
 
@@ -54,8 +56,11 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true },
     keep: { type: 'boolean' },
     cli: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 });
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: a whole number ≥ 1, not "${values.repeat}"`);
 const sizes = values.quick ? QUICK_SIZES : FULL_SIZES;
 const chosen = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(SCENARIOS);
 for (const id of chosen) if (!SCENARIOS[id]) throw new Error(`--only: no scenario "${id}" (1-6)`);
@@ -104,12 +109,15 @@ const redis = await startBenchRedis();
 const results: ScenarioResult[] = [];
 const loads: Record<string, number[]> = {};
 try {
-  for (const id of chosen) {
-    const run = SCENARIOS[id] as (context: ScenarioContext) => Promise<ScenarioResult>;
-    loads[id] = os.loadavg();
-    log(`scenario ${id} (load ${load().toFixed(2)})`);
-    await redis.flush();
-    results.push(await run({ redis, sizes, log }));
+  for (let round = 1; round <= repeat; round++) {
+    for (const id of chosen) {
+      const run = SCENARIOS[id] as (context: ScenarioContext) => Promise<ScenarioResult>;
+      const label = repeat > 1 ? `${id} (run ${round} of ${repeat})` : id;
+      loads[label] = os.loadavg();
+      log(`scenario ${label} (load ${load().toFixed(2)})`);
+      await redis.flush();
+      results.push(await run({ redis, sizes, log }));
+    }
   }
 } finally {
   await redis.stop();
@@ -117,13 +125,16 @@ try {
 }
 
 console.log(`\n${formatTable(results)}`);
+const medians = repeat > 1 ? formatMedians(results) : '';
+if (medians) console.log(medians);
 const file = await writeResults('bench', {
   machine,
   sizes,
   zohoAttachCli: values.cli ?? 'dist/ (a copy)',
+  repeat,
   loadAtScenarioStart: loads,
   results,
 });
 const markdown = file.replace(/\.json$/, '.md');
-await writeFile(markdown, `${formatMarkdown(results)}\n`);
+await writeFile(markdown, `${formatMarkdown(results)}\n${medians ? `\n\`\`\`\n${medians}\`\`\`\n` : ''}`);
 console.log(`figures written to ${file} (tables for BENCHMARKS.md: ${markdown})`);
