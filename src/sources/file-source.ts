@@ -10,9 +10,10 @@
  * ordinary file as far as any path can tell; `refuseHardLinks` refuses files with more
  * than one link for deployments where untrusted users can create links inside a root.
  *
- * Most paths name a regular file with no symlink on the way: those take a shorter route
- * ({@link openPlainFile}), which the opened descriptor's path proves was such a path; anything
- * else is judged by the full checks, which also say why a path is refused.
+ * Most paths name a regular file: those take a shorter route ({@link openPlainFile}) that opens
+ * first and judges the opened descriptor's own path, resolving the roots only when that is not
+ * the path asked for; anything else is judged by the full checks, which also say why a path is
+ * refused.
  */
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
@@ -209,7 +210,7 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
     throw realPath === path.resolve(filePath) ? outsideRoots(filePath, limits.fileRoots) : symlinkRefused(filePath);
   }
 
-  if (!limits.allowDotfiles) refuseHiddenPaths(filePath, realPath, roots);
+  if (!limits.allowDotfiles) throwIfRefused(hiddenPathRefusal(filePath, realPath, roots));
   const fileName = path.basename(filePath);
   if (isForbiddenFileName(fileName)) {
     throw new SourceError(SourceErrorCode.FORBIDDEN_TYPE, `${filePath}: Zoho refuses .exe attachments`);
@@ -249,13 +250,15 @@ async function openCheckedFile(filePath: string, limits: SourceLimits): Promise<
 const PLAIN_FILE_ROUTE = process.platform === 'linux';
 
 /**
- * The usual case in fewer trips to libuv's thread pool (no realpath of the file or of the
- * roots): a path lexically under a root as configured, with no dot segment, to a regular file
- * of an accepted name and size. What makes it safe is the descriptor's own path: it must be
- * the path asked for, so no component (the root included) was a symlink when the file was
- * opened. lstat first, as on the full route, so that nothing but a regular file is opened.
- * @returns undefined for anything else (a link on the way, a missing or refused file, no
- *   /proc): the full checks then judge it and explain a refusal
+ * The usual case in fewer trips to libuv's thread pool (no realpath of the file): a path in
+ * normal form, lexically under a root as configured, with no dot segment, to a regular file of
+ * an accepted name and size. lstat first, as on the full route, so that nothing but a regular
+ * file is opened. What makes it safe is the descriptor's own path, judged as the full checks
+ * judge it after their open: when it is the path asked for, no component (the root included)
+ * was a symlink, and the roots need no resolving; otherwise (a root that is a link, switched by
+ * a release) it must lie under the roots resolved now, with no hidden segment below them.
+ * @returns undefined for anything else (a missing or refused file, a link as the last
+ *   component, no /proc): the full checks then judge it and explain a refusal
  */
 async function openPlainFile(
   filePath: string,
@@ -279,9 +282,22 @@ async function openPlainFile(
   if (before === undefined || !acceptable(before)) return undefined;
   const handle = await fs.open(resolved, OPEN_FLAGS).catch(() => undefined);
   if (handle === undefined) return undefined;
+  // Through a link on the way: the opened file, against the roots as they resolve now.
+  const underResolvedRoots = async (openedPath: string) => {
+    const roots = await resolveRoots(limits.fileRoots);
+    return (
+      roots.some((root) => root.real !== undefined && isWithin(openedPath, root.real)) &&
+      (limits.allowDotfiles === true || hiddenPathRefusal(filePath, openedPath, roots) === undefined)
+    );
+  };
   try {
     const [stats, openedPath] = await Promise.all([handle.stat(), openedPathOf(handle)]);
-    if (openedPath === resolved && acceptable(stats)) return { handle, fileName, size: stats.size };
+    if (
+      openedPath !== undefined &&
+      acceptable(stats) &&
+      (openedPath === resolved || (await underResolvedRoots(openedPath)))
+    )
+      return { handle, fileName, size: stats.size };
   } catch {
     // Judged again below, by the full checks.
   }
@@ -369,7 +385,7 @@ function outsideRoots(filePath: string, fileRoots: readonly string[]): SourceErr
  * Dotfiles and dot-directories below a root (`.env`, `.git/config`, `.ssh/id_rsa`) hold
  * configuration and secrets, not documents: refused, whether named so or reached through a link.
  */
-function refuseHiddenPaths(filePath: string, realPath: string, roots: Root[]): void {
+function hiddenPathRefusal(filePath: string, realPath: string, roots: Root[]): SourceError | undefined {
   const below = (candidate: string) =>
     roots
       .flatMap((root) => [root.given, root.real])
@@ -377,13 +393,14 @@ function refuseHiddenPaths(filePath: string, realPath: string, roots: Root[]): v
   for (const candidate of [path.resolve(filePath), realPath]) {
     for (const root of below(candidate)) {
       if (hasHiddenSegment(path.relative(root, candidate))) {
-        throw new SourceError(
+        return new SourceError(
           SourceErrorCode.FORBIDDEN_TYPE,
           `${filePath}: refused: a dotfile or a file in a dot-directory (set ZOHO_ATTACH_ALLOW_DOTFILES=true to allow them)`,
         );
       }
     }
   }
+  return undefined;
 }
 
 /** True when a path has a segment starting with a dot (`.env`, `.git/config`). */

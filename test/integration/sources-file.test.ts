@@ -301,6 +301,24 @@ describe('file sources: roots', () => {
     await alone.close();
   });
 
+  it('refuses a file in a dot-directory reached through a folder link, and accepts it when dotfiles are allowed', async () => {
+    const hidden = path.join(root, '.private', 'docs');
+    await fs.mkdir(hidden, { recursive: true });
+    await fs.writeFile(path.join(hidden, 'f.txt'), hello);
+    await fs.symlink(hidden, path.join(root, 'docs-link'));
+    try {
+      const viaLink = path.join(root, 'docs-link', 'f.txt');
+      await expectSourceError(openSource({ kind: 'file', path: viaLink }, limits), 'SOURCE_FORBIDDEN_TYPE');
+      expect(openDescriptorsUnder(base)).toEqual([]);
+      const allowed = await openSource({ kind: 'file', path: viaLink }, { ...limits, allowDotfiles: true });
+      expect(await readAll(allowed.stream)).toEqual(hello);
+      await allowed.close();
+    } finally {
+      await fs.rm(path.join(root, 'docs-link'));
+      await fs.rm(path.join(root, '.private'), { recursive: true });
+    }
+  });
+
   it('accepts a hard link to a file elsewhere unless refuseHardLinks is set', async () => {
     const filePath = path.join(root, 'hard-link.txt');
     const source = await openSource({ kind: 'file', path: filePath }, limits);
