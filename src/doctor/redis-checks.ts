@@ -3,7 +3,7 @@
  * keys, and persisting them; and may this version use the queue in it.
  */
 import { Cluster, type Redis } from 'ioredis';
-import { LEDGER_FORMAT, readLedgerFormat } from '../ledger/ledger-format.js';
+import { LEDGER_FORMAT, readLedgerFormat, unreadableMark } from '../ledger/ledger-format.js';
 import { connectionWriting } from '../ledger/replicas.js';
 import { createProbeConnection, type RedisTarget } from '../queue/connections.js';
 import type { KeyNames } from '../shared/key-names.js';
@@ -245,6 +245,10 @@ export async function checkLedgerFormat(redis: Redis, keys: KeyNames): Promise<C
       status: 'pass',
       detail: `no mark yet: new, or last used by a version before the mark; this version writes format ${LEDGER_FORMAT}`,
     };
+  }
+  if (typeof found === 'string') {
+    const { problem, fix } = unreadableMark(keys, found);
+    return { name, status: 'fail', detail: problem, fix };
   }
   if (found <= LEDGER_FORMAT)
     return { name, status: 'pass', detail: `format ${found}; this version reads it and writes ${LEDGER_FORMAT}` };

@@ -174,6 +174,10 @@ export const ERROR_CODES = {
     origin: 'setup',
     means: 'a newer zoho-attach wrote to the queue: this older version refuses to read or write it',
   },
+  LEDGER_FORMAT_UNREADABLE: {
+    origin: 'setup',
+    means: "the queue's ledger format mark is not a format number: this version refuses to read or write the queue",
+  },
   BATCH_NOT_FINISHED: {
     origin: 'setup',
     means: 'archive was asked for a batch with pending rows or due verifications',

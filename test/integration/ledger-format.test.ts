@@ -78,6 +78,30 @@ describe('the ledger format mark', () => {
     );
     expect(doctor.stdout).toContain('every process of a queue runs one version');
   });
+
+  it('refuses a mark that is not a format number, leaves it as it is, and doctor says which key to delete', async () => {
+    const w = (world = await createPipelineWorld());
+    const mark = keyNames(w.queueName).ledgerFormat;
+    await redis.set(mark, 'v3');
+    await expect(UploadQueue.open(w.config)).rejects.toMatchObject({
+      code: 'LEDGER_FORMAT_UNREADABLE',
+      message: expect.stringContaining('holds "v3" as its ledger format mark, not a format number'),
+    });
+    expect(await redis.get(mark)).toBe('v3');
+    expect(await queueKeys(w)).toEqual([mark]);
+
+    const doctor = await runCli(['doctor'], w.env, w.dir);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('✗ Ledger format: queue');
+    expect(doctor.stdout).toContain('holds "v3" as its ledger format mark');
+    expect(doctor.stdout).toContain(`delete the key ${mark}`);
+
+    // Deleted by hand, as doctor says: the next process sets it again.
+    await redis.del(mark);
+    const uploadQueue = await UploadQueue.open(w.config);
+    await uploadQueue.close();
+    expect(await redis.get(mark)).toBe(String(LEDGER_FORMAT));
+  });
 });
 
 afterAll(() => redis.disconnect());
