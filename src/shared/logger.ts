@@ -99,7 +99,11 @@ export function createLogger(options: LoggerOptions = {}): PinoLogger {
       },
     });
   }
-  return pino(base, (options.destination as DestinationStream | undefined) ?? pinoDestination(2));
+  // Written synchronously, as Node writes its own stderr to files and pipes on Linux: pino's default
+  // destination hands every line to libuv's thread pool, a round trip (and a thread's wake-up) per
+  // line that cost a worker more CPU than the write itself (BENCHMARKS.md, "the session of
+  // 2026-12-04 19:17 UTC"), and a line still waiting there is lost when the process dies.
+  return pino(base, (options.destination as DestinationStream | undefined) ?? pinoDestination({ dest: 2, sync: true }));
 }
 
 /**
