@@ -35,8 +35,10 @@ const DEFAULTS: Required<AdaptiveConcurrencyOptions> = { roundMs: 1_000, firstPr
 // KEYS: state hash, BullMQ's queue meta hash, borrowed slots (holder → "count:expiresAt"). ARGV: event ('init' | 'success' | 'limited'), max, now, roundMs,
 // firstProbeWindows, maxProbeWindows, count (successes this event stands for; 1 when absent). State: limit, max, ceiling (0: none), successes, roundAt, roundStart, probeWindows.
 // Returns the limit after the event (and writes it to BullMQ's meta when it changed), and 1 when a 429 could not
-// lower it (already at 1: the caller backs off instead).
-const ADAPT_LUA = `
+// lower it (already at 1: the caller backs off instead). Another script may run it after lines of its own, with
+// these keys and arguments first (see {@link AdaptiveConcurrency.adaptArguments}): rate-control.ts writes a
+// flush of successes that way, in one call.
+export const ADAPT_LUA = `
 local state, meta, borrowed = KEYS[1], KEYS[2], KEYS[3]
 local event, max, now, roundMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local firstProbe, maxProbe = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -199,19 +201,20 @@ export class AdaptiveConcurrency {
     return typeof this.max === 'number' ? this.max : this.max();
   }
 
-  private adapt(event: 'init' | 'success' | 'limited', count = 1): Promise<[number, number]> {
+  /** The keys and arguments of {@link ADAPT_LUA} for one event, for a script that runs it after its own lines. */
+  adaptArguments(
+    event: 'init' | 'success' | 'limited',
+    count = 1,
+  ): { keys: [string, string, string]; args: [string, number, number, number, number, number, number] } {
     const { roundMs, firstProbeWindows, maxProbeWindows } = this.options;
-    return this.redis.zohoAttachAdaptConcurrency(
-      this.keys.adaptiveConcurrency,
-      this.keys.queueMeta,
-      this.keys.borrowedConcurrency,
-      event,
-      this.maxNow(),
-      this.now(),
-      roundMs,
-      firstProbeWindows,
-      maxProbeWindows,
-      count,
-    );
+    return {
+      keys: [this.keys.adaptiveConcurrency, this.keys.queueMeta, this.keys.borrowedConcurrency],
+      args: [event, this.maxNow(), this.now(), roundMs, firstProbeWindows, maxProbeWindows, count],
+    };
+  }
+
+  private adapt(event: 'init' | 'success' | 'limited', count = 1): Promise<[number, number]> {
+    const { keys, args } = this.adaptArguments(event, count);
+    return this.redis.zohoAttachAdaptConcurrency(...keys, ...args);
   }
 }

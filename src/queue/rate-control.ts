@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { KeyNames } from '../shared/key-names.js';
-import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions } from './adaptive-concurrency.js';
+import { ADAPT_LUA, AdaptiveConcurrency, type AdaptiveConcurrencyOptions } from './adaptive-concurrency.js';
 
 /** Tuning for {@link RateControl}. */
 export interface RateControlOptions {
@@ -37,8 +37,9 @@ export interface RateControlOptions {
   /**
    * Successes are counted locally and written to Redis together at most this often (0: each at
    * once). Each success used to cost a script call and two commands; at 20 uploads a second
-   * this writes 10 times a second instead. A success only grows the limit or ends a 429 streak,
-   * so writing it up to this late changes nothing that matters. @defaultValue 100
+   * this writes 10 times a second instead, one script call each. A success only grows the limit
+   * or ends a 429 streak, so writing it up to this late changes nothing that matters.
+   * @defaultValue 100
    */
   successFlushMs?: number;
 }
@@ -76,7 +77,19 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return pause
 `;
 
+/**
+ * A flush of successes, in one call: a success ends a 429 streak and brings Zoho's last credits
+ * figure, then the shared limit takes the successes (adaptive-concurrency.ts's script, whose keys
+ * and arguments come first). KEYS[4] streak, KEYS[5] credits; ARGV[8] the credits figure ('' when
+ * Zoho sent none). Returns what that script returns.
+ */
+const SUCCESSES_LUA = `
+redis.call('DEL', KEYS[4])
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[5], 'remaining', ARGV[8], 'at', ARGV[3]) end
+${ADAPT_LUA}`;
+
 type RateControlRedis = Redis & {
+  rateControlSuccesses(...keysThenArgs: (string | number)[]): Promise<[number, number]>;
   rateControlOnRateLimited(
     streakKey: string,
     now: number,
@@ -106,6 +119,7 @@ export class RateControl {
     this.options = { ...DEFAULTS, ...rest };
     // Scripts are defined per connection; defining twice is harmless.
     redis.defineCommand('rateControlOnRateLimited', { lua: RATE_LIMITED_LUA, numberOfKeys: 1 });
+    redis.defineCommand('rateControlSuccesses', { lua: SUCCESSES_LUA, numberOfKeys: 5 });
     this.redis = redis as RateControlRedis;
     this.concurrency = new AdaptiveConcurrency(redis, keys, this.options.maxConcurrency, adaptive, now);
   }
@@ -158,12 +172,14 @@ export class RateControl {
     const { successes, credits } = this.pending;
     this.pending = { successes: 0, credits: undefined };
     if (successes === 0) return;
-    // A success ends a 429 streak; most of the time there is none, and DEL of a missing key is cheap.
-    await Promise.all([
-      this.redis.del(this.keys.rateLimitStreak),
-      this.concurrency.onSuccess(successes),
-      this.recordCredits(credits),
-    ]);
+    const { keys, args } = this.concurrency.adaptArguments('success', successes);
+    await this.redis.rateControlSuccesses(
+      ...keys,
+      this.keys.rateLimitStreak,
+      this.keys.credits,
+      ...args,
+      credits === undefined ? '' : credits,
+    );
   }
 
   /** The spacing for a given number of credits left (0 when above the reserve or unknown). */

@@ -80,6 +80,27 @@ describe('RateControl: adaptive concurrency', () => {
     expect(await redis.hget(keyNames(name).adaptiveConcurrency, 'successes')).toBe('9');
   });
 
+  it("writes a flush in one command: the successes, the streak's end and the credits figure", async () => {
+    const keys = keyNames(name);
+    const control = new RateControl(redis, keys, { maxConcurrency: 12, successFlushMs: 60_000 });
+    await control.concurrency.init();
+    await redis.hset(keys.rateLimitStreak, 'streak', 3, 'until', 0);
+    // The first call of a script may load it (EVALSHA, then EVAL): warm it up.
+    await control.onSuccess(900);
+    await control.flush();
+
+    const sent = await commandsSentWhile(name, async () => {
+      await control.onSuccess(800);
+      await control.onSuccess(700);
+      await control.flush();
+    });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.[0]).toMatch(/^eval/);
+    expect(await redis.hget(keys.adaptiveConcurrency, 'successes')).toBe('3');
+    expect(await redis.exists(keys.rateLimitStreak)).toBe(0);
+    expect(await control.lastCredits()).toMatchObject({ remaining: 700 });
+  });
+
   it('is shared by every worker, and a worker starting does not reset it', async () => {
     let now = 1_000_000;
     const first = new RateControl(redis, keyNames(name), { maxConcurrency: 20 }, () => now);
@@ -186,5 +207,28 @@ describe('RateControl: credits', () => {
     expect(await control.lastCredits()).toMatchObject({ remaining: 0 });
   });
 });
+
+/** The commands clients sent (not those scripts ran) that name a key holding `keyPart`, while `run` ran. */
+async function commandsSentWhile(keyPart: string, run: () => Promise<void>): Promise<string[][]> {
+  const client = testRedis();
+  const monitor = await client.monitor();
+  const sent: string[][] = [];
+  const endMark = `${keyPart}:end-of-run`;
+  let ended!: () => void;
+  const endSeen = new Promise<void>((resolve) => (ended = resolve));
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (args.includes(endMark)) ended();
+    else if (source !== 'lua' && args.some((arg) => arg.includes(keyPart))) sent.push(args);
+  });
+  try {
+    await run();
+    await redis.get(endMark);
+    await endSeen;
+    return sent;
+  } finally {
+    monitor.disconnect();
+    client.disconnect();
+  }
+}
 
 afterAll(() => redis.disconnect());
