@@ -39,16 +39,13 @@ export function formatMedians(results: ScenarioResult[]): string {
     for (const { variant: name } of first.variants) {
       const rate = median(runs.map((run) => of(run, name)?.rate));
       const cpu = median(runs.map((run) => of(run, name)?.cpuMsPerUpload));
+      const rates = ratios(name, (v) => v.rate);
+      const cpus = ratios(name, (v) => v.cpuMsPerUpload);
       const against =
         name === subject
           ? ''
-          : `   ${subject}: ×${fixed(median(ratios(name, (v) => v.rate)), 3)} its rate` +
-            ` (runs ${ratios(name, (v) => v.rate)
-              .map((r) => fixed(r, 3))
-              .join(', ')}), ×${fixed(median(ratios(name, (v) => v.cpuMsPerUpload)), 2)} its CPU` +
-            ` (runs ${ratios(name, (v) => v.cpuMsPerUpload)
-              .map((r) => fixed(r, 2))
-              .join(', ')})`;
+          : `   ${subject}: ×${fixed(median(rates), 3)} its rate (runs ${rates.map((r) => fixed(r, 3)).join(', ')}),` +
+            ` ×${fixed(median(cpus), 2)} its CPU (runs ${cpus.map((r) => fixed(r, 2)).join(', ')})`;
       lines.push(
         `   ${name.padEnd(30)} ${fixed(rate, 1).padStart(8)}/s  CPU ${fixed(cpu, 2).padStart(6)} ms/up${against}`,
       );

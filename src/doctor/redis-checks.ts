@@ -3,7 +3,7 @@
  * keys, and persisting them; and may this version use the queue in it.
  */
 import { Cluster, type Redis } from 'ioredis';
-import { LEDGER_FORMAT, readLedgerFormat, unreadableMark } from '../ledger/ledger-format.js';
+import { LEDGER_FORMAT, markRefusal, readLedgerFormat } from '../ledger/ledger-format.js';
 import { connectionWriting } from '../ledger/replicas.js';
 import { createProbeConnection, type RedisTarget } from '../queue/connections.js';
 import type { KeyNames } from '../shared/key-names.js';
@@ -233,29 +233,26 @@ function compareVersions(a: string, b: string): number {
 }
 
 /**
- * Whether this version may use the queue: a newer one that wrote to it leaves a higher ledger
- * format, which every command of this version refuses (`LEDGER_FORMAT_NEWER`).
+ * Whether this version may use the queue: every command of this version refuses a queue a newer
+ * one wrote to (`LEDGER_FORMAT_NEWER`), or whose mark is no format number (`LEDGER_FORMAT_UNREADABLE`).
  */
 export async function checkLedgerFormat(redis: Redis, keys: KeyNames): Promise<CheckResult> {
   const name = 'Ledger format';
   const found = await readLedgerFormat(redis, keys);
-  if (found === undefined) {
+  const refusal = markRefusal(keys, found);
+  if (refusal)
     return {
       name,
-      status: 'pass',
-      detail: `no mark yet: new, or last used by a version before the mark; this version writes format ${LEDGER_FORMAT}`,
+      status: 'fail',
+      detail: `${refusal.problem}: every command of this version refuses the queue`,
+      fix: refusal.fix,
     };
-  }
-  if (typeof found === 'string') {
-    const { problem, fix } = unreadableMark(keys, found);
-    return { name, status: 'fail', detail: problem, fix };
-  }
-  if (found <= LEDGER_FORMAT)
-    return { name, status: 'pass', detail: `format ${found}; this version reads it and writes ${LEDGER_FORMAT}` };
   return {
     name,
-    status: 'fail',
-    detail: `format ${found}, written by a newer zoho-attach; this version reads format ${LEDGER_FORMAT} at most and refuses the queue`,
-    fix: 'run the newer zoho-attach here too: every process of a queue runs one version',
+    status: 'pass',
+    detail:
+      found === undefined
+        ? `no mark yet: new, or last used by a version before the mark; this version writes format ${LEDGER_FORMAT}`
+        : `format ${found}; this version reads it and writes ${LEDGER_FORMAT}`,
   };
 }

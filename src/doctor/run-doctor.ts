@@ -23,9 +23,10 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
   if (redis) {
     try {
       results.push(...(await checkRedisServer(redis)));
-      results.push(await checkLedgerFormat(redis, keyNames(config.queue.name)));
+      const keys = keyNames(config.queue.name);
+      results.push(await checkLedgerFormat(redis, keys));
       if (config.redis.waitReplicas > 0)
-        results.push(await checkReplicas(redis, config.redis.waitReplicas, keyNames(config.queue.name).queueMeta));
+        results.push(await checkReplicas(redis, config.redis.waitReplicas, keys.queueMeta));
       const { result: oauth, tokens } = await checkOAuth(config, redis);
       results.push(oauth);
       results.push(

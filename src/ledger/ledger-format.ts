@@ -16,23 +16,21 @@ import { runScript, type LedgerScript } from './redis-script.js';
 /** The format this version writes (and the newest it reads). */
 export const LEDGER_FORMAT = 2;
 
-// KEYS: the mark. ARGV: this version's format. Raises the mark to it; returns the mark (higher than
-// ARGV[1] when a newer version wrote to the queue, which is then left as it is), or the mark's text
-// when it is not a whole number, also left as it is: no version writes one, so whoever did is not
-// known to read what this version would write.
+/** The mark as read: undefined when there is none, its format, or its text when that is not a whole number. */
+export type FormatMark = number | string | undefined;
+
+// KEYS: the mark. ARGV: this version's format. Raises a missing or lower mark to it; returns the mark as
+// it was (nil when there was none). A higher mark (a newer version wrote to the queue) and one that is
+// not a whole number (no version writes one, so whoever did is not known to read what this version
+// would write) are left as they are; the caller refuses the queue (markRefusal).
 const CLAIM_FORMAT_SCRIPT: LedgerScript = {
   name: 'zohoAttachClaimLedgerFormat',
   lua: `
 local text = redis.call('GET', KEYS[1])
-local current = 0
-if text then
-  if not string.match(text, '^%d+$') then return text end
-  current = tonumber(text)
+if not text or (string.match(text, '^%d+$') and tonumber(text) < tonumber(ARGV[1])) then
+  redis.call('SET', KEYS[1], ARGV[1])
 end
-local mine = tonumber(ARGV[1])
-if current > mine then return current end
-if current < mine then redis.call('SET', KEYS[1], mine) end
-return mine
+return text
 `,
 };
 
@@ -42,33 +40,40 @@ return mine
  * @throws ZohoAttachError `LEDGER_FORMAT_NEWER`, `LEDGER_FORMAT_UNREADABLE`
  */
 export async function claimLedgerFormat(redis: Redis, keys: KeyNames, format = LEDGER_FORMAT): Promise<void> {
-  const found = await runScript<number | string>(redis, CLAIM_FORMAT_SCRIPT, [keys.ledgerFormat], [format]);
-  if (typeof found === 'string') {
-    const { problem, fix } = unreadableMark(keys, found);
-    throw new ZohoAttachError('LEDGER_FORMAT_UNREADABLE', `${problem}. To fix: ${fix}`);
-  }
-  if (found > format) {
-    throw new ZohoAttachError(
-      'LEDGER_FORMAT_NEWER',
-      `queue "${keys.prefix}" holds ledger format ${found}, written by a newer zoho-attach; this version reads format ${format} at most. Run the newer version here too (every process of a queue runs one version)`,
-    );
-  }
+  const found = await runScript<string | null>(redis, CLAIM_FORMAT_SCRIPT, [keys.ledgerFormat], [format]);
+  const refusal = markRefusal(keys, parseMark(found), format);
+  if (refusal) throw new ZohoAttachError(refusal.code, `${refusal.problem}. To fix: ${refusal.fix}`);
 }
 
-/** What is wrong with a mark that is not a whole number, and what to do about it (for the refusal and `doctor`). */
-export function unreadableMark(keys: KeyNames, text: string): { problem: string; fix: string } {
-  return {
-    problem: `queue "${keys.prefix}" holds ${JSON.stringify(text.slice(0, 40))} as its ledger format mark, not a format number; no zoho-attach writes that, so this version cannot tell whether it reads the queue`,
-    fix: `if the mark was set by hand, delete the key ${keys.ledgerFormat}: the next zoho-attach process sets it again`,
-  };
+/** The mark as it is (for `doctor`, which changes nothing). */
+export async function readLedgerFormat(redis: Redis, keys: KeyNames): Promise<FormatMark> {
+  return parseMark(await redis.get(keys.ledgerFormat));
 }
 
-/**
- * The mark as it is (for `doctor`, which changes nothing): undefined when no process of this or a
- * later version opened the queue, its text when it is not a whole number.
- */
-export async function readLedgerFormat(redis: Redis, keys: KeyNames): Promise<number | string | undefined> {
-  const mark = await redis.get(keys.ledgerFormat);
-  if (mark === null) return undefined;
-  return /^\d+$/.test(mark) ? Number(mark) : mark;
+/** Why a version that writes `format` must not use a queue with this mark (for the refusal and `doctor`); undefined when it may. */
+export function markRefusal(
+  keys: KeyNames,
+  mark: FormatMark,
+  format = LEDGER_FORMAT,
+): { code: 'LEDGER_FORMAT_NEWER' | 'LEDGER_FORMAT_UNREADABLE'; problem: string; fix: string } | undefined {
+  if (typeof mark === 'string') {
+    return {
+      code: 'LEDGER_FORMAT_UNREADABLE',
+      problem: `queue "${keys.prefix}" holds ${JSON.stringify(mark.slice(0, 40))} as its ledger format mark, not a format number; no zoho-attach writes that, so this version cannot tell whether it reads the queue`,
+      fix: `if the mark was set by hand, delete the key ${keys.ledgerFormat}: the next zoho-attach process sets it again`,
+    };
+  }
+  if (mark !== undefined && mark > format) {
+    return {
+      code: 'LEDGER_FORMAT_NEWER',
+      problem: `queue "${keys.prefix}" holds ledger format ${mark}, written by a newer zoho-attach; this version reads format ${format} at most`,
+      fix: 'run the newer zoho-attach here too: every process of a queue runs one version',
+    };
+  }
+  return undefined;
+}
+
+function parseMark(text: string | null): FormatMark {
+  if (text === null) return undefined;
+  return /^\d+$/.test(text) ? Number(text) : text;
 }

@@ -74,7 +74,9 @@ describe('the ledger format mark', () => {
     const doctor = await runCli(['doctor'], w.env, w.dir);
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toMatch(
-      new RegExp(`✗ Ledger format: format ${LEDGER_FORMAT + 1}, written by a newer zoho-attach`),
+      new RegExp(
+        `✗ Ledger format: queue "[^"]+" holds ledger format ${LEDGER_FORMAT + 1}, written by a newer zoho-attach; this version reads format ${LEDGER_FORMAT} at most: every command of this version refuses the queue`,
+      ),
     );
     expect(doctor.stdout).toContain('every process of a queue runs one version');
   });
